@@ -1,0 +1,10 @@
+//! Pure types shared by every Weft crate. No I/O, no async, no database or HTTP types:
+//! everything here can be used from any layer and tested in isolation.
+#![forbid(unsafe_code)]
+
+pub mod error_code;
+
+pub use error_code::ErrorCode;
+
+/// The version of this build, shown by `weft version` and `/healthz`.
+pub const BINARY_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,23 @@
+//! The OpenAPI 3.1 document's fixed parts. Paths and schemas come from the
+//! `#[utoipa::path]` annotations on the handlers, so the document cannot drift from code.
+
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weft API",
+        description = "One workspace for a company and its partners. Errors are RFC 9457 problem details \
+                       (`application/problem+json`) with a stable `code`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(crate::Problem, crate::FieldError, weft_model::ErrorCode)),
+    tags((name = "health", description = "Liveness and readiness probes")),
+)]
+struct BaseDocument;
+
+pub fn base_document() -> utoipa::openapi::OpenApi {
+    let mut doc = BaseDocument::openapi();
+    doc.info.version = weft_model::BINARY_VERSION.to_owned();
+    doc
+}

@@ -1,0 +1,115 @@
+//! RFC 9457 problem details: the one error format of the HTTP API.
+//!
+//! Every error response, including the ones axum or tower would produce on their own
+//! (unknown route, wrong method, oversized body, malformed JSON, a panic), is rendered here.
+//! Internal details never reach the client: a 5xx says "internal error" and carries the
+//! request id under which the cause was logged.
+
+use std::any::Any;
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use utoipa::ToSchema;
+use weft_model::ErrorCode;
+
+use crate::request_context;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// One field that failed, addressed by JSON pointer (RFC 6901) into the request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON pointer to the offending value, e.g. `/lines/0/qty`; empty for the whole body.
+    pub pointer: String,
+    /// Why the value was refused.
+    pub reason: String,
+}
+
+/// An RFC 9457 problem document, with Weft's `code`, `request_id` and `errors` extensions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (stable per `code`).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path that produced the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    pub code: ErrorCode,
+    /// Quote this when reporting a problem: the server log holds the details under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Every field that failed, for validation and malformed-body problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode) -> Self {
+        Problem {
+            type_uri: code.type_uri(),
+            title: code.title().to_owned(),
+            status: code.http_status(),
+            detail: None,
+            instance: None,
+            code,
+            request_id: None,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_error(mut self, pointer: impl Into<String>, reason: impl Into<String>) -> Self {
+        self.errors.push(FieldError { pointer: pointer.into(), reason: reason.into() });
+        self
+    }
+
+    /// A 500 whose cause is logged (once, here) and not sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Problem::new(ErrorCode::Internal).with_detail("internal error; the server log has the details under this request id")
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(mut self) -> Response {
+        if let Some(ctx) = request_context::current() {
+            self.request_id.get_or_insert(ctx.request_id);
+            self.instance.get_or_insert(ctx.path);
+        }
+        let status = self.status();
+        let body = serde_json::to_vec(&self).unwrap_or_else(|_| b"{\"status\":500}".to_vec());
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        response
+    }
+}
+
+pub(crate) async fn route_not_found(method: http::Method, uri: http::Uri) -> Problem {
+    Problem::new(ErrorCode::RouteNotFound).with_detail(format!("no route for {method} {}", uri.path()))
+}
+
+pub(crate) async fn method_not_allowed(method: http::Method, uri: http::Uri) -> Problem {
+    Problem::new(ErrorCode::MethodNotAllowed).with_detail(format!("{} does not accept {method}", uri.path()))
+}
+
+pub(crate) fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    Problem::internal(&format_args!("handler panicked: {message}")).into_response()
+}

@@ -1,0 +1,194 @@
+//! The connection pools. One enum, one variant per backend: the rest of Weft never sees
+//! which one it talks to except through `Backend` where SQL dialects differ.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{DatabaseLocation, Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// SQLite's `synchronous` pragma. `Full` is the durable default: with WAL, `Normal` can lose
+/// the last commits on power loss (never corrupts), which a business system should not do
+/// unless an operator chooses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    Off,
+    Normal,
+    #[default]
+    Full,
+    Extra,
+}
+
+impl FromStr for Synchronous {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" => Ok(Synchronous::Off),
+            "normal" => Ok(Synchronous::Normal),
+            "full" => Ok(Synchronous::Full),
+            "extra" => Ok(Synchronous::Extra),
+            other => Err(format!("unknown synchronous mode `{other}` (expected off, normal, full or extra)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub location: DatabaseLocation,
+    pub sqlite_synchronous: Synchronous,
+    /// Upper bound of pooled connections (PostgreSQL; SQLite readers).
+    pub max_connections: u32,
+    /// How long to wait for the database at start and for a pooled connection later.
+    pub connect_timeout: Duration,
+    /// How long an SQLite writer waits for the lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl StoreOptions {
+    pub fn new(location: DatabaseLocation) -> Self {
+        StoreOptions {
+            location,
+            sqlite_synchronous: Synchronous::default(),
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Opens the pool and proves the database answers. Errors name the host (never the
+    /// password) and the likely fix.
+    pub async fn connect(options: &StoreOptions) -> Result<Self> {
+        match &options.location {
+            DatabaseLocation::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::Connect {
+                        backend: "SQLite",
+                        target: path.display().to_string(),
+                        reason: format!("cannot create folder {}: {e}", parent.display()),
+                        hint: "check that the data folder (--data) is writable".into(),
+                    })?;
+                }
+                let connect = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(options.busy_timeout)
+                    .synchronous(match options.sqlite_synchronous {
+                        Synchronous::Off => SqliteSynchronous::Off,
+                        Synchronous::Normal => SqliteSynchronous::Normal,
+                        Synchronous::Full => SqliteSynchronous::Full,
+                        Synchronous::Extra => SqliteSynchronous::Extra,
+                    });
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(options.connect_timeout)
+                    .connect_with(connect)
+                    .await
+                    .map_err(|e| Error::Connect {
+                        backend: "SQLite",
+                        target: path.display().to_string(),
+                        reason: e.to_string(),
+                        hint: "check that the data folder (--data) exists and is writable".into(),
+                    })?;
+                Ok(Database::Sqlite(pool))
+            }
+            DatabaseLocation::Postgres(url) => {
+                let target = options.location.target();
+                let connect = PgConnectOptions::from_str(url.as_str()).map_err(|e| Error::InvalidUrl {
+                    url: options.location.redacted(),
+                    reason: scrub(&e.to_string(), url),
+                })?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(options.connect_timeout)
+                    .connect_with(connect)
+                    .await
+                    .map_err(|e| Error::Connect {
+                        backend: "PostgreSQL",
+                        target: target.clone(),
+                        reason: scrub(&e.to_string(), url),
+                        hint: postgres_hint(&e, &target),
+                    })?;
+                Ok(Database::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A round trip to the database.
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Database::Sqlite(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+            Database::Postgres(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every pooled connection; later calls fail. Used at shutdown (and by tests
+    /// that need an unreachable database).
+    pub async fn close(&self) {
+        match self {
+            Database::Sqlite(pool) => pool.close().await,
+            Database::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+fn postgres_hint(err: &sqlx::Error, target: &str) -> String {
+    let text = err.to_string().to_ascii_lowercase();
+    if text.contains("password authentication failed") || text.contains("authentication") {
+        "check the user name and password in database_url (WEFT_DATABASE_URL)".into()
+    } else if text.contains("does not exist") {
+        "create the database first (e.g. `createdb weft`) or fix its name in database_url".into()
+    } else if matches!(err, sqlx::Error::PoolTimedOut) || text.contains("refused") || text.contains("timed out") {
+        format!("is PostgreSQL running and listening on {target}? Check the host and port in database_url (WEFT_DATABASE_URL)")
+    } else if text.contains("failed to lookup") || text.contains("name or service not known") {
+        "the host name in database_url cannot be resolved; check it for typos".into()
+    } else {
+        "check database_url (WEFT_DATABASE_URL) and that the server accepts connections from this host".into()
+    }
+}
+
+/// Driver messages may quote the connection string; make sure no password survives.
+fn scrub(message: &str, url: &url::Url) -> String {
+    match url.password() {
+        Some(pw) if !pw.is_empty() => message.replace(pw, "redacted"),
+        _ => message.to_owned(),
+    }
+}

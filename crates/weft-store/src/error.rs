@@ -1,0 +1,33 @@
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The configured database URL cannot be understood. Never includes the password.
+    #[error("invalid database_url {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+
+    /// The database could not be reached at start. `target` names the host (or file) and
+    /// `hint` the most likely fix; the password is never part of either.
+    #[error("cannot connect to {backend} at {target}: {reason}\n  hint: {hint}")]
+    Connect { backend: &'static str, target: String, reason: String, hint: String },
+
+    /// The database was migrated by a newer Weft than this binary.
+    #[error(
+        "the database schema is newer than this binary: it has migration {version} ({description}) \
+         which this build of Weft does not know. Run a Weft release at least as new as the one \
+         that migrated this database, or restore a backup taken before the upgrade."
+    )]
+    SchemaTooNew { version: i64, description: String },
+
+    /// A migration file applied earlier was changed afterwards.
+    #[error("migration {version} was changed after it was applied (checksum differs); restore the original file")]
+    MigrationChanged { version: i64 },
+
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}

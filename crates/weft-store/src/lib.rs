@@ -1,0 +1,15 @@
+//! Weft's storage layer: the only crate that names a table or speaks SQL.
+//!
+//! SQLite (WAL, in the data folder) is the embedded default; PostgreSQL is first-class.
+//! Both dialects have their own migration folder with the same migration names.
+#![forbid(unsafe_code)]
+
+mod database;
+mod error;
+mod location;
+mod migrate;
+
+pub use database::{Backend, Database, StoreOptions, Synchronous};
+pub use error::{Error, Result};
+pub use location::DatabaseLocation;
+pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};

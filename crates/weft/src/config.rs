@@ -1,0 +1,403 @@
+//! Configuration: defaults → `<data>/weft.toml` → `WEFT_*` environment (`__` nests) → flags.
+//!
+//! Unknown keys (a typo in the file or in an environment variable) and insecure settings
+//! are reported as warnings rather than silently ignored. Secrets are wrapped in `Secret`,
+//! whose `Debug` and `Serialize` never show the value.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use weft_store::{DatabaseLocation, StoreOptions, Synchronous};
+
+use crate::cli::CommonArgs;
+
+pub const ENV_PREFIX: &str = "WEFT_";
+/// `WEFT_*` variables that are not configuration keys: read by clap or by the test kit.
+const ENV_NOT_CONFIG: &[&str] = &["data", "test_database_url", "test_require_postgres"];
+
+/// A value that must not appear in logs, `Debug` output or `config show`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("redacted")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Unset: SQLite at `<data>/weft.db`. May carry a password, hence `Secret`.
+    pub database_url: Option<Secret>,
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// SQLite `synchronous`: off, normal, full (default, durable) or extra.
+    pub sqlite_synchronous: String,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Set when a reverse proxy terminates TLS in front of Weft (cookies get `Secure`).
+    pub behind_tls: bool,
+    /// The built web UI. Relative paths are taken from the working directory.
+    pub web_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `weft=debug,sqlx=warn`; `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: None,
+            database: DatabaseConfig::default(),
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { sqlite_synchronous: "full".into(), max_connections: 16, connect_timeout_secs: 5, busy_timeout_ms: 5000 }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 2 * 1024 * 1024,
+            behind_tls: false,
+            web_dir: PathBuf::from("web/dist"),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Text, filter: "info".into() }
+    }
+}
+
+/// The loaded configuration and what was noticed while loading it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+/// Flags that override configuration keys.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+}
+
+pub fn load(common: &CommonArgs, overrides: &Overrides) -> anyhow::Result<Loaded> {
+    load_from(common, overrides, std::env::vars())
+}
+
+pub fn load_from(
+    common: &CommonArgs,
+    overrides: &Overrides,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Loaded> {
+    let data_dir = common.data.clone();
+    let file = data_dir.join("weft.toml");
+    let env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+
+    let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&file));
+    figment = merge_env(figment, &env);
+    if let Some(url) = &common.database_url {
+        figment = figment.merge(("database_url", url));
+    }
+    if let Some(bind) = overrides.bind {
+        figment = figment.merge(("server.bind", bind.to_string()));
+    }
+
+    let config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe_figment_error(e, &file)))?;
+
+    let mut warnings = unknown_keys(&figment, &file, &env);
+    warnings.extend(insecure_settings(&config));
+    Ok(Loaded { config, data_dir, warnings })
+}
+
+/// The environment layer: `WEFT_SERVER__BIND=…` sets `server.bind`, as figment's `Env`
+/// with `split("__")` would, but from the variables given (tests stay hermetic).
+fn merge_env(mut figment: Figment, env: &[(String, String)]) -> Figment {
+    for (key, value) in env {
+        let path = env_key_path(key);
+        if ENV_NOT_CONFIG.contains(&path.as_str()) {
+            continue;
+        }
+        let parsed: figment::value::Value = value.parse().unwrap_or_else(|_| figment::value::Value::from(value.clone()));
+        figment = figment.merge((path, parsed));
+    }
+    figment
+}
+
+fn env_key_path(var: &str) -> String {
+    var[ENV_PREFIX.len()..].to_ascii_lowercase().replace("__", ".")
+}
+
+fn describe_figment_error(err: figment::Error, file: &Path) -> String {
+    let mut out = String::from("invalid configuration");
+    for e in err {
+        let key = e.path.join(".");
+        let source = e
+            .metadata
+            .as_ref()
+            .map(|m| match &m.source {
+                Some(figment::Source::File(p)) => p.display().to_string(),
+                _ => m.name.to_string(),
+            })
+            .unwrap_or_else(|| "defaults".into());
+        let env_name = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase().replace('.', "__"));
+        out.push_str(&format!("\n  - `{key}` (from {source}; file {}, env {env_name}): {}", file.display(), e.kind));
+    }
+    out
+}
+
+/// Every dotted key the configuration knows, derived from the defaults.
+fn known_keys() -> BTreeSet<String> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut BTreeSet<String>) {
+        if let serde_json::Value::Object(map) = value {
+            for (k, v) in map {
+                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                out.insert(path.clone());
+                walk(&path, v, out);
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk("", &serde_json::to_value(Config::default()).unwrap_or_default(), &mut out);
+    out
+}
+
+fn unknown_keys(figment: &Figment, file: &Path, env: &[(String, String)]) -> Vec<String> {
+    let known = known_keys();
+    let mut warnings = Vec::new();
+    let Ok(value) = figment.extract::<figment::value::Value>() else { return warnings };
+    let mut stack = vec![(String::new(), value)];
+    while let Some((prefix, value)) = stack.pop() {
+        let figment::value::Value::Dict(_, dict) = value else { continue };
+        for (k, v) in dict {
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            if !known.contains(&path) {
+                let from_env = env.iter().find(|(k, _)| {
+                    let p = env_key_path(k);
+                    p == path || p.starts_with(&format!("{path}."))
+                });
+                let source = match from_env {
+                    Some((var, _)) => format!("environment variable {var}"),
+                    None => file.display().to_string(),
+                };
+                warnings.push(format!(
+                    "unknown configuration key `{path}` from {source}; it is ignored (see `weft config example`)"
+                ));
+            } else {
+                stack.push((path, v));
+            }
+        }
+    }
+    warnings.sort();
+    warnings
+}
+
+fn insecure_settings(config: &Config) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !config.server.bind.ip().is_loopback() && !config.server.behind_tls {
+        warnings.push(format!(
+            "listening on {} (reachable from the network) without TLS termination: passwords and session \
+             cookies would cross the network in clear text. Put a TLS proxy in front and set \
+             server.behind_tls = true, or bind to 127.0.0.1",
+            config.server.bind
+        ));
+    }
+    if config.database.sqlite_synchronous.eq_ignore_ascii_case("off") {
+        warnings.push("database.sqlite_synchronous = \"off\": a power loss can corrupt the database; use \"full\"".into());
+    }
+    if let Some(url) = &config.database_url {
+        let lower = url.expose().to_ascii_lowercase();
+        if lower.starts_with("postgres") && lower.contains("sslmode=disable") && !lower.contains("@127.") && !lower.contains("@localhost") {
+            warnings.push("database_url disables TLS (sslmode=disable) to a remote PostgreSQL server".into());
+        }
+    }
+    warnings
+}
+
+impl Config {
+    pub fn store_options(&self, data_dir: &Path) -> anyhow::Result<StoreOptions> {
+        let location = DatabaseLocation::parse(self.database_url.as_ref().map(Secret::expose), data_dir)?;
+        let mut options = StoreOptions::new(location);
+        options.sqlite_synchronous = self
+            .database
+            .sqlite_synchronous
+            .parse::<Synchronous>()
+            .map_err(|e| anyhow::anyhow!("invalid database.sqlite_synchronous: {e}"))?;
+        options.max_connections = self.database.max_connections;
+        options.connect_timeout = Duration::from_secs(self.database.connect_timeout_secs);
+        options.busy_timeout = Duration::from_millis(self.database.busy_timeout_ms);
+        Ok(options)
+    }
+
+    pub fn server_options(&self) -> weft_server::ServerOptions {
+        weft_server::ServerOptions { max_body_bytes: self.server.max_body_bytes, web_dir: Some(self.server.web_dir.clone()) }
+    }
+}
+
+/// `weft config example`: every key, commented, with its default.
+pub const EXAMPLE: &str = include_str!("weft.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn common(dir: &Path) -> CommonArgs {
+        CommonArgs { data: dir.to_path_buf(), database_url: None }
+    }
+
+    fn load_env(dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<Loaded> {
+        load_from(&common(dir), &Overrides::default(), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn defaults_without_file_or_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = load_env(dir.path(), &[]).unwrap();
+        assert_eq!(loaded.config.server.bind.to_string(), "127.0.0.1:8080");
+        assert!(loaded.config.database_url.is_none());
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("weft.toml"),
+            "[server]\nbind = \"127.0.0.1:9000\"\nmax_body_bytes = 10\n[log]\nformat = \"json\"\n",
+        )
+        .unwrap();
+        let loaded = load_env(dir.path(), &[("WEFT_SERVER__MAX_BODY_BYTES", "20")]).unwrap();
+        assert_eq!(loaded.config.server.bind.to_string(), "127.0.0.1:9000", "file beats defaults");
+        assert_eq!(loaded.config.server.max_body_bytes, 20, "env beats file");
+        assert_eq!(loaded.config.log.format, LogFormat::Json);
+
+        let overrides = Overrides { bind: Some("127.0.0.1:9100".parse().unwrap()) };
+        let mut args = common(dir.path());
+        args.database_url = Some("postgres://u:pw@h/db".into());
+        let loaded = load_from(&args, &overrides, [("WEFT_DATABASE_URL".to_string(), "sqlite:x.db".to_string())]).unwrap();
+        assert_eq!(loaded.config.server.bind.to_string(), "127.0.0.1:9100", "flag beats file");
+        assert_eq!(loaded.config.database_url.unwrap().expose(), "postgres://u:pw@h/db", "flag beats env");
+    }
+
+    #[test]
+    fn unknown_env_and_file_keys_are_warned() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("weft.toml"), "[server]\nbnd = \"x\"\n").unwrap();
+        let loaded = load_env(dir.path(), &[("WEFT_SERVR__BIND", "x"), ("WEFT_DATA", "elsewhere"), ("WEFT_TEST_DATABASE_URL", "x")]).unwrap();
+        let all = loaded.warnings.join("\n");
+        assert!(all.contains("`server.bnd`") && all.contains("weft.toml"), "{all}");
+        assert!(all.contains("`servr`") && all.contains("WEFT_SERVR"), "{all}");
+        assert_eq!(loaded.warnings.len(), 2, "{all}");
+    }
+
+    #[test]
+    fn public_bind_without_tls_is_warned() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = load_env(dir.path(), &[("WEFT_SERVER__BIND", "0.0.0.0:8080")]).unwrap();
+        assert!(loaded.warnings.iter().any(|w| w.contains("without TLS")), "{:?}", loaded.warnings);
+        let loaded = load_env(dir.path(), &[("WEFT_SERVER__BIND", "0.0.0.0:8080"), ("WEFT_SERVER__BEHIND_TLS", "true")]).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn bad_value_names_key_and_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_env(dir.path(), &[("WEFT_SERVER__MAX_BODY_BYTES", "lots")]).unwrap_err().to_string();
+        assert!(err.contains("server.max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_and_serialisation() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = load_env(dir.path(), &[("WEFT_DATABASE_URL", "postgres://weft:hunter2@db/weft")]).unwrap();
+        let debug = format!("{:?}", loaded.config);
+        assert!(!debug.contains("hunter2"), "{debug}");
+        let json = serde_json::to_string(&loaded.config).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        let options = loaded.config.store_options(dir.path()).unwrap();
+        assert!(!format!("{options:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn example_parses_and_covers_every_key() {
+        let parsed: Config = toml::from_str(&uncomment(EXAMPLE)).expect("example must parse once uncommented");
+        assert_eq!(parsed.server.bind, Config::default().server.bind);
+        for key in known_keys() {
+            let leaf = key.rsplit('.').next().unwrap();
+            assert!(EXAMPLE.contains(leaf), "weft.example.toml lacks `{key}`");
+        }
+    }
+
+    /// The example is all comments; `#key = value` lines become settings.
+    fn uncomment(text: &str) -> String {
+        text.lines()
+            .filter_map(|l| {
+                let t = l.trim_start();
+                if t.starts_with("# ") || t == "#" {
+                    None
+                } else {
+                    Some(t.trim_start_matches('#').to_owned())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
