@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error_code;
+pub mod schema;
 
 pub use error_code::ErrorCode;
 

@@ -16,11 +16,8 @@ use crate::Problem;
 pub struct Limit(pub usize);
 
 pub async fn limit_body(State(limit): State<usize>, mut request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
         return too_large(limit).into_response();
     }

@@ -56,7 +56,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
         Readiness::SchemaNotCurrent(cause) => {
             tracing::warn!(%cause, "readiness: schema not current");
-            Problem::new(ErrorCode::Unavailable).with_detail("database schema is not current; run `weft migrate`").into_response()
+            Problem::new(ErrorCode::Unavailable)
+                .with_detail("database schema is not current; run `weft migrate`")
+                .into_response()
         }
     }
 }

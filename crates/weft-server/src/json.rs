@@ -30,9 +30,13 @@ where
         let limit = request.extensions().get::<body_limit::Limit>().map(|l| l.0);
         let bytes = match axum::body::to_bytes(request.into_body(), usize::MAX).await {
             Ok(bytes) => bytes,
-            Err(e) if body_limit::is_length_limit(&e) => return Err(body_limit::too_large(limit.unwrap_or(0))),
+            Err(e) if body_limit::is_length_limit(&e) => {
+                return Err(body_limit::too_large(limit.unwrap_or(0)));
+            }
             Err(e) => {
-                return Err(Problem::new(ErrorCode::BadRequest).with_detail(format!("could not read the request body: {e}")));
+                return Err(
+                    Problem::new(ErrorCode::BadRequest).with_detail(format!("could not read the request body: {e}"))
+                );
             }
         };
         parse(&bytes).map(AppJson)
@@ -68,7 +72,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     };
     let reason = match inner.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!("invalid JSON at line {} column {}: {}", inner.line(), inner.column(), strip_position(&inner.to_string()))
+            format!(
+                "invalid JSON at line {} column {}: {}",
+                inner.line(),
+                inner.column(),
+                strip_position(&inner.to_string())
+            )
         }
         serde_json::error::Category::Data | serde_json::error::Category::Io => strip_position(&inner.to_string()),
     };

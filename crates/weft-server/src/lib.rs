@@ -5,6 +5,9 @@
 //! the caller bound (tests bind port 0) until the shutdown future resolves, letting
 //! in-flight requests finish.
 #![forbid(unsafe_code)]
+// `Problem` is the rejection type of extractors and lives only until it is rendered;
+// boxing it would buy nothing on a path that ends in a response anyway.
+#![allow(clippy::result_large_err)]
 
 mod body_limit;
 mod health;
@@ -67,11 +70,18 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// Builds the whole application: API, health probes, OpenAPI document, web UI, and the
 /// cross-cutting layers (request ids, tracing, body limit, panics as problems).
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// `router` plus `extra` routes, which get the same layers (request ids, limits, problem
+/// errors). For embedders and tests; the extra routes are not in the OpenAPI document.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let (routes, document) = api_routes().split_for_parts();
     let document = std::sync::Arc::new(document);
     let web = web::service(state.options.web_dir.as_deref());
 
     routes
+        .merge(extra)
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
@@ -90,10 +100,7 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http().make_span_with(request_context::make_span))
         .layer(middleware::from_fn(request_context::assign_request_id))
         .with_state(state)

@@ -75,7 +75,8 @@ impl Problem {
     /// A 500 whose cause is logged (once, here) and not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Problem::new(ErrorCode::Internal).with_detail("internal error; the server log has the details under this request id")
+        Problem::new(ErrorCode::Internal)
+            .with_detail("internal error; the server log has the details under this request id")
     }
 
     pub fn status(&self) -> StatusCode {

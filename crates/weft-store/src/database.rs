@@ -177,7 +177,9 @@ fn postgres_hint(err: &sqlx::Error, target: &str) -> String {
     } else if text.contains("does not exist") {
         "create the database first (e.g. `createdb weft`) or fix its name in database_url".into()
     } else if matches!(err, sqlx::Error::PoolTimedOut) || text.contains("refused") || text.contains("timed out") {
-        format!("is PostgreSQL running and listening on {target}? Check the host and port in database_url (WEFT_DATABASE_URL)")
+        format!(
+            "is PostgreSQL running and listening on {target}? Check the host and port in database_url (WEFT_DATABASE_URL)"
+        )
     } else if text.contains("failed to lookup") || text.contains("name or service not known") {
         "the host name in database_url cannot be resolved; check it for typos".into()
     } else {

@@ -6,10 +6,13 @@
 
 mod database;
 mod error;
+pub mod kernel;
 mod location;
 mod migrate;
+mod tx;
 
 pub use database::{Backend, Database, StoreOptions, Synchronous};
 pub use error::{Error, Result};
 pub use location::DatabaseLocation;
 pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};
+pub use tx::{DbRow, Tx, format_utc, now, timestamp};

@@ -46,7 +46,9 @@ impl DatabaseLocation {
             }
             other => Err(Error::InvalidUrl {
                 url: redact(&parsed),
-                reason: format!("unsupported scheme `{other}`; use postgres://… or sqlite:PATH (or leave unset for SQLite in the data folder)"),
+                reason: format!(
+                    "unsupported scheme `{other}`; use postgres://… or sqlite:PATH (or leave unset for SQLite in the data folder)"
+                ),
             }),
         }
     }
@@ -63,11 +65,9 @@ impl DatabaseLocation {
     pub fn target(&self) -> String {
         match self {
             DatabaseLocation::Sqlite(path) => path.display().to_string(),
-            DatabaseLocation::Postgres(url) => format!(
-                "{}:{}",
-                url.host_str().unwrap_or("localhost"),
-                url.port().unwrap_or(5432)
-            ),
+            DatabaseLocation::Postgres(url) => {
+                format!("{}:{}", url.host_str().unwrap_or("localhost"), url.port().unwrap_or(5432))
+            }
         }
     }
 }
@@ -126,7 +126,11 @@ mod tests {
 
     #[test]
     fn postgres_password_never_shown() {
-        let loc = DatabaseLocation::parse(Some("postgres://weft:s3cret@db.internal:6543/weft?password=s3cret&sslmode=require"), Path::new("d")).unwrap();
+        let loc = DatabaseLocation::parse(
+            Some("postgres://weft:s3cret@db.internal:6543/weft?password=s3cret&sslmode=require"),
+            Path::new("d"),
+        )
+        .unwrap();
         for shown in [loc.redacted(), format!("{loc:?}"), format!("{loc}"), loc.target()] {
             assert!(!shown.contains("s3cret"), "{shown}");
         }

@@ -51,7 +51,10 @@ impl Database {
         for (version, checksum) in &applied_rows {
             match migrator.iter().find(|m| m.version == *version) {
                 None => {
-                    return Err(Error::SchemaTooNew { version: *version, description: "unknown to this binary".into() });
+                    return Err(Error::SchemaTooNew {
+                        version: *version,
+                        description: "unknown to this binary".into(),
+                    });
                 }
                 Some(m) if m.checksum.as_ref() != checksum.as_slice() => {
                     return Err(Error::MigrationChanged { version: *version });
@@ -73,7 +76,11 @@ impl Database {
 
     pub async fn migration_status(&self) -> Result<MigrationStatus> {
         let plan = self.migration_plan().await?;
-        Ok(if plan.pending.is_empty() { MigrationStatus::Current } else { MigrationStatus::Pending(plan.pending.len()) })
+        Ok(if plan.pending.is_empty() {
+            MigrationStatus::Current
+        } else {
+            MigrationStatus::Pending(plan.pending.len())
+        })
     }
 
     /// Applies pending migrations (idempotent: nothing pending, nothing done) and returns
@@ -103,10 +110,11 @@ impl Database {
         const SELECT: &str = "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version";
         let rows = match self {
             Database::Sqlite(pool) => {
-                let exists: Option<String> =
-                    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-                        .fetch_optional(pool)
-                        .await?;
+                let exists: Option<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_optional(pool)
+                .await?;
                 if exists.is_none() {
                     return Ok(Vec::new());
                 }
@@ -118,9 +126,8 @@ impl Database {
                     .collect::<Result<Vec<_>, sqlx::Error>>()?
             }
             Database::Postgres(pool) => {
-                let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                    .fetch_one(pool)
-                    .await?;
+                let exists: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
                 if !exists {
                     return Ok(Vec::new());
                 }

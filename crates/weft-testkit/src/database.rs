@@ -91,10 +91,14 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some(guard) = self.postgres.take() else { return };
+        let Some(guard) = self.postgres.take() else {
+            return;
+        };
         // Drop may run inside a runtime; do the async clean-up on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
             runtime.block_on(async {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&guard.admin_url).await {
                     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", guard.name))

@@ -41,7 +41,9 @@ fn toml_of(config: &config::Config) -> anyhow::Result<String> {
 }
 
 fn render_toml(out: &mut String, table: &str, value: &serde_json::Value) {
-    let serde_json::Value::Object(map) = value else { return };
+    let serde_json::Value::Object(map) = value else {
+        return;
+    };
     for (k, v) in map.iter().filter(|(_, v)| !v.is_object() && !v.is_null()) {
         out.push_str(&format!("{k} = {v}\n"));
     }
@@ -99,7 +101,9 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     }
     let bind = loaded.config.server.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| {
-        format!("cannot listen on {bind}; is another program using it? Choose another address with --bind or server.bind")
+        format!(
+            "cannot listen on {bind}; is another program using it? Choose another address with --bind or server.bind"
+        )
     })?;
     let address = listener.local_addr()?;
     let web_dir = &loaded.config.server.web_dir;

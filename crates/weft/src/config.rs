@@ -44,7 +44,7 @@ impl Serialize for Secret {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     /// Unset: SQLite at `<data>/weft.db`. May carry a password, hence `Secret`.
@@ -91,20 +91,14 @@ pub struct LogConfig {
     pub filter: String,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            database_url: None,
-            database: DatabaseConfig::default(),
-            server: ServerConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
-
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { sqlite_synchronous: "full".into(), max_connections: 16, connect_timeout_secs: 5, busy_timeout_ms: 5000 }
+        DatabaseConfig {
+            sqlite_synchronous: "full".into(),
+            max_connections: 16,
+            connect_timeout_secs: 5,
+            busy_timeout_ms: 5000,
+        }
     }
 }
 
@@ -161,7 +155,7 @@ pub fn load_from(
         figment = figment.merge(("server.bind", bind.to_string()));
     }
 
-    let config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe_figment_error(e, &file)))?;
+    let config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe_figment_error(e, &env)))?;
 
     let mut warnings = unknown_keys(&figment, &file, &env);
     warnings.extend(insecure_settings(&config));
@@ -176,7 +170,8 @@ fn merge_env(mut figment: Figment, env: &[(String, String)]) -> Figment {
         if ENV_NOT_CONFIG.contains(&path.as_str()) {
             continue;
         }
-        let parsed: figment::value::Value = value.parse().unwrap_or_else(|_| figment::value::Value::from(value.clone()));
+        let parsed: figment::value::Value =
+            value.parse().unwrap_or_else(|_| figment::value::Value::from(value.clone()));
         figment = figment.merge((path, parsed));
     }
     figment
@@ -186,20 +181,19 @@ fn env_key_path(var: &str) -> String {
     var[ENV_PREFIX.len()..].to_ascii_lowercase().replace("__", ".")
 }
 
-fn describe_figment_error(err: figment::Error, file: &Path) -> String {
+fn describe_figment_error(err: figment::Error, env: &[(String, String)]) -> String {
     let mut out = String::from("invalid configuration");
     for e in err {
         let key = e.path.join(".");
-        let source = e
-            .metadata
-            .as_ref()
-            .map(|m| match &m.source {
-                Some(figment::Source::File(p)) => p.display().to_string(),
-                _ => m.name.to_string(),
-            })
-            .unwrap_or_else(|| "defaults".into());
         let env_name = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase().replace('.', "__"));
-        out.push_str(&format!("\n  - `{key}` (from {source}; file {}, env {env_name}): {}", file.display(), e.kind));
+        let source = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+            Some(figment::Source::File(p)) => format!("in {}", p.display()),
+            _ if env.iter().any(|(k, _)| k.eq_ignore_ascii_case(&env_name)) => {
+                format!("from environment variable {env_name}")
+            }
+            _ => "from the command line".to_owned(),
+        };
+        out.push_str(&format!("\n  - `{key}` {source}: {}", e.kind));
     }
     out
 }
@@ -223,10 +217,14 @@ fn known_keys() -> BTreeSet<String> {
 fn unknown_keys(figment: &Figment, file: &Path, env: &[(String, String)]) -> Vec<String> {
     let known = known_keys();
     let mut warnings = Vec::new();
-    let Ok(value) = figment.extract::<figment::value::Value>() else { return warnings };
+    let Ok(value) = figment.extract::<figment::value::Value>() else {
+        return warnings;
+    };
     let mut stack = vec![(String::new(), value)];
     while let Some((prefix, value)) = stack.pop() {
-        let figment::value::Value::Dict(_, dict) = value else { continue };
+        let figment::value::Value::Dict(_, dict) = value else {
+            continue;
+        };
         for (k, v) in dict {
             let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
             if !known.contains(&path) {
@@ -261,11 +259,16 @@ fn insecure_settings(config: &Config) -> Vec<String> {
         ));
     }
     if config.database.sqlite_synchronous.eq_ignore_ascii_case("off") {
-        warnings.push("database.sqlite_synchronous = \"off\": a power loss can corrupt the database; use \"full\"".into());
+        warnings
+            .push("database.sqlite_synchronous = \"off\": a power loss can corrupt the database; use \"full\"".into());
     }
     if let Some(url) = &config.database_url {
         let lower = url.expose().to_ascii_lowercase();
-        if lower.starts_with("postgres") && lower.contains("sslmode=disable") && !lower.contains("@127.") && !lower.contains("@localhost") {
+        if lower.starts_with("postgres")
+            && lower.contains("sslmode=disable")
+            && !lower.contains("@127.")
+            && !lower.contains("@localhost")
+        {
             warnings.push("database_url disables TLS (sslmode=disable) to a remote PostgreSQL server".into());
         }
     }
@@ -288,7 +291,10 @@ impl Config {
     }
 
     pub fn server_options(&self) -> weft_server::ServerOptions {
-        weft_server::ServerOptions { max_body_bytes: self.server.max_body_bytes, web_dir: Some(self.server.web_dir.clone()) }
+        weft_server::ServerOptions {
+            max_body_bytes: self.server.max_body_bytes,
+            web_dir: Some(self.server.web_dir.clone()),
+        }
     }
 }
 
@@ -332,7 +338,8 @@ mod tests {
         let overrides = Overrides { bind: Some("127.0.0.1:9100".parse().unwrap()) };
         let mut args = common(dir.path());
         args.database_url = Some("postgres://u:pw@h/db".into());
-        let loaded = load_from(&args, &overrides, [("WEFT_DATABASE_URL".to_string(), "sqlite:x.db".to_string())]).unwrap();
+        let loaded =
+            load_from(&args, &overrides, [("WEFT_DATABASE_URL".to_string(), "sqlite:x.db".to_string())]).unwrap();
         assert_eq!(loaded.config.server.bind.to_string(), "127.0.0.1:9100", "flag beats file");
         assert_eq!(loaded.config.database_url.unwrap().expose(), "postgres://u:pw@h/db", "flag beats env");
     }
@@ -341,7 +348,11 @@ mod tests {
     fn unknown_env_and_file_keys_are_warned() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("weft.toml"), "[server]\nbnd = \"x\"\n").unwrap();
-        let loaded = load_env(dir.path(), &[("WEFT_SERVR__BIND", "x"), ("WEFT_DATA", "elsewhere"), ("WEFT_TEST_DATABASE_URL", "x")]).unwrap();
+        let loaded = load_env(
+            dir.path(),
+            &[("WEFT_SERVR__BIND", "x"), ("WEFT_DATA", "elsewhere"), ("WEFT_TEST_DATABASE_URL", "x")],
+        )
+        .unwrap();
         let all = loaded.warnings.join("\n");
         assert!(all.contains("`server.bnd`") && all.contains("weft.toml"), "{all}");
         assert!(all.contains("`servr`") && all.contains("WEFT_SERVR"), "{all}");
@@ -353,7 +364,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let loaded = load_env(dir.path(), &[("WEFT_SERVER__BIND", "0.0.0.0:8080")]).unwrap();
         assert!(loaded.warnings.iter().any(|w| w.contains("without TLS")), "{:?}", loaded.warnings);
-        let loaded = load_env(dir.path(), &[("WEFT_SERVER__BIND", "0.0.0.0:8080"), ("WEFT_SERVER__BEHIND_TLS", "true")]).unwrap();
+        let loaded =
+            load_env(dir.path(), &[("WEFT_SERVER__BIND", "0.0.0.0:8080"), ("WEFT_SERVER__BEHIND_TLS", "true")])
+                .unwrap();
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
 
@@ -391,11 +404,7 @@ mod tests {
         text.lines()
             .filter_map(|l| {
                 let t = l.trim_start();
-                if t.starts_with("# ") || t == "#" {
-                    None
-                } else {
-                    Some(t.trim_start_matches('#').to_owned())
-                }
+                if t.starts_with("# ") || t == "#" { None } else { Some(t.trim_start_matches('#').to_owned()) }
             })
             .collect::<Vec<_>>()
             .join("\n")

@@ -1,0 +1,43 @@
+# Weft: `make run` builds everything in release, migrates and serves on 127.0.0.1:8080
+# with data in ./data; `make test` runs every test (SQLite always; PostgreSQL too when
+# WEFT_TEST_DATABASE_URL is set).
+
+CARGO ?= cargo
+DATA ?= ./data
+BIND ?= 127.0.0.1:8080
+WEFT := ./target/release/weft
+
+.PHONY: run build test test-rust lint clean-data
+
+run: build
+	@mkdir -p $(DATA)
+	$(WEFT) --data $(DATA) migrate
+	@echo "Open http://$(BIND) (Ctrl-C stops the server)"
+	$(WEFT) --data $(DATA) serve --bind $(BIND)
+
+build:
+	$(CARGO) build --release --locked -p weft
+
+test: test-rust
+	@if [ -z "$$WEFT_TEST_DATABASE_URL" ]; then \
+		echo ""; \
+		echo "NOTE: the PostgreSQL variants were SKIPPED (WEFT_TEST_DATABASE_URL is unset)."; \
+		echo "      Run: WEFT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test"; \
+	fi
+
+# nextest runs each test in its own process (tests may signal themselves); plain
+# `cargo test` is the fallback on machines without it.
+test-rust:
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
+	else \
+		echo "cargo-nextest not found; using cargo test"; \
+		$(CARGO) test --workspace --locked --no-fail-fast; \
+	fi
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) fmt --all --check
+
+clean-data:
+	rm -rf $(DATA)

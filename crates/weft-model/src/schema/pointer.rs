@@ -1,0 +1,24 @@
+//! JSON pointers (RFC 6901) naming the place of a problem in a declaration or an input, so
+//! the UI can put each message next to the control that caused it.
+
+use std::fmt::Display;
+
+/// `base` extended by one reference token, escaped so that keys holding `/` or `~` stay
+/// one token.
+pub fn child(base: &str, token: impl Display) -> String {
+    let token = token.to_string();
+    let escaped = token.replace('~', "~0").replace('/', "~1");
+    format!("{base}/{escaped}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::child;
+
+    #[test]
+    fn tokens_are_escaped() {
+        assert_eq!(child("", "fields"), "/fields");
+        assert_eq!(child("/fields", 3), "/fields/3");
+        assert_eq!(child("/set", "a/b~c"), "/set/a~1b~0c");
+    }
+}

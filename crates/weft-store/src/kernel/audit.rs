@@ -1,0 +1,149 @@
+//! The audit log: append-only and hash-chained. Each entry's hash covers its content and
+//! the previous entry's hash, so editing or deleting any entry but the newest breaks every
+//! hash after it, and `verify` names the first entry that no longer matches.
+
+use sea_query::{Expr, Order, Query};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::t;
+use crate::tx::{DbRow, format_utc, timestamp};
+use crate::{Database, Result, Tx};
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditVerdict {
+    Intact { entries: u64 },
+    Broken { seq: i64, reason: String },
+}
+
+fn hash(prev: &str, seq: i64, at: &str, entry: &AuditEntry, detail: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [prev, &seq.to_string(), at, &entry.actor, &entry.action, &entry.target_type, &entry.target_id, detail]
+    {
+        h.update(part.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends one entry. Call after `Tx::lock_event_log` so concurrent PostgreSQL writers
+/// chain one after the other.
+pub async fn append(tx: &mut Tx, entry: &AuditEntry, at: OffsetDateTime) -> Result<i64> {
+    let last = Query::select()
+        .columns([t("seq"), t("hash")])
+        .from(t("audit_log"))
+        .order_by(t("seq"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    let (seq, prev) = match tx.fetch_optional(&last).await? {
+        Some(row) => (row.get::<i64>("seq")? + 1, row.get::<String>("hash")?),
+        None => (1, GENESIS.to_owned()),
+    };
+    let detail = entry.detail.to_string();
+    let at_text = format_utc(at);
+    let digest = hash(&prev, seq, &at_text, entry, &detail);
+    let insert = Query::insert()
+        .into_table(t("audit_log"))
+        .columns([
+            t("seq"),
+            t("at"),
+            t("actor"),
+            t("action"),
+            t("target_type"),
+            t("target_id"),
+            t("detail"),
+            t("prev_hash"),
+            t("hash"),
+        ])
+        .values_panic([
+            seq.into(),
+            Expr::val(timestamp(tx.backend(), at)).into(),
+            entry.actor.clone().into(),
+            entry.action.clone().into(),
+            entry.target_type.clone().into(),
+            entry.target_id.clone().into(),
+            detail.into(),
+            prev.into(),
+            digest.into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(seq)
+}
+
+/// Walks the whole chain, oldest first.
+pub async fn verify(db: &Database) -> Result<AuditVerdict> {
+    const PAGE: u64 = 5_000;
+    let mut prev = GENESIS.to_owned();
+    let mut expected_seq = 1_i64;
+    loop {
+        let page = Query::select()
+            .columns([
+                t("seq"),
+                t("at"),
+                t("actor"),
+                t("action"),
+                t("target_type"),
+                t("target_id"),
+                t("detail"),
+                t("prev_hash"),
+                t("hash"),
+            ])
+            .from(t("audit_log"))
+            .and_where(Expr::col(t("seq")).gte(expected_seq))
+            .order_by(t("seq"), Order::Asc)
+            .limit(PAGE)
+            .to_owned();
+        let rows = db.fetch_all(&page).await?;
+        let done = (rows.len() as u64) < PAGE;
+        for row in rows {
+            if let Some(broken) = check_row(&row, expected_seq, &mut prev)? {
+                return Ok(broken);
+            }
+            expected_seq += 1;
+        }
+        if done {
+            return Ok(AuditVerdict::Intact { entries: (expected_seq - 1) as u64 });
+        }
+    }
+}
+
+fn check_row(row: &DbRow, expected_seq: i64, prev: &mut String) -> Result<Option<AuditVerdict>> {
+    let seq: i64 = row.get("seq")?;
+    if seq != expected_seq {
+        return Ok(Some(AuditVerdict::Broken {
+            seq: expected_seq,
+            reason: format!("entry {expected_seq} is missing"),
+        }));
+    }
+    let stored_prev: String = row.get("prev_hash")?;
+    if stored_prev != *prev {
+        return Ok(Some(AuditVerdict::Broken { seq, reason: "does not link to the entry before it".into() }));
+    }
+    let entry = AuditEntry {
+        actor: row.get("actor")?,
+        action: row.get("action")?,
+        target_type: row.get("target_type")?,
+        target_id: row.get("target_id")?,
+        detail: serde_json::Value::Null,
+    };
+    let detail: String = row.get("detail")?;
+    let at: OffsetDateTime = row.get("at")?;
+    let stored_hash: String = row.get("hash")?;
+    if hash(prev, seq, &format_utc(at), &entry, &detail) != stored_hash {
+        return Ok(Some(AuditVerdict::Broken { seq, reason: "content does not match its hash (edited)".into() }));
+    }
+    *prev = stored_hash;
+    Ok(None)
+}

@@ -1,0 +1,20 @@
+//! Naming-series counters. The increment happens in the command's transaction, so a
+//! command that fails gives its number back: the series has no gaps. Concurrent writers
+//! of the same series queue on the counter row (PostgreSQL) or on the one writer (SQLite).
+
+use crate::{Result, Tx};
+
+/// The next number of `type_name`'s series in `period` (starting at 1).
+pub async fn next(tx: &mut Tx, type_name: &str, period: &str) -> Result<i64> {
+    const SQLITE: &str = "INSERT INTO naming_counters (type_name, period, last_value) VALUES (?, ?, 1) \
+         ON CONFLICT (type_name, period) DO UPDATE SET last_value = naming_counters.last_value + 1 \
+         RETURNING last_value";
+    const POSTGRES: &str = "INSERT INTO naming_counters (type_name, period, last_value) VALUES ($1, $2, 1) \
+         ON CONFLICT (type_name, period) DO UPDATE SET last_value = naming_counters.last_value + 1 \
+         RETURNING last_value";
+    let value = match tx {
+        Tx::Sqlite(tx) => sqlx::query_scalar(SQLITE).bind(type_name).bind(period).fetch_one(&mut **tx).await?,
+        Tx::Postgres(tx) => sqlx::query_scalar(POSTGRES).bind(type_name).bind(period).fetch_one(&mut **tx).await?,
+    };
+    Ok(value)
+}

@@ -1,0 +1,76 @@
+//! Field-level history: one entry per command that changed a record, with the diff.
+
+use sea_query::{Expr, Order, Query};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::t;
+use crate::tx::timestamp;
+use crate::{Database, Result, Tx};
+
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub type_name: String,
+    pub record_id: Uuid,
+    /// The record's version after the command.
+    pub version: i64,
+    /// `create`, `update`, `transition:approve`, `delete`, `restore`.
+    pub command: String,
+    pub actor: String,
+    /// `[{"field": "qty", "from": 1, "to": 2}, …]` plus command-specific keys.
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredHistory {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub version: i64,
+    pub command: String,
+    pub actor: String,
+    pub changes: serde_json::Value,
+}
+
+pub async fn append(tx: &mut Tx, entry: &HistoryEntry, at: OffsetDateTime) -> Result<()> {
+    let insert = Query::insert()
+        .into_table(t("history"))
+        .columns([t("type_name"), t("record_id"), t("version"), t("command"), t("actor"), t("at"), t("changes")])
+        .values_panic([
+            entry.type_name.clone().into(),
+            entry.record_id.into(),
+            entry.version.into(),
+            entry.command.clone().into(),
+            entry.actor.clone().into(),
+            Expr::val(timestamp(tx.backend(), at)).into(),
+            entry.changes.to_string().into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+/// A record's history, oldest first.
+pub async fn for_record(db: &Database, type_name: &str, record_id: Uuid) -> Result<Vec<StoredHistory>> {
+    let select = Query::select()
+        .columns([t("id"), t("at"), t("version"), t("command"), t("actor"), t("changes")])
+        .from(t("history"))
+        .and_where(Expr::col(t("type_name")).eq(type_name))
+        .and_where(Expr::col(t("record_id")).eq(record_id))
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            let changes: String = row.get("changes")?;
+            Ok(StoredHistory {
+                id: row.get("id")?,
+                at: row.get("at")?,
+                version: row.get("version")?,
+                command: row.get("command")?,
+                actor: row.get("actor")?,
+                changes: serde_json::from_str(&changes).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect()
+}

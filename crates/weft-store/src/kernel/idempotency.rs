@@ -1,0 +1,52 @@
+//! Idempotency keys: a retried request with the same key (per principal) gets the first
+//! response back instead of doing the work twice. The key is stored in the same
+//! transaction as the work, so a crash cannot record one without the other.
+
+use sea_query::{Expr, Query};
+use time::OffsetDateTime;
+
+use super::t;
+use crate::tx::timestamp;
+use crate::{Result, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// A hash of the request; the same key with a different request is a conflict.
+    pub request_hash: String,
+    pub status: u16,
+    pub response: String,
+}
+
+pub async fn find(tx: &mut Tx, principal: &str, key: &str) -> Result<Option<StoredResponse>> {
+    let select = Query::select()
+        .columns([t("request_hash"), t("status"), t("response")])
+        .from(t("idempotency_keys"))
+        .and_where(Expr::col(t("principal")).eq(principal))
+        .and_where(Expr::col(t("key")).eq(key))
+        .to_owned();
+    Ok(match tx.fetch_optional(&select).await? {
+        Some(row) => Some(StoredResponse {
+            request_hash: row.get("request_hash")?,
+            status: u16::try_from(row.get::<i32>("status")?).unwrap_or(200),
+            response: row.get("response")?,
+        }),
+        None => None,
+    })
+}
+
+pub async fn store(tx: &mut Tx, principal: &str, key: &str, stored: &StoredResponse, at: OffsetDateTime) -> Result<()> {
+    let insert = Query::insert()
+        .into_table(t("idempotency_keys"))
+        .columns([t("principal"), t("key"), t("request_hash"), t("status"), t("response"), t("created_at")])
+        .values_panic([
+            principal.into(),
+            key.into(),
+            stored.request_hash.clone().into(),
+            i32::from(stored.status).into(),
+            stored.response.clone().into(),
+            Expr::val(timestamp(tx.backend(), at)).into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}

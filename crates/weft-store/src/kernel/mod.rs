@@ -1,0 +1,16 @@
+//! Kernel tables shared by every object type: the audit chain, the outbox and its
+//! consumer offsets, field-level history, naming counters, the type registry and
+//! idempotency keys. Each is written only inside a command's transaction.
+
+pub mod audit;
+pub mod counters;
+pub mod history;
+pub mod idempotency;
+pub mod outbox;
+pub mod registry;
+
+use sea_query::Alias;
+
+pub(crate) fn t(name: &str) -> Alias {
+    Alias::new(name)
+}

@@ -1,0 +1,125 @@
+//! The event outbox. Every committed change appends its events here in the same
+//! transaction; consumers read them in sequence order and keep a durable offset each.
+//!
+//! **Invariant:** sequence numbers are handed out in commit order (SQLite has one writer;
+//! PostgreSQL writers take `Tx::lock_event_log` first), so a consumer that has seen `n`
+//! has seen every event numbered below `n`.
+
+use sea_query::{Expr, OnConflict, Order, Query};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::t;
+use crate::tx::{DbRow, timestamp};
+use crate::{Database, Result, Tx};
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Dotted snake_case: `record.created`, `record.transitioned`, `type.declared`.
+    pub kind: String,
+    pub type_name: String,
+    pub record_id: Option<Uuid>,
+    pub actor: String,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub type_name: String,
+    pub record_id: Option<Uuid>,
+    pub actor: String,
+    pub payload: serde_json::Value,
+}
+
+pub async fn append(tx: &mut Tx, event: &NewEvent, at: OffsetDateTime) -> Result<i64> {
+    let insert = Query::insert()
+        .into_table(t("outbox"))
+        .columns([t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])
+        .values_panic([
+            Expr::val(timestamp(tx.backend(), at)).into(),
+            event.kind.clone().into(),
+            event.type_name.clone().into(),
+            event.record_id.into(),
+            event.actor.clone().into(),
+            event.payload.to_string().into(),
+        ])
+        .returning_col(t("seq"))
+        .to_owned();
+    let row = tx.fetch_optional(&insert).await?.ok_or(sqlx::Error::RowNotFound)?;
+    row.get::<i64>("seq")
+}
+
+/// Events after `after`, oldest first, at most `limit`.
+pub async fn read_after(db: &Database, after: i64, limit: u64) -> Result<Vec<StoredEvent>> {
+    let select = Query::select()
+        .columns([t("seq"), t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])
+        .from(t("outbox"))
+        .and_where(Expr::col(t("seq")).gt(after))
+        .order_by(t("seq"), Order::Asc)
+        .limit(limit)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode).collect()
+}
+
+fn decode(row: &DbRow) -> Result<StoredEvent> {
+    let payload: String = row.get("payload")?;
+    Ok(StoredEvent {
+        seq: row.get("seq")?,
+        at: row.get("at")?,
+        kind: row.get("kind")?,
+        type_name: row.get("type_name")?,
+        record_id: row.get("record_id")?,
+        actor: row.get("actor")?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// The newest sequence number (0 when empty).
+pub async fn head(db: &Database) -> Result<i64> {
+    let select = Query::select().expr_as(Expr::col(t("seq")).max(), t("head")).from(t("outbox")).to_owned();
+    let row = db.fetch_optional(&select).await?;
+    Ok(match row {
+        Some(row) => row.get::<Option<i64>>("head")?.unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// A consumer's durable offset (0 when it has never run).
+pub async fn offset(db: &Database, consumer: &str) -> Result<i64> {
+    let select = Query::select()
+        .column(t("position"))
+        .from(t("consumer_offsets"))
+        .and_where(Expr::col(t("name")).eq(consumer))
+        .to_owned();
+    Ok(match db.fetch_optional(&select).await? {
+        Some(row) => row.get("position")?,
+        None => 0,
+    })
+}
+
+/// Moves a consumer's offset forward (never backwards), in the caller's transaction so a
+/// consumer can commit its effects and its progress together.
+pub async fn advance(tx: &mut Tx, consumer: &str, position: i64, at: OffsetDateTime) -> Result<()> {
+    let backend = tx.backend();
+    // `GREATEST` is PostgreSQL's, `MAX(a, b)` SQLite's scalar form; render per backend.
+    let sql_greatest = match backend {
+        crate::Backend::Sqlite => "MAX(consumer_offsets.position, excluded.position)",
+        crate::Backend::Postgres => "GREATEST(consumer_offsets.position, excluded.position)",
+    };
+    let upsert = Query::insert()
+        .into_table(t("consumer_offsets"))
+        .columns([t("name"), t("position"), t("updated_at")])
+        .values_panic([consumer.into(), position.into(), Expr::val(timestamp(backend, at)).into()])
+        .on_conflict(
+            OnConflict::column(t("name"))
+                .value(t("position"), Expr::cust(sql_greatest))
+                .update_column(t("updated_at"))
+                .to_owned(),
+        )
+        .to_owned();
+    tx.execute(&upsert).await?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! One transaction over either backend. Statements are built with sea-query and rendered
+//! for the backend at hand, so callers never write a dialect-specific placeholder.
+
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_binder::SqlxBinder;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::{Backend, Database, Result};
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A row from either backend; `crate::row` decodes columns from it.
+pub enum DbRow {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+impl Database {
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Database::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Runs a read statement outside any transaction.
+    pub async fn fetch_all<S: SqlxBinder>(&self, statement: &S) -> Result<Vec<DbRow>> {
+        Ok(match self {
+            Database::Sqlite(pool) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_all(pool).await?.into_iter().map(DbRow::Sqlite).collect()
+            }
+            Database::Postgres(pool) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_all(pool).await?.into_iter().map(DbRow::Postgres).collect()
+            }
+        })
+    }
+
+    pub async fn fetch_optional<S: SqlxBinder>(&self, statement: &S) -> Result<Option<DbRow>> {
+        Ok(match self {
+            Database::Sqlite(pool) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_optional(pool).await?.map(DbRow::Sqlite)
+            }
+            Database::Postgres(pool) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_optional(pool).await?.map(DbRow::Postgres)
+            }
+        })
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// Executes a statement and returns the number of rows it affected.
+    pub async fn execute<S: SqlxBinder>(&mut self, statement: &S) -> Result<u64> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+            }
+        })
+    }
+
+    pub async fn fetch_all<S: SqlxBinder>(&mut self, statement: &S) -> Result<Vec<DbRow>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_all(&mut **tx).await?.into_iter().map(DbRow::Sqlite).collect()
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_all(&mut **tx).await?.into_iter().map(DbRow::Postgres).collect()
+            }
+        })
+    }
+
+    pub async fn fetch_optional<S: SqlxBinder>(&mut self, statement: &S) -> Result<Option<DbRow>> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Sqlite)
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Postgres)
+            }
+        })
+    }
+
+    /// Runs raw DDL (schema statements built by `ddl`, already rendered for this backend).
+    pub async fn execute_ddl(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(|_| ())?,
+            Tx::Postgres(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// Sets a savepoint; a failed command rolls back to it without undoing its neighbours
+    /// in the same group commit.
+    pub async fn savepoint(&mut self, name: &str) -> Result<()> {
+        self.execute_ddl(&format!("SAVEPOINT {name}")).await
+    }
+
+    pub async fn release(&mut self, name: &str) -> Result<()> {
+        self.execute_ddl(&format!("RELEASE SAVEPOINT {name}")).await
+    }
+
+    pub async fn rollback_to(&mut self, name: &str) -> Result<()> {
+        self.execute_ddl(&format!("ROLLBACK TO SAVEPOINT {name}")).await
+    }
+
+    /// Serialises the tail of concurrent PostgreSQL transactions that append to the audit
+    /// chain and the outbox, so sequence numbers are handed out in commit order and no
+    /// consumer can skip an event that commits late. SQLite has one writer already.
+    pub async fn lock_event_log(&mut self) -> Result<()> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock(7766554433)").execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+impl DbRow {
+    /// Decodes one column; the type must be readable from both backends.
+    pub fn get<T>(&self, column: &str) -> Result<T>
+    where
+        T: for<'r> sqlx::Decode<'r, Sqlite>
+            + sqlx::Type<Sqlite>
+            + for<'r> sqlx::Decode<'r, Postgres>
+            + sqlx::Type<Postgres>,
+    {
+        use sqlx::Row;
+        Ok(match self {
+            DbRow::Sqlite(row) => row.try_get(column)?,
+            DbRow::Postgres(row) => row.try_get(column)?,
+        })
+    }
+}
+
+/// Timestamps are bound as fixed-width UTC text on SQLite (so text order is time order and
+/// indexes on them work) and as `timestamptz` on PostgreSQL. Both decode to
+/// `OffsetDateTime`.
+pub fn timestamp(backend: Backend, at: time::OffsetDateTime) -> sea_query::Value {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    match backend {
+        Backend::Sqlite => sea_query::Value::String(Some(Box::new(format_utc(at)))),
+        Backend::Postgres => sea_query::Value::TimeDateTimeWithTimeZone(Some(Box::new(at))),
+    }
+}
+
+/// `2026-11-25T08:00:00.123456Z`: always six fractional digits.
+pub fn format_utc(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+/// The current time, truncated to microseconds (what both backends store).
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now)
+}

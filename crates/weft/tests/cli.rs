@@ -1,0 +1,176 @@
+//! End-to-end: the real `weft` binary, a temporary data folder, a fresh database.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use weft_testkit::{TestBackend, TestDatabase, on_both_databases};
+
+fn weft(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.arg("--data").arg(data);
+    // Hermetic: nothing from the developer's shell leaks into the run.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WEFT_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Output, String, String) {
+    let out = cmd.output().expect("run weft");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+on_both_databases!(migrate_twice_second_run_does_nothing, serve_answers_probes_and_stops_on_sigterm);
+
+async fn migrate_twice_second_run_does_nothing(backend: TestBackend) {
+    let db = TestDatabase::new(backend).await.unwrap();
+    let url = db.url();
+
+    let (out, stdout, stderr) = run(weft(db.data_path()).args(["--database-url", &url, "migrate", "--dry-run"]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("would be applied") && stdout.contains("workspace"), "{stdout}");
+
+    let (out, stdout, stderr) = run(weft(db.data_path()).args(["--database-url", &url, "migrate"]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("applied ") && stdout.contains("workspace"), "{stdout}");
+
+    let (out, stdout, stderr) = run(weft(db.data_path()).args(["--database-url", &url, "migrate"]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("nothing to do"), "{stdout}");
+
+    let (out, stdout, _) = run(weft(db.data_path()).args(["--database-url", &url, "migrate", "--dry-run"]));
+    assert!(out.status.success());
+    assert!(stdout.contains("nothing to do"), "{stdout}");
+}
+
+/// Starts `weft serve` on a free port and returns the child and its base URL.
+fn spawn_server(data: &Path, url: &str) -> (Child, String) {
+    let mut child = weft(data)
+        .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn weft serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "weft serve did not report its address in time");
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix("Weft is serving on ") {
+                    return (child, rest.trim().to_owned());
+                }
+            }
+            _ => panic!("weft serve exited before serving: {:?}", child.wait()),
+        }
+    }
+}
+
+async fn serve_answers_probes_and_stops_on_sigterm(backend: TestBackend) {
+    let db = TestDatabase::new(backend).await.unwrap();
+    let (mut child, base) = spawn_server(db.data_path(), &db.url());
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200, "serve migrates on start");
+    assert_eq!(client.get(format!("{base}/")).send().await.unwrap().status(), 200);
+
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "weft serve did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "graceful stop exits 0: {status:?}");
+}
+
+#[test]
+fn unreachable_database_exits_nonzero_naming_host_without_password() {
+    let data = tempfile::tempdir().unwrap();
+    let (out, stdout, stderr) = run(weft(data.path()).env("WEFT_DATABASE__CONNECT_TIMEOUT_SECS", "2").args([
+        "--database-url",
+        "postgres://weft:hunter2-secret@127.0.0.1:1/weft",
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]));
+    assert!(!out.status.success());
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("127.0.0.1:1"), "names the host: {all}");
+    assert!(all.contains("is PostgreSQL running"), "says the likely fix: {all}");
+    assert!(!all.contains("hunter2-secret"), "never prints the password: {all}");
+}
+
+#[test]
+fn newer_schema_is_refused_with_a_clear_message() {
+    let data = tempfile::tempdir().unwrap();
+    let (out, _, stderr) = run(weft(data.path()).arg("migrate"));
+    assert!(out.status.success(), "{stderr}");
+    // Simulate a newer Weft having migrated this database.
+    let db = data.path().join("weft.db");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display())).await.unwrap();
+        sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99990101000000, 'future', 1, x'00', 0)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    for args in [&["migrate"][..], &["serve", "--bind", "127.0.0.1:0"][..]] {
+        let (out, _, stderr) = run(weft(data.path()).args(args));
+        assert!(!out.status.success(), "{args:?} must refuse");
+        assert!(stderr.contains("newer than this binary"), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_configuration_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("weft.toml"), "[server]\nmax_body_bytes = \"big\"\n").unwrap();
+    let (out, _, stderr) = run(weft(data.path()).arg("migrate"));
+    assert!(!out.status.success());
+    assert!(stderr.contains("server.max_body_bytes") && stderr.contains("weft.toml"), "{stderr}");
+
+    let data2 = tempfile::tempdir().unwrap();
+    let (out, _, stderr) = run(weft(data2.path()).args(["--database-url", "mysql://u:pw@h/db", "config", "show"]));
+    assert!(out.status.success(), "config show does not connect: {stderr}");
+    let (out, _, stderr) = run(weft(data2.path()).args(["--database-url", "mysql://u:pw@h/db", "migrate"]));
+    assert!(!out.status.success());
+    assert!(stderr.contains("unsupported scheme") && !stderr.contains(":pw@"), "{stderr}");
+}
+
+#[test]
+fn unknown_env_keys_and_public_bind_are_warned_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let (out, _, stderr) =
+        run(weft(data.path()).env("WEFT_SERVR__BIND", "x").env("WEFT_SERVER__BIND", "0.0.0.0:0").args(["migrate"]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("unknown configuration key `servr`"), "{stderr}");
+    assert!(stderr.contains("without TLS termination"), "{stderr}");
+}
+
+#[test]
+fn config_example_and_version() {
+    let data = tempfile::tempdir().unwrap();
+    let (out, stdout, _) = run(weft(data.path()).args(["config", "example"]));
+    assert!(out.status.success());
+    assert!(stdout.contains("[server]") && stdout.contains("#bind = \"127.0.0.1:8080\""), "{stdout}");
+    let (out, stdout, _) = run(weft(data.path()).arg("version"));
+    assert!(out.status.success());
+    assert!(stdout.starts_with("weft "), "{stdout}");
+    let (out, stdout, _) =
+        run(weft(data.path()).args(["--database-url", "postgres://u:topsecret@h/db", "config", "show"]));
+    assert!(out.status.success());
+    assert!(!stdout.contains("topsecret") && stdout.contains("database_url = \"redacted\""), "{stdout}");
+}
