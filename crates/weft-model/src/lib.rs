@@ -3,9 +3,11 @@
 #![forbid(unsafe_code)]
 
 pub mod error_code;
+pub mod principal;
 pub mod schema;
 
 pub use error_code::ErrorCode;
+pub use principal::{Principal, PrincipalKind};
 
 /// The version of this build, shown by `weft version` and `/healthz`.
 pub const BINARY_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -27,19 +27,44 @@ where
             return Err(Problem::new(ErrorCode::UnsupportedMediaType)
                 .with_detail("send the body as JSON with `Content-Type: application/json`"));
         }
-        let limit = request.extensions().get::<body_limit::Limit>().map(|l| l.0);
-        let bytes = match axum::body::to_bytes(request.into_body(), usize::MAX).await {
-            Ok(bytes) => bytes,
-            Err(e) if body_limit::is_length_limit(&e) => {
-                return Err(body_limit::too_large(limit.unwrap_or(0)));
-            }
-            Err(e) => {
-                return Err(
-                    Problem::new(ErrorCode::BadRequest).with_detail(format!("could not read the request body: {e}"))
-                );
-            }
-        };
+        let bytes = read_body(request).await?;
         parse(&bytes).map(AppJson)
+    }
+}
+
+/// A JSON body that may be absent (an empty body is `None`), such as a transition's
+/// optional inputs.
+#[derive(Debug, Clone, Default)]
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for MaybeJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Problem> {
+        let has_type = request.headers().contains_key(header::CONTENT_TYPE);
+        let json = is_json(request.headers());
+        let bytes = read_body(request).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(MaybeJson(None));
+        }
+        if has_type && !json {
+            return Err(Problem::new(ErrorCode::UnsupportedMediaType)
+                .with_detail("send the body as JSON with `Content-Type: application/json`"));
+        }
+        parse(&bytes).map(|v| MaybeJson(Some(v)))
+    }
+}
+
+async fn read_body(request: Request) -> Result<bytes::Bytes, Problem> {
+    let limit = request.extensions().get::<body_limit::Limit>().map(|l| l.0);
+    match axum::body::to_bytes(request.into_body(), usize::MAX).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if body_limit::is_length_limit(&e) => Err(body_limit::too_large(limit.unwrap_or(0))),
+        Err(e) => Err(Problem::new(ErrorCode::BadRequest).with_detail(format!("could not read the request body: {e}"))),
     }
 }
 

@@ -9,6 +9,7 @@
 // boxing it would buy nothing on a path that ends in a response anyway.
 #![allow(clippy::result_large_err)]
 
+pub mod api;
 mod body_limit;
 mod health;
 pub mod json;
@@ -60,6 +61,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base_document())
         .routes(utoipa_axum::routes!(health::healthz))
         .routes(utoipa_axum::routes!(health::readyz))
+        .merge(api::routes())
 }
 
 /// The OpenAPI 3.1 document, generated from the route and type annotations.

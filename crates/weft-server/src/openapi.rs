@@ -12,7 +12,11 @@ use utoipa::OpenApi;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(crate::Problem, crate::FieldError, weft_model::ErrorCode)),
-    tags((name = "health", description = "Liveness and readiness probes")),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "types", description = "Object types: declared as data, the same format as app manifests"),
+        (name = "records", description = "Records of declared types: the one path for every change"),
+    ),
 )]
 struct BaseDocument;
 

@@ -24,6 +24,9 @@ pub struct FieldError {
     pub pointer: String,
     /// Why the value was refused.
     pub reason: String,
+    /// A stable machine code (`required`, `too_long`, `duplicate`…) where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// An RFC 9457 problem document, with Weft's `code`, `request_id` and `errors` extensions.
@@ -46,6 +49,9 @@ pub struct Problem {
     /// Every field that failed, for validation and malformed-body problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// On 412: the record's current version, to re-read before retrying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
 }
 
 impl Problem {
@@ -59,6 +65,7 @@ impl Problem {
             code,
             request_id: None,
             errors: Vec::new(),
+            current_version: None,
         }
     }
 
@@ -68,7 +75,7 @@ impl Problem {
     }
 
     pub fn with_error(mut self, pointer: impl Into<String>, reason: impl Into<String>) -> Self {
-        self.errors.push(FieldError { pointer: pointer.into(), reason: reason.into() });
+        self.errors.push(FieldError { pointer: pointer.into(), reason: reason.into(), code: None });
         self
     }
 

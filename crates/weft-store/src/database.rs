@@ -75,8 +75,17 @@ impl StoreOptions {
 
 #[derive(Debug, Clone)]
 pub enum Database {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteStore),
     Postgres(PgPool),
+}
+
+/// SQLite: a pool of readers, and one write connection owned by the writer task.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub(crate) readers: SqlitePool,
+    /// One connection: used by the writer task and by migrations.
+    pub(crate) write_pool: SqlitePool,
+    pub(crate) writer: crate::writer::Writer,
 }
 
 impl Database {
@@ -105,18 +114,27 @@ impl Database {
                         Synchronous::Full => SqliteSynchronous::Full,
                         Synchronous::Extra => SqliteSynchronous::Extra,
                     });
-                let pool = SqlitePoolOptions::new()
+                let fail = |e: sqlx::Error| Error::Connect {
+                    backend: "SQLite",
+                    target: path.display().to_string(),
+                    reason: e.to_string(),
+                    hint: "check that the data folder (--data) exists and is writable".into(),
+                };
+                // The write connection first: it creates the file and switches it to WAL.
+                let write_pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(options.connect_timeout.max(options.busy_timeout))
+                    .connect_with(connect.clone())
+                    .await
+                    .map_err(fail)?;
+                let readers = SqlitePoolOptions::new()
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(options.connect_timeout)
-                    .connect_with(connect)
+                    .connect_with(connect.read_only(true))
                     .await
-                    .map_err(|e| Error::Connect {
-                        backend: "SQLite",
-                        target: path.display().to_string(),
-                        reason: e.to_string(),
-                        hint: "check that the data folder (--data) exists and is writable".into(),
-                    })?;
-                Ok(Database::Sqlite(pool))
+                    .map_err(fail)?;
+                let writer = crate::writer::Writer::start(write_pool.clone());
+                Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer }))
             }
             DatabaseLocation::Postgres(url) => {
                 let target = options.location.target();
@@ -150,8 +168,8 @@ impl Database {
     /// A round trip to the database.
     pub async fn ping(&self) -> Result<()> {
         match self {
-            Database::Sqlite(pool) => {
-                sqlx::query("SELECT 1").execute(pool).await?;
+            Database::Sqlite(store) => {
+                sqlx::query("SELECT 1").execute(&store.readers).await?;
             }
             Database::Postgres(pool) => {
                 sqlx::query("SELECT 1").execute(pool).await?;
@@ -164,7 +182,10 @@ impl Database {
     /// that need an unreachable database).
     pub async fn close(&self) {
         match self {
-            Database::Sqlite(pool) => pool.close().await,
+            Database::Sqlite(store) => {
+                store.readers.close().await;
+                store.write_pool.close().await;
+            }
             Database::Postgres(pool) => pool.close().await,
         }
     }

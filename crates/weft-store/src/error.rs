@@ -28,6 +28,26 @@ pub enum Error {
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 
+    /// A value does not fit its column (more than 64 bits in the field's smallest unit).
+    #[error("the value of `{field}` is too large to store exactly")]
+    ValueOutOfRange { field: String },
+
+    /// A unique constraint refused the write; `fields` names the declared fields.
+    #[error("a record with the same {} already exists", fields.join(", "))]
+    Unique { fields: Vec<String> },
+
+    /// A reference names a record that does not exist, or a delete would orphan one.
+    #[error("reference constraint failed: {detail}")]
+    ForeignKey { detail: String },
+
+    /// A filter that cannot be rendered for this table.
+    #[error("{0}")]
+    Filter(String),
+
+    /// The write task is gone (shutting down, or a unit of work panicked mid-batch).
+    #[error("the database writer has stopped")]
+    WriterStopped,
+
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
 }

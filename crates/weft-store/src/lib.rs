@@ -10,9 +10,12 @@ pub mod kernel;
 mod location;
 mod migrate;
 mod tx;
+mod writer;
 
-pub use database::{Backend, Database, StoreOptions, Synchronous};
+pub use database::{Backend, Database, SqliteStore, StoreOptions, Synchronous};
 pub use error::{Error, Result};
 pub use location::DatabaseLocation;
 pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};
 pub use tx::{DbRow, Tx, format_utc, now, timestamp};
+pub use writer::BoxFuture;
+pub mod records;

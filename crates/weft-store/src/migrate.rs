@@ -92,7 +92,7 @@ impl Database {
             return Ok(Vec::new());
         }
         let outcome = match self {
-            Database::Sqlite(pool) => SQLITE.run(pool).await,
+            Database::Sqlite(store) => SQLITE.run(&store.write_pool).await,
             Database::Postgres(pool) => POSTGRES.run(pool).await,
         };
         match outcome {
@@ -109,7 +109,8 @@ impl Database {
     async fn applied_migrations(&self) -> Result<Vec<(i64, Vec<u8>)>> {
         const SELECT: &str = "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version";
         let rows = match self {
-            Database::Sqlite(pool) => {
+            Database::Sqlite(store) => {
+                let pool = &store.readers;
                 let exists: Option<String> = sqlx::query_scalar(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
                 )
@@ -177,7 +178,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = sqlite(&dir).await;
         db.migrate().await.unwrap();
-        let Database::Sqlite(pool) = &db else { unreachable!() };
+        let Database::Sqlite(store) = &db else { unreachable!() };
+        let pool = &store.write_pool;
         sqlx::query(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
              VALUES (99991231000000, 'from the future', 1, x'00', 0)",

@@ -7,6 +7,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::writer::BoxFuture;
 use crate::{Backend, Database, Result};
 
 pub enum Tx {
@@ -21,9 +22,11 @@ pub enum DbRow {
 }
 
 impl Database {
-    pub async fn begin(&self) -> Result<Tx> {
+    /// A read-only transaction: one consistent snapshot for several reads. Writes go
+    /// through `Database::write`.
+    pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Database::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Database::Sqlite(store) => Tx::Sqlite(store.readers.begin().await?),
             Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -31,9 +34,9 @@ impl Database {
     /// Runs a read statement outside any transaction.
     pub async fn fetch_all<S: SqlxBinder>(&self, statement: &S) -> Result<Vec<DbRow>> {
         Ok(match self {
-            Database::Sqlite(pool) => {
+            Database::Sqlite(store) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values).fetch_all(pool).await?.into_iter().map(DbRow::Sqlite).collect()
+                sqlx::query_with(&sql, values).fetch_all(&store.readers).await?.into_iter().map(DbRow::Sqlite).collect()
             }
             Database::Postgres(pool) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -44,9 +47,9 @@ impl Database {
 
     pub async fn fetch_optional<S: SqlxBinder>(&self, statement: &S) -> Result<Option<DbRow>> {
         Ok(match self {
-            Database::Sqlite(pool) => {
+            Database::Sqlite(store) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values).fetch_optional(pool).await?.map(DbRow::Sqlite)
+                sqlx::query_with(&sql, values).fetch_optional(&store.readers).await?.map(DbRow::Sqlite)
             }
             Database::Postgres(pool) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -64,12 +67,14 @@ impl Tx {
         }
     }
 
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
-        }
-        Ok(())
+    pub fn commit(self) -> BoxFuture<'static, Result<()>> {
+        Box::pin(async move {
+            match self {
+                Tx::Sqlite(tx) => tx.commit().await?,
+                Tx::Postgres(tx) => tx.commit().await?,
+            }
+            Ok(())
+        })
     }
 
     pub async fn rollback(self) -> Result<()> {
@@ -120,27 +125,31 @@ impl Tx {
         })
     }
 
-    /// Runs raw DDL (schema statements built by `ddl`, already rendered for this backend).
-    pub async fn execute_ddl(&mut self, sql: &str) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(|_| ())?,
-            Tx::Postgres(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(|_| ())?,
-        }
-        Ok(())
+    /// Runs one statement of raw SQL (DDL rendered for this backend, savepoints).
+    // Boxed futures: the writer task is spawned, and spelling out `Send` here spares the
+    // compiler a higher-ranked inference it cannot make through sqlx's executors.
+    pub fn execute_ddl<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            match self {
+                Tx::Sqlite(tx) => sqlx::query(sql).persistent(false).execute(&mut **tx).await.map(|_| ())?,
+                Tx::Postgres(tx) => sqlx::query(sql).persistent(false).execute(&mut **tx).await.map(|_| ())?,
+            }
+            Ok(())
+        })
     }
 
     /// Sets a savepoint; a failed command rolls back to it without undoing its neighbours
     /// in the same group commit.
-    pub async fn savepoint(&mut self, name: &str) -> Result<()> {
-        self.execute_ddl(&format!("SAVEPOINT {name}")).await
+    pub fn savepoint(&mut self, name: &'static str) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { self.execute_ddl(&format!("SAVEPOINT {name}")).await })
     }
 
-    pub async fn release(&mut self, name: &str) -> Result<()> {
-        self.execute_ddl(&format!("RELEASE SAVEPOINT {name}")).await
+    pub fn release(&mut self, name: &'static str) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { self.execute_ddl(&format!("RELEASE SAVEPOINT {name}")).await })
     }
 
-    pub async fn rollback_to(&mut self, name: &str) -> Result<()> {
-        self.execute_ddl(&format!("ROLLBACK TO SAVEPOINT {name}")).await
+    pub fn rollback_to(&mut self, name: &'static str) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { self.execute_ddl(&format!("ROLLBACK TO SAVEPOINT {name}")).await })
     }
 
     /// Serialises the tail of concurrent PostgreSQL transactions that append to the audit

@@ -1,19 +1,30 @@
 //! The Workspace: the one façade through which every command and read passes
-//! (DESIGN.md "The path of a change"). This first cut owns the database and answers
-//! readiness; records, access and events arrive on the same façade.
+//! (DESIGN.md "The path of a change"). Declarations (`declare`), commands on records
+//! (`records`), reads (`reads`) and the event consumers (`consumers`) all live here, and
+//! all of them ask the access policy (`access`) first.
 #![forbid(unsafe_code)]
 
+pub mod access;
+mod catalog;
+pub mod consumers;
+mod declare;
+mod error;
+mod expressions;
+pub mod reads;
+pub mod records;
+
+use std::sync::Arc;
+
+use weft_model::schema::ObjectTypeDecl;
+use weft_store::kernel::registry;
 use weft_store::{Database, MigrationStatus, PlannedMigration, StoreOptions};
 
+pub use access::{Action, BaselinePolicy, Policy, Scope};
+pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
+pub use error::{Error, Result};
+pub use reads::{ListQuery, Page, TimelineEntry};
+pub use records::{BulkMode, BulkRow, Created, Idempotency, RecordView};
 pub use weft_store::{Backend, DatabaseLocation, Synchronous};
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Store(#[from] weft_store::Error),
-}
 
 /// What `/readyz` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +39,20 @@ pub enum Readiness {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     db: Database,
+    catalog: Arc<catalog::Catalog>,
+    policy: Arc<dyn Policy>,
 }
 
 impl Workspace {
     /// Connects to the database. Does not migrate: callers decide (`serve` migrates on
-    /// start, `migrate --dry-run` must not).
+    /// start, `migrate --dry-run` must not). Declared types are loaded once migrated.
     pub async fn connect(options: &StoreOptions) -> Result<Self> {
         let db = Database::connect(options).await?;
-        Ok(Workspace { db })
+        let workspace = Workspace { db, catalog: Arc::default(), policy: Arc::new(BaselinePolicy) };
+        if workspace.db.migration_status().await? == MigrationStatus::Current {
+            workspace.load_catalog().await?;
+        }
+        Ok(workspace)
     }
 
     pub fn database(&self) -> &Database {
@@ -48,7 +65,27 @@ impl Workspace {
 
     /// Applies pending migrations and returns them (empty when already current).
     pub async fn migrate(&self) -> Result<Vec<PlannedMigration>> {
-        Ok(self.db.migrate().await?)
+        let applied = self.db.migrate().await?;
+        self.load_catalog().await?;
+        Ok(applied)
+    }
+
+    async fn load_catalog(&self) -> Result<()> {
+        for row in registry::all(&self.db).await? {
+            let decl: ObjectTypeDecl = serde_json::from_str(&row.declaration)
+                .map_err(|e| Error::BadRequest(format!("stored declaration of `{}` is unreadable: {e}", row.name)))?;
+            self.catalog.put(catalog::TypeEntry::new(decl, row.app, row.revision));
+        }
+        Ok(())
+    }
+
+    /// The declarations of every type, by name.
+    pub fn types(&self) -> Vec<(ObjectTypeDecl, String, i64)> {
+        self.catalog.all().iter().map(|e| (e.decl.clone(), e.app.clone(), e.revision)).collect()
+    }
+
+    pub fn type_decl(&self, name: &str) -> Option<ObjectTypeDecl> {
+        self.catalog.get(name).map(|e| e.decl.clone())
     }
 
     pub async fn readiness(&self) -> Readiness {
@@ -60,6 +97,11 @@ impl Workspace {
             Ok(MigrationStatus::Pending(n)) => Readiness::SchemaNotCurrent(format!("{n} migration(s) pending")),
             Err(e) => Readiness::SchemaNotCurrent(e.to_string()),
         }
+    }
+
+    /// Walks the audit chain.
+    pub async fn verify_audit(&self) -> Result<weft_store::kernel::audit::AuditVerdict> {
+        Ok(weft_store::kernel::audit::verify(&self.db).await?)
     }
 
     /// Releases the database at shutdown.

@@ -20,4 +20,7 @@ pub use decl::{
     OnDelete, ScalarKind, SelectOption, StateDecl, TransitionDecl,
 };
 pub use ident::{LINE_SYSTEM_COLUMNS, SYSTEM_COLUMNS};
-pub use value::{Coerced, FieldError, FieldErrorCode, Mode, PendingDefault, Value, coerce_record};
+pub use value::{
+    Coerced, FieldError, FieldErrorCode, Mode, PendingDefault, Value, coerce_record, coerce_transition_inputs,
+    coerce_value,
+};

@@ -48,6 +48,12 @@ pub enum FieldErrorCode {
     UnknownOption,
     Duplicate,
     InvalidCurrency,
+    /// A reference to a record that does not exist (or is deleted).
+    UnknownReference,
+    /// A field that cannot be changed in the record's current state.
+    NotEditable,
+    /// A transition whose guard does not hold for this record.
+    GuardFailed,
 }
 
 /// Input read into values.

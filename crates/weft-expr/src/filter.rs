@@ -1,0 +1,482 @@
+//! Lowering a checked condition to `Filter`, a predicate tree the store renders as a SQL
+//! `WHERE` clause with bound parameters.
+//!
+//! # The contract: render every node with plain SQL semantics
+//!
+//! Each node means exactly what its SQL rendering means under SQL's three-valued logic
+//! (TRUE, FALSE, NULL), and a row matches when the whole tree is TRUE, which is what
+//! `WHERE` does. The store adds nothing: no `COALESCE`, no `IS NOT NULL` guards. The guards
+//! that FEEL's null rules need are already in the tree, put there by this module, so that
+//! for every record
+//!
+//! ```text
+//! SQL(to_filter(e)) is TRUE  <=>  evaluate(e) = true
+//! ```
+//!
+//! (`tests/equivalence.rs` checks this over random records and expressions.)
+//!
+//! # Why guards are needed, and where
+//!
+//! FEEL and SQL agree on ordering (`x < 5` is null when `x` is null) and on `and`, `or`,
+//! `not` (both Kleene), but not on equality: in FEEL `x = 5` is *false* when `x` is null,
+//! and `x != 5` is *true*; in SQL both are NULL. A WHERE clause does not care whether a
+//! non-match is FALSE or NULL, but `NOT` does: `NOT (NULL)` is NULL, `NOT (FALSE)` is
+//! TRUE. So the lowering tracks the polarity of each sub-expression (`Mode`): under an even
+//! number of `not`s only "is it TRUE" must agree; under an odd number only "is it FALSE".
+//! `x = 5` becomes `x = 5` in the first case and `x = 5 AND x IS NOT NULL` in the second,
+//! so that `not(x = 5)` matches a null `x`, as FEEL says it does; `x != 5` becomes
+//! `x <> 5 OR x IS NULL` or plain `x <> 5`. Plain filters without `not` get plain SQL,
+//! which the indexes serve best.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use time::UtcOffset;
+use weft_model::schema::Value;
+
+use crate::ast::CmpOp;
+use crate::checked::{Checked, FieldRef, Func, Kind, MoneyPart, Node};
+use crate::error::{ErrorKind, ExprError, Span};
+use crate::eval::{Bindings, Context, FeelValue, Meter, eval};
+use crate::schema::FieldType;
+
+/// A predicate over one record table's columns. See the module documentation: every node
+/// is rendered with plain SQL semantics, and a row matches when the whole is TRUE.
+///
+/// Fields are the record table's columns by field name. A money field's column in
+/// `Compare`, `In` and `CompareFields` is its **amount**: the value is a
+/// `Value::Decimal`, and the currency is not compared. Values have the field's value type:
+/// `Value::Text` for text, e-mail, phone and URL fields and `number`; `Value::Select` for
+/// select fields and `state`; `Value::Integer` for integer fields (a decimal literal
+/// compared with one is already rounded the right way); `Value::Decimal` for decimal,
+/// percent and money fields; `Value::Bool`; `Value::Date`; `Value::DateTime` (UTC,
+/// microseconds); `Value::Duration` (seconds); `Value::Reference` for reference, party,
+/// principal and org unit fields and `id`. No value is ever `Value::Null`: comparisons
+/// with null are lowered to `IsNull`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// `TRUE` (SQLite: `1`).
+    True,
+    /// `FALSE` (SQLite: `0`).
+    False,
+    /// `(a AND b AND …)`, never empty.
+    And(Vec<Filter>),
+    /// `(a OR b OR …)`, never empty.
+    Or(Vec<Filter>),
+    /// `NOT (a)`.
+    Not(Box<Filter>),
+    /// `field op ?`; `Ne` is `<>`. Text orders by code point: SQLite's default `BINARY`
+    /// collation does; PostgreSQL needs `COLLATE "C"` on the column or the comparison.
+    Compare { field: String, op: CmpOp, value: Value },
+    /// `field IN (?, ?, …)`, never empty, no nulls.
+    In { field: String, values: Vec<Value> },
+    /// `field IS NULL`, or `field IS NOT NULL` when negated. Never NULL itself.
+    IsNull { field: String, negated: bool },
+    /// Case-sensitive: the text begins with `prefix` (true for an empty prefix); NULL when
+    /// the field is NULL. Not `LIKE` (SQLite's is case-insensitive and `%`/`_` would need
+    /// escaping): SQLite `substr(field, 1, length(?1)) = ?1`, PostgreSQL
+    /// `starts_with(field, $1)` or `left(field, length($1)) = $1`.
+    StartsWith { field: String, prefix: String },
+    /// Case-sensitive: the text ends with `suffix`; NULL when the field is NULL. SQLite
+    /// `substr(field, length(field) - length(?1) + 1) = ?1 AND length(field) >= length(?1)`,
+    /// PostgreSQL `right(field, length($1)) = $1` (an empty suffix: `right(x, 0)` is `''`).
+    EndsWith { field: String, suffix: String },
+    /// Case-sensitive substring test; NULL when the field is NULL. SQLite
+    /// `instr(field, ?) > 0`, PostgreSQL `strpos(field, $1) > 0` (both true for `''`).
+    Contains { field: String, needle: String },
+    /// `left op right`, two columns of the same table; NULL when either is NULL.
+    CompareFields { left: String, op: CmpOp, right: String },
+}
+
+/// Lowers a checked condition to a `Filter`, resolving `@me`, `@party`, `@unit`, `@today`
+/// and `@now` from `bindings` and folding every part that does not read the record
+/// (`@today - duration("P30D")` becomes a date).
+///
+/// Refused, with the place: paths into referenced records (`supplier.name`), the currency
+/// of a money field, computed fields that are not stored, and anything that computes with
+/// a field (`amount * 2 > 10`, `string length(name) > 3`): they have no plain column
+/// predicate yet.
+pub fn to_filter(checked: &Checked, bindings: &Bindings) -> Result<Filter, ExprError> {
+    let lowering = Lowering { bindings };
+    Ok(simplify(lowering.lower(&checked.root, Mode::Positive)?))
+}
+
+/// Which answers of a sub-filter must agree with FEEL (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// SQL TRUE exactly when FEEL true.
+    Positive,
+    /// SQL FALSE exactly when FEEL false.
+    Negative,
+}
+
+impl Mode {
+    fn flip(self) -> Mode {
+        match self {
+            Mode::Positive => Mode::Negative,
+            Mode::Negative => Mode::Positive,
+        }
+    }
+}
+
+/// The bindings, as a context without a record, for folding constants.
+struct Constants<'a> {
+    bindings: &'a Bindings,
+}
+
+impl Context for Constants<'_> {
+    fn lookup(&self, path: &[String]) -> Result<Option<std::borrow::Cow<'_, Value>>, crate::EvalError> {
+        Err(crate::EvalError::Unavailable(format!("`{}` is not a constant", path.join("."))))
+    }
+
+    fn bindings(&self) -> &Bindings {
+        self.bindings
+    }
+}
+
+fn not_filterable(span: Span, message: impl Into<String>) -> ExprError {
+    ExprError::new(ErrorKind::NotFilterable, span, message)
+}
+
+fn is_null(field: &str, negated: bool) -> Filter {
+    Filter::IsNull { field: field.to_owned(), negated }
+}
+
+/// FEEL null where a condition was expected: never true, never false.
+fn unknown(mode: Mode) -> Filter {
+    match mode {
+        Mode::Positive => Filter::False,
+        Mode::Negative => Filter::True,
+    }
+}
+
+/// A comparison that, for a non-null field, is always `holds`, and null (ordering) for a
+/// null field.
+fn constant_unless_null(field: &str, holds: bool, mode: Mode) -> Filter {
+    match (holds, mode) {
+        (true, Mode::Positive) => is_null(field, true),
+        (true, Mode::Negative) => Filter::True,
+        (false, Mode::Positive) => Filter::False,
+        (false, Mode::Negative) => is_null(field, false),
+    }
+}
+
+/// One side of a comparison, as lowering sees it.
+enum Side<'n> {
+    Column(&'n FieldRef),
+    Const(FeelValue),
+}
+
+/// A literal turned into the field's value type, or what the comparison amounts to when no
+/// value of the field can equal it (an integer field against `1.5`).
+enum Operand {
+    Value(CmpOp, Value),
+    /// True for every non-null value; null (ordering) or as FEEL says (equality) for null.
+    Always(bool),
+}
+
+struct Lowering<'a> {
+    bindings: &'a Bindings,
+}
+
+impl Lowering<'_> {
+    fn constant(&self, node: &Node) -> Result<FeelValue, ExprError> {
+        let mut meter = Meter::new(crate::Limits::default().eval_steps);
+        eval(node, &Constants { bindings: self.bindings }, &mut meter)
+            .map_err(|e| not_filterable(node.span, format!("this part cannot be computed: {e}")))
+    }
+
+    fn lower(&self, node: &Node, mode: Mode) -> Result<Filter, ExprError> {
+        if !node.uses_fields {
+            return Ok(match self.constant(node)? {
+                FeelValue::Bool(true) => Filter::True,
+                FeelValue::Bool(false) => Filter::False,
+                _ => unknown(mode),
+            });
+        }
+        match &node.kind {
+            Kind::And(a, b) => Ok(Filter::And(vec![self.lower(a, mode)?, self.lower(b, mode)?])),
+            Kind::Or(a, b) => Ok(Filter::Or(vec![self.lower(a, mode)?, self.lower(b, mode)?])),
+            Kind::Not(x) => Ok(Filter::Not(Box::new(self.lower(x, mode.flip())?))),
+            Kind::IsNull { field, negated } => Ok(is_null(&column(field, node.span)?, *negated)),
+            // A boolean field used as a condition is null when the field is: `= TRUE` is too.
+            Kind::Field(field) => {
+                Ok(Filter::Compare { field: column(field, node.span)?, op: CmpOp::Eq, value: Value::Bool(true) })
+            }
+            Kind::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs, mode),
+            Kind::In { value, items } => self.in_list(value, items, mode),
+            Kind::Range { value, low, high, low_closed, high_closed } => {
+                let low_op = if *low_closed { CmpOp::Ge } else { CmpOp::Gt };
+                let high_op = if *high_closed { CmpOp::Le } else { CmpOp::Lt };
+                Ok(Filter::And(vec![
+                    self.compare(low_op, value, low, mode)?,
+                    self.compare(high_op, value, high, mode)?,
+                ]))
+            }
+            Kind::Call { func, args } => self.call(*func, args, node.span, mode),
+            _ => Err(not_filterable(node.span, "this expression cannot be used as a filter")),
+        }
+    }
+
+    fn side<'n>(&self, node: &'n Node) -> Result<Side<'n>, ExprError> {
+        match &node.kind {
+            Kind::Field(field) => Ok(Side::Column(field)),
+            _ if !node.uses_fields => Ok(Side::Const(self.constant(node)?)),
+            _ => Err(not_filterable(
+                node.span,
+                "computing with fields cannot be used as a filter; compare a field with a value or another field",
+            )),
+        }
+    }
+
+    fn compare(&self, op: CmpOp, lhs: &Node, rhs: &Node, mode: Mode) -> Result<Filter, ExprError> {
+        match (self.side(lhs)?, self.side(rhs)?) {
+            (Side::Column(f), Side::Const(v)) => compare_value(&column(f, lhs.span)?, &f.ty, op, v, mode, rhs.span),
+            (Side::Const(v), Side::Column(f)) => {
+                compare_value(&column(f, rhs.span)?, &f.ty, op.flip(), v, mode, lhs.span)
+            }
+            (Side::Column(l), Side::Column(r)) => {
+                Ok(compare_fields(&column(l, lhs.span)?, op, &column(r, rhs.span)?, mode))
+            }
+            // Both constant: the caller folded the whole comparison already.
+            (Side::Const(l), Side::Const(r)) => Ok(match crate::eval::compare(op, &l, &r) {
+                FeelValue::Bool(true) => Filter::True,
+                FeelValue::Bool(false) => Filter::False,
+                _ => unknown(mode),
+            }),
+        }
+    }
+
+    fn in_list(&self, value: &Node, items: &[Node], mode: Mode) -> Result<Filter, ExprError> {
+        let Kind::Field(field) = &value.kind else {
+            // `"x" in (a, b)`: one equality per item. Equality is two-valued, so the `or`
+            // of them is exactly FEEL's list membership.
+            let alternatives =
+                items.iter().map(|item| self.compare(CmpOp::Eq, value, item, mode)).collect::<Result<_, _>>()?;
+            return Ok(Filter::Or(alternatives));
+        };
+        if items.iter().any(|i| i.uses_fields) {
+            let alternatives =
+                items.iter().map(|item| self.compare(CmpOp::Eq, value, item, mode)).collect::<Result<_, _>>()?;
+            return Ok(Filter::Or(alternatives));
+        }
+        let name = column(field, value.span)?;
+        let mut values = Vec::with_capacity(items.len());
+        let mut has_null = false;
+        for item in items {
+            match self.constant(item)? {
+                FeelValue::Null => has_null = true,
+                v => {
+                    if let Operand::Value(_, v) = operand(&field.ty, CmpOp::Eq, v, item.span)?
+                        && !values.contains(&v)
+                    {
+                        values.push(v);
+                    }
+                }
+            }
+        }
+        // FEEL: true when the field equals an item, or is null and an item is null; false
+        // otherwise, never null. SQL's IN is NULL for a null field, so a null field is
+        // handled apart.
+        let listed = if values.is_empty() { Filter::False } else { Filter::In { field: name.clone(), values } };
+        Ok(match (has_null, mode) {
+            (true, _) => Filter::Or(vec![listed, is_null(&name, false)]),
+            (false, Mode::Positive) => listed,
+            (false, Mode::Negative) => Filter::And(vec![listed, is_null(&name, true)]),
+        })
+    }
+
+    fn call(&self, func: Func, args: &[Node], span: Span, mode: Mode) -> Result<Filter, ExprError> {
+        let (Some(subject), Some(pattern)) = (args.first(), args.get(1)) else {
+            return Err(not_filterable(span, format!("`{}` cannot be used as a filter", func.name())));
+        };
+        let Kind::Field(field) = &subject.kind else {
+            return Err(not_filterable(subject.span, format!("`{}` can filter on a field's text only", func.name())));
+        };
+        let field_name = column(field, subject.span)?;
+        if pattern.uses_fields {
+            return Err(not_filterable(pattern.span, format!("`{}` can filter with a fixed text only", func.name())));
+        }
+        let text = match self.constant(pattern)? {
+            FeelValue::String(s) => s,
+            _ => return Ok(unknown(mode)),
+        };
+        // String functions are null exactly when the field is: plain SQL agrees.
+        Ok(match func {
+            Func::StartsWith => Filter::StartsWith { field: field_name, prefix: text },
+            Func::EndsWith => Filter::EndsWith { field: field_name, suffix: text },
+            Func::Contains => Filter::Contains { field: field_name, needle: text },
+            Func::StringLength => return Err(not_filterable(span, "`string length` cannot be used as a filter yet")),
+        })
+    }
+}
+
+/// The column a field reference reads, or why it has none.
+fn column(field: &FieldRef, span: Span) -> Result<String, ExprError> {
+    if field.path.len() > 1 {
+        return Err(not_filterable(
+            span,
+            format!("`{}` reads a field of another record; such paths cannot be used as filters yet", field.display()),
+        ));
+    }
+    if field.part == Some(MoneyPart::Currency) {
+        return Err(not_filterable(span, "the currency of a money field cannot be used as a filter yet"));
+    }
+    if field.ty == FieldType::Opaque("lines") {
+        return Err(not_filterable(
+            span,
+            "child lines are stored apart from the record and cannot be used as a filter yet",
+        ));
+    }
+    if !field.column {
+        return Err(not_filterable(
+            span,
+            format!("`{}` is computed when read and has no column; declare it stored to filter on it", field.display()),
+        ));
+    }
+    field.path.first().cloned().ok_or_else(|| not_filterable(span, "empty path"))
+}
+
+/// `field op constant` with FEEL's answer for a null field.
+fn compare_value(
+    field: &str,
+    ty: &FieldType,
+    op: CmpOp,
+    value: FeelValue,
+    mode: Mode,
+    span: Span,
+) -> Result<Filter, ExprError> {
+    if value.is_null() {
+        return Ok(match op {
+            CmpOp::Eq => is_null(field, false),
+            CmpOp::Ne => is_null(field, true),
+            _ => unknown(mode),
+        });
+    }
+    let (op, value) = match operand(ty, op, value, span)? {
+        Operand::Value(op, value) => (op, value),
+        // Equality with a value the field can never hold: FEEL false, also for null.
+        Operand::Always(holds) if !op.is_ordering() => return Ok(if holds { Filter::True } else { Filter::False }),
+        Operand::Always(holds) => return Ok(constant_unless_null(field, holds, mode)),
+    };
+    let compare = Filter::Compare { field: field.to_owned(), op, value };
+    Ok(match (op, mode) {
+        // FEEL: `x = v` is false for a null x; SQL: NULL. Only NOT can tell them apart.
+        (CmpOp::Eq, Mode::Positive) => compare,
+        (CmpOp::Eq, Mode::Negative) => Filter::And(vec![compare, is_null(field, true)]),
+        // FEEL: `x != v` is true for a null x.
+        (CmpOp::Ne, Mode::Positive) => Filter::Or(vec![compare, is_null(field, false)]),
+        (CmpOp::Ne, Mode::Negative) => compare,
+        // Ordering: null in both FEEL and SQL.
+        _ => compare,
+    })
+}
+
+/// `left op right` on two columns with FEEL's answer when either is null.
+fn compare_fields(left: &str, op: CmpOp, right: &str, mode: Mode) -> Filter {
+    let both_null = || Filter::And(vec![is_null(left, false), is_null(right, false)]);
+    let plain = |op| Filter::CompareFields { left: left.to_owned(), op, right: right.to_owned() };
+    match (op, mode) {
+        // FEEL: true when both are null or both equal; false otherwise, never null.
+        (CmpOp::Eq, Mode::Positive) => Filter::Or(vec![plain(CmpOp::Eq), both_null()]),
+        (CmpOp::Eq, Mode::Negative) => Filter::Or(vec![
+            Filter::And(vec![plain(CmpOp::Eq), is_null(left, true), is_null(right, true)]),
+            both_null(),
+        ]),
+        // FEEL's `!=` is exactly `not(=)` (equality is two-valued).
+        (CmpOp::Ne, _) => Filter::Not(Box::new(compare_fields(left, CmpOp::Eq, right, mode.flip()))),
+        _ => plain(op),
+    }
+}
+
+/// A constant as a value of the field's type. For an integer field, a non-integer bound is
+/// rounded the way that keeps the comparison's answer: `n < 1.5` is `n < 2`,
+/// `n > 1.5` is `n > 1`; equality with it never holds.
+fn operand(ty: &FieldType, op: CmpOp, value: FeelValue, span: Span) -> Result<Operand, ExprError> {
+    use FeelValue as V;
+    let wrong =
+        |v: &FeelValue| not_filterable(span, format!("cannot compare this field with {} in a filter", v.type_name()));
+    Ok(Operand::Value(
+        op,
+        match (ty, value) {
+            (FieldType::Integer, V::Number(n)) => return Ok(integer_operand(op, n)),
+            (FieldType::Decimal | FieldType::Money, V::Number(n) | V::Money { amount: n, .. }) => Value::Decimal(n),
+            (FieldType::Text, V::String(s)) => Value::Text(s),
+            (FieldType::Select(_), V::String(s)) => Value::Select(s),
+            (FieldType::Boolean, V::Bool(b)) => Value::Bool(b),
+            (FieldType::Date, V::Date(d)) => Value::Date(d),
+            (FieldType::DateTime, V::DateTime(t)) => Value::DateTime(t.to_offset(UtcOffset::UTC)),
+            (FieldType::Duration, V::Duration(s)) => Value::Duration(s),
+            (FieldType::Reference(_), V::Reference(id)) => Value::Reference(id),
+            (_, v) => return Err(wrong(&v)),
+        },
+    ))
+}
+
+fn integer_operand(op: CmpOp, n: Decimal) -> Operand {
+    let bound = match op {
+        CmpOp::Eq | CmpOp::Ne if n.fract() != Decimal::ZERO => return Operand::Always(op == CmpOp::Ne),
+        CmpOp::Eq | CmpOp::Ne => n,
+        // x < 1.5 ⇔ x < 2 and x >= 1.5 ⇔ x >= 2; x <= 1.5 ⇔ x <= 1 and x > 1.5 ⇔ x > 1.
+        CmpOp::Lt | CmpOp::Ge => n.ceil(),
+        CmpOp::Le | CmpOp::Gt => n.floor(),
+    };
+    match bound.to_i64() {
+        Some(i) => Operand::Value(op, Value::Integer(i)),
+        // Beyond every integer the column can hold.
+        None => {
+            let above_all = bound > Decimal::ZERO;
+            Operand::Always(match op {
+                CmpOp::Eq => false,
+                CmpOp::Ne => true,
+                CmpOp::Lt | CmpOp::Le => above_all,
+                CmpOp::Gt | CmpOp::Ge => !above_all,
+            })
+        }
+    }
+}
+
+/// Flattens nested `And`/`Or` and folds `True`/`False`, keeping SQL's three-valued meaning
+/// (`x AND TRUE` is `x`; `NOT NOT x` is `x`).
+pub(crate) fn simplify(filter: Filter) -> Filter {
+    match filter {
+        Filter::And(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match simplify(item) {
+                    Filter::True => {}
+                    Filter::False => return Filter::False,
+                    Filter::And(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            match out.len() {
+                0 => Filter::True,
+                1 => out.pop().unwrap_or(Filter::True),
+                _ => Filter::And(out),
+            }
+        }
+        Filter::Or(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match simplify(item) {
+                    Filter::False => {}
+                    Filter::True => return Filter::True,
+                    Filter::Or(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            match out.len() {
+                0 => Filter::False,
+                1 => out.pop().unwrap_or(Filter::False),
+                _ => Filter::Or(out),
+            }
+        }
+        Filter::Not(inner) => match simplify(*inner) {
+            Filter::True => Filter::False,
+            Filter::False => Filter::True,
+            Filter::Not(x) => *x,
+            other => Filter::Not(Box::new(other)),
+        },
+        other => other,
+    }
+}

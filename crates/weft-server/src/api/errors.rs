@@ -1,0 +1,55 @@
+//! Façade errors as problem documents.
+
+use weft_model::ErrorCode;
+use weft_workspace::Error;
+
+use crate::Problem;
+use crate::problem::FieldError;
+
+impl From<Error> for Problem {
+    fn from(err: Error) -> Problem {
+        let code = err.code();
+        match err {
+            Error::Validation(errors) => {
+                let mut p = Problem::new(code).with_detail(format!("{} field(s) failed validation", errors.len()));
+                p.errors = errors
+                    .into_iter()
+                    .map(|e| FieldError { pointer: e.pointer, reason: e.reason, code: Some(code_name(&e.code)) })
+                    .collect();
+                p
+            }
+            Error::Declaration(problems) => {
+                let mut p =
+                    Problem::new(code).with_detail(format!("the declaration has {} problem(s)", problems.len()));
+                p.errors = problems
+                    .into_iter()
+                    .map(|d| FieldError { pointer: d.pointer, reason: d.reason, code: None })
+                    .collect();
+                p
+            }
+            Error::Unique { ref fields } => {
+                let mut p = Problem::new(code).with_detail(err.to_string());
+                p.errors = fields
+                    .iter()
+                    .map(|f| FieldError {
+                        pointer: format!("/{f}"),
+                        reason: "already taken".into(),
+                        code: Some("duplicate".into()),
+                    })
+                    .collect();
+                p
+            }
+            Error::Stale { current } => {
+                let mut p = Problem::new(code).with_detail(err.to_string());
+                p.current_version = Some(current);
+                p
+            }
+            Error::Store(ref inner) if code == ErrorCode::Internal => Problem::internal(inner),
+            other => Problem::new(code).with_detail(other.to_string()),
+        }
+    }
+}
+
+fn code_name(code: &weft_model::schema::FieldErrorCode) -> String {
+    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}

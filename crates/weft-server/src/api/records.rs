@@ -1,0 +1,341 @@
+//! `/api/v1/records/{type}`: records of any declared type.
+//!
+//! Versions travel as ETags (`"3"`); a write with `If-Match` on a stale version gets 412
+//! with the current version. `Idempotency-Key` on create makes a retry return the first
+//! result instead of a duplicate.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use weft_model::ErrorCode;
+use weft_workspace::{BulkMode, BulkRow, Idempotency, ListQuery, RecordView, TimelineEntry};
+
+use super::actor::Actor;
+use crate::json::MaybeJson;
+use crate::{AppJson, AppState, Problem};
+
+type Object = Map<String, Json>;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// FEEL filter, e.g. `state = "approved" and amount > 10000 and supplier = @party`.
+    pub filter: Option<String>,
+    /// Comma-separated keys, `-` for descending: `-order_date,number`. Indexed fields only.
+    pub sort: Option<String>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u64>,
+    /// Also return the number of matching records.
+    #[serde(default)]
+    pub count: bool,
+    /// Comma-separated fields to return (system keys `id`, `version` always come).
+    pub fields: Option<String>,
+    #[serde(default)]
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordList {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Json>,
+    pub next_cursor: Option<String>,
+    pub count: Option<u64>,
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// `If-Match: "3"` (or `W/"3"`, or `*` for any version).
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
+    let Some(raw) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = raw.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<i64>().map(Some).map_err(|_| {
+        Problem::new(ErrorCode::BadRequest)
+            .with_detail(format!("If-Match must be a record version such as \"3\", not `{text}`"))
+    })
+}
+
+fn with_version(view: &RecordView, status: StatusCode) -> Response {
+    let mut response = (status, AppJson(view.to_json())).into_response();
+    response.headers_mut().insert(header::ETAG, etag(view.system.version));
+    response
+}
+
+fn parse_id(type_name: &str, id: &str) -> Result<Uuid, Problem> {
+    // An id that cannot exist is simply not found: no hint about the id format's validity
+    // is needed to protect, but the answer must match a missing record's.
+    Uuid::parse_str(id).map_err(|_| weft_workspace::Error::NotFound(format!("{type_name} {id}")).into())
+}
+
+fn project(mut record: Json, fields: Option<&str>) -> Json {
+    let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else { return record };
+    let keep: Vec<&str> = fields.split(',').map(str::trim).collect();
+    if let Json::Object(map) = &mut record {
+        map.retain(|k, _| k == "id" || k == "version" || k == "type" || keep.contains(&k.as_str()));
+    }
+    record
+}
+
+/// A page of records the caller may see, with filter, sort and cursor.
+#[utoipa::path(get, path = "/api/v1/records/{type}", tag = "records",
+    params(("type" = String, Path, description = "Object type"), ListParams),
+    responses(
+        (status = 200, body = RecordList),
+        (status = 400, description = "Bad filter, sort or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_records(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(type_name): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<AppJson<RecordList>, Problem> {
+    let query = ListQuery {
+        filter: params.filter,
+        sort: params.sort,
+        cursor: params.cursor,
+        limit: params.limit,
+        include_deleted: params.include_deleted,
+        with_count: params.count,
+    };
+    let page = state.workspace.list(&actor, &type_name, &query).await?;
+    Ok(AppJson(RecordList {
+        items: page.records.iter().map(|r| project(r.to_json(), params.fields.as_deref())).collect(),
+        next_cursor: page.next_cursor,
+        count: page.count,
+    }))
+}
+
+/// Creates a record. Send `Idempotency-Key` to make retries safe.
+#[utoipa::path(post, path = "/api/v1/records/{type}", tag = "records",
+    params(("type" = String, Path, description = "Object type"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
+    request_body(content = Object, description = "Field values; `owner` and `party` may be set"),
+    responses(
+        (status = 201, description = "Created", body = Object),
+        (status = 200, description = "Replayed: the result of the first request with this key", body = Object),
+        (status = 409, description = "Unique value taken, or key reused for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every invalid field", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(type_name): Path<String>,
+    headers: HeaderMap,
+    AppJson(input): AppJson<Object>,
+) -> Result<Response, Problem> {
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v.to_str().unwrap_or_default().trim();
+            if key.is_empty() || key.len() > 255 {
+                return Err(Problem::new(ErrorCode::BadRequest)
+                    .with_detail("Idempotency-Key must be 1 to 255 visible characters"));
+            }
+            let digest = Sha256::digest(format!("{type_name}\n{}", Json::Object(input.clone())).as_bytes());
+            Some(Idempotency { key: key.to_owned(), request_hash: hex::encode(digest) })
+        }
+    };
+    match state.workspace.create(&actor, &type_name, input, idempotency).await? {
+        weft_workspace::Created::Fresh(view) => {
+            let mut response = with_version(&view, StatusCode::CREATED);
+            if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/records/{type_name}/{}", view.system.id)) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            Ok(response)
+        }
+        weft_workspace::Created::Replayed(json) => {
+            let version = json.get("version").and_then(Json::as_i64).unwrap_or(1);
+            let mut response = (StatusCode::OK, AppJson(json)).into_response();
+            response.headers_mut().insert(header::ETAG, etag(version));
+            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(response)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// `all_or_nothing`: one bad row refuses all; `per_row`: each row on its own.
+    pub mode: BulkMode,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Object>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub created: usize,
+    pub failed: usize,
+    /// One entry per row, in order: the record, or the problem.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Json>,
+}
+
+/// Creates many records at once (at most 10,000).
+#[utoipa::path(post, path = "/api/v1/records/{type}/bulk", tag = "records",
+    params(("type" = String, Path, description = "Object type")), request_body = BulkRequest,
+    responses(
+        (status = 200, body = BulkResult),
+        (status = 422, description = "all_or_nothing: every invalid field of every row", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_create(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(type_name): Path<String>,
+    AppJson(request): AppJson<BulkRequest>,
+) -> Result<AppJson<BulkResult>, Problem> {
+    if request.rows.len() > 10_000 {
+        return Err(Problem::new(ErrorCode::ValidationFailed).with_error("/rows", "at most 10000 rows per request"));
+    }
+    let results = state.workspace.bulk_create(&actor, &type_name, request.rows, request.mode).await?;
+    let mut created = 0;
+    let rows = results
+        .into_iter()
+        .map(|row| match row {
+            BulkRow::Created(view) => {
+                created += 1;
+                serde_json::json!({ "status": 201, "record": view.to_json() })
+            }
+            BulkRow::Failed(e) => {
+                let problem = Problem::from(e);
+                serde_json::json!({ "status": problem.status, "problem": problem })
+            }
+        })
+        .collect::<Vec<_>>();
+    Ok(AppJson(BulkResult { created, failed: rows.len() - created, rows }))
+}
+
+/// One record; its version is the ETag.
+#[utoipa::path(get, path = "/api/v1/records/{type}/{id}", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    let view = state.workspace.get(&actor, &type_name, id).await?;
+    Ok(with_version(&view, StatusCode::OK))
+}
+
+/// Changes the given fields. Send `If-Match` with the version you read.
+#[utoipa::path(patch, path = "/api/v1/records/{type}/{id}", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The version read, e.g. \"3\"")),
+    request_body = Object,
+    responses(
+        (status = 200, body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale version; `current_version` says the current one", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    AppJson(input): AppJson<Object>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    let expected = if_match(&headers)?;
+    let view = state.workspace.update(&actor, &type_name, id, expected, input).await?;
+    Ok(with_version(&view, StatusCode::OK))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Remove for good instead of the restorable soft delete (administrators).
+    #[serde(default)]
+    pub purge: bool,
+}
+
+/// Deletes a record (restorable), or purges it.
+#[utoipa::path(delete, path = "/api/v1/records/{type}/{id}", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path), DeleteParams, ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+    Query(params): Query<DeleteParams>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    if params.purge {
+        state.workspace.purge(&actor, &type_name, id).await?;
+    } else {
+        state.workspace.delete(&actor, &type_name, id, if_match(&headers)?).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Brings back a deleted record.
+#[utoipa::path(post, path = "/api/v1/records/{type}/{id}/restore", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn restore_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    let view = state.workspace.restore(&actor, &type_name, id).await?;
+    Ok(with_version(&view, StatusCode::OK))
+}
+
+/// Runs a lifecycle transition, with its declared inputs in the body.
+#[utoipa::path(post, path = "/api/v1/records/{type}/{id}/transitions/{name}", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path), ("name" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body(content = Object, description = "The transition's inputs, e.g. {\"reason\": \"…\"}"),
+    responses(
+        (status = 200, body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible from the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing inputs, or the guard does not hold", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn transition_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id, name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    MaybeJson(body): MaybeJson<Object>,
+) -> Result<Response, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    let expected = if_match(&headers)?;
+    let inputs = body.unwrap_or_default();
+    let view = state.workspace.transition(&actor, &type_name, id, &name, expected, inputs).await?;
+    Ok(with_version(&view, StatusCode::OK))
+}
+
+/// The record's history (later also its thread and process steps), oldest first.
+#[utoipa::path(get, path = "/api/v1/records/{type}/{id}/timeline", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Vec<TimelineEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn record_timeline(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+) -> Result<AppJson<Vec<TimelineEntry>>, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    Ok(AppJson(state.workspace.timeline(&actor, &type_name, id).await?))
+}

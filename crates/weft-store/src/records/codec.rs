@@ -1,0 +1,144 @@
+//! Values to columns and back. See `spec` for the physical representation.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sea_query::Value as Sql;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use weft_model::schema::{FieldKind, Value};
+
+use super::spec::{FieldStorage, SqlType, Storage};
+use crate::tx::{DbRow, timestamp};
+use crate::{Backend, Error, Result};
+
+/// A typed NULL: PostgreSQL needs the parameter's type even when it carries no value.
+pub fn null(backend: Backend, t: SqlType) -> Sql {
+    match t {
+        SqlType::Text => Sql::String(None),
+        SqlType::BigInt => Sql::BigInt(None),
+        SqlType::Boolean => Sql::Bool(None),
+        SqlType::Date => Sql::TimeDate(None),
+        SqlType::Timestamp => match backend {
+            Backend::Sqlite => Sql::String(None),
+            Backend::Postgres => Sql::TimeDateTimeWithTimeZone(None),
+        },
+        SqlType::Uuid => Sql::Uuid(None),
+    }
+}
+
+pub fn text(s: impl Into<String>) -> Sql {
+    Sql::String(Some(Box::new(s.into())))
+}
+
+pub fn uuid(id: Uuid) -> Sql {
+    Sql::Uuid(Some(Box::new(id)))
+}
+
+pub fn opt_uuid(id: Option<Uuid>) -> Sql {
+    Sql::Uuid(id.map(Box::new))
+}
+
+/// `amount` in units of 10^-scale, refusing what does not fit 64 bits or has more places.
+pub fn to_units(field: &str, amount: Decimal, scale: u8) -> Result<i64> {
+    let out_of_range = || Error::ValueOutOfRange { field: field.to_owned() };
+    let factor = Decimal::from(10_i64.pow(u32::from(scale)));
+    let scaled = amount.checked_mul(factor).ok_or_else(out_of_range)?;
+    if scaled.fract() != Decimal::ZERO {
+        return Err(out_of_range());
+    }
+    scaled.to_i64().ok_or_else(out_of_range)
+}
+
+pub fn from_units(units: i64, scale: u8) -> Decimal {
+    Decimal::new(units, u32::from(scale))
+}
+
+/// The column values of one field.
+pub fn encode(backend: Backend, field: &FieldStorage, value: &Value) -> Result<Vec<(String, Sql)>> {
+    let wrong = || Error::ValueOutOfRange { field: field.field.clone() };
+    let out = match (&field.storage, value) {
+        (Storage::Lines(_) | Storage::Virtual, _) => Vec::new(),
+        (Storage::Money { amount, currency, .. }, Value::Null) => {
+            vec![(amount.clone(), Sql::BigInt(None)), (currency.clone(), Sql::String(None))]
+        }
+        (_, Value::Null) => field.columns().into_iter().map(|(c, t)| (c, null(backend, t))).collect(),
+        (Storage::Money { amount, currency, scale }, Value::Money { amount: a, currency: c }) => vec![
+            (amount.clone(), Sql::BigInt(Some(to_units(&field.field, *a, *scale)?))),
+            (currency.clone(), text(c.clone())),
+        ],
+        (Storage::Scaled { column, scale }, Value::Decimal(d)) => {
+            vec![(column.clone(), Sql::BigInt(Some(to_units(&field.field, *d, *scale)?)))]
+        }
+        (Storage::JsonText { column }, Value::MultiSelect(items) | Value::Attachments(items)) => {
+            vec![(column.clone(), text(serde_json::to_string(items).map_err(|_| wrong())?))]
+        }
+        (Storage::JsonText { column }, Value::Json(json)) => vec![(column.clone(), text(json.to_string()))],
+        (Storage::Reference { column, .. }, Value::Reference(id)) => vec![(column.clone(), uuid(*id))],
+        (Storage::Column { column, sql }, value) => {
+            let v = match (sql, value) {
+                (SqlType::Text, Value::Text(s) | Value::Select(s)) => text(s.clone()),
+                (SqlType::Text, Value::Attachments(items)) if items.len() <= 1 => {
+                    Sql::String(items.first().map(|s| Box::new(s.clone())))
+                }
+                (SqlType::BigInt, Value::Integer(i) | Value::Duration(i)) => Sql::BigInt(Some(*i)),
+                (SqlType::Boolean, Value::Bool(b)) => Sql::Bool(Some(*b)),
+                (SqlType::Date, Value::Date(d)) => Sql::TimeDate(Some(Box::new(*d))),
+                (SqlType::Timestamp, Value::DateTime(t)) => timestamp(backend, *t),
+                (SqlType::Uuid, Value::Reference(id)) => uuid(*id),
+                _ => return Err(wrong()),
+            };
+            vec![(column.clone(), v)]
+        }
+        _ => return Err(wrong()),
+    };
+    Ok(out)
+}
+
+/// Reads one field back from a row that selected all its columns.
+pub fn decode(row: &DbRow, field: &FieldStorage) -> Result<Value> {
+    let kind = match &field.kind {
+        FieldKind::Computed { result, .. } => result.field_kind(),
+        other => other.clone(),
+    };
+    Ok(match &field.storage {
+        Storage::Lines(_) | Storage::Virtual => Value::Null,
+        Storage::Money { amount, currency, scale } => {
+            match (row.get::<Option<i64>>(amount)?, row.get::<Option<String>>(currency)?) {
+                (Some(units), Some(currency)) => Value::Money { amount: from_units(units, *scale), currency },
+                _ => Value::Null,
+            }
+        }
+        Storage::Scaled { column, scale } => match row.get::<Option<i64>>(column)? {
+            Some(units) => Value::Decimal(from_units(units, *scale)),
+            None => Value::Null,
+        },
+        Storage::JsonText { column } => match row.get::<Option<String>>(column)? {
+            None => Value::Null,
+            Some(json) => match kind {
+                FieldKind::MultiSelect { .. } => Value::MultiSelect(serde_json::from_str(&json).unwrap_or_default()),
+                FieldKind::Attachment { .. } => Value::Attachments(serde_json::from_str(&json).unwrap_or_default()),
+                _ => Value::Json(serde_json::from_str(&json).unwrap_or(serde_json::Value::Null)),
+            },
+        },
+        Storage::Reference { column, .. } => row.get::<Option<Uuid>>(column)?.map_or(Value::Null, Value::Reference),
+        Storage::Column { column, sql } => match sql {
+            SqlType::Text => match row.get::<Option<String>>(column)? {
+                None => Value::Null,
+                Some(s) => match kind {
+                    FieldKind::Select { .. } => Value::Select(s),
+                    FieldKind::Attachment { .. } => Value::Attachments(vec![s]),
+                    _ => Value::Text(s),
+                },
+            },
+            SqlType::BigInt => match row.get::<Option<i64>>(column)? {
+                None => Value::Null,
+                Some(i) if matches!(kind, FieldKind::Duration {}) => Value::Duration(i),
+                Some(i) => Value::Integer(i),
+            },
+            SqlType::Boolean => row.get::<Option<bool>>(column)?.map_or(Value::Null, Value::Bool),
+            SqlType::Date => row.get::<Option<time::Date>>(column)?.map_or(Value::Null, Value::Date),
+            SqlType::Timestamp => row.get::<Option<OffsetDateTime>>(column)?.map_or(Value::Null, Value::DateTime),
+            SqlType::Uuid => row.get::<Option<Uuid>>(column)?.map_or(Value::Null, Value::Reference),
+        },
+    })
+}

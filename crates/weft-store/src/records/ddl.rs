@@ -1,0 +1,296 @@
+//! Schema changes for object-type tables, rendered per backend.
+//!
+//! DDL is built as text: it carries no values, and every identifier in it has passed the
+//! declaration check (`[a-z][a-z0-9_]*`) and is quoted besides.
+//!
+//! **Invariant:** a change never destroys data silently. Adding fields and indexes only
+//! adds. Removing a field renames its columns to `_bak<revision>_<column>` (a removed
+//! lines field renames its table), changing a field's type keeps the old column the same
+//! way beside an empty new one, and narrowing a decimal's scale copies the column to a
+//! backup before rescaling. Such steps are marked destructive, and the caller refuses
+//! them unless explicitly allowed.
+
+use weft_model::schema::OnDelete;
+
+use super::spec::{FieldStorage, IndexSpec, LinesSpec, SYSTEM_COLUMNS, SqlType, Storage, TableSpec};
+use crate::Backend;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DdlStep {
+    pub sql: String,
+    /// What the step does, for `migrate --dry-run` and the admin preview.
+    pub description: String,
+    pub destructive: bool,
+}
+
+fn q(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn sql_type(backend: Backend, t: SqlType) -> &'static str {
+    match backend {
+        Backend::Sqlite => t.sqlite(),
+        Backend::Postgres => t.postgres(),
+    }
+}
+
+fn on_delete(action: OnDelete) -> &'static str {
+    match action {
+        OnDelete::Restrict => "RESTRICT",
+        OnDelete::SetNull => "SET NULL",
+        OnDelete::Cascade => "CASCADE",
+    }
+}
+
+fn column_def(backend: Backend, field: &FieldStorage, column: &str, t: SqlType) -> String {
+    let mut def = format!("{} {}", q(column), sql_type(backend, t));
+    if let Storage::Reference { target_table, on_delete: action, .. } = &field.storage {
+        def.push_str(&format!(" REFERENCES {}(\"id\") ON DELETE {}", q(target_table), on_delete(*action)));
+    }
+    def
+}
+
+/// Everything needed to create a new type's tables.
+pub fn create_plan(spec: &TableSpec, backend: Backend) -> Vec<DdlStep> {
+    let mut defs: Vec<String> = SYSTEM_COLUMNS
+        .iter()
+        .map(|(name, t)| {
+            let mut def = format!("{} {}", q(name), sql_type(backend, *t));
+            match *name {
+                "id" => def.push_str(" PRIMARY KEY"),
+                "version" | "created_at" | "updated_at" => def.push_str(" NOT NULL"),
+                _ => {}
+            }
+            def
+        })
+        .collect();
+    for field in &spec.fields {
+        for (column, t) in field.columns() {
+            defs.push(column_def(backend, field, &column, t));
+        }
+    }
+    let mut steps = vec![DdlStep {
+        sql: format!("CREATE TABLE {} (\n  {}\n)", q(&spec.table), defs.join(",\n  ")),
+        description: format!("create table {}", spec.table),
+        destructive: false,
+    }];
+    for lines in spec.lines() {
+        steps.extend(create_lines_plan(lines, &spec.table, backend));
+    }
+    for index in &spec.indexes {
+        steps.push(create_index(&spec.table, index));
+    }
+    steps
+}
+
+fn create_lines_plan(lines: &LinesSpec, parent_table: &str, backend: Backend) -> Vec<DdlStep> {
+    let mut defs = vec![
+        format!("\"id\" {} PRIMARY KEY", sql_type(backend, SqlType::Uuid)),
+        format!(
+            "\"record_id\" {} NOT NULL REFERENCES {}(\"id\") ON DELETE CASCADE",
+            sql_type(backend, SqlType::Uuid),
+            q(parent_table)
+        ),
+        format!("\"position\" {} NOT NULL", sql_type(backend, SqlType::BigInt)),
+    ];
+    for field in &lines.fields {
+        for (column, t) in field.columns() {
+            defs.push(column_def(backend, field, &column, t));
+        }
+    }
+    vec![
+        DdlStep {
+            sql: format!("CREATE TABLE {} (\n  {}\n)", q(&lines.table), defs.join(",\n  ")),
+            description: format!("create table {} for lines `{}`", lines.table, lines.field),
+            destructive: false,
+        },
+        DdlStep {
+            sql: format!(
+                "CREATE INDEX {} ON {} (\"record_id\", \"position\")",
+                q(&format!("ix_{}__record", lines.table)),
+                q(&lines.table)
+            ),
+            description: format!("index lines of {} by record", lines.table),
+            destructive: false,
+        },
+    ]
+}
+
+fn create_index(table: &str, index: &IndexSpec) -> DdlStep {
+    let columns: Vec<String> = index.columns.iter().map(|c| q(c)).collect();
+    DdlStep {
+        sql: format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            q(&index.name),
+            q(table),
+            columns.join(", ")
+        ),
+        description: format!(
+            "add {}index on {}({})",
+            if index.unique { "unique " } else { "" },
+            table,
+            index.columns.join(", ")
+        ),
+        destructive: false,
+    }
+}
+
+fn backup_name(revision: i64, name: &str) -> String {
+    format!("_bak{revision}_{name}")
+}
+
+/// The steps from `old` to `new`. `revision` is the revision being replaced (it names
+/// backups, so repeated changes never collide).
+pub fn alter_plan(old: &TableSpec, new: &TableSpec, backend: Backend, revision: i64) -> Vec<DdlStep> {
+    let mut steps = Vec::new();
+    // Indexes go first, so columns they cover can be renamed or rescaled freely.
+    for index in old.indexes.iter().filter(|i| !new.indexes.contains(i)) {
+        steps.push(DdlStep {
+            sql: format!("DROP INDEX {}", q(&index.name)),
+            description: format!("drop index {}", index.name),
+            destructive: false,
+        });
+    }
+    alter_fields(&old.table, &old.fields, &new.fields, backend, revision, &mut steps);
+    for index in new.indexes.iter().filter(|i| !old.indexes.contains(i)) {
+        steps.push(create_index(&new.table, index));
+    }
+    steps
+}
+
+fn alter_fields(
+    table: &str,
+    old: &[FieldStorage],
+    new: &[FieldStorage],
+    backend: Backend,
+    revision: i64,
+    steps: &mut Vec<DdlStep>,
+) {
+    for before in old {
+        match new.iter().find(|f| f.field == before.field) {
+            None => retire_field(table, before, revision, steps),
+            Some(after) if after.storage != before.storage => {
+                change_field(table, before, after, backend, revision, steps);
+            }
+            Some(_) => {}
+        }
+    }
+    for after in new.iter().filter(|f| !old.iter().any(|o| o.field == f.field)) {
+        add_field(table, after, backend, steps);
+    }
+}
+
+fn add_field(table: &str, field: &FieldStorage, backend: Backend, steps: &mut Vec<DdlStep>) {
+    if let Storage::Lines(lines) = &field.storage {
+        steps.extend(create_lines_plan(lines, table, backend));
+        return;
+    }
+    for (column, t) in field.columns() {
+        steps.push(DdlStep {
+            sql: format!("ALTER TABLE {} ADD COLUMN {}", q(table), column_def(backend, field, &column, t)),
+            description: format!("add column {table}.{column} for field `{}`", field.field),
+            destructive: false,
+        });
+    }
+}
+
+fn retire_field(table: &str, field: &FieldStorage, revision: i64, steps: &mut Vec<DdlStep>) {
+    if let Storage::Lines(lines) = &field.storage {
+        steps.push(DdlStep {
+            sql: format!("ALTER TABLE {} RENAME TO {}", q(&lines.table), q(&backup_name(revision, &lines.table))),
+            description: format!(
+                "remove lines `{}`: table {} kept as {}",
+                field.field,
+                lines.table,
+                backup_name(revision, &lines.table)
+            ),
+            destructive: true,
+        });
+        return;
+    }
+    for (column, _) in field.columns() {
+        steps.push(DdlStep {
+            sql: format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                q(table),
+                q(&column),
+                q(&backup_name(revision, &column))
+            ),
+            description: format!(
+                "remove field `{}`: column {table}.{column} kept as {}",
+                field.field,
+                backup_name(revision, &column)
+            ),
+            destructive: true,
+        });
+    }
+}
+
+fn change_field(
+    table: &str,
+    before: &FieldStorage,
+    after: &FieldStorage,
+    backend: Backend,
+    revision: i64,
+    steps: &mut Vec<DdlStep>,
+) {
+    match (&before.storage, &after.storage) {
+        (Storage::Lines(old_lines), Storage::Lines(new_lines)) => {
+            alter_fields(&old_lines.table, &old_lines.fields, &new_lines.fields, backend, revision, steps);
+        }
+        (Storage::Scaled { column, scale: old }, Storage::Scaled { column: new_column, scale: new })
+        | (Storage::Money { amount: column, scale: old, .. }, Storage::Money { amount: new_column, scale: new, .. })
+            if column == new_column =>
+        {
+            rescale(table, column, *old, *new, revision, backend, steps)
+        }
+        (a, b)
+            if same_columns(before, after)
+                && !matches!((a, b), (Storage::Reference { .. }, _) | (_, Storage::Reference { .. })) =>
+        {
+            // Same physical columns (a label, a length limit, the options of a select):
+            // nothing to change in the table.
+        }
+        _ => {
+            retire_field(table, before, revision, steps);
+            add_field(table, after, backend, steps);
+        }
+    }
+}
+
+fn same_columns(a: &FieldStorage, b: &FieldStorage) -> bool {
+    a.columns() == b.columns()
+}
+
+fn rescale(table: &str, column: &str, old: u8, new: u8, revision: i64, backend: Backend, steps: &mut Vec<DdlStep>) {
+    if old == new {
+        return;
+    }
+    let factor = 10_i64.pow(u32::from(old.abs_diff(new)));
+    if new > old {
+        steps.push(DdlStep {
+            sql: format!("UPDATE {} SET {col} = {col} * {factor}", q(table), col = q(column)),
+            description: format!("widen {table}.{column} from {old} to {new} decimal places"),
+            destructive: false,
+        });
+        return;
+    }
+    let backup = backup_name(revision, column);
+    steps.push(DdlStep {
+        sql: format!("ALTER TABLE {} ADD COLUMN {} {}", q(table), q(&backup), sql_type(backend, SqlType::BigInt)),
+        description: format!("keep {table}.{column} as {backup} before narrowing it"),
+        destructive: true,
+    });
+    steps.push(DdlStep {
+        sql: format!("UPDATE {} SET {} = {}", q(table), q(&backup), q(column)),
+        description: format!("copy {table}.{column} to {backup}"),
+        destructive: true,
+    });
+    // Integer division truncates toward zero on both backends.
+    steps.push(DdlStep {
+        sql: format!("UPDATE {} SET {col} = {col} / {factor}", q(table), col = q(column)),
+        description: format!("narrow {table}.{column} from {old} to {new} decimal places (truncating)"),
+        destructive: true,
+    });
+}

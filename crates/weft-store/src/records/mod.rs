@@ -1,0 +1,11 @@
+//! Records of declared object types: their tables (`spec`, `ddl`), how values map onto
+//! columns (`codec`), and the row-level reads and writes the façade composes (`rows`).
+
+pub mod codec;
+pub mod ddl;
+pub mod filter;
+pub mod rows;
+pub mod spec;
+
+pub use ddl::{DdlStep, alter_plan, create_plan};
+pub use spec::{FieldStorage, LinesSpec, SqlType, Storage, TableSpec};

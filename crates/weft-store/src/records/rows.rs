@@ -1,0 +1,529 @@
+//! Row-level reads and writes of records. The façade composes these inside one
+//! transaction with history, audit and outbox; nothing here checks access or validates
+//! values beyond what the columns demand.
+
+use std::collections::BTreeMap;
+
+use sea_query::{Alias, Cond, Expr, Order, Query, SelectStatement, SimpleExpr};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use weft_model::schema::Value;
+
+use super::codec::{self, opt_uuid, text, uuid};
+use super::spec::{FieldStorage, LinesSpec, SqlType, Storage, TableSpec};
+use crate::tx::{DbRow, timestamp};
+use crate::{Backend, Database, Error, Result, Tx};
+
+/// The columns every record has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemFields {
+    pub id: Uuid,
+    pub number: Option<String>,
+    pub state: Option<String>,
+    pub owner: Option<Uuid>,
+    pub party: Option<Uuid>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+    pub created_by: Uuid,
+    pub updated_by: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub system: SystemFields,
+    /// Declared fields (lines included as `Value::Lines`); absent means null.
+    pub values: BTreeMap<String, Value>,
+}
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// Where reads come from: the pool, or the transaction a command runs in (so it sees its
+/// own writes and locks nothing extra).
+pub enum Source<'a> {
+    Db(&'a Database),
+    Tx(&'a mut Tx),
+}
+
+impl Source<'_> {
+    fn backend(&self) -> Backend {
+        match self {
+            Source::Db(db) => db.backend(),
+            Source::Tx(tx) => tx.backend(),
+        }
+    }
+
+    async fn fetch_all(&mut self, statement: &SelectStatement) -> Result<Vec<DbRow>> {
+        match self {
+            Source::Db(db) => db.fetch_all(statement).await,
+            Source::Tx(tx) => tx.fetch_all(statement).await,
+        }
+    }
+}
+
+/// Maps constraint failures onto the declared fields they concern.
+fn constraint_error(spec: &TableSpec, err: Error) -> Error {
+    let Error::Sql(sqlx::Error::Database(db_err)) = &err else { return err };
+    match db_err.kind() {
+        sqlx::error::ErrorKind::UniqueViolation => {
+            let message = db_err.message().to_owned();
+            let constraint = db_err.constraint().map(str::to_owned);
+            let index = spec.indexes.iter().filter(|i| i.unique).find(|i| match &constraint {
+                Some(name) => name == &i.name,
+                // SQLite: "UNIQUE constraint failed: r_po.number, r_po.code"
+                None => {
+                    let listed: Vec<&str> = message
+                        .rsplit(": ")
+                        .next()
+                        .unwrap_or_default()
+                        .split(", ")
+                        .filter_map(|c| c.split('.').nth(1))
+                        .collect();
+                    listed == i.columns.iter().map(String::as_str).collect::<Vec<_>>()
+                }
+            });
+            match index {
+                Some(index) => Error::Unique { fields: index.fields.clone() },
+                None if message.contains(".id") || constraint.as_deref().is_some_and(|c| c.ends_with("_pkey")) => {
+                    Error::Unique { fields: vec!["id".into()] }
+                }
+                None => err,
+            }
+        }
+        sqlx::error::ErrorKind::ForeignKeyViolation => Error::ForeignKey { detail: db_err.message().to_owned() },
+        _ => err,
+    }
+}
+
+pub async fn insert(tx: &mut Tx, spec: &TableSpec, record: &StoredRecord) -> Result<()> {
+    let backend = tx.backend();
+    let s = &record.system;
+    let mut columns = vec![
+        a("id"),
+        a("number"),
+        a("state"),
+        a("owner"),
+        a("party"),
+        a("version"),
+        a("created_at"),
+        a("updated_at"),
+        a("created_by"),
+        a("updated_by"),
+    ];
+    let mut values: Vec<SimpleExpr> = vec![
+        Expr::val(uuid(s.id)).into(),
+        Expr::val(sea_query::Value::String(s.number.clone().map(Box::new))).into(),
+        Expr::val(sea_query::Value::String(s.state.clone().map(Box::new))).into(),
+        Expr::val(opt_uuid(s.owner)).into(),
+        Expr::val(opt_uuid(s.party)).into(),
+        s.version.into(),
+        Expr::val(timestamp(backend, s.created_at)).into(),
+        Expr::val(timestamp(backend, s.updated_at)).into(),
+        Expr::val(uuid(s.created_by)).into(),
+        Expr::val(uuid(s.updated_by)).into(),
+    ];
+    for field in &spec.fields {
+        let Some(value) = record.values.get(&field.field) else { continue };
+        for (column, v) in codec::encode(backend, field, value)? {
+            columns.push(a(&column));
+            values.push(Expr::val(v).into());
+        }
+    }
+    let statement = Query::insert().into_table(a(&spec.table)).columns(columns).values_panic(values).to_owned();
+    tx.execute(&statement).await.map_err(|e| constraint_error(spec, e))?;
+    for lines in spec.lines() {
+        if let Some(Value::Lines(rows)) = record.values.get(&lines.field) {
+            insert_lines(tx, lines, s.id, rows).await.map_err(|e| constraint_error(spec, e))?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_lines(tx: &mut Tx, lines: &LinesSpec, record_id: Uuid, rows: &[BTreeMap<String, Value>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let backend = tx.backend();
+    // One statement per chunk keeps the bound parameters under SQLite's limit.
+    let per_row = 3 + lines.fields.iter().map(|f| f.columns().len()).sum::<usize>();
+    let chunk = (30_000 / per_row.max(1)).max(1);
+    for (chunk_index, group) in rows.chunks(chunk).enumerate() {
+        let mut columns = vec![a("id"), a("record_id"), a("position")];
+        for field in &lines.fields {
+            columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
+        }
+        let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns).to_owned();
+        for (offset, row) in group.iter().enumerate() {
+            let position = (chunk_index * chunk + offset) as i64;
+            let id = match row.get("id") {
+                Some(Value::Reference(id)) => *id,
+                _ => Uuid::now_v7(),
+            };
+            let mut values: Vec<SimpleExpr> =
+                vec![Expr::val(uuid(id)).into(), Expr::val(uuid(record_id)).into(), position.into()];
+            for field in &lines.fields {
+                let value = row.get(&field.field).unwrap_or(&Value::Null);
+                values.extend(
+                    codec::encode(backend, field, value)?.into_iter().map(|(_, v)| SimpleExpr::from(Expr::val(v))),
+                );
+            }
+            statement.values_panic(values);
+        }
+        tx.execute(&statement).await?;
+    }
+    Ok(())
+}
+
+/// Replaces a record's lines with `rows` (lines are always written whole).
+pub async fn replace_lines(
+    tx: &mut Tx,
+    lines: &LinesSpec,
+    record_id: Uuid,
+    rows: &[BTreeMap<String, Value>],
+) -> Result<()> {
+    let delete =
+        Query::delete().from_table(a(&lines.table)).and_where(Expr::col(a("record_id")).eq(uuid(record_id))).to_owned();
+    tx.execute(&delete).await?;
+    insert_lines(tx, lines, record_id, rows).await
+}
+
+/// What an update may change besides declared fields.
+#[derive(Debug, Clone, Default)]
+pub struct SystemChanges {
+    pub state: Option<String>,
+    pub owner: Option<Option<Uuid>>,
+    pub party: Option<Option<Uuid>>,
+    /// `Some(None)` restores, `Some(Some(t))` soft-deletes.
+    pub deleted_at: Option<Option<OffsetDateTime>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Updated {
+        version: i64,
+    },
+    /// The row exists but its version is no longer `expected`.
+    Stale,
+    NotFound,
+}
+
+/// Writes `changes` and bumps the version, only if the row still has `expected` version.
+#[allow(clippy::too_many_arguments)]
+pub async fn update(
+    tx: &mut Tx,
+    spec: &TableSpec,
+    id: Uuid,
+    expected: i64,
+    system: &SystemChanges,
+    changes: &BTreeMap<String, Value>,
+    actor: Uuid,
+    at: OffsetDateTime,
+) -> Result<UpdateOutcome> {
+    let backend = tx.backend();
+    let mut statement = Query::update();
+    statement
+        .table(a(&spec.table))
+        .value(a("version"), Expr::col(a("version")).add(1))
+        .value(a("updated_at"), Expr::val(timestamp(backend, at)))
+        .value(a("updated_by"), Expr::val(uuid(actor)));
+    if let Some(state) = &system.state {
+        statement.value(a("state"), Expr::val(text(state.clone())));
+    }
+    if let Some(owner) = system.owner {
+        statement.value(a("owner"), Expr::val(opt_uuid(owner)));
+    }
+    if let Some(party) = system.party {
+        statement.value(a("party"), Expr::val(opt_uuid(party)));
+    }
+    if let Some(deleted_at) = system.deleted_at {
+        let v = match deleted_at {
+            Some(t) => timestamp(backend, t),
+            None => codec::null(backend, SqlType::Timestamp),
+        };
+        statement.value(a("deleted_at"), Expr::val(v));
+    }
+    for field in &spec.fields {
+        let Some(value) = changes.get(&field.field) else { continue };
+        for (column, v) in codec::encode(backend, field, value)? {
+            statement.value(a(&column), Expr::val(v));
+        }
+    }
+    statement.and_where(Expr::col(a("id")).eq(uuid(id))).and_where(Expr::col(a("version")).eq(expected));
+    let touched = tx.execute(&statement).await.map_err(|e| constraint_error(spec, e))?;
+    if touched == 0 {
+        let exists = Query::select()
+            .column(a("version"))
+            .from(a(&spec.table))
+            .and_where(Expr::col(a("id")).eq(uuid(id)))
+            .to_owned();
+        return Ok(if tx.fetch_optional(&exists).await?.is_some() {
+            UpdateOutcome::Stale
+        } else {
+            UpdateOutcome::NotFound
+        });
+    }
+    for lines in spec.lines() {
+        if let Some(Value::Lines(rows)) = changes.get(&lines.field) {
+            replace_lines(tx, lines, id, rows).await.map_err(|e| constraint_error(spec, e))?;
+        }
+    }
+    Ok(UpdateOutcome::Updated { version: expected + 1 })
+}
+
+/// Removes the row for good (child lines go with it; references follow their on-delete).
+pub async fn purge(tx: &mut Tx, spec: &TableSpec, id: Uuid) -> Result<bool> {
+    let statement = Query::delete().from_table(a(&spec.table)).and_where(Expr::col(a("id")).eq(uuid(id))).to_owned();
+    Ok(tx.execute(&statement).await.map_err(|e| constraint_error(spec, e))? > 0)
+}
+
+fn select_all(spec: &TableSpec) -> SelectStatement {
+    let mut select = Query::select();
+    select.from(a(&spec.table));
+    for (column, _) in spec.columns() {
+        select.column((a(&spec.table), a(&column)));
+    }
+    select
+}
+
+fn decode_system(row: &DbRow) -> Result<SystemFields> {
+    Ok(SystemFields {
+        id: row.get("id")?,
+        number: row.get("number")?,
+        state: row.get("state")?,
+        owner: row.get("owner")?,
+        party: row.get("party")?,
+        version: row.get("version")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        deleted_at: row.get("deleted_at")?,
+        created_by: row.get("created_by")?,
+        updated_by: row.get("updated_by")?,
+    })
+}
+
+fn decode_fields(row: &DbRow, fields: &[FieldStorage]) -> Result<BTreeMap<String, Value>> {
+    let mut values = BTreeMap::new();
+    for field in fields {
+        if matches!(field.storage, Storage::Lines(_) | Storage::Virtual) {
+            continue;
+        }
+        values.insert(field.field.clone(), codec::decode(row, field)?);
+    }
+    Ok(values)
+}
+
+/// One record by id, with its lines; soft-deleted ones only when asked.
+pub async fn get(
+    mut source: Source<'_>,
+    spec: &TableSpec,
+    id: Uuid,
+    include_deleted: bool,
+) -> Result<Option<StoredRecord>> {
+    let mut select = select_all(spec);
+    select.and_where(Expr::col((a(&spec.table), a("id"))).eq(uuid(id)));
+    if !include_deleted {
+        select.and_where(Expr::col((a(&spec.table), a("deleted_at"))).is_null());
+    }
+    let Some(row) = source.fetch_all(&select).await?.into_iter().next() else { return Ok(None) };
+    let mut record = StoredRecord { system: decode_system(&row)?, values: decode_fields(&row, &spec.fields)? };
+    for lines in spec.lines() {
+        let rows = load_lines(&mut source, lines, &[id]).await?;
+        record.values.insert(lines.field.clone(), Value::Lines(rows.into_values().next().unwrap_or_default()));
+    }
+    Ok(Some(record))
+}
+
+/// Lines of several records at once, keyed by record, in position order.
+async fn load_lines(
+    source: &mut Source<'_>,
+    lines: &LinesSpec,
+    record_ids: &[Uuid],
+) -> Result<BTreeMap<Uuid, Vec<BTreeMap<String, Value>>>> {
+    let mut select = Query::select();
+    select.from(a(&lines.table)).columns([a("id"), a("record_id")]);
+    for field in &lines.fields {
+        for (column, _) in field.columns() {
+            select.column(a(&column));
+        }
+    }
+    select
+        .and_where(Expr::col(a("record_id")).is_in(record_ids.iter().map(|id| uuid(*id))))
+        .order_by(a("record_id"), Order::Asc)
+        .order_by(a("position"), Order::Asc);
+    let mut out: BTreeMap<Uuid, Vec<BTreeMap<String, Value>>> = record_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in source.fetch_all(&select).await? {
+        let record_id: Uuid = row.get("record_id")?;
+        let mut line = decode_fields(&row, &lines.fields)?;
+        line.insert("id".into(), Value::Reference(row.get("id")?));
+        out.entry(record_id).or_default().push(line);
+    }
+    Ok(out)
+}
+
+/// Whether a live record with this id exists (for reference checks).
+pub async fn exists(tx: &mut Tx, table: &str, id: Uuid) -> Result<bool> {
+    let select = Query::select()
+        .expr(Expr::val(1))
+        .from(a(table))
+        .and_where(Expr::col(a("id")).eq(uuid(id)))
+        .and_where(Expr::col(a("deleted_at")).is_null())
+        .to_owned();
+    Ok(tx.fetch_optional(&select).await?.is_some())
+}
+
+/// Live records of `spec` that reference `id` through one of `columns` (restrict checks).
+pub async fn referenced_by(tx: &mut Tx, table: &str, column: &str, id: Uuid) -> Result<u64> {
+    let select = Query::select()
+        .expr_as(Expr::col(a("id")).count(), a("n"))
+        .from(a(table))
+        .and_where(Expr::col(a(column)).eq(uuid(id)))
+        .and_where(Expr::col(a("deleted_at")).is_null())
+        .to_owned();
+    let row = tx.fetch_optional(&select).await?;
+    Ok(row.map(|r| r.get::<i64>("n")).transpose()?.unwrap_or(0) as u64)
+}
+
+/// A list request: condition, order, page.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    /// Extra condition (filter, access predicate) already rendered for SQL.
+    pub condition: Option<Cond>,
+    /// Sort keys (column, descending); `id` is appended as the tie-breaker.
+    pub sort: Vec<(String, SqlType, bool)>,
+    /// Keyset position: the sort values and id of the last row of the previous page.
+    pub after: Option<(Vec<sea_query::Value>, Uuid)>,
+    pub limit: u64,
+    pub include_deleted: bool,
+}
+
+pub struct ListPage {
+    pub records: Vec<StoredRecord>,
+    /// Sort values and id of the last row, when more rows may follow.
+    pub last: Option<(Vec<sea_query::Value>, Uuid)>,
+}
+
+fn base_condition(spec: &TableSpec, request: &ListRequest) -> Cond {
+    let mut cond = Cond::all();
+    if !request.include_deleted {
+        cond = cond.add(Expr::col((a(&spec.table), a("deleted_at"))).is_null());
+    }
+    if let Some(extra) = &request.condition {
+        cond = cond.add(extra.clone());
+    }
+    cond
+}
+
+/// One page of records, lines included. Sort order puts nulls last on both backends.
+pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Result<ListPage> {
+    let table = a(&spec.table);
+    let mut select = select_all(spec);
+    let mut cond = base_condition(spec, request);
+    if let Some((values, last_id)) = &request.after {
+        cond = cond.add(after_condition(&spec.table, &request.sort, values, *last_id));
+    }
+    select.cond_where(cond);
+    for (column, _, descending) in &request.sort {
+        let col = Expr::col((table.clone(), a(column)));
+        select.order_by_expr(col.clone().is_null(), Order::Asc);
+        select.order_by_expr(col.into(), if *descending { Order::Desc } else { Order::Asc });
+    }
+    select.order_by((table.clone(), a("id")), Order::Asc);
+    select.limit(request.limit + 1);
+    let mut source = Source::Db(db);
+    let rows = source.fetch_all(&select).await?;
+    let more = rows.len() as u64 > request.limit;
+    let mut records = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for (i, row) in rows.iter().enumerate() {
+        if i as u64 >= request.limit {
+            break;
+        }
+        records.push(StoredRecord { system: decode_system(row)?, values: decode_fields(row, &spec.fields)? });
+        if more && i as u64 + 1 == request.limit {
+            let mut keys = Vec::new();
+            for (column, sql, _) in &request.sort {
+                keys.push(read_key(row, column, *sql, source.backend())?);
+            }
+            last = Some((keys, row.get("id")?));
+        }
+    }
+    let ids: Vec<Uuid> = records.iter().map(|r| r.system.id).collect();
+    if !ids.is_empty() {
+        for lines in spec.lines() {
+            let mut by_record = load_lines(&mut source, lines, &ids).await?;
+            for record in &mut records {
+                let rows = by_record.remove(&record.system.id).unwrap_or_default();
+                record.values.insert(lines.field.clone(), Value::Lines(rows));
+            }
+        }
+    }
+    Ok(ListPage { records, last })
+}
+
+fn read_key(row: &DbRow, column: &str, sql: SqlType, backend: Backend) -> Result<sea_query::Value> {
+    Ok(match sql {
+        SqlType::Text => sea_query::Value::String(row.get::<Option<String>>(column)?.map(Box::new)),
+        SqlType::BigInt => sea_query::Value::BigInt(row.get(column)?),
+        SqlType::Boolean => sea_query::Value::Bool(row.get(column)?),
+        SqlType::Date => sea_query::Value::TimeDate(row.get::<Option<time::Date>>(column)?.map(Box::new)),
+        SqlType::Timestamp => match row.get::<Option<OffsetDateTime>>(column)? {
+            Some(t) => timestamp(backend, t),
+            None => codec::null(backend, SqlType::Timestamp),
+        },
+        SqlType::Uuid => sea_query::Value::Uuid(row.get::<Option<Uuid>>(column)?.map(Box::new)),
+    })
+}
+
+fn is_null_value(v: &sea_query::Value) -> bool {
+    matches!(
+        v,
+        sea_query::Value::String(None)
+            | sea_query::Value::BigInt(None)
+            | sea_query::Value::Bool(None)
+            | sea_query::Value::TimeDate(None)
+            | sea_query::Value::TimeDateTimeWithTimeZone(None)
+            | sea_query::Value::Uuid(None)
+    )
+}
+
+/// Rows strictly after (values, id) in the order (k1 nulls last, k2 nulls last, …, id).
+fn after_condition(table: &str, sort: &[(String, SqlType, bool)], values: &[sea_query::Value], last_id: Uuid) -> Cond {
+    let col = |c: &str| Expr::col((a(table), a(c)));
+    let mut any = Cond::any();
+    for i in 0..=sort.len().min(values.len()) {
+        // Equal on keys before i, then strictly after on key i (or on id when i == len).
+        let mut branch = Cond::all();
+        for (j, (column, _, _)) in sort.iter().enumerate().take(i) {
+            let v = &values[j];
+            branch = branch.add(if is_null_value(v) { col(column).is_null() } else { col(column).eq(v.clone()) });
+        }
+        if i == sort.len().min(values.len()) {
+            branch = branch.add(col("id").gt(uuid(last_id)));
+        } else {
+            let (column, _, descending) = &sort[i];
+            let v = &values[i];
+            if is_null_value(v) {
+                // Nothing sorts after a null in this key: only the tie-breaker can.
+                continue;
+            }
+            let beyond = if *descending { col(column).lt(v.clone()) } else { col(column).gt(v.clone()) };
+            branch = branch.add(Cond::any().add(beyond).add(col(column).is_null()));
+        }
+        any = any.add(branch);
+    }
+    any
+}
+
+/// How many records match (same condition as `list`).
+pub async fn count(db: &Database, spec: &TableSpec, request: &ListRequest) -> Result<u64> {
+    let select = Query::select()
+        .expr_as(Expr::col((a(&spec.table), a("id"))).count(), a("n"))
+        .from(a(&spec.table))
+        .cond_where(base_condition(spec, request))
+        .to_owned();
+    let row = db.fetch_optional(&select).await?;
+    Ok(row.map(|r| r.get::<i64>("n")).transpose()?.unwrap_or(0) as u64)
+}

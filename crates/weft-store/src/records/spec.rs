@@ -1,0 +1,265 @@
+//! How an object type's declaration maps onto tables and typed columns.
+//!
+//! - Each type has a table `r_<type>` with the system columns every record has, then one
+//!   column per stored field; child lines live in `r_<type>__<field>`.
+//! - Exact numbers (decimal, percent, money amounts) are 64-bit integers counted in the
+//!   field's smallest unit (`12.50` CNY is `1250`), so sums and comparisons are exact and
+//!   identical on SQLite and PostgreSQL. A money field has a second column
+//!   `<field>__currency`.
+//! - Multi-selects, attachment lists and JSON are JSON text.
+//! - Computed fields have a column only when declared `stored`.
+
+use weft_model::schema::{FieldDecl, FieldKind, ObjectTypeDecl, OnDelete};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Text,
+    BigInt,
+    Boolean,
+    Date,
+    /// UTC instant: fixed-width text on SQLite, `timestamptz` on PostgreSQL.
+    Timestamp,
+    Uuid,
+}
+
+impl SqlType {
+    pub fn sqlite(self) -> &'static str {
+        match self {
+            SqlType::Text | SqlType::Date | SqlType::Timestamp => "TEXT",
+            SqlType::BigInt | SqlType::Boolean => "INTEGER",
+            SqlType::Uuid => "BLOB",
+        }
+    }
+
+    pub fn postgres(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::BigInt => "BIGINT",
+            SqlType::Boolean => "BOOLEAN",
+            SqlType::Date => "DATE",
+            SqlType::Timestamp => "TIMESTAMPTZ",
+            SqlType::Uuid => "UUID",
+        }
+    }
+}
+
+/// How one field is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// One column holding the value as is.
+    Column { column: String, sql: SqlType },
+    /// A decimal or percent as an integer of 10^-scale units.
+    Scaled { column: String, scale: u8 },
+    /// An amount in 10^-scale units plus its currency.
+    Money { amount: String, currency: String, scale: u8 },
+    /// A JSON document in a text column (multi-select, attachment list, JSON).
+    JsonText { column: String },
+    /// A reference to another record, with a foreign key.
+    Reference { column: String, target_table: String, on_delete: OnDelete },
+    /// Child lines in their own table.
+    Lines(Box<LinesSpec>),
+    /// Not stored (computed on read).
+    Virtual,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldStorage {
+    pub field: String,
+    pub kind: FieldKind,
+    pub storage: Storage,
+}
+
+impl FieldStorage {
+    /// The physical columns of this field, with their types.
+    pub fn columns(&self) -> Vec<(String, SqlType)> {
+        match &self.storage {
+            Storage::Column { column, sql } => vec![(column.clone(), *sql)],
+            Storage::Scaled { column, .. } => vec![(column.clone(), SqlType::BigInt)],
+            Storage::Money { amount, currency, .. } => {
+                vec![(amount.clone(), SqlType::BigInt), (currency.clone(), SqlType::Text)]
+            }
+            Storage::JsonText { column } => vec![(column.clone(), SqlType::Text)],
+            Storage::Reference { column, .. } => vec![(column.clone(), SqlType::Uuid)],
+            Storage::Lines(_) | Storage::Virtual => Vec::new(),
+        }
+    }
+
+    /// The column filters and sorts on this field use (the amount for money).
+    pub fn primary_column(&self) -> Option<&str> {
+        match &self.storage {
+            Storage::Column { column, .. }
+            | Storage::Scaled { column, .. }
+            | Storage::JsonText { column }
+            | Storage::Reference { column, .. } => Some(column),
+            Storage::Money { amount, .. } => Some(amount),
+            Storage::Lines(_) | Storage::Virtual => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinesSpec {
+    pub field: String,
+    pub table: String,
+    pub fields: Vec<FieldStorage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// The declared fields this index covers (for naming them in a conflict).
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSpec {
+    pub type_name: String,
+    pub table: String,
+    pub fields: Vec<FieldStorage>,
+    pub indexes: Vec<IndexSpec>,
+    pub has_naming: bool,
+}
+
+/// System columns, in table order.
+pub const SYSTEM_COLUMNS: [(&str, SqlType); 11] = [
+    ("id", SqlType::Uuid),
+    ("number", SqlType::Text),
+    ("state", SqlType::Text),
+    ("owner", SqlType::Uuid),
+    ("party", SqlType::Uuid),
+    ("version", SqlType::BigInt),
+    ("created_at", SqlType::Timestamp),
+    ("updated_at", SqlType::Timestamp),
+    ("deleted_at", SqlType::Timestamp),
+    ("created_by", SqlType::Uuid),
+    ("updated_by", SqlType::Uuid),
+];
+
+pub fn table_name(type_name: &str) -> String {
+    format!("r_{type_name}")
+}
+
+pub fn lines_table_name(type_name: &str, field: &str) -> String {
+    format!("r_{type_name}__{field}")
+}
+
+impl TableSpec {
+    pub fn from_decl(decl: &ObjectTypeDecl) -> TableSpec {
+        let table = table_name(&decl.name);
+        let fields: Vec<FieldStorage> = decl.fields.iter().map(|f| field_storage(&decl.name, f)).collect();
+        let mut indexes = vec![
+            index(&table, &["state"], false),
+            index(&table, &["party"], false),
+            index(&table, &["owner"], false),
+            index(&table, &["created_at"], false),
+        ];
+        if decl.naming.is_some() {
+            indexes.push(index(&table, &["number"], true));
+        }
+        for (f, storage) in decl.fields.iter().zip(&fields) {
+            let Some(column) = storage.primary_column() else { continue };
+            if f.unique {
+                indexes.push(IndexSpec { fields: vec![f.name.clone()], ..index(&table, &[column], true) });
+            } else if f.indexed || matches!(storage.storage, Storage::Reference { .. }) {
+                indexes.push(IndexSpec { fields: vec![f.name.clone()], ..index(&table, &[column], false) });
+            }
+        }
+        for group in &decl.unique {
+            let columns: Vec<&str> = group
+                .iter()
+                .filter_map(|name| fields.iter().find(|s| &s.field == name).and_then(FieldStorage::primary_column))
+                .collect();
+            if columns.len() == group.len() {
+                indexes.push(IndexSpec { fields: group.clone(), ..index(&table, &columns, true) });
+            }
+        }
+        TableSpec { type_name: decl.name.clone(), table, fields, indexes, has_naming: decl.naming.is_some() }
+    }
+
+    pub fn field(&self, name: &str) -> Option<&FieldStorage> {
+        self.fields.iter().find(|f| f.field == name)
+    }
+
+    pub fn lines(&self) -> impl Iterator<Item = &LinesSpec> {
+        self.fields.iter().filter_map(|f| match &f.storage {
+            Storage::Lines(spec) => Some(spec.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// Every physical column of the main table, system columns first.
+    pub fn columns(&self) -> Vec<(String, SqlType)> {
+        let mut out: Vec<(String, SqlType)> = SYSTEM_COLUMNS.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect();
+        out.extend(self.fields.iter().flat_map(FieldStorage::columns));
+        out
+    }
+
+    /// Columns whose names collide (a field `price__currency` beside a money field `price`).
+    pub fn column_collisions(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut dup = Vec::new();
+        for (name, _) in self.columns() {
+            if !seen.insert(name.clone()) {
+                dup.push(name);
+            }
+        }
+        dup
+    }
+}
+
+fn index(table: &str, columns: &[&str], unique: bool) -> IndexSpec {
+    let prefix = if unique { "ux" } else { "ix" };
+    IndexSpec {
+        name: format!("{prefix}_{table}__{}", columns.join("__")),
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        unique,
+        fields: columns.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn field_storage(type_name: &str, f: &FieldDecl) -> FieldStorage {
+    let column = f.name.clone();
+    let storage = match &f.kind {
+        FieldKind::Text { .. }
+        | FieldKind::LongText {}
+        | FieldKind::RichText {}
+        | FieldKind::Email {}
+        | FieldKind::Phone {}
+        | FieldKind::Url {}
+        | FieldKind::Select { .. } => Storage::Column { column, sql: SqlType::Text },
+        FieldKind::Integer { .. } | FieldKind::Duration {} => Storage::Column { column, sql: SqlType::BigInt },
+        FieldKind::Boolean {} => Storage::Column { column, sql: SqlType::Boolean },
+        FieldKind::Date {} => Storage::Column { column, sql: SqlType::Date },
+        FieldKind::Datetime {} => Storage::Column { column, sql: SqlType::Timestamp },
+        FieldKind::Party {} | FieldKind::Principal {} | FieldKind::OrgUnit {} => {
+            Storage::Column { column, sql: SqlType::Uuid }
+        }
+        FieldKind::Decimal { .. } | FieldKind::Percent {} => {
+            Storage::Scaled { column, scale: f.kind.decimal_places().unwrap_or(0) }
+        }
+        FieldKind::Money { .. } => Storage::Money {
+            currency: format!("{column}__currency"),
+            amount: column,
+            scale: f.kind.decimal_places().unwrap_or(2),
+        },
+        FieldKind::MultiSelect { .. } | FieldKind::Json {} => Storage::JsonText { column },
+        FieldKind::Attachment { multiple: true } => Storage::JsonText { column },
+        FieldKind::Attachment { multiple: false } => Storage::Column { column, sql: SqlType::Text },
+        FieldKind::Reference { target, on_delete } => {
+            Storage::Reference { column, target_table: table_name(target), on_delete: *on_delete }
+        }
+        FieldKind::Lines { fields } => Storage::Lines(Box::new(LinesSpec {
+            field: f.name.clone(),
+            table: lines_table_name(type_name, &f.name),
+            fields: fields.iter().map(|lf| field_storage(type_name, lf)).collect(),
+        })),
+        FieldKind::Computed { stored: false, .. } => Storage::Virtual,
+        FieldKind::Computed { result, stored: true, .. } => {
+            let as_field = FieldDecl { kind: result.field_kind(), ..f.clone() };
+            return FieldStorage { kind: f.kind.clone(), ..field_storage(type_name, &as_field) };
+        }
+    };
+    FieldStorage { field: f.name.clone(), kind: f.kind.clone(), storage }
+}

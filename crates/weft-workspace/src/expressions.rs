@@ -1,0 +1,248 @@
+//! FEEL in declarations and requests: checked in strict mode when a type is declared,
+//! evaluated by commands (defaults, guards, transition field changes), and lowered to SQL
+//! for filters. All through `weft-expr`; nothing else in the façade parses expressions.
+
+use std::collections::BTreeMap;
+
+use sea_query::Cond;
+use weft_expr::{Bindings, Checked, FeelValue, Limits, RecordContext, Schema};
+use weft_model::Principal;
+use weft_model::schema::check::{ExpressionRole, ExpressionScope};
+use weft_model::schema::{
+    DeclProblem, DefaultValue, FieldDecl, FieldError, FieldErrorCode, FieldKind, ObjectTypeDecl, PendingDefault, Value,
+    coerce_value,
+};
+use weft_store::records::rows::StoredRecord;
+
+use crate::catalog::TypeEntry;
+use crate::{Error, Result};
+
+fn schema_for(decl: &ObjectTypeDecl, scope: &ExpressionScope<'_>) -> Schema {
+    let schema = Schema::for_type(decl);
+    match scope {
+        ExpressionScope::Record => schema,
+        ExpressionScope::Line { lines_field } => match decl.field(lines_field).map(|f| &f.kind) {
+            Some(FieldKind::Lines { fields }) => schema.with_fields(fields),
+            _ => schema,
+        },
+        ExpressionScope::Transition { transition } => {
+            match decl.lifecycle.as_ref().and_then(|l| l.transition(transition)) {
+                Some(t) => schema.with_fields(&t.inputs),
+                None => schema,
+            }
+        }
+    }
+}
+
+fn compile(source: &str, schema: &Schema, condition: bool) -> Result<Checked, Vec<weft_expr::ExprError>> {
+    let expr = weft_expr::parse_with(source, &Limits::default()).map_err(|e| vec![e])?;
+    if condition { weft_expr::check(&expr, schema) } else { weft_expr::check_value(&expr, schema) }
+}
+
+fn describe(source: &str, e: &weft_expr::ExprError) -> String {
+    let near: String = source.get(e.span.start..e.span.end).unwrap_or_default().chars().take(40).collect();
+    if near.is_empty() {
+        format!("{} (at {})", e.message, e.span.start)
+    } else {
+        format!("{} (at {}: `{near}`)", e.message, e.span.start)
+    }
+}
+
+/// Strict mode at save time: every expression of the declaration parses and names only
+/// what exists, with the right types.
+pub fn check_declaration_expressions(decl: &ObjectTypeDecl) -> Vec<DeclProblem> {
+    let mut problems = Vec::new();
+    for expression in weft_model::schema::expressions(decl) {
+        let schema = schema_for(decl, &expression.scope);
+        let condition = matches!(expression.role, ExpressionRole::Guard);
+        if let Err(errors) = compile(expression.source, &schema, condition) {
+            for e in errors {
+                problems
+                    .push(DeclProblem { pointer: expression.pointer.clone(), reason: describe(expression.source, &e) });
+            }
+        }
+    }
+    problems
+}
+
+fn bindings(principal: &Principal) -> Bindings {
+    let mut b = Bindings::new(weft_store::now());
+    b.me = (principal.id != Principal::SYSTEM_ID).then_some(principal.id);
+    b.party = principal.party();
+    b
+}
+
+/// A record's values plus its system fields, as expressions see them.
+fn context_values(record: Option<&StoredRecord>, values: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    let mut map = values.clone();
+    if let Some(r) = record {
+        let s = &r.system;
+        map.insert("id".into(), Value::Reference(s.id));
+        map.insert("number".into(), s.number.clone().map_or(Value::Null, Value::Text));
+        map.insert("state".into(), s.state.clone().map_or(Value::Null, Value::Select));
+        map.insert("owner".into(), s.owner.map_or(Value::Null, Value::Reference));
+        map.insert("party".into(), s.party.map_or(Value::Null, Value::Reference));
+        map.insert("version".into(), Value::Integer(s.version));
+        map.insert("created_at".into(), Value::DateTime(s.created_at));
+        map.insert("updated_at".into(), Value::DateTime(s.updated_at));
+        map.insert("created_by".into(), Value::Reference(s.created_by));
+        map.insert("updated_by".into(), Value::Reference(s.updated_by));
+    }
+    map
+}
+
+fn feel_to_json(value: &FeelValue) -> serde_json::Value {
+    use serde_json::json;
+    match value {
+        FeelValue::Null => serde_json::Value::Null,
+        FeelValue::Bool(b) => json!(b),
+        FeelValue::Number(n) => {
+            if n.fract().is_zero()
+                && let Ok(i) = i64::try_from(*n)
+            {
+                return json!(i);
+            }
+            json!(n.normalize().to_string())
+        }
+        FeelValue::String(s) => json!(s),
+        FeelValue::Date(d) => json!(Value::Date(*d).to_json()),
+        FeelValue::DateTime(t) => Value::DateTime(*t).to_json(),
+        FeelValue::Duration(s) => Value::Duration(*s).to_json(),
+        FeelValue::Money { amount, currency } => json!({ "amount": amount.to_string(), "currency": currency }),
+        FeelValue::Reference(id) => json!(id),
+    }
+}
+
+/// Evaluates `source` as a value for `field` over `values` (and the record, if any).
+fn evaluate_for_field(
+    field: &FieldDecl,
+    source: &str,
+    schema: &Schema,
+    values: &BTreeMap<String, Value>,
+    principal: &Principal,
+    pointer: &str,
+) -> std::result::Result<Value, Vec<FieldError>> {
+    let fail =
+        |reason: String| vec![FieldError { pointer: pointer.to_owned(), code: FieldErrorCode::InvalidFormat, reason }];
+    let checked = compile(source, schema, false).map_err(|e| {
+        fail(format!(
+            "default `{source}` is invalid: {}",
+            e.iter().map(|x| describe(source, x)).collect::<Vec<_>>().join("; ")
+        ))
+    })?;
+    let b = bindings(principal);
+    let context = RecordContext::new(values, &b);
+    let result =
+        weft_expr::evaluate(&checked, &context).map_err(|e| fail(format!("`{source}` could not be evaluated: {e}")))?;
+    coerce_value(field, &feel_to_json(&result), pointer)
+}
+
+/// Fills fields whose default is FEEL, then checks that required fields have values.
+pub fn apply_defaults(
+    decl: &ObjectTypeDecl,
+    values: &mut BTreeMap<String, Value>,
+    pending: &[PendingDefault],
+    principal: &Principal,
+    errors: &mut Vec<FieldError>,
+) {
+    let schema = Schema::for_type(decl);
+    for default in pending {
+        // Defaults of line fields are computed per line; top-level ones over the record.
+        let Some(field) = decl.field(&default.field) else { continue };
+        if default.pointer != format!("/{}", default.field) {
+            continue;
+        }
+        match evaluate_for_field(field, &default.expression, &schema, values, principal, &default.pointer) {
+            Ok(v) => {
+                values.insert(field.name.clone(), v);
+            }
+            Err(found) => errors.extend(found),
+        }
+    }
+    for field in decl.fields.iter().filter(|f| f.required) {
+        let missing = values.get(&field.name).is_none_or(Value::is_null);
+        let reported = errors.iter().any(|e| e.pointer == format!("/{}", field.name));
+        if missing && !reported {
+            errors.push(FieldError {
+                pointer: format!("/{}", field.name),
+                code: FieldErrorCode::Required,
+                reason: "required".into(),
+            });
+        }
+    }
+}
+
+/// A transition's guard must hold for the record and the transition's inputs.
+pub fn check_guard(
+    guard: &str,
+    record: &StoredRecord,
+    inputs: &BTreeMap<String, Value>,
+    principal: &Principal,
+    decl: &ObjectTypeDecl,
+    transition_inputs: &[FieldDecl],
+) -> Result<()> {
+    let schema = Schema::for_type(decl).with_fields(transition_inputs);
+    let checked = compile(guard, &schema, true).map_err(|e| {
+        Error::Conflict(format!(
+            "the guard `{guard}` is invalid: {}",
+            e.iter().map(|x| describe(guard, x)).collect::<Vec<_>>().join("; ")
+        ))
+    })?;
+    let mut values = context_values(Some(record), &record.values);
+    values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let b = bindings(principal);
+    let holds = weft_expr::matches(&checked, &RecordContext::new(&values, &b))
+        .map_err(|e| Error::Conflict(format!("the guard `{guard}` could not be evaluated: {e}")))?;
+    if holds {
+        Ok(())
+    } else {
+        Err(Error::Validation(vec![FieldError {
+            pointer: String::new(),
+            code: FieldErrorCode::GuardFailed,
+            reason: format!("the condition `{guard}` does not hold for this record"),
+        }]))
+    }
+}
+
+/// The value a transition sets on `field`: a literal, or FEEL over record and inputs.
+pub fn value_for(
+    field: &FieldDecl,
+    value: &DefaultValue,
+    record: &StoredRecord,
+    inputs: &BTreeMap<String, Value>,
+    principal: &Principal,
+    decl: &ObjectTypeDecl,
+    transition_inputs: &[FieldDecl],
+) -> std::result::Result<Value, Vec<FieldError>> {
+    let pointer = format!("/{}", field.name);
+    match value {
+        DefaultValue::Literal(json) => coerce_value(field, json, &pointer),
+        DefaultValue::Feel { feel } => {
+            let schema = Schema::for_type(decl).with_fields(transition_inputs);
+            let mut values = context_values(Some(record), &record.values);
+            values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+            evaluate_for_field(field, feel, &schema, &values, principal, &pointer)
+        }
+    }
+}
+
+/// An API filter as a SQL condition over the type's table.
+pub fn filter_condition(
+    entry: &TypeEntry,
+    source: &str,
+    principal: &Principal,
+    backend: weft_store::Backend,
+) -> Result<Cond> {
+    let schema = Schema::for_type(&entry.decl);
+    let checked = compile(source, &schema, true).map_err(|errors| {
+        Error::BadRequest(format!(
+            "invalid filter: {}",
+            errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; ")
+        ))
+    })?;
+    let filter = weft_expr::to_filter(&checked, &bindings(principal))
+        .map_err(|e| Error::BadRequest(format!("this filter cannot be used on a list: {}", describe(source, &e))))?;
+    let expr = weft_store::records::filter::render(&filter, &entry.spec, backend)
+        .map_err(|e| Error::BadRequest(format!("invalid filter: {e}")))?;
+    Ok(Cond::all().add(expr))
+}

@@ -1,0 +1,239 @@
+//! Reads: one record, pages of records with filter, sort and cursor, counts, timelines.
+//! Every read asks the policy first; lists carry the principal's scope into the SQL, so
+//! a page, its count and a `get` can never disagree about what the principal may see.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_query::{Alias, Cond, Expr};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_store::format_utc;
+use weft_store::kernel::history;
+use weft_store::records::SqlType;
+use weft_store::records::codec;
+use weft_store::records::rows::{self, ListRequest, Source};
+
+use crate::access::{Action, Scope};
+use crate::catalog::TypeEntry;
+use crate::records::RecordView;
+use crate::{Error, Result, Workspace};
+
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// A FEEL filter, e.g. `state = "approved" and amount > 10000`.
+    pub filter: Option<String>,
+    /// Comma-separated sort keys, `-` for descending: `-order_date,number`.
+    pub sort: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+    pub include_deleted: bool,
+    /// Also count every matching record.
+    pub with_count: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<RecordView>,
+    pub next_cursor: Option<String>,
+    pub count: Option<u64>,
+}
+
+/// One entry of a record's timeline.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    pub at: String,
+    /// `history` now; thread messages and process steps join later.
+    pub kind: &'static str,
+    pub actor: String,
+    pub command: String,
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub changes: Json,
+}
+
+impl Workspace {
+    pub async fn get(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<RecordView> {
+        let entry = self.entry(type_name)?;
+        self.policy.check_type(principal, type_name, Action::Read).map_err(|_| not_found(type_name, id))?;
+        let stored =
+            rows::get(Source::Db(&self.db), &entry.spec, id, false).await?.ok_or_else(|| not_found(type_name, id))?;
+        self.policy.check_record(principal, type_name, &stored, Action::Read)?;
+        Ok(RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values })
+    }
+
+    pub async fn list(&self, principal: &Principal, type_name: &str, query: &ListQuery) -> Result<Page> {
+        let entry = self.entry(type_name)?;
+        let mut request = self.list_request(principal, &entry, query)?;
+        request.sort = sort_keys(&entry, query.sort.as_deref())?;
+        request.limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+        if let Some(cursor) = &query.cursor {
+            request.after = Some(decode_cursor(cursor, &request.sort, self.db.backend())?);
+        }
+        let page = rows::list(&self.db, &entry.spec, &request).await?;
+        let count = if query.with_count { Some(rows::count(&self.db, &entry.spec, &request).await?) } else { None };
+        Ok(Page {
+            records: page
+                .records
+                .into_iter()
+                .map(|s| RecordView { type_name: type_name.to_owned(), system: s.system, values: s.values })
+                .collect(),
+            next_cursor: page.last.map(|(values, id)| encode_cursor(&values, id)),
+            count,
+        })
+    }
+
+    pub async fn count(&self, principal: &Principal, type_name: &str, query: &ListQuery) -> Result<u64> {
+        let entry = self.entry(type_name)?;
+        let request = self.list_request(principal, &entry, query)?;
+        Ok(rows::count(&self.db, &entry.spec, &request).await?)
+    }
+
+    /// The condition every list, count and aggregate of `principal` on `entry` carries:
+    /// the access scope and the caller's filter.
+    pub(crate) fn list_request(
+        &self,
+        principal: &Principal,
+        entry: &TypeEntry,
+        query: &ListQuery,
+    ) -> Result<ListRequest> {
+        self.policy.check_type(principal, &entry.decl.name, Action::Read)?;
+        let mut cond = Cond::all();
+        if let Scope::Party(party) = self.policy.read_scope(principal, &entry.decl.name)? {
+            cond = cond.add(Expr::col((Alias::new(&entry.spec.table), Alias::new("party"))).eq(codec::uuid(party)));
+        }
+        if let Some(source) = query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            cond = cond.add(crate::expressions::filter_condition(entry, source, principal, self.db.backend())?);
+        }
+        Ok(ListRequest { condition: Some(cond), include_deleted: query.include_deleted, ..ListRequest::default() })
+    }
+
+    /// The record's history (and, later, its thread and process steps), oldest first.
+    pub async fn timeline(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<Vec<TimelineEntry>> {
+        // Reading the record applies the access check: no timeline of an invisible record.
+        self.get(principal, type_name, id).await?;
+        let entries = history::for_record(&self.db, type_name, id).await?;
+        Ok(entries
+            .into_iter()
+            .map(|h| TimelineEntry {
+                at: format_utc(h.at),
+                kind: "history",
+                actor: h.actor,
+                command: h.command,
+                version: h.version,
+                changes: h.changes,
+            })
+            .collect())
+    }
+}
+
+fn not_found(type_name: &str, id: Uuid) -> Error {
+    Error::NotFound(format!("{type_name} {id}"))
+}
+
+/// Sort keys: system columns, and declared fields that are indexed or unique.
+fn sort_keys(entry: &TypeEntry, sort: Option<&str>) -> Result<Vec<(String, SqlType, bool)>> {
+    let Some(sort) = sort.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(vec![("created_at".into(), SqlType::Timestamp, false)]);
+    };
+    let mut keys = Vec::new();
+    for part in sort.split(',').map(str::trim) {
+        let (name, descending) = match part.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (part.strip_prefix('+').unwrap_or(part), false),
+        };
+        let key = match name {
+            "number" | "state" => (name.to_owned(), SqlType::Text, descending),
+            "created_at" | "updated_at" => (name.to_owned(), SqlType::Timestamp, descending),
+            "version" => (name.to_owned(), SqlType::BigInt, descending),
+            _ => {
+                let field = entry.decl.field(name).ok_or_else(|| {
+                    Error::BadRequest(format!("cannot sort by `{name}`: `{}` has no such field", entry.decl.name))
+                })?;
+                if !(field.indexed || field.unique) {
+                    return Err(Error::BadRequest(format!(
+                        "cannot sort by `{name}`: it is not indexed (declare it with \"indexed\": true)"
+                    )));
+                }
+                let storage =
+                    entry.spec.field(name).ok_or_else(|| Error::BadRequest(format!("cannot sort by `{name}`")))?;
+                let (column, sql) = storage
+                    .columns()
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::BadRequest(format!("cannot sort by `{name}`")))?;
+                (column, sql, descending)
+            }
+        };
+        if keys.iter().any(|(c, _, _): &(String, SqlType, bool)| c == &key.0) {
+            return Err(Error::BadRequest(format!("`{name}` appears twice in sort")));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+fn encode_cursor(values: &[sea_query::Value], id: Uuid) -> String {
+    let keys: Vec<Json> = values.iter().map(value_json).collect();
+    URL_SAFE_NO_PAD.encode(json!({ "k": keys, "id": id }).to_string())
+}
+
+fn value_json(v: &sea_query::Value) -> Json {
+    use sea_query::Value as V;
+    match v {
+        V::String(s) => s.as_deref().map_or(Json::Null, |s| json!(s)),
+        V::BigInt(i) => json!(i),
+        V::Bool(b) => json!(b),
+        V::TimeDate(d) => d.as_deref().map_or(Json::Null, |d| json!(d.to_string())),
+        V::TimeDateTimeWithTimeZone(t) => t.as_deref().map_or(Json::Null, |t| json!(format_utc(*t))),
+        V::Uuid(u) => u.as_deref().map_or(Json::Null, |u| json!(u)),
+        _ => Json::Null,
+    }
+}
+
+fn decode_cursor(
+    cursor: &str,
+    sort: &[(String, SqlType, bool)],
+    backend: weft_store::Backend,
+) -> Result<(Vec<sea_query::Value>, Uuid)> {
+    let bad = || Error::BadRequest("invalid cursor; start again without one".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let parsed: Json = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let id = parsed.get("id").and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)?;
+    let keys = parsed.get("k").and_then(Json::as_array).ok_or_else(bad)?;
+    if keys.len() != sort.len() {
+        return Err(bad());
+    }
+    let mut values = Vec::with_capacity(keys.len());
+    for (key, (_, sql, _)) in keys.iter().zip(sort) {
+        use sea_query::Value as V;
+        let v = match (sql, key) {
+            (SqlType::Text, Json::Null) => V::String(None),
+            (SqlType::Text, Json::String(s)) => V::String(Some(Box::new(s.clone()))),
+            (SqlType::BigInt, Json::Null) => V::BigInt(None),
+            (SqlType::BigInt, Json::Number(n)) => V::BigInt(Some(n.as_i64().ok_or_else(bad)?)),
+            (SqlType::Boolean, Json::Null) => V::Bool(None),
+            (SqlType::Boolean, Json::Bool(b)) => V::Bool(Some(*b)),
+            (SqlType::Date, Json::Null) => V::TimeDate(None),
+            (SqlType::Date, Json::String(s)) => {
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                V::TimeDate(Some(Box::new(time::Date::parse(s, format).map_err(|_| bad())?)))
+            }
+            (SqlType::Timestamp, Json::Null) => codec::null(backend, SqlType::Timestamp),
+            (SqlType::Timestamp, Json::String(s)) => {
+                let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| bad())?;
+                weft_store::timestamp(backend, t)
+            }
+            (SqlType::Uuid, Json::Null) => V::Uuid(None),
+            (SqlType::Uuid, Json::String(s)) => V::Uuid(Some(Box::new(Uuid::parse_str(s).map_err(|_| bad())?))),
+            _ => return Err(bad()),
+        };
+        values.push(v);
+    }
+    Ok((values, id))
+}

@@ -1,0 +1,830 @@
+//! Commands on records: create, update, transition, delete, restore, purge, bulk create.
+//!
+//! Each runs the one path: access check → validation (every bad field at once) → one
+//! transaction with the row write, a history entry, an audit entry and an outbox event.
+//! Pure validation happens before the transaction; checks that need the database
+//! (references, uniqueness, the current state and version) inside it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_model::schema::{FieldError, FieldErrorCode, FieldKind, Mode, Value, coerce_record, coerce_transition_inputs};
+use weft_store::kernel::{audit, counters, history, idempotency, outbox};
+use weft_store::records::rows::{self, Source, StoredRecord, SystemChanges, SystemFields, UpdateOutcome};
+use weft_store::records::{Storage, TableSpec};
+use weft_store::{Tx, format_utc};
+
+use crate::access::Action;
+use crate::catalog::TypeEntry;
+use crate::expressions;
+use crate::{Error, Result, Workspace};
+
+/// A record as the façade hands it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordView {
+    pub type_name: String,
+    pub system: SystemFields,
+    pub values: BTreeMap<String, Value>,
+}
+
+impl RecordView {
+    fn from_stored(type_name: &str, stored: StoredRecord) -> RecordView {
+        RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values }
+    }
+
+    /// The API shape: system keys and declared fields side by side (declared names can
+    /// never collide with system ones).
+    pub fn to_json(&self) -> Json {
+        let s = &self.system;
+        let mut out = Map::new();
+        out.insert("id".into(), json!(s.id));
+        out.insert("type".into(), json!(self.type_name));
+        out.insert("number".into(), json!(s.number));
+        out.insert("state".into(), json!(s.state));
+        out.insert("owner".into(), json!(s.owner));
+        out.insert("party".into(), json!(s.party));
+        out.insert("version".into(), json!(s.version));
+        out.insert("created_at".into(), json!(format_utc(s.created_at)));
+        out.insert("updated_at".into(), json!(format_utc(s.updated_at)));
+        out.insert("deleted_at".into(), json!(s.deleted_at.map(format_utc)));
+        out.insert("created_by".into(), json!(s.created_by));
+        out.insert("updated_by".into(), json!(s.updated_by));
+        for (name, value) in &self.values {
+            out.insert(name.clone(), value.to_json());
+        }
+        Json::Object(out)
+    }
+}
+
+/// A retried request carries the same key; the first response is returned again.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    /// A digest of the request body: the same key with another body is a conflict.
+    pub request_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Created {
+    Fresh(Box<RecordView>),
+    /// The stored response of the first request with this idempotency key.
+    Replayed(Json),
+}
+
+impl Created {
+    pub fn to_json(&self) -> Json {
+        match self {
+            Created::Fresh(view) => view.to_json(),
+            Created::Replayed(json) => json.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkMode {
+    /// Every row or none: one bad row refuses the whole request.
+    AllOrNothing,
+    /// Each row on its own; the report says which were created.
+    PerRow,
+}
+
+#[derive(Debug)]
+pub enum BulkRow {
+    Created(RecordView),
+    Failed(Error),
+}
+
+/// System keys accepted in input: who owns the record and which party it concerns.
+struct SystemInput {
+    owner: Option<Option<Uuid>>,
+    party: Option<Option<Uuid>>,
+}
+
+fn take_system_input(input: &mut Map<String, Json>, errors: &mut Vec<FieldError>) -> SystemInput {
+    let mut read = |key: &str| -> Option<Option<Uuid>> {
+        let value = input.remove(key)?;
+        match &value {
+            Json::Null => Some(None),
+            Json::String(s) => match Uuid::parse_str(s) {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    errors.push(field_error(&format!("/{key}"), FieldErrorCode::InvalidFormat, "expected a UUID"));
+                    None
+                }
+            },
+            _ => {
+                errors.push(field_error(
+                    &format!("/{key}"),
+                    FieldErrorCode::WrongType,
+                    "expected a UUID string or null",
+                ));
+                None
+            }
+        }
+    };
+    SystemInput { owner: read("owner"), party: read("party") }
+}
+
+fn field_error(pointer: &str, code: FieldErrorCode, reason: impl Into<String>) -> FieldError {
+    FieldError { pointer: pointer.to_owned(), code, reason: reason.into() }
+}
+
+/// References (top level and in lines) that must name live records.
+fn references(spec: &TableSpec, values: &BTreeMap<String, Value>) -> Vec<(String, String, Uuid)> {
+    let mut out = Vec::new();
+    for field in &spec.fields {
+        match (&field.storage, values.get(&field.field)) {
+            (Storage::Reference { target_table, .. }, Some(Value::Reference(id))) => {
+                out.push((format!("/{}", field.field), target_table.clone(), *id));
+            }
+            (Storage::Lines(lines), Some(Value::Lines(rows))) => {
+                for (i, row) in rows.iter().enumerate() {
+                    for lf in &lines.fields {
+                        if let (Storage::Reference { target_table, .. }, Some(Value::Reference(id))) =
+                            (&lf.storage, row.get(&lf.field))
+                        {
+                            out.push((format!("/{}/{i}/{}", field.field, lf.field), target_table.clone(), *id));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn check_references(tx: &mut Tx, spec: &TableSpec, values: &BTreeMap<String, Value>) -> Result<()> {
+    let mut errors = Vec::new();
+    for (pointer, table, id) in references(spec, values) {
+        if !rows::exists(tx, &table, id).await? {
+            errors.push(field_error(&pointer, FieldErrorCode::UnknownReference, format!("no record {id}")));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
+}
+
+/// `[{field, from, to}]` for every field whose value changes.
+fn diff_values(before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>) -> Vec<Json> {
+    let mut out = Vec::new();
+    for (field, new) in after {
+        let old = before.get(field).unwrap_or(&Value::Null);
+        if old != new {
+            out.push(json!({ "field": field, "from": old.to_json(), "to": new.to_json() }));
+        }
+    }
+    out
+}
+
+/// History, audit entry and event of one command, in the command's transaction.
+struct Effects<'a> {
+    entry: &'a TypeEntry,
+    actor: String,
+    record_id: Uuid,
+    version: i64,
+    command: String,
+    changes: Json,
+    event_kind: &'static str,
+    event_payload: Json,
+    at: OffsetDateTime,
+}
+
+async fn record_effects(tx: &mut Tx, e: Effects<'_>) -> Result<()> {
+    history::append(
+        tx,
+        &history::HistoryEntry {
+            type_name: e.entry.decl.name.clone(),
+            record_id: e.record_id,
+            version: e.version,
+            command: e.command.clone(),
+            actor: e.actor.clone(),
+            changes: e.changes,
+        },
+        e.at,
+    )
+    .await?;
+    tx.lock_event_log().await?;
+    audit::append(
+        tx,
+        &audit::AuditEntry {
+            actor: e.actor.clone(),
+            action: format!("record.{}", e.command),
+            target_type: e.entry.decl.name.clone(),
+            target_id: e.record_id.to_string(),
+            detail: json!({ "version": e.version }),
+        },
+        e.at,
+    )
+    .await?;
+    outbox::append(
+        tx,
+        &outbox::NewEvent {
+            kind: e.event_kind.into(),
+            type_name: e.entry.decl.name.clone(),
+            record_id: Some(e.record_id),
+            actor: e.actor,
+            payload: e.event_payload,
+        },
+        e.at,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A create, validated and ready to write.
+struct PreparedCreate {
+    entry: Arc<TypeEntry>,
+    values: BTreeMap<String, Value>,
+    owner: Option<Uuid>,
+    party: Option<Uuid>,
+    actor_id: Uuid,
+    actor: String,
+}
+
+impl Workspace {
+    pub(crate) fn entry(&self, type_name: &str) -> Result<Arc<TypeEntry>> {
+        self.catalog.get(type_name).ok_or_else(|| Error::NotFound(format!("type `{type_name}`")))
+    }
+
+    fn prepare_create(
+        &self,
+        principal: &Principal,
+        entry: Arc<TypeEntry>,
+        mut input: Map<String, Json>,
+    ) -> Result<PreparedCreate> {
+        self.policy.check_type(principal, &entry.decl.name, Action::Create)?;
+        let mut errors = Vec::new();
+        let system = take_system_input(&mut input, &mut errors);
+        let mut values = BTreeMap::new();
+        match coerce_record(&entry.decl, &input, Mode::Create) {
+            Ok(coerced) => {
+                values = coerced.values;
+                expressions::apply_defaults(&entry.decl, &mut values, &coerced.feel_defaults, principal, &mut errors);
+            }
+            Err(found) => errors.extend(found),
+        }
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+            return Err(Error::Validation(errors));
+        }
+        // A guest's records always concern the guest's own party.
+        let party = match principal.party() {
+            Some(own) => Some(own),
+            None => system.party.flatten(),
+        };
+        let owner = system.owner.unwrap_or(Some(principal.id));
+        Ok(PreparedCreate { entry, values, owner, party, actor_id: principal.id, actor: principal.actor() })
+    }
+
+    /// Creates a record. With `idempotency`, a retry returns the first result.
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        input: Map<String, Json>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Created> {
+        let entry = self.entry(type_name)?;
+        let prepared = self.prepare_create(principal, entry, input)?;
+        let principal_key = principal.actor();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if let Some(idem) = &idempotency
+                        && let Some(stored) = idempotency::find(tx, &principal_key, &idem.key).await?
+                    {
+                        if stored.request_hash != idem.request_hash {
+                            return Err(Error::Conflict(format!(
+                                "Idempotency-Key `{}` was already used for a different request",
+                                idem.key
+                            )));
+                        }
+                        let json = serde_json::from_str(&stored.response).unwrap_or(Json::Null);
+                        return Ok(Created::Replayed(json));
+                    }
+                    let view = insert_prepared(tx, &prepared).await?;
+                    if let Some(idem) = &idempotency {
+                        let stored = idempotency::StoredResponse {
+                            request_hash: idem.request_hash.clone(),
+                            status: 201,
+                            response: view.to_json().to_string(),
+                        };
+                        idempotency::store(tx, &principal_key, &idem.key, &stored, view.system.created_at).await?;
+                    }
+                    Ok(Created::Fresh(Box::new(view)))
+                })
+            })
+            .await
+    }
+
+    /// Creates many records: all or nothing, or each row on its own.
+    pub async fn bulk_create(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        rows_input: Vec<Map<String, Json>>,
+        mode: BulkMode,
+    ) -> Result<Vec<BulkRow>> {
+        let entry = self.entry(type_name)?;
+        match mode {
+            BulkMode::PerRow => {
+                let mut out = Vec::with_capacity(rows_input.len());
+                let mut pending = Vec::new();
+                for input in rows_input {
+                    match self.prepare_create(principal, entry.clone(), input) {
+                        Ok(prepared) => {
+                            let db = self.db.clone();
+                            // Submitted together so the writer folds them into few commits.
+                            pending.push((
+                                out.len(),
+                                tokio::spawn(async move {
+                                    db.write(move |tx| Box::pin(async move { insert_prepared(tx, &prepared).await }))
+                                        .await
+                                }),
+                            ));
+                            out.push(None);
+                        }
+                        Err(e) => out.push(Some(BulkRow::Failed(e))),
+                    }
+                }
+                for (index, handle) in pending {
+                    let row = match handle.await {
+                        Ok(Ok(view)) => BulkRow::Created(view),
+                        Ok(Err(e)) => BulkRow::Failed(e),
+                        Err(join) => BulkRow::Failed(Error::Conflict(format!("row was not written: {join}"))),
+                    };
+                    out[index] = Some(row);
+                }
+                Ok(out.into_iter().flatten().collect())
+            }
+            BulkMode::AllOrNothing => {
+                let mut prepared = Vec::with_capacity(rows_input.len());
+                let mut errors = Vec::new();
+                for (i, input) in rows_input.into_iter().enumerate() {
+                    match self.prepare_create(principal, entry.clone(), input) {
+                        Ok(p) => prepared.push(p),
+                        Err(Error::Validation(found)) => errors.extend(
+                            found.into_iter().map(|e| FieldError { pointer: format!("/{i}{}", e.pointer), ..e }),
+                        ),
+                        Err(other) => return Err(other),
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(Error::Validation(errors));
+                }
+                let views = self
+                    .db
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            let mut views = Vec::with_capacity(prepared.len());
+                            for (i, p) in prepared.iter().enumerate() {
+                                match insert_prepared(tx, p).await {
+                                    Ok(view) => views.push(view),
+                                    Err(Error::Validation(found)) => {
+                                        return Err(Error::Validation(
+                                            found
+                                                .into_iter()
+                                                .map(|e| FieldError { pointer: format!("/{i}{}", e.pointer), ..e })
+                                                .collect(),
+                                        ));
+                                    }
+                                    Err(other) => return Err(other),
+                                }
+                            }
+                            Ok(views)
+                        })
+                    })
+                    .await?;
+                Ok(views.into_iter().map(BulkRow::Created).collect())
+            }
+        }
+    }
+
+    /// Changes some fields. `expected_version` (from `If-Match`) must still be current.
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+        expected_version: Option<i64>,
+        mut input: Map<String, Json>,
+    ) -> Result<RecordView> {
+        let entry = self.entry(type_name)?;
+        let mut errors = Vec::new();
+        let system = take_system_input(&mut input, &mut errors);
+        let values = match coerce_record(&entry.decl, &input, Mode::Update) {
+            Ok(coerced) => coerced.values,
+            Err(found) => {
+                errors.extend(found);
+                BTreeMap::new()
+            }
+        };
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        if principal.party().is_some() && system.party.is_some() {
+            return Err(Error::Forbidden("a guest cannot move a record to another party".into()));
+        }
+        let policy = self.policy.clone();
+        let principal = principal.clone();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let current = load_for_write(tx, &entry, id, false).await?;
+                    policy.check_record(&principal, &entry.decl.name, &current, Action::Update)?;
+                    check_version(&current, expected_version)?;
+                    let state = current.system.state.as_deref();
+                    let mut errors = Vec::new();
+                    if let (Some(lifecycle), Some(state)) = (&entry.decl.lifecycle, state)
+                        && let Some(decl) = lifecycle.state(state)
+                    {
+                        for field in values.keys().filter(|f| !decl.allows_edit(f)) {
+                            errors.push(field_error(
+                                &format!("/{field}"),
+                                FieldErrorCode::NotEditable,
+                                format!("cannot be changed in state `{state}`"),
+                            ));
+                        }
+                    }
+                    if !errors.is_empty() {
+                        return Err(Error::Validation(errors));
+                    }
+                    let changes: BTreeMap<String, Value> = values
+                        .into_iter()
+                        .filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v)
+                        .collect();
+                    let system_changes = SystemChanges {
+                        owner: system.owner.filter(|o| *o != current.system.owner),
+                        party: system.party.filter(|p| *p != current.system.party),
+                        ..SystemChanges::default()
+                    };
+                    if changes.is_empty() && system_changes.owner.is_none() && system_changes.party.is_none() {
+                        return Ok(RecordView::from_stored(&entry.decl.name, current));
+                    }
+                    check_references(tx, &entry.spec, &changes).await?;
+                    let mut diff = diff_values(&current.values, &changes);
+                    if let Some(owner) = system_changes.owner {
+                        diff.push(json!({ "field": "owner", "from": current.system.owner, "to": owner }));
+                    }
+                    if let Some(party) = system_changes.party {
+                        diff.push(json!({ "field": "party", "from": current.system.party, "to": party }));
+                    }
+                    let at = weft_store::now();
+                    let version =
+                        write_update(tx, &entry, &current, &system_changes, &changes, principal.id, at).await?;
+                    record_effects(
+                        tx,
+                        Effects {
+                            entry: &entry,
+                            actor: principal.actor(),
+                            record_id: id,
+                            version,
+                            command: "update".into(),
+                            changes: Json::Array(diff.clone()),
+                            event_kind: "record.updated",
+                            event_payload: json!({ "version": version, "changes": diff }),
+                            at,
+                        },
+                    )
+                    .await?;
+                    reload(tx, &entry, id).await
+                })
+            })
+            .await
+    }
+
+    /// Moves a record along its lifecycle.
+    pub async fn transition(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+        name: &str,
+        expected_version: Option<i64>,
+        inputs: Map<String, Json>,
+    ) -> Result<RecordView> {
+        let entry = self.entry(type_name)?;
+        let transition = entry
+            .decl
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.transition(name))
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("transition `{name}` of type `{type_name}`")))?;
+        let inputs = coerce_transition_inputs(&transition, &inputs).map_err(Error::Validation)?.values;
+        let policy = self.policy.clone();
+        let principal = principal.clone();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let current = load_for_write(tx, &entry, id, false).await?;
+                    policy.check_record(
+                        &principal,
+                        &entry.decl.name,
+                        &current,
+                        Action::Transition(transition.name.clone()),
+                    )?;
+                    check_version(&current, expected_version)?;
+                    let from = current.system.state.clone().unwrap_or_default();
+                    if !transition.from.iter().any(|s| s == &from) {
+                        return Err(Error::Conflict(format!(
+                            "`{}` is not possible from state `{from}` (only from {})",
+                            transition.name,
+                            transition.from.join(", ")
+                        )));
+                    }
+                    if let Some(guard) = &transition.guard {
+                        expressions::check_guard(
+                            guard,
+                            &current,
+                            &inputs,
+                            &principal,
+                            &entry.decl,
+                            &transition.inputs,
+                        )?;
+                    }
+                    let mut changes = BTreeMap::new();
+                    let mut errors = Vec::new();
+                    for (field_name, value) in &transition.set {
+                        match entry.decl.field(field_name) {
+                            Some(field) => match expressions::value_for(
+                                field,
+                                value,
+                                &current,
+                                &inputs,
+                                &principal,
+                                &entry.decl,
+                                &transition.inputs,
+                            ) {
+                                Ok(v) => {
+                                    changes.insert(field_name.clone(), v);
+                                }
+                                Err(found) => errors.extend(found),
+                            },
+                            None => errors.push(field_error(
+                                &format!("/set/{field_name}"),
+                                FieldErrorCode::UnknownField,
+                                "not a field of this type",
+                            )),
+                        }
+                    }
+                    if !errors.is_empty() {
+                        return Err(Error::Validation(errors));
+                    }
+                    let system_changes =
+                        SystemChanges { state: Some(transition.to.clone()), ..SystemChanges::default() };
+                    let mut diff = vec![json!({ "field": "state", "from": from, "to": transition.to })];
+                    diff.extend(diff_values(&current.values, &changes));
+                    let inputs_json: Map<String, Json> = inputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                    let at = weft_store::now();
+                    let version =
+                        write_update(tx, &entry, &current, &system_changes, &changes, principal.id, at).await?;
+                    record_effects(
+                        tx,
+                        Effects {
+                            entry: &entry,
+                            actor: principal.actor(),
+                            record_id: id,
+                            version,
+                            command: format!("transition:{}", transition.name),
+                            changes: json!({ "changes": diff, "inputs": inputs_json }),
+                            event_kind: "record.transitioned",
+                            event_payload: json!({
+                                "version": version,
+                                "transition": transition.name,
+                                "from": from,
+                                "to": transition.to,
+                                "inputs": inputs_json,
+                            }),
+                            at,
+                        },
+                    )
+                    .await?;
+                    reload(tx, &entry, id).await
+                })
+            })
+            .await
+    }
+
+    /// Soft delete (restorable). Refused while live records reference this one through a
+    /// `restrict` reference.
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
+        self.set_deleted(principal, type_name, id, expected_version, true).await.map(|_| ())
+    }
+
+    pub async fn restore(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<RecordView> {
+        self.set_deleted(principal, type_name, id, None, false).await
+    }
+
+    async fn set_deleted(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+        expected_version: Option<i64>,
+        delete: bool,
+    ) -> Result<RecordView> {
+        let entry = self.entry(type_name)?;
+        let restricting = self.restricting_references(type_name);
+        let policy = self.policy.clone();
+        let principal = principal.clone();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let current = load_for_write(tx, &entry, id, true).await?;
+                    let already = current.system.deleted_at.is_some() == delete;
+                    if delete && current.system.deleted_at.is_some() {
+                        return Err(Error::NotFound(format!("{} {id}", entry.decl.name)));
+                    }
+                    policy.check_record(&principal, &entry.decl.name, &current, Action::Delete)?;
+                    check_version(&current, expected_version)?;
+                    if already {
+                        return Ok(RecordView::from_stored(&entry.decl.name, current));
+                    }
+                    if delete {
+                        for (table, column, label) in &restricting {
+                            let n = rows::referenced_by(tx, table, column, id).await?;
+                            if n > 0 {
+                                return Err(Error::Conflict(format!(
+                                    "cannot delete: {n} record(s) of `{label}` refer to it through `{column}`"
+                                )));
+                            }
+                        }
+                    }
+                    let at = weft_store::now();
+                    let system_changes = SystemChanges {
+                        deleted_at: Some(if delete { Some(at) } else { None }),
+                        ..SystemChanges::default()
+                    };
+                    let version =
+                        write_update(tx, &entry, &current, &system_changes, &BTreeMap::new(), principal.id, at).await?;
+                    let (command, kind) =
+                        if delete { ("delete", "record.deleted") } else { ("restore", "record.restored") };
+                    record_effects(
+                        tx,
+                        Effects {
+                            entry: &entry,
+                            actor: principal.actor(),
+                            record_id: id,
+                            version,
+                            command: command.into(),
+                            changes: json!([]),
+                            event_kind: kind,
+                            event_payload: json!({ "version": version }),
+                            at,
+                        },
+                    )
+                    .await?;
+                    match rows::get(Source::Tx(tx), &entry.spec, id, true).await? {
+                        Some(stored) => Ok(RecordView::from_stored(&entry.decl.name, stored)),
+                        None => Err(Error::NotFound(format!("{} {id}", entry.decl.name))),
+                    }
+                })
+            })
+            .await
+    }
+
+    /// Removes a record for good (admins). References follow their on-delete rule.
+    pub async fn purge(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<()> {
+        let entry = self.entry(type_name)?;
+        self.policy.check_type(principal, type_name, Action::Purge)?;
+        let principal = principal.clone();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let current = load_for_write(tx, &entry, id, true).await?;
+                    if !rows::purge(tx, &entry.spec, id).await.map_err(|e| match e {
+                        weft_store::Error::ForeignKey { .. } => {
+                            Error::Conflict("cannot purge: other records still refer to it".into())
+                        }
+                        other => other.into(),
+                    })? {
+                        return Err(Error::NotFound(format!("{} {id}", entry.decl.name)));
+                    }
+                    let at = weft_store::now();
+                    record_effects(
+                        tx,
+                        Effects {
+                            entry: &entry,
+                            actor: principal.actor(),
+                            record_id: id,
+                            version: current.system.version,
+                            command: "purge".into(),
+                            changes: json!([]),
+                            event_kind: "record.purged",
+                            event_payload: json!({ "number": current.system.number }),
+                            at,
+                        },
+                    )
+                    .await
+                })
+            })
+            .await
+    }
+
+    /// `(table, column, type)` of reference fields with `on_delete: restrict` to `type_name`.
+    fn restricting_references(&self, type_name: &str) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for entry in self.catalog.all() {
+            for field in &entry.decl.fields {
+                if let FieldKind::Reference { target, on_delete: weft_model::schema::OnDelete::Restrict } = &field.kind
+                    && target == type_name
+                {
+                    out.push((entry.spec.table.clone(), field.name.clone(), entry.decl.name.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+async fn insert_prepared(tx: &mut Tx, p: &PreparedCreate) -> Result<RecordView> {
+    let entry = &p.entry;
+    check_references(tx, &entry.spec, &p.values).await?;
+    let at = weft_store::now();
+    let number = match &entry.naming {
+        Some(pattern) => {
+            let today = at.date();
+            let n = counters::next(tx, &entry.decl.name, &pattern.period_key(today)).await?;
+            Some(pattern.format(today, u64::try_from(n).unwrap_or(0)))
+        }
+        None => None,
+    };
+    let id = Uuid::now_v7();
+    let system = SystemFields {
+        id,
+        number,
+        state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
+        owner: p.owner,
+        party: p.party,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        deleted_at: None,
+        created_by: p.actor_id,
+        updated_by: p.actor_id,
+    };
+    let stored = StoredRecord { system, values: p.values.clone() };
+    rows::insert(tx, &entry.spec, &stored).await?;
+    let changes = diff_values(&BTreeMap::new(), &stored.values);
+    record_effects(
+        tx,
+        Effects {
+            entry,
+            actor: p.actor.clone(),
+            record_id: id,
+            version: 1,
+            command: "create".into(),
+            changes: Json::Array(changes),
+            event_kind: "record.created",
+            event_payload: json!({ "version": 1, "number": stored.system.number, "state": stored.system.state }),
+            at,
+        },
+    )
+    .await?;
+    Ok(RecordView::from_stored(&entry.decl.name, stored))
+}
+
+async fn load_for_write(tx: &mut Tx, entry: &TypeEntry, id: Uuid, include_deleted: bool) -> Result<StoredRecord> {
+    rows::get(Source::Tx(tx), &entry.spec, id, include_deleted)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("{} {id}", entry.decl.name)))
+}
+
+async fn reload(tx: &mut Tx, entry: &TypeEntry, id: Uuid) -> Result<RecordView> {
+    Ok(RecordView::from_stored(&entry.decl.name, load_for_write(tx, entry, id, false).await?))
+}
+
+fn check_version(current: &StoredRecord, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != current.system.version => Err(Error::Stale { current: current.system.version }),
+        _ => Ok(()),
+    }
+}
+
+async fn write_update(
+    tx: &mut Tx,
+    entry: &TypeEntry,
+    current: &StoredRecord,
+    system: &SystemChanges,
+    changes: &BTreeMap<String, Value>,
+    actor: Uuid,
+    at: OffsetDateTime,
+) -> Result<i64> {
+    match rows::update(tx, &entry.spec, current.system.id, current.system.version, system, changes, actor, at).await? {
+        UpdateOutcome::Updated { version } => Ok(version),
+        UpdateOutcome::Stale => Err(Error::Stale { current: current.system.version + 1 }),
+        UpdateOutcome::NotFound => Err(Error::NotFound(format!("{} {}", entry.decl.name, current.system.id))),
+    }
+}
