@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod aggregate;
+pub mod apps;
 mod catalog;
 pub mod consumers;
 mod declare;
@@ -20,6 +22,7 @@ use weft_store::kernel::registry;
 use weft_store::{Database, MigrationStatus, PlannedMigration, StoreOptions};
 
 pub use access::{Action, BaselinePolicy, Policy, Scope};
+pub use aggregate::{AggregateGroup, AggregateQuery};
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
 pub use reads::{ListQuery, Page, TimelineEntry};

@@ -134,6 +134,18 @@ fn field_error(pointer: &str, code: FieldErrorCode, reason: impl Into<String>) -
     FieldError { pointer: pointer.to_owned(), code, reason: reason.into() }
 }
 
+/// Gives every line without an id a fresh one, so the response shows the ids a later
+/// read returns and history can tell an edited line from a new one.
+fn assign_line_ids(values: &mut BTreeMap<String, Value>) {
+    for value in values.values_mut() {
+        if let Value::Lines(lines) = value {
+            for line in lines.iter_mut() {
+                line.entry("id".to_owned()).or_insert_with(|| Value::Reference(Uuid::now_v7()));
+            }
+        }
+    }
+}
+
 /// References (top level and in lines) that must name live records.
 fn references(spec: &TableSpec, values: &BTreeMap<String, Value>) -> Vec<(String, String, Uuid)> {
     let mut out = Vec::new();
@@ -272,6 +284,7 @@ impl Workspace {
             errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
             return Err(Error::Validation(errors));
         }
+        assign_line_ids(&mut values);
         // A guest's records always concern the guest's own party.
         let party = match principal.party() {
             Some(own) => Some(own),
@@ -418,7 +431,10 @@ impl Workspace {
         let mut errors = Vec::new();
         let system = take_system_input(&mut input, &mut errors);
         let values = match coerce_record(&entry.decl, &input, Mode::Update) {
-            Ok(coerced) => coerced.values,
+            Ok(mut coerced) => {
+                assign_line_ids(&mut coerced.values);
+                coerced.values
+            }
             Err(found) => {
                 errors.extend(found);
                 BTreeMap::new()

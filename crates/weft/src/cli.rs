@@ -32,11 +32,24 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         bind: Option<SocketAddr>,
     },
-    /// Apply pending database migrations (does nothing when current).
+    /// Apply pending database migrations and app manifests (does nothing when current).
     Migrate {
         /// Print what would be applied, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Apply declaration changes that remove or narrow fields (old data is kept in
+        /// backup columns).
+        #[arg(long)]
+        allow_destructive: bool,
+        /// An app manifest (JSON) to install besides the built-in apps and
+        /// `<data>/apps/*.json`. May be repeated.
+        #[arg(long = "manifest", value_name = "FILE")]
+        manifests: Vec<PathBuf>,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Configuration helpers.
     Config {
@@ -45,6 +58,12 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit hash chain; name the first entry that was altered or removed.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,13 @@
 //! One function per subcommand.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::Context;
 use tokio::net::TcpListener;
 use weft_workspace::Workspace;
+use weft_workspace::apps::{self, Manifest};
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{AuditCommand, Cli, Command, ConfigCommand};
 use crate::config::{self, Overrides};
 use crate::logging;
 
@@ -27,7 +30,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", toml_of(&loaded.config)?);
             Ok(())
         }
-        Command::Migrate { dry_run } => migrate(&cli, dry_run).await,
+        Command::Migrate { dry_run, allow_destructive, ref manifests } => {
+            migrate(&cli, dry_run, allow_destructive, manifests).await
+        }
+        Command::Audit { command: AuditCommand::Verify } => audit_verify(&cli).await,
         Command::Serve { bind } => serve(&cli, Overrides { bind }).await,
     }
 }
@@ -60,32 +66,95 @@ async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace> {
     Ok(Workspace::connect(&options).await?)
 }
 
-async fn migrate(cli: &Cli, dry_run: bool) -> anyhow::Result<()> {
+/// Built-in manifests, then `<data>/apps/*.json` (by name), then `--manifest` files.
+fn manifests(data_dir: &Path, extra: &[PathBuf]) -> anyhow::Result<Vec<Manifest>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(data_dir.join("apps")) {
+        let mut found: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        found.sort();
+        files.extend(found);
+    }
+    files.extend(extra.iter().cloned());
+    let mut out = apps::builtin();
+    for file in files {
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("cannot read manifest {}", file.display()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).with_context(|| format!("manifest {} is not valid", file.display()))?;
+        out.push(manifest);
+    }
+    Ok(out)
+}
+
+async fn migrate(cli: &Cli, dry_run: bool, allow_destructive: bool, extra: &[PathBuf]) -> anyhow::Result<()> {
     let loaded = config::load(&cli.common, &Overrides::default())?;
     logging::init(&loaded.config.log);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    let manifests = manifests(&loaded.data_dir, extra)?;
     let workspace = connect(&loaded).await?;
     let plan = workspace.database().migration_plan().await?;
     let target = loaded.config.store_options(&loaded.data_dir)?.location.redacted();
+    let mut changed = false;
     if plan.pending.is_empty() {
-        println!("{target}: up to date ({} migrations applied); nothing to do", plan.applied.len());
+        println!("{target}: schema up to date ({} migrations applied)", plan.applied.len());
     } else if dry_run {
+        changed = true;
         println!("{target}: {} migration(s) would be applied:", plan.pending.len());
         for m in &plan.pending {
             println!("  {} {}", m.version, m.description);
         }
-        println!("(dry run: nothing was changed)");
     } else {
+        changed = true;
         let applied = workspace.migrate().await?;
         println!("{target}: applied {} migration(s):", applied.len());
         for m in &applied {
             println!("  {} {}", m.version, m.description);
         }
     }
+    for manifest in &manifests {
+        let plans = workspace
+            .install_manifest(manifest, dry_run, allow_destructive)
+            .await
+            .with_context(|| format!("app `{}` {}", manifest.app, manifest.version))?;
+        for plan in plans.iter().filter(|p| p.action != "unchanged") {
+            changed = true;
+            let verb = if dry_run { "would" } else { "did" };
+            println!("app {} {}: {verb} {} type `{}`", manifest.app, manifest.version, plan.action, plan.type_name);
+            for change in plan.changes.iter().filter(|_| plan.action == "alter") {
+                println!("    {change}");
+            }
+            for step in &plan.steps {
+                println!("    {}{}", step.description, if step.destructive { "  [destructive]" } else { "" });
+            }
+        }
+    }
+    if !changed {
+        println!("nothing to do");
+    } else if dry_run {
+        println!("(dry run: nothing was changed)");
+    }
     workspace.close().await;
     Ok(())
+}
+
+async fn audit_verify(cli: &Cli) -> anyhow::Result<()> {
+    let loaded = config::load(&cli.common, &Overrides::default())?;
+    logging::init(&loaded.config.log);
+    let workspace = connect(&loaded).await?;
+    let verdict = workspace.verify_audit().await?;
+    workspace.close().await;
+    match verdict {
+        weft_store::kernel::audit::AuditVerdict::Intact { entries } => {
+            println!("audit chain intact: {entries} entries verified");
+            Ok(())
+        }
+        weft_store::kernel::audit::AuditVerdict::Broken { seq, reason } => {
+            anyhow::bail!("audit chain broken at entry {seq}: {reason}")
+        }
+    }
 }
 
 async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
@@ -94,10 +163,23 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
+    let manifests = manifests(&loaded.data_dir, &[])?;
     let workspace = connect(&loaded).await?;
     let applied = workspace.migrate().await?;
     for m in &applied {
         tracing::info!(version = m.version, description = %m.description, "migration applied");
+    }
+    for manifest in &manifests {
+        // Never destructive on start: that takes an explicit `weft migrate --allow-destructive`.
+        let plans = workspace.install_manifest(manifest, false, false).await.with_context(|| {
+            format!(
+                "app `{}` {} could not be installed; run `weft migrate --dry-run` to see why",
+                manifest.app, manifest.version
+            )
+        })?;
+        for plan in plans.iter().filter(|p| p.applied) {
+            tracing::info!(app = %manifest.app, r#type = %plan.type_name, action = plan.action, "declaration applied");
+        }
     }
     let bind = loaded.config.server.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| {

@@ -17,6 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(types::get_type, types::alter_type))
         .routes(routes!(records::list_records, records::create_record))
         .routes(routes!(records::bulk_create))
+        .routes(routes!(records::aggregate_records))
         .routes(routes!(records::get_record, records::update_record, records::delete_record))
         .routes(routes!(records::restore_record))
         .routes(routes!(records::transition_record))

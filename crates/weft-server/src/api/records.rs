@@ -339,3 +339,55 @@ pub async fn record_timeline(
     let id = parse_id(&type_name, &id)?;
     Ok(AppJson(state.workspace.timeline(&actor, &type_name, id).await?))
 }
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AggregateParams {
+    /// FEEL filter, as for lists.
+    pub filter: Option<String>,
+    /// Comma-separated: `state,order_date:month` (date buckets: day, month, year).
+    pub group_by: Option<String>,
+    /// Comma-separated: `count,sum:amount,avg:amount,min:qty,max:qty` (default `count`).
+    pub metrics: Option<String>,
+    #[serde(default)]
+    pub include_deleted: bool,
+    /// Most groups returned, largest first (default 1000).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregateResult {
+    pub groups: Vec<weft_workspace::AggregateGroup>,
+}
+
+fn split_list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Counts, sums, averages, minima and maxima per group, over exactly the records the
+/// caller may list.
+#[utoipa::path(get, path = "/api/v1/records/{type}/aggregate", tag = "records",
+    params(("type" = String, Path), AggregateParams),
+    responses(
+        (status = 200, body = AggregateResult),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn aggregate_records(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(type_name): Path<String>,
+    Query(params): Query<AggregateParams>,
+) -> Result<AppJson<AggregateResult>, Problem> {
+    let query = weft_workspace::AggregateQuery {
+        filter: params.filter,
+        group_by: split_list(params.group_by.as_deref()),
+        metrics: split_list(params.metrics.as_deref()),
+        include_deleted: params.include_deleted,
+        limit: params.limit,
+    };
+    let groups = state.workspace.aggregate(&actor, &type_name, &query).await?;
+    Ok(AppJson(AggregateResult { groups }))
+}

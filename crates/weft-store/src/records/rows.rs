@@ -527,3 +527,131 @@ pub async fn count(db: &Database, spec: &TableSpec, request: &ListRequest) -> Re
     let row = db.fetch_optional(&select).await?;
     Ok(row.map(|r| r.get::<i64>("n")).transpose()?.unwrap_or(0) as u64)
 }
+
+/// A date bucket for grouping by a date or datetime column (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Day,
+    Month,
+    Year,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupKey {
+    pub column: String,
+    pub sql: SqlType,
+    pub bucket: Option<Bucket>,
+    /// The name in the result.
+    pub alias: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFn {
+    Count,
+    /// Rows where the column is not null (the denominator of an average).
+    CountValues,
+    Sum,
+    Min,
+    Max,
+}
+
+#[derive(Debug, Clone)]
+pub struct Metric {
+    pub function: AggregateFn,
+    /// `None` for `count`.
+    pub column: Option<String>,
+    pub alias: String,
+}
+
+/// One group's key values (as SQL values) and metric results (integers: counts, and sums,
+/// minima and maxima of integer or smallest-unit columns).
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    pub keys: Vec<Option<String>>,
+    pub metrics: Vec<Option<i64>>,
+}
+
+fn group_expr(spec: &TableSpec, key: &GroupKey, backend: Backend) -> SimpleExpr {
+    let c = format!("\"{}\".\"{}\"", spec.table, key.column);
+    let (len, pattern) = match key.bucket {
+        None => {
+            // Keys come back as text so every column type groups the same way.
+            return match backend {
+                Backend::Sqlite => match key.sql {
+                    SqlType::Uuid => Expr::cust(format!("lower(hex({c}))")),
+                    _ => Expr::cust(format!("CAST({c} AS TEXT)")),
+                },
+                Backend::Postgres => match key.sql {
+                    SqlType::Timestamp => {
+                        Expr::cust(format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"))
+                    }
+                    SqlType::Uuid => Expr::cust(format!("replace(CAST({c} AS TEXT), '-', '')")),
+                    _ => Expr::cust(format!("CAST({c} AS TEXT)")),
+                },
+            };
+        }
+        Some(Bucket::Day) => (10, "YYYY-MM-DD"),
+        Some(Bucket::Month) => (7, "YYYY-MM"),
+        Some(Bucket::Year) => (4, "YYYY"),
+    };
+    match (backend, key.sql) {
+        (Backend::Sqlite, _) => Expr::cust(format!("substr({c}, 1, {len})")),
+        (Backend::Postgres, SqlType::Timestamp) => Expr::cust(format!("to_char({c} AT TIME ZONE 'UTC', '{pattern}')")),
+        (Backend::Postgres, _) => Expr::cust(format!("to_char({c}, '{pattern}')")),
+    }
+}
+
+/// Groups the records `request` selects and computes `metrics` per group, largest groups
+/// first. The same condition as `list` and `count`: access scope included.
+pub async fn aggregate(
+    db: &Database,
+    spec: &TableSpec,
+    request: &ListRequest,
+    keys: &[GroupKey],
+    metrics: &[Metric],
+    limit: u64,
+) -> Result<Vec<GroupRow>> {
+    let backend = db.backend();
+    let mut select = Query::select();
+    select.from(a(&spec.table)).cond_where(base_condition(spec, request));
+    for (i, key) in keys.iter().enumerate() {
+        let expr = group_expr(spec, key, backend);
+        select.expr_as(expr.clone(), a(&format!("k{i}")));
+        select.add_group_by([expr]);
+    }
+    for (i, metric) in metrics.iter().enumerate() {
+        let expr: SimpleExpr = match (metric.function, &metric.column) {
+            (AggregateFn::Count, _) | (_, None) => Expr::col((a(&spec.table), a("id"))).count(),
+            (AggregateFn::CountValues, Some(c)) => Expr::col((a(&spec.table), a(c))).count(),
+            (AggregateFn::Sum, Some(c)) => match backend {
+                // PostgreSQL sums BIGINT into NUMERIC; the values are smallest units, so
+                // bring the sum back to BIGINT (it fits whenever the total does).
+                Backend::Postgres => Expr::cust(format!("CAST(SUM(\"{}\".\"{c}\") AS BIGINT)", spec.table)),
+                Backend::Sqlite => Expr::col((a(&spec.table), a(c))).sum(),
+            },
+            (AggregateFn::Min, Some(c)) => Expr::col((a(&spec.table), a(c))).min(),
+            (AggregateFn::Max, Some(c)) => Expr::col((a(&spec.table), a(c))).max(),
+        };
+        select.expr_as(expr, a(&format!("m{i}")));
+    }
+    if !keys.is_empty() {
+        select.order_by_expr(Expr::col((a(&spec.table), a("id"))).count(), Order::Desc);
+        for i in 0..keys.len() {
+            select.order_by(a(&format!("k{i}")), Order::Asc);
+        }
+    }
+    select.limit(limit);
+    let rows = db.fetch_all(&select).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut group = GroupRow { keys: Vec::with_capacity(keys.len()), metrics: Vec::with_capacity(metrics.len()) };
+        for i in 0..keys.len() {
+            group.keys.push(row.get::<Option<String>>(&format!("k{i}"))?);
+        }
+        for i in 0..metrics.len() {
+            group.metrics.push(row.get::<Option<i64>>(&format!("m{i}"))?);
+        }
+        out.push(group);
+    }
+    Ok(out)
+}
