@@ -69,13 +69,15 @@ on_both_databases!(
 
 async fn guest_lists_counts_and_aggregates_only_its_party(backend: TestBackend) {
     let f = fixture(backend).await;
-    let page = f.workspace.list(&f.guest_a, "order", &ListQuery { with_count: true, ..ListQuery::default() }).await.unwrap();
+    let page =
+        f.workspace.list(&f.guest_a, "order", &ListQuery { with_count: true, ..ListQuery::default() }).await.unwrap();
     assert_eq!(page.records.len(), 3);
     assert_eq!(page.count, Some(3));
     assert!(page.records.iter().all(|r| r.system.party == Some(f.party_a)));
 
     // Even a filter naming the other party finds nothing.
-    let query = ListQuery { filter: Some(format!("party = \"{}\"", f.party_b)), with_count: true, ..ListQuery::default() };
+    let query =
+        ListQuery { filter: Some(format!("party = \"{}\"", f.party_b)), with_count: true, ..ListQuery::default() };
     match f.workspace.list(&f.guest_a, "order", &query).await {
         Ok(page) => assert_eq!((page.records.len(), page.count), (0, Some(0))),
         Err(Error::BadRequest(_)) => {}
