@@ -1,18 +1,4 @@
-//! In-memory evaluation with FEEL's semantics:
-//!
-//! - `=` and `!=` are defined for null: `null = null` is true, `x = null` is false for any
-//!   other `x` (so `x != 1` is true when `x` is null). This is FEEL's rule (DMN TCK case
-//!   0068-feel-equality: `100 = null` is `false`), and it differs from SQL's.
-//! - `<`, `<=`, `>`, `>=`, ranges and `between` give null when an operand is null.
-//! - `and`/`or` are three-valued (Kleene): `false and null` is false, `true or null` is
-//!   true, otherwise null taints; `not(null)` is null; a non-boolean operand counts as null.
-//! - Functions of null give null. Invalid arithmetic (division by zero, overflow) gives
-//!   null, as FEEL says.
-//! - A condition holds only when the result is `true`; null and false both fail it.
-//!
-//! Numbers are exact decimals (`0.1 + 0.2 = 0.3`). Strings compare by their UTF-8 bytes,
-//! which is code point order. Money compares and computes as its amount; its currency is
-//! read only through `.currency`.
+//! In-memory evaluation of a checked expression; the rules are on [`evaluate`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -155,7 +141,27 @@ impl Context for RecordContext<'_> {
     }
 }
 
-/// The value of `checked` in `context`.
+/// The value of `checked` in `context`, with FEEL's semantics:
+///
+/// - `=` and `!=` are defined for null: `null = null` is true, `x = null` is false for any
+///   other `x`, so `x != 1` is **true** when `x` is null and `not(x = 1)` holds for a null
+///   `x`. This is FEEL's rule (DMN TCK `0068-feel-equality`: `100 = null` is `false`) and
+///   differs from SQL's; `to_filter` bridges the two.
+/// - `<`, `<=`, `>`, `>=`, ranges and `between` give null when an operand is null.
+/// - `x in (a, b)` is true when `x = a` or `x = b` (so a null `x` is in a list holding
+///   null), false otherwise.
+/// - `and`/`or` are three-valued (Kleene): `false and null` is false, `true or null` is
+///   true, otherwise null taints; `not(null)` is null.
+/// - Functions of null give null; so does invalid arithmetic (division by zero, overflow,
+///   a date out of range), as FEEL says.
+/// - Numbers are exact decimals (`0.1 + 0.2 = 0.3`). Strings compare by code point. Money
+///   compares and computes as its amount; `.currency` reads its currency. A date plus a
+///   duration is the date of midnight UTC plus it.
+/// - A missing key in the record reads as null. A value of another type than the schema
+///   says is an error, not a guess.
+///
+/// A condition holds only when the result is `true` (see [`matches()`]). Evaluation never
+/// panics and stops with `EvalError::BudgetExhausted` past the context's step budget.
 pub fn evaluate(checked: &Checked, context: &dyn Context) -> Result<FeelValue, EvalError> {
     let mut meter = Meter { left: context.step_budget(), budget: context.step_budget() };
     eval(&checked.root, context, &mut meter)

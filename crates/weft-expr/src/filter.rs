@@ -1,32 +1,5 @@
-//! Lowering a checked condition to `Filter`, a predicate tree the store renders as a SQL
-//! `WHERE` clause with bound parameters.
-//!
-//! # The contract: render every node with plain SQL semantics
-//!
-//! Each node means exactly what its SQL rendering means under SQL's three-valued logic
-//! (TRUE, FALSE, NULL), and a row matches when the whole tree is TRUE, which is what
-//! `WHERE` does. The store adds nothing: no `COALESCE`, no `IS NOT NULL` guards. The guards
-//! that FEEL's null rules need are already in the tree, put there by this module, so that
-//! for every record
-//!
-//! ```text
-//! SQL(to_filter(e)) is TRUE  <=>  evaluate(e) = true
-//! ```
-//!
-//! (`tests/equivalence.rs` checks this over random records and expressions.)
-//!
-//! # Why guards are needed, and where
-//!
-//! FEEL and SQL agree on ordering (`x < 5` is null when `x` is null) and on `and`, `or`,
-//! `not` (both Kleene), but not on equality: in FEEL `x = 5` is *false* when `x` is null,
-//! and `x != 5` is *true*; in SQL both are NULL. A WHERE clause does not care whether a
-//! non-match is FALSE or NULL, but `NOT` does: `NOT (NULL)` is NULL, `NOT (FALSE)` is
-//! TRUE. So the lowering tracks the polarity of each sub-expression (`Mode`): under an even
-//! number of `not`s only "is it TRUE" must agree; under an odd number only "is it FALSE".
-//! `x = 5` becomes `x = 5` in the first case and `x = 5 AND x IS NOT NULL` in the second,
-//! so that `not(x = 5)` matches a null `x`, as FEEL says it does; `x != 5` becomes
-//! `x <> 5 OR x IS NULL` or plain `x <> 5`. Plain filters without `not` get plain SQL,
-//! which the indexes serve best.
+//! Lowering a checked condition to a [`Filter`]; the contract the store relies on is
+//! documented there.
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -39,19 +12,63 @@ use crate::error::{ErrorKind, ExprError, Span};
 use crate::eval::{Bindings, Context, FeelValue, Meter, eval};
 use crate::schema::FieldType;
 
-/// A predicate over one record table's columns. See the module documentation: every node
-/// is rendered with plain SQL semantics, and a row matches when the whole is TRUE.
+/// A predicate over one record table's columns, which the store renders as a SQL `WHERE`
+/// condition with bound parameters.
+///
+/// # The contract: render every node with plain SQL semantics
+///
+/// Each node means exactly what its SQL rendering below means under SQL's three-valued
+/// logic (TRUE, FALSE, NULL), and a row matches when the whole tree is TRUE, which is what
+/// `WHERE` does. The store adds nothing: no `COALESCE`, no `IS NOT NULL` guards, no
+/// rewriting of `NOT`. The guards FEEL's null rules need are already in the tree, so that
+/// for every record
+///
+/// ```text
+/// SQL(to_filter(e)) is TRUE  <=>  evaluate(e) = true
+/// ```
+///
+/// (`tests/equivalence.rs` checks this over random records and expressions, against a
+/// reference implementation of these SQL semantics.) A store that must rewrite a node (a
+/// decimal stored in minor units, say) keeps its three-valued meaning, NULL for a NULL
+/// column included: an equality that can never hold is `col <> col` (FALSE, or NULL), an
+/// inequality that always holds is `col = col` (TRUE, or NULL); `FALSE` and
+/// `col IS NOT NULL` differ from them under `NOT`.
+///
+/// # Why guards are needed, and where
+///
+/// FEEL and SQL agree on ordering (`x < 5` is null when `x` is null) and on `and`, `or`,
+/// `not` (both Kleene), but not on equality: in FEEL `x = 5` is *false* when `x` is null,
+/// and `x != 5` is *true*; in SQL both are NULL. A `WHERE` does not care whether a
+/// non-match is FALSE or NULL, but `NOT` does: `NOT NULL` is NULL, `NOT FALSE` is TRUE. So
+/// the lowering tracks the polarity of each sub-expression: under an even number of `not`s
+/// only "is it TRUE" must agree with FEEL, under an odd number only "is it FALSE".
+///
+/// | FEEL            | outside `not` (or under two)     | under one `not`                          |
+/// |-----------------|----------------------------------|------------------------------------------|
+/// | `x = 5`         | `x = 5`                          | `x = 5 AND x IS NOT NULL`                |
+/// | `x != 5`        | `x <> 5 OR x IS NULL`            | `x <> 5`                                 |
+/// | `x < 5`         | `x < 5`                          | `x < 5`                                  |
+/// | `x in (1, 2)`   | `x IN (1, 2)`                    | `x IN (1, 2) AND x IS NOT NULL`          |
+/// | `x in (1, null)`| `x IN (1) OR x IS NULL`          | `x IN (1) OR x IS NULL`                  |
+/// | `x = y`         | `x = y OR (x IS NULL AND y IS NULL)` | `(x = y AND x IS NOT NULL AND y IS NOT NULL) OR (x IS NULL AND y IS NULL)` |
+/// | `x != y`        | `NOT` (the `x = y` form at right)  | `NOT` (the `x = y` form at left)         |
+/// | `x = null`      | `x IS NULL`                      | `x IS NULL`                              |
+///
+/// So `not(x = 5)` matches a row whose `x` is null, as FEEL says it does, and plain filters
+/// without `not` get plain SQL, which indexes serve best.
+///
+/// # Fields and values
 ///
 /// Fields are the record table's columns by field name. A money field's column in
 /// `Compare`, `In` and `CompareFields` is its **amount**: the value is a
 /// `Value::Decimal`, and the currency is not compared. Values have the field's value type:
 /// `Value::Text` for text, e-mail, phone and URL fields and `number`; `Value::Select` for
-/// select fields and `state`; `Value::Integer` for integer fields (a decimal literal
-/// compared with one is already rounded the right way); `Value::Decimal` for decimal,
-/// percent and money fields; `Value::Bool`; `Value::Date`; `Value::DateTime` (UTC,
-/// microseconds); `Value::Duration` (seconds); `Value::Reference` for reference, party,
-/// principal and org unit fields and `id`. No value is ever `Value::Null`: comparisons
-/// with null are lowered to `IsNull`.
+/// select fields and `state`; `Value::Integer` for integer fields and `version` (a decimal
+/// literal compared with one is already rounded the way that keeps the answer); `Value::Decimal`
+/// for decimal, percent and money fields; `Value::Bool`; `Value::Date`;
+/// `Value::DateTime` (UTC, at most microseconds); `Value::Duration` (seconds);
+/// `Value::Reference` for reference, party, principal and org unit fields and `id`. No
+/// value is ever `Value::Null`: comparisons with null are lowered to `IsNull`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `TRUE` (SQLite: `1`).

@@ -17,7 +17,7 @@
 //!   name, function and select option must exist, every operator must fit its operands;
 //!   all problems come back at once, each with a place and, when close, a suggestion.
 //! - [`evaluate`] runs a checked expression against a record with FEEL's null semantics
-//!   (see [`eval`](crate::evaluate) for the rules) within a step budget, never panicking.
+//!   (the rules are on [`evaluate`]) within a step budget, never panicking.
 //! - [`to_filter`] lowers a checked condition to a [`Filter`] the store renders as SQL
 //!   with bound parameters, with the guarantee that the SQL matches exactly the records
 //!   `evaluate` says `true` for.
@@ -52,7 +52,8 @@ pub use schema::{FieldType, RefKind, Schema, Type};
 pub struct Limits {
     /// Longest source, in bytes.
     pub max_source_len: usize,
-    /// Deepest nesting of the parsed tree (parentheses, operators, calls).
+    /// Deepest nesting of the parsed tree (parentheses, operators, calls). Every later pass
+    /// recurses once per level, so keep it in the hundreds at most.
     pub max_depth: usize,
     /// Most evaluation steps, one per node visited plus one per 64 bytes of string work.
     pub eval_steps: u64,

@@ -120,7 +120,7 @@ impl Parser {
         matches!(self.peek(), Tok::Word(w) if w == word)
     }
 
-    fn expect(&mut self, tok: &Tok, what: &str) -> Result<Span, ExprError> {
+    fn require(&mut self, tok: &Tok, what: &str) -> Result<Span, ExprError> {
         if self.peek() == tok {
             return Ok(self.bump().span);
         }
@@ -280,7 +280,7 @@ impl Parser {
             items.push(self.or()?);
         }
         let what = if close == Tok::RParen { "`,` or `)`" } else { "`,` or `]`" };
-        let end = self.expect(&close, what)?;
+        let end = self.require(&close, what)?;
         Ok((InSet::List(items), open.to(end)))
     }
 
@@ -365,7 +365,7 @@ impl Parser {
                 self.bump();
                 self.enter(span)?;
                 let inner = self.or()?;
-                let end = self.expect(&Tok::RParen, "`)`")?;
+                let end = self.require(&Tok::RParen, "`)`")?;
                 self.leave();
                 Ok(Expr { span: span.to(end), ..inner })
             }
@@ -398,7 +398,7 @@ impl Parser {
                 let open = self.bump().span;
                 self.enter(open)?;
                 let inner = self.or()?;
-                let end = self.expect(&Tok::RParen, "`)` after the argument of `not`")?;
+                let end = self.require(&Tok::RParen, "`)` after the argument of `not`")?;
                 self.leave();
                 return Ok(Expr { span: span.to(end), kind: ExprKind::Not(boxed(inner)) });
             }
@@ -464,7 +464,7 @@ impl Parser {
                 args.push(self.or()?);
             }
         }
-        let end = self.expect(&Tok::RParen, "`,` or `)` in the arguments")?;
+        let end = self.require(&Tok::RParen, "`,` or `)` in the arguments")?;
         self.leave();
         let span = name_span.to(end);
         // The temporal constructors applied to a string are literals: read them now, so a

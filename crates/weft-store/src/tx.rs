@@ -138,18 +138,30 @@ impl Tx {
         })
     }
 
-    /// Sets a savepoint; a failed command rolls back to it without undoing its neighbours
-    /// in the same group commit.
-    pub fn savepoint(&mut self, name: &'static str) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { self.execute_ddl(&format!("SAVEPOINT {name}")).await })
+    /// Runs a fixed statement, prepared once per connection (savepoints run per unit of
+    /// work, so they are worth caching).
+    fn execute_static(&mut self, sql: &'static str) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            match self {
+                Tx::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ())?,
+                Tx::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ())?,
+            }
+            Ok(())
+        })
     }
 
-    pub fn release(&mut self, name: &'static str) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { self.execute_ddl(&format!("RELEASE SAVEPOINT {name}")).await })
+    /// Sets the savepoint of one unit of work; a failed unit rolls back to it without
+    /// undoing its neighbours in the same group commit.
+    pub fn savepoint(&mut self) -> BoxFuture<'_, Result<()>> {
+        self.execute_static("SAVEPOINT weft_unit")
     }
 
-    pub fn rollback_to(&mut self, name: &'static str) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { self.execute_ddl(&format!("ROLLBACK TO SAVEPOINT {name}")).await })
+    pub fn release(&mut self) -> BoxFuture<'_, Result<()>> {
+        self.execute_static("RELEASE SAVEPOINT weft_unit")
+    }
+
+    pub fn rollback_to(&mut self) -> BoxFuture<'_, Result<()>> {
+        self.execute_static("ROLLBACK TO SAVEPOINT weft_unit")
     }
 
     /// Serialises the tail of concurrent PostgreSQL transactions that append to the audit

@@ -27,7 +27,6 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Most units of work folded into one SQLite transaction.
 const MAX_BATCH: usize = 512;
-const SAVEPOINT: &str = "weft_unit";
 
 /// A unit of work as the writer task sees it: run it, learn whether it succeeded (to keep
 /// or roll back its savepoint), and hand its typed result back to the caller.
@@ -91,7 +90,7 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
             let _ = envelope.reply.send(Err(Error::Sql(sqlx::Error::Protocol(reason.clone()))));
             continue;
         }
-        if let Err(e) = tx.savepoint(SAVEPOINT).await {
+        if let Err(e) = tx.savepoint().await {
             broken = Some(e.to_string());
             let _ = envelope.reply.send(Err(e));
             continue;
@@ -104,7 +103,7 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
                 (false, Box::new(()) as Box<dyn Any + Send>)
             }
         };
-        let settle = if ok { tx.release(SAVEPOINT).await } else { rollback_unit(&mut tx).await };
+        let settle = if ok { tx.release().await } else { rollback_unit(&mut tx).await };
         match settle {
             Ok(()) => results.push((envelope.reply, result)),
             Err(e) => {
@@ -131,8 +130,8 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
 }
 
 async fn rollback_unit(tx: &mut Tx) -> Result<()> {
-    tx.rollback_to(SAVEPOINT).await?;
-    tx.release(SAVEPOINT).await
+    tx.rollback_to().await?;
+    tx.release().await
 }
 
 impl Database {

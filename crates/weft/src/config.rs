@@ -258,6 +258,13 @@ fn insecure_settings(config: &Config) -> Vec<String> {
             config.server.bind
         ));
     }
+    if !config.server.bind.ip().is_loopback() {
+        warnings.push(
+            "this build has no sign-in yet: anyone who can reach the API acts as the workspace's system \
+             principal. Keep it on 127.0.0.1 until the identity features are in place"
+                .to_owned(),
+        );
+    }
     if config.database.sqlite_synchronous.eq_ignore_ascii_case("off") {
         warnings
             .push("database.sqlite_synchronous = \"off\": a power loss can corrupt the database; use \"full\"".into());

@@ -79,8 +79,10 @@ fn compare_scaled(column: SimpleExpr, op: CmpOp, amount: Decimal, scale: u8) -> 
     let to_i64 = |d: Decimal| d.to_i64().ok_or_else(|| Error::Filter("number too large".into()));
     let (op, bound) = match (op, exact) {
         (op, true) => (op, to_i64(units)?),
-        (CmpOp::Eq, false) => return Ok(Expr::value(false)),
-        (CmpOp::Ne, false) => return Ok(Expr::expr(column).is_not_null()),
+        // No stored value equals a number finer than the column: `=` is FALSE and `!=` TRUE,
+        // each NULL on a null column, as plain SQL would have it.
+        (CmpOp::Eq, false) => return Ok(Expr::expr(column.clone()).ne(column)),
+        (CmpOp::Ne, false) => return Ok(Expr::expr(column.clone()).eq(column)),
         // Between two units: below it means at most the unit under it, above it at least the
         // unit over it.
         (CmpOp::Lt | CmpOp::Le, false) => (CmpOp::Le, to_i64(units.floor())?),
