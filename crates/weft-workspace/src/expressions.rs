@@ -246,3 +246,69 @@ pub fn filter_condition(
         .map_err(|e| Error::BadRequest(format!("invalid filter: {e}")))?;
     Ok(Cond::all().add(expr))
 }
+
+/// Computes every computed field (record level and per line) from the other values, in
+/// declaration order, so a computed field may use one declared before it.
+pub fn compute_fields(
+    decl: &ObjectTypeDecl,
+    values: &mut BTreeMap<String, Value>,
+    principal: &Principal,
+) -> std::result::Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let record_schema = Schema::for_type(decl);
+    for field in &decl.fields {
+        match &field.kind {
+            FieldKind::Computed { expression, .. } => {
+                let pointer = format!("/{}", field.name);
+                match evaluate_for_field(field, expression, &record_schema, values, principal, &pointer) {
+                    Ok(v) => {
+                        values.insert(field.name.clone(), v);
+                    }
+                    Err(found) => errors.extend(found),
+                }
+            }
+            FieldKind::Lines { fields } if fields.iter().any(|f| matches!(f.kind, FieldKind::Computed { .. })) => {
+                let line_schema = Schema::for_type(decl).with_fields(fields);
+                let Some(Value::Lines(mut lines)) = values.get(&field.name).cloned() else { continue };
+                for (i, line) in lines.iter_mut().enumerate() {
+                    for line_field in fields {
+                        let FieldKind::Computed { expression, .. } = &line_field.kind else { continue };
+                        let mut scope = values.clone();
+                        scope.extend(line.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        let pointer = format!("/{}/{i}/{}", field.name, line_field.name);
+                        match evaluate_for_field(line_field, expression, &line_schema, &scope, principal, &pointer) {
+                            Ok(v) => {
+                                line.insert(line_field.name.clone(), v);
+                            }
+                            Err(found) => errors.extend(found),
+                        }
+                    }
+                }
+                values.insert(field.name.clone(), Value::Lines(lines));
+            }
+            _ => {}
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Whether the type has computed fields (stored or not), at record or line level.
+pub fn has_computed(decl: &ObjectTypeDecl, only_virtual: bool) -> bool {
+    let wanted = |kind: &FieldKind| match kind {
+        FieldKind::Computed { stored, .. } => !only_virtual || !stored,
+        _ => false,
+    };
+    decl.fields.iter().any(|f| {
+        wanted(&f.kind) || matches!(&f.kind, FieldKind::Lines { fields } if fields.iter().any(|lf| wanted(&lf.kind)))
+    })
+}
+
+/// Fills computed fields that are not stored. A failure leaves them null: a read never
+/// fails because a derived value cannot be computed.
+pub fn compute_virtual(decl: &ObjectTypeDecl, values: &mut BTreeMap<String, Value>, principal: &Principal) {
+    if has_computed(decl, true) {
+        if let Err(errors) = compute_fields(decl, values, principal) {
+            tracing::debug!(r#type = %decl.name, ?errors, "computed fields left empty");
+        }
+    }
+}

@@ -63,7 +63,9 @@ impl Workspace {
         let stored =
             rows::get(Source::Db(&self.db), &entry.spec, id, false).await?.ok_or_else(|| not_found(type_name, id))?;
         self.policy.check_record(principal, type_name, &stored, Action::Read)?;
-        Ok(RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values })
+        let mut view = RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values };
+        crate::expressions::compute_virtual(&entry.decl, &mut view.values, principal);
+        Ok(view)
     }
 
     pub async fn list(&self, principal: &Principal, type_name: &str, query: &ListQuery) -> Result<Page> {
@@ -80,7 +82,11 @@ impl Workspace {
             records: page
                 .records
                 .into_iter()
-                .map(|s| RecordView { type_name: type_name.to_owned(), system: s.system, values: s.values })
+                .map(|s| {
+                    let mut view = RecordView { type_name: type_name.to_owned(), system: s.system, values: s.values };
+                    crate::expressions::compute_virtual(&entry.decl, &mut view.values, principal);
+                    view
+                })
                 .collect(),
             next_cursor: page.last.map(|(values, id)| encode_cursor(&values, id)),
             count,

@@ -277,6 +277,11 @@ impl Workspace {
             Ok(coerced) => {
                 values = coerced.values;
                 expressions::apply_defaults(&entry.decl, &mut values, &coerced.feel_defaults, principal, &mut errors);
+                if errors.is_empty() && expressions::has_computed(&entry.decl, false) {
+                    if let Err(found) = expressions::compute_fields(&entry.decl, &mut values, principal) {
+                        errors.extend(found);
+                    }
+                }
             }
             Err(found) => errors.extend(found),
         }
@@ -470,7 +475,12 @@ impl Workspace {
                     if !errors.is_empty() {
                         return Err(Error::Validation(errors));
                     }
-                    let changes: BTreeMap<String, Value> = values
+                    let mut merged = current.values.clone();
+                    merged.extend(values);
+                    if expressions::has_computed(&entry.decl, false) {
+                        expressions::compute_fields(&entry.decl, &mut merged, &principal).map_err(Error::Validation)?;
+                    }
+                    let changes: BTreeMap<String, Value> = merged
                         .into_iter()
                         .filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v)
                         .collect();
@@ -508,7 +518,7 @@ impl Workspace {
                         },
                     )
                     .await?;
-                    reload(tx, &entry, id).await
+                    reload(tx, &entry, id, &principal).await
                 })
             })
             .await
@@ -592,6 +602,15 @@ impl Workspace {
                     if !errors.is_empty() {
                         return Err(Error::Validation(errors));
                     }
+                    if !changes.is_empty() && expressions::has_computed(&entry.decl, false) {
+                        let mut merged = current.values.clone();
+                        merged.extend(changes);
+                        expressions::compute_fields(&entry.decl, &mut merged, &principal).map_err(Error::Validation)?;
+                        changes = merged
+                            .into_iter()
+                            .filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v)
+                            .collect();
+                    }
                     let system_changes =
                         SystemChanges { state: Some(transition.to.clone()), ..SystemChanges::default() };
                     let mut diff = vec![json!({ "field": "state", "from": from, "to": transition.to })];
@@ -621,7 +640,7 @@ impl Workspace {
                         },
                     )
                     .await?;
-                    reload(tx, &entry, id).await
+                    reload(tx, &entry, id, &principal).await
                 })
             })
             .await
@@ -703,7 +722,11 @@ impl Workspace {
                     )
                     .await?;
                     match rows::get(Source::Tx(tx), &entry.spec, id, true).await? {
-                        Some(stored) => Ok(RecordView::from_stored(&entry.decl.name, stored)),
+                        Some(stored) => {
+                            let mut view = RecordView::from_stored(&entry.decl.name, stored);
+                            expressions::compute_virtual(&entry.decl, &mut view.values, &principal);
+                            Ok(view)
+                        }
                         None => Err(Error::NotFound(format!("{} {id}", entry.decl.name))),
                     }
                 })
@@ -818,8 +841,11 @@ async fn load_for_write(tx: &mut Tx, entry: &TypeEntry, id: Uuid, include_delete
         .ok_or_else(|| Error::NotFound(format!("{} {id}", entry.decl.name)))
 }
 
-async fn reload(tx: &mut Tx, entry: &TypeEntry, id: Uuid) -> Result<RecordView> {
-    Ok(RecordView::from_stored(&entry.decl.name, load_for_write(tx, entry, id, false).await?))
+/// The record as committed by this command, with unstored computed fields filled in.
+async fn reload(tx: &mut Tx, entry: &TypeEntry, id: Uuid, principal: &Principal) -> Result<RecordView> {
+    let mut view = RecordView::from_stored(&entry.decl.name, load_for_write(tx, entry, id, false).await?);
+    expressions::compute_virtual(&entry.decl, &mut view.values, principal);
+    Ok(view)
 }
 
 fn check_version(current: &StoredRecord, expected: Option<i64>) -> Result<()> {
