@@ -306,9 +306,9 @@ pub fn has_computed(decl: &ObjectTypeDecl, only_virtual: bool) -> bool {
 /// Fills computed fields that are not stored. A failure leaves them null: a read never
 /// fails because a derived value cannot be computed.
 pub fn compute_virtual(decl: &ObjectTypeDecl, values: &mut BTreeMap<String, Value>, principal: &Principal) {
-    if has_computed(decl, true) {
-        if let Err(errors) = compute_fields(decl, values, principal) {
-            tracing::debug!(r#type = %decl.name, ?errors, "computed fields left empty");
-        }
+    if has_computed(decl, true)
+        && let Err(errors) = compute_fields(decl, values, principal)
+    {
+        tracing::debug!(r#type = %decl.name, ?errors, "computed fields left empty");
     }
 }

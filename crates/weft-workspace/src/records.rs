@@ -277,10 +277,11 @@ impl Workspace {
             Ok(coerced) => {
                 values = coerced.values;
                 expressions::apply_defaults(&entry.decl, &mut values, &coerced.feel_defaults, principal, &mut errors);
-                if errors.is_empty() && expressions::has_computed(&entry.decl, false) {
-                    if let Err(found) = expressions::compute_fields(&entry.decl, &mut values, principal) {
-                        errors.extend(found);
-                    }
+                if errors.is_empty()
+                    && expressions::has_computed(&entry.decl, false)
+                    && let Err(found) = expressions::compute_fields(&entry.decl, &mut values, principal)
+                {
+                    errors.extend(found);
                 }
             }
             Err(found) => errors.extend(found),
