@@ -44,6 +44,10 @@ pub enum Error {
     #[error("{0}")]
     Filter(String),
 
+    /// A unit of work panicked (a bug); it was rolled back and the writer carries on.
+    #[error("internal error while writing; nothing was written")]
+    UnitPanicked,
+
     /// The write task is gone (shutting down, or a unit of work panicked mid-batch).
     #[error("the database writer has stopped")]
     WriterStopped,

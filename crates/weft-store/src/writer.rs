@@ -99,8 +99,17 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
         let (ok, result) = match AssertUnwindSafe((envelope.job)(&mut tx)).catch_unwind().await {
             Ok(outcome) => outcome,
             Err(_) => {
-                tracing::error!("a unit of work panicked; rolled back");
-                (false, Box::new(()) as Box<dyn Any + Send>)
+                tracing::error!("a unit of work panicked; it was rolled back");
+                match rollback_unit(&mut tx).await {
+                    Ok(()) => {
+                        let _ = envelope.reply.send(Err(Error::UnitPanicked));
+                    }
+                    Err(e) => {
+                        broken = Some(e.to_string());
+                        let _ = envelope.reply.send(Err(e));
+                    }
+                }
+                continue;
             }
         };
         let settle = if ok { tx.release().await } else { rollback_unit(&mut tx).await };

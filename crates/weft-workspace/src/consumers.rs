@@ -18,6 +18,29 @@ pub trait Consumer: Send + Sync + 'static {
     fn handle<'a>(&'a self, workspace: &'a Workspace, event: &'a StoredEvent) -> BoxFuture<'a, Result<()>>;
 }
 
+/// Runs `work` at most once per (consumer, event): the claim and the work's writes commit
+/// together, so after a crash either both happened or neither did. Returns `None` when the
+/// event was already handled.
+pub async fn once<R, F>(workspace: &Workspace, consumer: &str, event: &StoredEvent, work: F) -> Result<Option<R>>
+where
+    F: for<'a> FnOnce(&'a mut weft_store::Tx) -> BoxFuture<'a, Result<R>> + Send + 'static,
+    R: Send + 'static,
+{
+    let owner = format!("consumer:{consumer}");
+    let key = event.seq.to_string();
+    workspace
+        .db
+        .write(move |tx| {
+            Box::pin(async move {
+                if !weft_store::kernel::idempotency::claim(tx, &owner, &key, weft_store::now()).await? {
+                    return Ok(None);
+                }
+                work(tx).await.map(Some)
+            })
+        })
+        .await
+}
+
 /// Events handled per round trip.
 const BATCH: u64 = 256;
 

@@ -50,3 +50,23 @@ pub async fn store(tx: &mut Tx, principal: &str, key: &str, stored: &StoredRespo
     tx.execute(&insert).await?;
     Ok(())
 }
+
+/// Claims `key` for `owner` in the caller's transaction: true the first time, false ever
+/// after. A consumer wraps each event's effects with it, keyed by the event's sequence
+/// number, so a redelivered event changes nothing twice.
+pub async fn claim(tx: &mut Tx, owner: &str, key: &str, at: OffsetDateTime) -> Result<bool> {
+    let insert = Query::insert()
+        .into_table(t("idempotency_keys"))
+        .columns([t("principal"), t("key"), t("request_hash"), t("status"), t("response"), t("created_at")])
+        .values_panic([
+            owner.into(),
+            key.into(),
+            "".into(),
+            0_i32.into(),
+            "".into(),
+            Expr::val(timestamp(tx.backend(), at)).into(),
+        ])
+        .on_conflict(sea_query::OnConflict::columns([t("principal"), t("key")]).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? == 1)
+}

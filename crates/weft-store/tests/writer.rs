@@ -1,0 +1,106 @@
+//! The SQLite writer folds concurrent units of work into group commits; each unit stays
+//! atomic and isolated: one failing (or panicking) unit does not fail its neighbours.
+
+use weft_store::{Database, DatabaseLocation, Error, StoreOptions, Tx};
+
+async fn database(dir: &tempfile::TempDir) -> Database {
+    let db = Database::connect(&StoreOptions::new(DatabaseLocation::parse(None, dir.path()).unwrap())).await.unwrap();
+    db.write(|tx: &mut Tx| {
+        Box::pin(async move {
+            tx.execute_ddl("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)").await?;
+            Ok::<(), Error>(())
+        })
+    })
+    .await
+    .unwrap();
+    db
+}
+
+async fn insert(db: &Database, v: String) -> Result<(), Error> {
+    db.write(move |tx: &mut Tx| {
+        Box::pin(async move {
+            // Two statements: a unit that fails on the second must leave no trace of the first.
+            let q = sea_query::Query::insert()
+                .into_table(sea_query::Alias::new("t"))
+                .columns([sea_query::Alias::new("v")])
+                .values_panic([format!("{v}-a").into()])
+                .to_owned();
+            tx.execute(&q).await?;
+            let q = sea_query::Query::insert()
+                .into_table(sea_query::Alias::new("t"))
+                .columns([sea_query::Alias::new("v")])
+                .values_panic([v.into()])
+                .to_owned();
+            tx.execute(&q).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+async fn count(db: &Database) -> i64 {
+    let q = sea_query::Query::select()
+        .expr_as(sea_query::Expr::col(sea_query::Alias::new("id")).count(), sea_query::Alias::new("n"))
+        .from(sea_query::Alias::new("t"))
+        .to_owned();
+    db.fetch_optional(&q).await.unwrap().unwrap().get::<i64>("n").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_unit_does_not_fail_its_batch_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let db = db.clone();
+        // Every tenth unit collides with an earlier one on the unique column.
+        let v = if i % 10 == 9 { format!("v{}", i - 9) } else { format!("v{i}") };
+        tasks.push(tokio::spawn(async move { insert(&db, v).await }));
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!((ok, failed), (180, 20));
+    assert_eq!(count(&db).await, 360, "two rows per successful unit, none from failed ones");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_unit_is_rolled_back_and_the_writer_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let db2 = db.clone();
+    let panicking = tokio::spawn(async move {
+        db2.write(|tx: &mut Tx| {
+            Box::pin(async move {
+                tx.execute_ddl("INSERT INTO t (v) VALUES ('doomed')").await?;
+                if true {
+                    panic!("bug in a unit of work");
+                }
+                Ok::<(), Error>(())
+            })
+        })
+        .await
+    });
+    let outcome = panicking.await.expect("the caller does not panic");
+    assert!(matches!(outcome, Err(Error::UnitPanicked)), "{outcome:?}");
+    insert(&db, "after".into()).await.unwrap();
+    assert_eq!(count(&db).await, 2, "the panicking unit's row is gone, the next unit's two are there");
+}
+
+#[tokio::test]
+async fn results_arrive_only_after_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    insert(&db, "x".into()).await.unwrap();
+    // A fresh connection (not the writer's) sees the row as soon as the write returned.
+    let path = dir.path().join("weft.db");
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(n, 2);
+}
