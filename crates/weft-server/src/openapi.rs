@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         (name = "health", description = "Liveness and readiness probes"),
         (name = "types", description = "Object types: declared as data, the same format as app manifests"),
         (name = "records", description = "Records of declared types: the one path for every change"),
+        (name = "admin", description = "Operating the workspace"),
     ),
 )]
 struct BaseDocument;

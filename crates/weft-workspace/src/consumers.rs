@@ -41,6 +41,15 @@ where
         .await
 }
 
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConsumerStatus {
+    pub name: String,
+    /// The last event handled.
+    pub position: i64,
+    /// Events committed but not yet handled.
+    pub lag: i64,
+}
+
 /// Events handled per round trip.
 const BATCH: u64 = 256;
 
@@ -81,6 +90,18 @@ impl Workspace {
             Some(e) if done == 0 => Err(e),
             _ => Ok(done),
         }
+    }
+
+    /// The outbox head and every consumer's offset and lag (events not yet handled).
+    pub async fn consumer_status(&self, principal: &weft_model::Principal) -> Result<(i64, Vec<ConsumerStatus>)> {
+        self.policy.check_type(principal, "consumer", crate::Action::Declare)?;
+        let head = outbox::head(&self.db).await?;
+        let consumers = outbox::offsets(&self.db)
+            .await?
+            .into_iter()
+            .map(|(name, position)| ConsumerStatus { name, position, lag: (head - position).max(0) })
+            .collect();
+        Ok((head, consumers))
     }
 
     /// How many events the consumer has yet to handle.

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod errors;
+pub mod events;
 pub mod records;
 pub mod types;
 
@@ -22,4 +23,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::restore_record))
         .routes(routes!(records::transition_record))
         .routes(routes!(records::record_timeline))
+        .routes(routes!(events::consumers))
 }

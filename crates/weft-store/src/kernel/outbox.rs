@@ -123,3 +123,13 @@ pub async fn advance(tx: &mut Tx, consumer: &str, position: i64, at: OffsetDateT
     tx.execute(&upsert).await?;
     Ok(())
 }
+
+/// Every consumer's offset, by name.
+pub async fn offsets(db: &Database) -> Result<Vec<(String, i64)>> {
+    let select = Query::select()
+        .columns([t("name"), t("position")])
+        .from(t("consumer_offsets"))
+        .order_by(t("name"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(|row| Ok((row.get("name")?, row.get("position")?))).collect()
+}
