@@ -476,15 +476,7 @@ impl Workspace {
                     if !errors.is_empty() {
                         return Err(Error::Validation(errors));
                     }
-                    let mut merged = current.values.clone();
-                    merged.extend(values);
-                    if expressions::has_computed(&entry.decl, false) {
-                        expressions::compute_fields(&entry.decl, &mut merged, &principal).map_err(Error::Validation)?;
-                    }
-                    let changes: BTreeMap<String, Value> = merged
-                        .into_iter()
-                        .filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v)
-                        .collect();
+                    let changes = effective_changes(&entry, &current, values, &principal)?;
                     let system_changes = SystemChanges {
                         owner: system.owner.filter(|o| *o != current.system.owner),
                         party: system.party.filter(|p| *p != current.system.party),
@@ -603,15 +595,7 @@ impl Workspace {
                     if !errors.is_empty() {
                         return Err(Error::Validation(errors));
                     }
-                    if !changes.is_empty() && expressions::has_computed(&entry.decl, false) {
-                        let mut merged = current.values.clone();
-                        merged.extend(changes);
-                        expressions::compute_fields(&entry.decl, &mut merged, &principal).map_err(Error::Validation)?;
-                        changes = merged
-                            .into_iter()
-                            .filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v)
-                            .collect();
-                    }
+                    let changes = effective_changes(&entry, &current, changes, &principal)?;
                     let system_changes =
                         SystemChanges { state: Some(transition.to.clone()), ..SystemChanges::default() };
                     let mut diff = vec![json!({ "field": "state", "from": from, "to": transition.to })];
@@ -815,7 +799,9 @@ async fn insert_prepared(tx: &mut Tx, p: &PreparedCreate) -> Result<RecordView> 
         created_by: p.actor_id,
         updated_by: p.actor_id,
     };
-    let stored = StoredRecord { system, values: p.values.clone() };
+    let mut values = p.values.clone();
+    weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
+    let stored = StoredRecord { system, values };
     rows::insert(tx, &entry.spec, &stored).await?;
     let changes = diff_values(&BTreeMap::new(), &stored.values);
     record_effects(
@@ -847,6 +833,22 @@ async fn reload(tx: &mut Tx, entry: &TypeEntry, id: Uuid, principal: &Principal)
     let mut view = RecordView::from_stored(&entry.decl.name, load_for_write(tx, entry, id, false).await?);
     expressions::compute_virtual(&entry.decl, &mut view.values, principal);
     Ok(view)
+}
+
+/// What really changes when `requested` is applied to `current`: computed fields are
+/// recomputed over the merged values, and values equal to the current ones drop out.
+fn effective_changes(
+    entry: &TypeEntry,
+    current: &StoredRecord,
+    requested: BTreeMap<String, Value>,
+    principal: &Principal,
+) -> Result<BTreeMap<String, Value>> {
+    let mut merged = current.values.clone();
+    merged.extend(requested);
+    if expressions::has_computed(&entry.decl, false) {
+        expressions::compute_fields(&entry.decl, &mut merged, principal).map_err(Error::Validation)?;
+    }
+    Ok(merged.into_iter().filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v).collect())
 }
 
 fn check_version(current: &StoredRecord, expected: Option<i64>) -> Result<()> {

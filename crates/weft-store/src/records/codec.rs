@@ -53,6 +53,18 @@ pub fn from_units(units: i64, scale: u8) -> Decimal {
     Decimal::new(units, u32::from(scale))
 }
 
+/// A money amount as shown: the currency's minor units (`1234.50` CNY, `1500` JPY), or
+/// more places when the amount has them (a column kept for several currencies is wider
+/// than any one of them).
+pub fn present_money(amount: Decimal, currency: &str) -> Decimal {
+    let minor = u32::from(weft_model::schema::minor_units(currency));
+    let mut shown = amount.normalize();
+    if shown.scale() < minor {
+        shown.rescale(minor);
+    }
+    shown
+}
+
 /// The column values of one field.
 pub fn encode(backend: Backend, field: &FieldStorage, value: &Value) -> Result<Vec<(String, Sql)>> {
     let wrong = || Error::ValueOutOfRange { field: field.field.clone() };
@@ -104,7 +116,9 @@ pub fn decode(row: &DbRow, field: &FieldStorage) -> Result<Value> {
         Storage::Lines(_) | Storage::Virtual => Value::Null,
         Storage::Money { amount, currency, scale } => {
             match (row.get::<Option<i64>>(amount)?, row.get::<Option<String>>(currency)?) {
-                (Some(units), Some(currency)) => Value::Money { amount: from_units(units, *scale), currency },
+                (Some(units), Some(currency)) => {
+                    Value::Money { amount: present_money(from_units(units, *scale), &currency), currency }
+                }
                 _ => Value::Null,
             }
         }
@@ -141,4 +155,40 @@ pub fn decode(row: &DbRow, field: &FieldStorage) -> Result<Value> {
             SqlType::Uuid => row.get::<Option<Uuid>>(column)?.map_or(Value::Null, Value::Reference),
         },
     })
+}
+
+/// Brings `values` to exactly what a read of the stored row returns: every stored field
+/// present (null when absent), exact numbers at their column's scale, lines likewise. A
+/// command can then answer with the record as it will be read, without reading it.
+pub fn normalize(fields: &[FieldStorage], values: &mut std::collections::BTreeMap<String, Value>) {
+    for field in fields {
+        match &field.storage {
+            Storage::Virtual => {}
+            Storage::Lines(lines) => {
+                if let Some(Value::Lines(rows)) = values.get_mut(&field.field) {
+                    for row in rows.iter_mut() {
+                        normalize(&lines.fields, row);
+                    }
+                } else {
+                    values.insert(field.field.clone(), Value::Lines(Vec::new()));
+                }
+            }
+            Storage::Scaled { scale, .. } => {
+                let value = values.entry(field.field.clone()).or_insert(Value::Null);
+                if let Value::Decimal(d) = value {
+                    d.rescale(u32::from(*scale));
+                }
+            }
+            Storage::Money { scale, .. } => {
+                let value = values.entry(field.field.clone()).or_insert(Value::Null);
+                if let Value::Money { amount, currency } = value {
+                    amount.rescale(u32::from(*scale));
+                    *amount = present_money(*amount, currency);
+                }
+            }
+            _ => {
+                values.entry(field.field.clone()).or_insert(Value::Null);
+            }
+        }
+    }
 }
