@@ -201,6 +201,15 @@ fn string(src: &str, start: usize) -> Result<(String, usize), ExprError> {
     let mut chars = src[start + 1..].char_indices().map(|(k, c)| (start + 1 + k, c));
     while let Some((k, c)) = chars.next() {
         match c {
+            '"' if out.contains('\0') => {
+                // No stored text can hold U+0000 (PostgreSQL refuses it), so a literal with
+                // one could only ever fail later, less clearly.
+                return Err(ExprError::new(
+                    ErrorKind::InvalidLiteral,
+                    Span::new(start, k + 1),
+                    "a string cannot contain the NUL character (U+0000)",
+                ));
+            }
             '"' => return Ok((out, k + 1)),
             '\\' => {
                 let Some((_, e)) = chars.next() else { break };

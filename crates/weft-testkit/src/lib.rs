@@ -11,6 +11,7 @@
 
 mod app;
 mod database;
+pub mod fixtures;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use database::{TestBackend, TestDatabase};

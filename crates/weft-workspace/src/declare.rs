@@ -84,6 +84,27 @@ impl Workspace {
         Ok(plans)
     }
 
+    /// `declare_type` from JSON as received: a field that cannot even be read is reported
+    /// together with every other problem of the declaration.
+    pub async fn declare_type_json(
+        &self,
+        principal: &Principal,
+        value: &serde_json::Value,
+        options: &DeclareOptions,
+    ) -> Result<DeclarePlan> {
+        use weft_model::schema::check::{merge_problems, read_declaration};
+        let (decl, mut problems) = read_declaration(value);
+        let Some(decl) = decl else { return Err(Error::Declaration(problems)) };
+        if problems.is_empty() {
+            return self.declare_type(principal, decl, options).await;
+        }
+        let known = |name: &str| name == decl.name || self.catalog.contains(name);
+        if let Err(found) = self.check(&decl, &known) {
+            merge_problems(&mut problems, found);
+        }
+        Err(Error::Declaration(problems))
+    }
+
     pub async fn declare_type(
         &self,
         principal: &Principal,

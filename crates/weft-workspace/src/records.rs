@@ -146,6 +146,36 @@ fn assign_line_ids(values: &mut BTreeMap<String, Value>) {
     }
 }
 
+/// References as given in raw input (well-formed ids only; malformed ones are reported by
+/// coercion).
+fn raw_references(spec: &TableSpec, input: &Map<String, Json>) -> Vec<(String, String, Uuid)> {
+    let id = |v: Option<&Json>| v.and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    let mut out = Vec::new();
+    for field in &spec.fields {
+        match &field.storage {
+            Storage::Reference { target_table, .. } => {
+                if let Some(id) = id(input.get(&field.field)) {
+                    out.push((format!("/{}", field.field), target_table.clone(), id));
+                }
+            }
+            Storage::Lines(lines) => {
+                let Some(Json::Array(rows)) = input.get(&field.field) else { continue };
+                for (i, row) in rows.iter().enumerate() {
+                    for lf in &lines.fields {
+                        if let Storage::Reference { target_table, .. } = &lf.storage
+                            && let Some(id) = id(row.get(&lf.field))
+                        {
+                            out.push((format!("/{}/{i}/{}", field.field, lf.field), target_table.clone(), id));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// References (top level and in lines) that must name live records.
 fn references(spec: &TableSpec, values: &BTreeMap<String, Value>) -> Vec<(String, String, Uuid)> {
     let mut out = Vec::new();
@@ -263,6 +293,33 @@ impl Workspace {
         self.catalog.get(type_name).ok_or_else(|| Error::NotFound(format!("type `{type_name}`")))
     }
 
+    /// `prepare_create`; when it refuses fields, the references in the input are checked
+    /// too, so every bad field is reported at once (the write re-checks them in its
+    /// transaction).
+    async fn validate_create(
+        &self,
+        principal: &Principal,
+        entry: Arc<TypeEntry>,
+        input: Map<String, Json>,
+    ) -> Result<PreparedCreate> {
+        let raw = input.clone();
+        match self.prepare_create(principal, entry.clone(), input) {
+            Err(Error::Validation(mut errors)) => {
+                for (pointer, table, id) in raw_references(&entry.spec, &raw) {
+                    if errors.iter().any(|e| e.pointer == pointer) {
+                        continue;
+                    }
+                    if !rows::exists_now(&self.db, &table, id).await? {
+                        errors.push(field_error(&pointer, FieldErrorCode::UnknownReference, format!("no record {id}")));
+                    }
+                }
+                errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+                Err(Error::Validation(errors))
+            }
+            other => other,
+        }
+    }
+
     fn prepare_create(
         &self,
         principal: &Principal,
@@ -309,11 +366,14 @@ impl Workspace {
         idempotency: Option<Idempotency>,
     ) -> Result<Created> {
         let entry = self.entry(type_name)?;
-        let prepared = self.prepare_create(principal, entry, input)?;
+        let prepared = self.validate_create(principal, entry, input).await?;
         let principal_key = principal.actor();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
+                    if let Some(idem) = &idempotency {
+                        idempotency::lock(tx, &principal_key, &idem.key).await?;
+                    }
                     if let Some(idem) = &idempotency
                         && let Some(stored) = idempotency::find(tx, &principal_key, &idem.key).await?
                     {
@@ -355,7 +415,7 @@ impl Workspace {
                 let mut out = Vec::with_capacity(rows_input.len());
                 let mut pending = Vec::new();
                 for input in rows_input {
-                    match self.prepare_create(principal, entry.clone(), input) {
+                    match self.validate_create(principal, entry.clone(), input).await {
                         Ok(prepared) => {
                             let db = self.db.clone();
                             // Submitted together so the writer folds them into few commits.
@@ -385,7 +445,7 @@ impl Workspace {
                 let mut prepared = Vec::with_capacity(rows_input.len());
                 let mut errors = Vec::new();
                 for (i, input) in rows_input.into_iter().enumerate() {
-                    match self.prepare_create(principal, entry.clone(), input) {
+                    match self.validate_create(principal, entry.clone(), input).await {
                         Ok(p) => prepared.push(p),
                         Err(Error::Validation(found)) => errors.extend(
                             found.into_iter().map(|e| FieldError { pointer: format!("/{i}{}", e.pointer), ..e }),

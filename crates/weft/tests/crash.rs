@@ -43,6 +43,8 @@ fn start(data: &Path, url: &str) -> (Child, String) {
             _ => break,
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("weft serve did not start");
 }
 

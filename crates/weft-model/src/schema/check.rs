@@ -10,10 +10,12 @@ mod change;
 mod expressions;
 mod fields;
 mod lifecycle;
+mod parse;
 
 pub use change::{Change, ChangeKind, SchemaChange, Subject, diff};
 pub use expressions::{Expression, ExpressionRole, ExpressionScope, expressions};
 pub use fields::{MAX_SCALE, MAX_TEXT_LENGTH};
+pub use parse::{merge_problems, parse_declaration, read_declaration};
 
 use std::fmt;
 

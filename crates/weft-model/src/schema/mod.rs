@@ -13,7 +13,7 @@ mod ident;
 mod pointer;
 pub mod value;
 
-pub use check::{DeclProblem, SchemaChange, check_declaration, diff, expressions};
+pub use check::{DeclProblem, SchemaChange, check_declaration, diff, expressions, parse_declaration};
 pub use currency::{is_currency_code, minor_units};
 pub use decl::{
     DefaultValue, FieldDecl, FieldKind, Label, LifecycleDecl, NamingError, NamingPattern, NamingSeries, ObjectTypeDecl,

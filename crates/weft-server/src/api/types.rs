@@ -66,9 +66,9 @@ pub async fn declare_type(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Query(params): Query<DeclareParams>,
-    AppJson(decl): AppJson<ObjectTypeDecl>,
+    AppJson(decl): AppJson<serde_json::Value>,
 ) -> Result<Response, Problem> {
-    let plan = state.workspace.declare_type(&actor, decl, &options(&params)).await?;
+    let plan = state.workspace.declare_type_json(&actor, &decl, &options(&params)).await?;
     let status = if plan.applied && plan.action == "create" { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, AppJson(plan)).into_response())
 }
@@ -107,14 +107,14 @@ pub async fn alter_type(
     Actor(actor): Actor,
     Path(name): Path<String>,
     Query(params): Query<DeclareParams>,
-    AppJson(decl): AppJson<ObjectTypeDecl>,
+    AppJson(decl): AppJson<serde_json::Value>,
 ) -> Result<AppJson<DeclarePlan>, Problem> {
-    if decl.name != name {
+    if decl.get("name").and_then(serde_json::Value::as_str) != Some(name.as_str()) {
         return Err(Problem::new(weft_model::ErrorCode::ValidationFailed)
             .with_error("/name", format!("must be `{name}`, the type in the path; types cannot be renamed")));
     }
     if state.workspace.type_decl(&name).is_none() {
         return Err(weft_workspace::Error::NotFound(format!("type `{name}`")).into());
     }
-    Ok(AppJson(state.workspace.declare_type(&actor, decl, &options(&params)).await?))
+    Ok(AppJson(state.workspace.declare_type_json(&actor, &decl, &options(&params)).await?))
 }

@@ -17,6 +17,18 @@ pub struct StoredResponse {
     pub response: String,
 }
 
+/// Makes concurrent requests with the same key wait for each other (PostgreSQL; SQLite has
+/// one writer), so exactly one does the work and the others replay its response.
+pub async fn lock(tx: &mut Tx, principal: &str, key: &str) -> Result<()> {
+    if let Tx::Postgres(tx) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("idempotency\u{1f}{principal}\u{1f}{key}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn find(tx: &mut Tx, principal: &str, key: &str) -> Result<Option<StoredResponse>> {
     let select = Query::select()
         .columns([t("request_hash"), t("status"), t("response")])

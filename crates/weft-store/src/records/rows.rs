@@ -94,6 +94,13 @@ fn constraint_error(spec: &TableSpec, err: Error) -> Error {
             }
         }
         sqlx::error::ErrorKind::ForeignKeyViolation => Error::ForeignKey { detail: db_err.message().to_owned() },
+        // SQLite reports a RESTRICT action with its own extended codes (787, 1811), which
+        // sqlx leaves unclassified.
+        _ if matches!(db_err.code().as_deref(), Some("787" | "1811"))
+            || db_err.message().contains("FOREIGN KEY constraint failed") =>
+        {
+            Error::ForeignKey { detail: db_err.message().to_owned() }
+        }
         _ => err,
     }
 }
@@ -365,13 +372,22 @@ async fn load_lines(
 
 /// Whether a live record with this id exists (for reference checks).
 pub async fn exists(tx: &mut Tx, table: &str, id: Uuid) -> Result<bool> {
-    let select = Query::select()
+    Ok(tx.fetch_optional(&exists_query(table, id)).await?.is_some())
+}
+
+/// `exists`, outside a transaction: to report bad references beside other bad fields
+/// before a command is refused.
+pub async fn exists_now(db: &Database, table: &str, id: Uuid) -> Result<bool> {
+    Ok(db.fetch_optional(&exists_query(table, id)).await?.is_some())
+}
+
+fn exists_query(table: &str, id: Uuid) -> SelectStatement {
+    Query::select()
         .expr(Expr::val(1))
         .from(a(table))
         .and_where(Expr::col(a("id")).eq(uuid(id)))
         .and_where(Expr::col(a("deleted_at")).is_null())
-        .to_owned();
-    Ok(tx.fetch_optional(&select).await?.is_some())
+        .to_owned()
 }
 
 /// Live records of `spec` that reference `id` through one of `columns` (restrict checks).

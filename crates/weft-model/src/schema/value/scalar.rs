@@ -53,6 +53,11 @@ pub fn json_type(value: &Json) -> &'static str {
 
 fn string<'a>(value: &'a Json, expected: &str) -> Read<&'a str> {
     match value {
+        // PostgreSQL cannot store U+0000 in text and SQLite would cut C strings at it:
+        // refused alike on both, as input no person types.
+        Json::String(s) if s.contains('\0') => {
+            refuse(Code::InvalidFormat, "contains a NUL character (U+0000), which cannot be stored")
+        }
         Json::String(s) => Ok(s),
         other => wrong_type(expected, other),
     }
