@@ -460,22 +460,9 @@ impl Workspace {
                     .db
                     .write(move |tx| {
                         Box::pin(async move {
-                            let mut views = Vec::with_capacity(prepared.len());
-                            for (i, p) in prepared.iter().enumerate() {
-                                match insert_prepared(tx, p).await {
-                                    Ok(view) => views.push(view),
-                                    Err(Error::Validation(found)) => {
-                                        return Err(Error::Validation(
-                                            found
-                                                .into_iter()
-                                                .map(|e| FieldError { pointer: format!("/{i}{}", e.pointer), ..e })
-                                                .collect(),
-                                        ));
-                                    }
-                                    Err(other) => return Err(other),
-                                }
-                            }
-                            Ok(views)
+                            let Some(first) = prepared.first() else { return Ok(Vec::new()) };
+                            let entry = first.entry.clone();
+                            insert_batch(tx, &entry, &prepared).await
                         })
                     })
                     .await?;
@@ -834,52 +821,104 @@ impl Workspace {
 }
 
 async fn insert_prepared(tx: &mut Tx, p: &PreparedCreate) -> Result<RecordView> {
-    let entry = &p.entry;
-    check_references(tx, &entry.spec, &p.values).await?;
+    let mut views = insert_batch(tx, &p.entry, std::slice::from_ref(p)).await?;
+    views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))
+}
+
+/// Creates records of one type in one go: every statement (references, numbers, rows,
+/// lines, history, audit, events) runs once per batch, not once per record. Errors name
+/// the row (`/3/supplier`) when the batch has more than one.
+async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) -> Result<Vec<RecordView>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let prefix = |i: usize, pointer: &str| if batch.len() > 1 { format!("/{i}{pointer}") } else { pointer.to_owned() };
+
+    // References, one query per target table.
+    let mut wanted: BTreeMap<String, Vec<(usize, String, Uuid)>> = BTreeMap::new();
+    for (i, p) in batch.iter().enumerate() {
+        for (pointer, table, id) in references(&entry.spec, &p.values) {
+            wanted.entry(table).or_default().push((i, pointer, id));
+        }
+    }
+    let mut errors = Vec::new();
+    for (table, refs) in &wanted {
+        let ids: Vec<Uuid> = refs.iter().map(|(_, _, id)| *id).collect();
+        let found = rows::existing(tx, table, &ids).await?;
+        for (i, pointer, id) in refs.iter().filter(|(_, _, id)| !found.contains(id)) {
+            errors.push(field_error(&prefix(*i, pointer), FieldErrorCode::UnknownReference, format!("no record {id}")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+
     let at = weft_store::now();
-    let number = match &entry.naming {
+    let numbers: Vec<Option<String>> = match &entry.naming {
         Some(pattern) => {
             let today = at.date();
-            let n = counters::next(tx, &entry.decl.name, &pattern.period_key(today)).await?;
-            Some(pattern.format(today, u64::try_from(n).unwrap_or(0)))
+            let n = batch.len() as i64;
+            let last = counters::next_n(tx, &entry.decl.name, &pattern.period_key(today), n).await?;
+            (last - n + 1..=last).map(|k| Some(pattern.format(today, u64::try_from(k).unwrap_or(0)))).collect()
         }
-        None => None,
+        None => vec![None; batch.len()],
     };
-    let id = Uuid::now_v7();
-    let system = SystemFields {
-        id,
-        number,
-        state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
-        owner: p.owner,
-        party: p.party,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-        deleted_at: None,
-        created_by: p.actor_id,
-        updated_by: p.actor_id,
-    };
-    let mut values = p.values.clone();
-    weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
-    let stored = StoredRecord { system, values };
-    rows::insert(tx, &entry.spec, &stored).await?;
-    let changes = diff_values(&BTreeMap::new(), &stored.values);
-    record_effects(
-        tx,
-        Effects {
-            entry,
-            actor: p.actor.clone(),
+    let mut stored = Vec::with_capacity(batch.len());
+    for (p, number) in batch.iter().zip(numbers) {
+        let mut values = p.values.clone();
+        weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
+        stored.push(StoredRecord {
+            system: SystemFields {
+                id: Uuid::now_v7(),
+                number,
+                state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
+                owner: p.owner,
+                party: p.party,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+                deleted_at: None,
+                created_by: p.actor_id,
+                updated_by: p.actor_id,
+            },
+            values,
+        });
+    }
+    rows::insert_many(tx, &entry.spec, &stored).await?;
+
+    let mut histories = Vec::with_capacity(stored.len());
+    let mut audits = Vec::with_capacity(stored.len());
+    let mut events = Vec::with_capacity(stored.len());
+    for (p, record) in batch.iter().zip(&stored) {
+        let id = record.system.id;
+        histories.push(history::HistoryEntry {
+            type_name: entry.decl.name.clone(),
             record_id: id,
             version: 1,
             command: "create".into(),
-            changes: Json::Array(changes),
-            event_kind: "record.created",
-            event_payload: json!({ "version": 1, "number": stored.system.number, "state": stored.system.state }),
-            at,
-        },
-    )
-    .await?;
-    Ok(RecordView::from_stored(&entry.decl.name, stored))
+            actor: p.actor.clone(),
+            changes: Json::Array(diff_values(&BTreeMap::new(), &record.values)),
+        });
+        audits.push(audit::AuditEntry {
+            actor: p.actor.clone(),
+            action: "record.create".into(),
+            target_type: entry.decl.name.clone(),
+            target_id: id.to_string(),
+            detail: json!({ "version": 1 }),
+        });
+        events.push(outbox::NewEvent {
+            kind: "record.created".into(),
+            type_name: entry.decl.name.clone(),
+            record_id: Some(id),
+            actor: p.actor.clone(),
+            payload: json!({ "version": 1, "number": record.system.number, "state": record.system.state }),
+        });
+    }
+    history::append_many(tx, &histories, at).await?;
+    tx.lock_event_log().await?;
+    audit::append_many(tx, &audits, at).await?;
+    outbox::append_many(tx, &events, at).await?;
+    Ok(stored.into_iter().map(|s| RecordView::from_stored(&entry.decl.name, s)).collect())
 }
 
 async fn load_for_write(tx: &mut Tx, entry: &TypeEntry, id: Uuid, include_deleted: bool) -> Result<StoredRecord> {

@@ -40,45 +40,55 @@ fn hash(prev: &str, seq: i64, at: &str, entry: &AuditEntry, detail: &str) -> Str
 /// Appends one entry. Call after `Tx::lock_event_log` so concurrent PostgreSQL writers
 /// chain one after the other.
 pub async fn append(tx: &mut Tx, entry: &AuditEntry, at: OffsetDateTime) -> Result<i64> {
+    append_many(tx, std::slice::from_ref(entry), at).await
+}
+
+/// Appends entries in order, chained; returns the last sequence number.
+pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime) -> Result<i64> {
     let last = Query::select()
         .columns([t("seq"), t("hash")])
         .from(t("audit_log"))
         .order_by(t("seq"), Order::Desc)
         .limit(1)
         .to_owned();
-    let (seq, prev) = match tx.fetch_optional(&last).await? {
-        Some(row) => (row.get::<i64>("seq")? + 1, row.get::<String>("hash")?),
-        None => (1, GENESIS.to_owned()),
+    let (mut seq, mut prev) = match tx.fetch_optional(&last).await? {
+        Some(row) => (row.get::<i64>("seq")?, row.get::<String>("hash")?),
+        None => (0, GENESIS.to_owned()),
     };
-    let detail = entry.detail.to_string();
     let at_text = format_utc(at);
-    let digest = hash(&prev, seq, &at_text, entry, &detail);
-    let insert = Query::insert()
-        .into_table(t("audit_log"))
-        .columns([
-            t("seq"),
-            t("at"),
-            t("actor"),
-            t("action"),
-            t("target_type"),
-            t("target_id"),
-            t("detail"),
-            t("prev_hash"),
-            t("hash"),
-        ])
-        .values_panic([
-            seq.into(),
-            Expr::val(timestamp(tx.backend(), at)).into(),
-            entry.actor.clone().into(),
-            entry.action.clone().into(),
-            entry.target_type.clone().into(),
-            entry.target_id.clone().into(),
-            detail.into(),
-            prev.into(),
-            digest.into(),
-        ])
-        .to_owned();
-    tx.execute(&insert).await?;
+    for chunk in entries.chunks(3_000) {
+        let mut insert = Query::insert()
+            .into_table(t("audit_log"))
+            .columns([
+                t("seq"),
+                t("at"),
+                t("actor"),
+                t("action"),
+                t("target_type"),
+                t("target_id"),
+                t("detail"),
+                t("prev_hash"),
+                t("hash"),
+            ])
+            .to_owned();
+        for entry in chunk {
+            seq += 1;
+            let detail = entry.detail.to_string();
+            let digest = hash(&prev, seq, &at_text, entry, &detail);
+            insert.values_panic([
+                seq.into(),
+                Expr::val(timestamp(tx.backend(), at)).into(),
+                entry.actor.clone().into(),
+                entry.action.clone().into(),
+                entry.target_type.clone().into(),
+                entry.target_id.clone().into(),
+                detail.into(),
+                std::mem::replace(&mut prev, digest.clone()).into(),
+                digest.into(),
+            ]);
+        }
+        tx.execute(&insert).await?;
+    }
     Ok(seq)
 }
 

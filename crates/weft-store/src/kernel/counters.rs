@@ -6,15 +6,22 @@ use crate::{Result, Tx};
 
 /// The next number of `type_name`'s series in `period` (starting at 1).
 pub async fn next(tx: &mut Tx, type_name: &str, period: &str) -> Result<i64> {
-    const SQLITE: &str = "INSERT INTO naming_counters (type_name, period, last_value) VALUES (?, ?, 1) \
-         ON CONFLICT (type_name, period) DO UPDATE SET last_value = naming_counters.last_value + 1 \
+    next_n(tx, type_name, period, 1).await
+}
+
+/// Reserves `n` consecutive numbers and returns the last; the first is `last - n + 1`.
+pub async fn next_n(tx: &mut Tx, type_name: &str, period: &str, n: i64) -> Result<i64> {
+    const SQLITE: &str = "INSERT INTO naming_counters (type_name, period, last_value) VALUES (?, ?, ?) \
+         ON CONFLICT (type_name, period) DO UPDATE SET last_value = naming_counters.last_value + excluded.last_value \
          RETURNING last_value";
-    const POSTGRES: &str = "INSERT INTO naming_counters (type_name, period, last_value) VALUES ($1, $2, 1) \
-         ON CONFLICT (type_name, period) DO UPDATE SET last_value = naming_counters.last_value + 1 \
+    const POSTGRES: &str = "INSERT INTO naming_counters (type_name, period, last_value) VALUES ($1, $2, $3) \
+         ON CONFLICT (type_name, period) DO UPDATE SET last_value = naming_counters.last_value + excluded.last_value \
          RETURNING last_value";
     let value = match tx {
-        Tx::Sqlite(tx) => sqlx::query_scalar(SQLITE).bind(type_name).bind(period).fetch_one(&mut **tx).await?,
-        Tx::Postgres(tx) => sqlx::query_scalar(POSTGRES).bind(type_name).bind(period).fetch_one(&mut **tx).await?,
+        Tx::Sqlite(tx) => sqlx::query_scalar(SQLITE).bind(type_name).bind(period).bind(n).fetch_one(&mut **tx).await?,
+        Tx::Postgres(tx) => {
+            sqlx::query_scalar(POSTGRES).bind(type_name).bind(period).bind(n).fetch_one(&mut **tx).await?
+        }
     };
     Ok(value)
 }

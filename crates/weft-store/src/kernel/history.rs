@@ -32,20 +32,29 @@ pub struct StoredHistory {
 }
 
 pub async fn append(tx: &mut Tx, entry: &HistoryEntry, at: OffsetDateTime) -> Result<()> {
-    let insert = Query::insert()
-        .into_table(t("history"))
-        .columns([t("type_name"), t("record_id"), t("version"), t("command"), t("actor"), t("at"), t("changes")])
-        .values_panic([
-            entry.type_name.clone().into(),
-            entry.record_id.into(),
-            entry.version.into(),
-            entry.command.clone().into(),
-            entry.actor.clone().into(),
-            Expr::val(timestamp(tx.backend(), at)).into(),
-            entry.changes.to_string().into(),
-        ])
-        .to_owned();
-    tx.execute(&insert).await?;
+    append_many(tx, std::slice::from_ref(entry), at).await
+}
+
+/// Several entries in as few statements as the parameter limit allows.
+pub async fn append_many(tx: &mut Tx, entries: &[HistoryEntry], at: OffsetDateTime) -> Result<()> {
+    for chunk in entries.chunks(4_000) {
+        let mut insert = Query::insert()
+            .into_table(t("history"))
+            .columns([t("type_name"), t("record_id"), t("version"), t("command"), t("actor"), t("at"), t("changes")])
+            .to_owned();
+        for entry in chunk {
+            insert.values_panic([
+                entry.type_name.clone().into(),
+                entry.record_id.into(),
+                entry.version.into(),
+                entry.command.clone().into(),
+                entry.actor.clone().into(),
+                Expr::val(timestamp(tx.backend(), at)).into(),
+                entry.changes.to_string().into(),
+            ]);
+        }
+        tx.execute(&insert).await?;
+    }
     Ok(())
 }
 

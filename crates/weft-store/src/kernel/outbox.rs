@@ -34,22 +34,30 @@ pub struct StoredEvent {
     pub payload: serde_json::Value,
 }
 
-pub async fn append(tx: &mut Tx, event: &NewEvent, at: OffsetDateTime) -> Result<i64> {
-    let insert = Query::insert()
-        .into_table(t("outbox"))
-        .columns([t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])
-        .values_panic([
-            Expr::val(timestamp(tx.backend(), at)).into(),
-            event.kind.clone().into(),
-            event.type_name.clone().into(),
-            event.record_id.into(),
-            event.actor.clone().into(),
-            event.payload.to_string().into(),
-        ])
-        .returning_col(t("seq"))
-        .to_owned();
-    let row = tx.fetch_optional(&insert).await?.ok_or(sqlx::Error::RowNotFound)?;
-    row.get::<i64>("seq")
+pub async fn append(tx: &mut Tx, event: &NewEvent, at: OffsetDateTime) -> Result<()> {
+    append_many(tx, std::slice::from_ref(event), at).await
+}
+
+/// Appends events in order (their sequence numbers follow the slice order).
+pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -> Result<()> {
+    for chunk in events.chunks(4_000) {
+        let mut insert = Query::insert()
+            .into_table(t("outbox"))
+            .columns([t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])
+            .to_owned();
+        for event in chunk {
+            insert.values_panic([
+                Expr::val(timestamp(tx.backend(), at)).into(),
+                event.kind.clone().into(),
+                event.type_name.clone().into(),
+                event.record_id.into(),
+                event.actor.clone().into(),
+                event.payload.to_string().into(),
+            ]);
+        }
+        tx.execute(&insert).await?;
+    }
+    Ok(())
 }
 
 /// Events after `after`, oldest first, at most `limit`.

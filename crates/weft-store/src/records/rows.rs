@@ -106,20 +106,13 @@ fn constraint_error(spec: &TableSpec, err: Error) -> Error {
 }
 
 pub async fn insert(tx: &mut Tx, spec: &TableSpec, record: &StoredRecord) -> Result<()> {
-    let backend = tx.backend();
+    insert_many(tx, spec, std::slice::from_ref(record)).await
+}
+
+/// The column values of one record's row, in `columns_of(spec)` order. Fields missing
+/// from `values` are written as null.
+fn row_values(backend: Backend, spec: &TableSpec, record: &StoredRecord) -> Result<Vec<SimpleExpr>> {
     let s = &record.system;
-    let mut columns = vec![
-        a("id"),
-        a("number"),
-        a("state"),
-        a("owner"),
-        a("party"),
-        a("version"),
-        a("created_at"),
-        a("updated_at"),
-        a("created_by"),
-        a("updated_by"),
-    ];
     let mut values: Vec<SimpleExpr> = vec![
         Expr::val(uuid(s.id)).into(),
         Expr::val(sea_query::Value::String(s.number.clone().map(Box::new))).into(),
@@ -133,44 +126,85 @@ pub async fn insert(tx: &mut Tx, spec: &TableSpec, record: &StoredRecord) -> Res
         Expr::val(uuid(s.updated_by)).into(),
     ];
     for field in &spec.fields {
-        let Some(value) = record.values.get(&field.field) else { continue };
-        for (column, v) in codec::encode(backend, field, value)? {
-            columns.push(a(&column));
-            values.push(Expr::val(v).into());
-        }
+        let value = record.values.get(&field.field).unwrap_or(&Value::Null);
+        values.extend(codec::encode(backend, field, value)?.into_iter().map(|(_, v)| SimpleExpr::from(Expr::val(v))));
     }
-    let statement = Query::insert().into_table(a(&spec.table)).columns(columns).values_panic(values).to_owned();
-    tx.execute(&statement).await.map_err(|e| constraint_error(spec, e))?;
-    for lines in spec.lines() {
-        if let Some(Value::Lines(rows)) = record.values.get(&lines.field) {
-            insert_lines(tx, lines, s.id, rows).await.map_err(|e| constraint_error(spec, e))?;
+    Ok(values)
+}
+
+fn columns_of(spec: &TableSpec) -> Vec<Alias> {
+    let mut columns = vec![
+        a("id"),
+        a("number"),
+        a("state"),
+        a("owner"),
+        a("party"),
+        a("version"),
+        a("created_at"),
+        a("updated_at"),
+        a("created_by"),
+        a("updated_by"),
+    ];
+    for field in &spec.fields {
+        columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
+    }
+    columns
+}
+
+/// Most bound parameters per statement: SQLite's limit is 32,766, PostgreSQL's 65,535.
+const MAX_PARAMS: usize = 30_000;
+
+/// Inserts records (and their lines) with as few statements as the parameter limit
+/// allows: a batch of creates costs a handful of round trips, not a handful per record.
+pub async fn insert_many(tx: &mut Tx, spec: &TableSpec, records: &[StoredRecord]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let backend = tx.backend();
+    let columns = columns_of(spec);
+    let per_chunk = (MAX_PARAMS / columns.len().max(1)).max(1);
+    for chunk in records.chunks(per_chunk) {
+        let mut statement = Query::insert().into_table(a(&spec.table)).columns(columns.clone()).to_owned();
+        for record in chunk {
+            statement.values_panic(row_values(backend, spec, record)?);
         }
+        tx.execute(&statement).await.map_err(|e| constraint_error(spec, e))?;
+    }
+    for lines in spec.lines() {
+        let all: Vec<(Uuid, &[BTreeMap<String, Value>])> = records
+            .iter()
+            .filter_map(|r| match r.values.get(&lines.field) {
+                Some(Value::Lines(rows)) if !rows.is_empty() => Some((r.system.id, rows.as_slice())),
+                _ => None,
+            })
+            .collect();
+        insert_lines_of(tx, lines, &all).await.map_err(|e| constraint_error(spec, e))?;
     }
     Ok(())
 }
 
 async fn insert_lines(tx: &mut Tx, lines: &LinesSpec, record_id: Uuid, rows: &[BTreeMap<String, Value>]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
+    insert_lines_of(tx, lines, &[(record_id, rows)]).await
+}
+
+/// Lines of several records in as few statements as the parameter limit allows.
+async fn insert_lines_of(tx: &mut Tx, lines: &LinesSpec, records: &[(Uuid, &[BTreeMap<String, Value>])]) -> Result<()> {
     let backend = tx.backend();
-    // One statement per chunk keeps the bound parameters under SQLite's limit.
-    let per_row = 3 + lines.fields.iter().map(|f| f.columns().len()).sum::<usize>();
-    let chunk = (30_000 / per_row.max(1)).max(1);
-    for (chunk_index, group) in rows.chunks(chunk).enumerate() {
-        let mut columns = vec![a("id"), a("record_id"), a("position")];
-        for field in &lines.fields {
-            columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
-        }
-        let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns).to_owned();
-        for (offset, row) in group.iter().enumerate() {
-            let position = (chunk_index * chunk + offset) as i64;
+    let mut columns = vec![a("id"), a("record_id"), a("position")];
+    for field in &lines.fields {
+        columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
+    }
+    let per_chunk = (MAX_PARAMS / columns.len()).max(1);
+    let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
+    let mut pending = 0;
+    for (record_id, rows) in records {
+        for (position, row) in rows.iter().enumerate() {
             let id = match row.get("id") {
                 Some(Value::Reference(id)) => *id,
                 _ => Uuid::now_v7(),
             };
             let mut values: Vec<SimpleExpr> =
-                vec![Expr::val(uuid(id)).into(), Expr::val(uuid(record_id)).into(), position.into()];
+                vec![Expr::val(uuid(id)).into(), Expr::val(uuid(*record_id)).into(), (position as i64).into()];
             for field in &lines.fields {
                 let value = row.get(&field.field).unwrap_or(&Value::Null);
                 values.extend(
@@ -178,7 +212,15 @@ async fn insert_lines(tx: &mut Tx, lines: &LinesSpec, record_id: Uuid, rows: &[B
                 );
             }
             statement.values_panic(values);
+            pending += 1;
+            if pending == per_chunk {
+                tx.execute(&statement).await?;
+                statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
+                pending = 0;
+            }
         }
+    }
+    if pending > 0 {
         tx.execute(&statement).await?;
     }
     Ok(())
@@ -670,4 +712,21 @@ pub async fn aggregate(
         out.push(group);
     }
     Ok(out)
+}
+
+/// Which of `ids` name live records of `table` (one query per chunk).
+pub async fn existing(tx: &mut Tx, table: &str, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(5_000) {
+        let select = Query::select()
+            .column(a("id"))
+            .from(a(table))
+            .and_where(Expr::col(a("id")).is_in(chunk.iter().map(|id| uuid(*id))))
+            .and_where(Expr::col(a("deleted_at")).is_null())
+            .to_owned();
+        for row in tx.fetch_all(&select).await? {
+            found.insert(row.get::<Uuid>("id")?);
+        }
+    }
+    Ok(found)
 }
