@@ -41,3 +41,9 @@ lint:
 
 clean-data:
 	rm -rf $(DATA)
+
+# The DMN TCK (compliance levels 2 and 3) through weft-decision's interface, with the
+# per-level rates and the failing cases shown (see CONFORMANCE.md). Part of `make test` too.
+.PHONY: tck
+tck:
+	$(CARGO) test -p weft-decision --locked --test tck -- --nocapture

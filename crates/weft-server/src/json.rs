@@ -59,7 +59,7 @@ where
     }
 }
 
-async fn read_body(request: Request) -> Result<bytes::Bytes, Problem> {
+pub(crate) async fn read_body(request: Request) -> Result<bytes::Bytes, Problem> {
     let limit = request.extensions().get::<body_limit::Limit>().map(|l| l.0);
     match axum::body::to_bytes(request.into_body(), usize::MAX).await {
         Ok(bytes) => Ok(bytes),

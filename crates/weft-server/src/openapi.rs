@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         (name = "types", description = "Object types: declared as data, the same format as app manifests"),
         (name = "records", description = "Records of declared types: the one path for every change"),
         (name = "admin", description = "Operating the workspace"),
+        (name = "decisions", description = "DMN decision tables: approval matrices, routing, scoring"),
     ),
 )]
 struct BaseDocument;

@@ -44,6 +44,10 @@ pub enum Error {
     #[error("{0}")]
     BadRequest(String),
 
+    /// A dependency is busy or too slow right now; retry later.
+    #[error("{0}")]
+    Unavailable(String),
+
     #[error(transparent)]
     Store(weft_store::Error),
 }
@@ -75,6 +79,7 @@ impl Error {
             Error::Stale { .. } => ErrorCode::PreconditionFailed,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::Unavailable(_) => ErrorCode::Unavailable,
             Error::Store(weft_store::Error::ForeignKey { .. }) => ErrorCode::Conflict,
             Error::Store(_) => ErrorCode::Internal,
         }

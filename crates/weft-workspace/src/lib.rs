@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod apps;
 mod catalog;
 pub mod consumers;
+pub mod decisions;
 mod declare;
 mod error;
 mod expressions;
@@ -43,6 +44,7 @@ pub enum Readiness {
 pub struct Workspace {
     db: Database,
     catalog: Arc<catalog::Catalog>,
+    decisions: Arc<decisions::DecisionCache>,
     policy: Arc<dyn Policy>,
 }
 
@@ -51,7 +53,8 @@ impl Workspace {
     /// start, `migrate --dry-run` must not). Declared types are loaded once migrated.
     pub async fn connect(options: &StoreOptions) -> Result<Self> {
         let db = Database::connect(options).await?;
-        let workspace = Workspace { db, catalog: Arc::default(), policy: Arc::new(BaselinePolicy) };
+        let workspace =
+            Workspace { db, catalog: Arc::default(), decisions: Arc::default(), policy: Arc::new(BaselinePolicy) };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;
         }

@@ -2,6 +2,7 @@
 //! into façade calls and façade errors into problems; they hold no business rules.
 
 pub mod actor;
+pub mod decisions;
 pub mod errors;
 pub mod events;
 pub mod records;
@@ -24,4 +25,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::transition_record))
         .routes(routes!(records::record_timeline))
         .routes(routes!(events::consumers))
+        .routes(routes!(decisions::deploy, decisions::list))
+        .routes(routes!(decisions::versions))
+        .routes(routes!(decisions::version))
+        .routes(routes!(decisions::evaluate))
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod counters;
+pub mod decisions;
 pub mod history;
 pub mod idempotency;
 pub mod outbox;
