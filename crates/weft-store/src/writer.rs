@@ -83,6 +83,13 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
             return;
         }
     };
+    if batch.len() == 1 {
+        // Alone in its batch, a unit needs no savepoint: the transaction is its own.
+        if let Some(envelope) = batch.into_iter().next() {
+            commit_alone(tx, envelope).await;
+        }
+        return;
+    }
     let mut results: Vec<(Reply, Box<dyn Any + Send>)> = Vec::with_capacity(batch.len());
     let mut broken: Option<String> = None;
     for envelope in batch {
@@ -136,6 +143,26 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
             }
         }
     }
+}
+
+async fn commit_alone(mut tx: Tx, envelope: Envelope) {
+    let outcome = AssertUnwindSafe((envelope.job)(&mut tx)).catch_unwind().await;
+    let answer = match outcome {
+        Ok((true, result)) => match tx.commit().await {
+            Ok(()) => Ok(result),
+            Err(e) => Err(Error::Sql(sqlx::Error::Protocol(format!("transaction aborted: {e}")))),
+        },
+        Ok((false, result)) => {
+            let _ = tx.rollback().await;
+            Ok(result)
+        }
+        Err(_) => {
+            tracing::error!("a unit of work panicked; it was rolled back");
+            let _ = tx.rollback().await;
+            Err(Error::UnitPanicked)
+        }
+    };
+    let _ = envelope.reply.send(answer);
 }
 
 async fn rollback_unit(tx: &mut Tx) -> Result<()> {
