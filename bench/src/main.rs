@@ -6,8 +6,15 @@
 //! kernel code worth measuring that way; this binary measures whole systems.
 #![forbid(unsafe_code)]
 
+mod common;
+mod fixture;
+mod list_1m;
 mod raw_commit;
+mod records;
+mod records_http;
 mod report;
+mod statements;
+mod workload;
 
 use std::process::ExitCode;
 
@@ -24,6 +31,13 @@ struct Cli {
 enum Command {
     /// Raw single-row commit rate of SQLite and PostgreSQL: the physical limit.
     RawCommit(raw_commit::Args),
+    /// The Tryton peer workload in process, through the Workspace façade.
+    Records(records::Args),
+    /// The Tryton peer workload over HTTP, against a `weft serve` started for the run.
+    RecordsHttp(records_http::Args),
+    /// The filtered list on 1,000,000 purchase orders: p50/p99 of a page and the next one.
+    #[command(name = "list-1m")]
+    List1m(list_1m::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +52,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::RawCommit(args) => raw_commit::run(args).await,
+            Command::Records(args) => records::run(args).await,
+            Command::RecordsHttp(args) => records_http::run(args).await,
+            Command::List1m(args) => list_1m::run(args).await,
         }
     });
     match result {

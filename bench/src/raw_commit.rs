@@ -23,16 +23,15 @@ use sqlx::{ConnectOptions, Connection};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
+use crate::common::{
+    BackendChoice, DEFAULT_DATABASE_URL, connect_postgres, drop_database, interruptible, micros, new_histogram, redact,
+};
 use crate::report::{self, Align, Table};
 
-const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// As Weft's store: how long an SQLite writer waits for the write lock before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long past its planned end a run may go on before it is abandoned as stuck.
 const GRACE: Duration = Duration::from_secs(30);
-/// Latencies are recorded in microseconds, up to a minute, with 3 significant digits.
-const LATENCY_MAX_MICROS: u64 = 60_000_000;
 
 const SQLITE_CREATE: &str = "CREATE TABLE bench_row (
     id         INTEGER PRIMARY KEY,
@@ -72,22 +71,6 @@ pub struct Args {
     /// the disk whose fsync you mean to measure, not on a tmpfs.
     #[arg(long)]
     sqlite_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum BackendChoice {
-    Sqlite,
-    Postgres,
-    Both,
-}
-
-impl BackendChoice {
-    fn sqlite(self) -> bool {
-        matches!(self, BackendChoice::Sqlite | BackendChoice::Both)
-    }
-    fn postgres(self) -> bool {
-        matches!(self, BackendChoice::Postgres | BackendChoice::Both)
-    }
 }
 
 /// One measured (backend, mode, writers) combination.
@@ -401,44 +384,6 @@ impl Writer for PostgresWriter {
     }
 }
 
-async fn connect_postgres(options: &PgConnectOptions, shown: &str) -> Result<PgConnection> {
-    tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
-        .await
-        .map_err(|_| anyhow!("timed out after {}s connecting to PostgreSQL at {shown}", CONNECT_TIMEOUT.as_secs()))?
-        .with_context(|| {
-            format!(
-                "cannot connect to PostgreSQL at {shown}; is it running? \
-                 Point --database-url or WEFT_BENCH_DATABASE_URL at a server"
-            )
-        })
-}
-
-async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<()> {
-    // FORCE (PostgreSQL 13+) ends sessions that have not quite gone yet.
-    let forced = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *admin).await;
-    if forced.is_err() {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&mut *admin)
-            .await
-            .with_context(|| format!("cannot drop the scratch database {name}; drop it by hand"))?;
-    }
-    eprintln!("PostgreSQL: dropped scratch database {name}");
-    Ok(())
-}
-
-/// The URL as it may be printed: any password replaced.
-fn redact(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) => {
-            if url.password().is_some() {
-                let _ = url.set_password(Some("redacted"));
-            }
-            url.to_string()
-        }
-        Err(_) => String::from("(unparseable URL, not shown)"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The measurement loop, shared by both backends
 
@@ -500,39 +445,9 @@ async fn measure<W: Writer>(writers: Vec<W>, args: &Args) -> Result<(u64, Histog
         .map_err(|_| anyhow!("the run did not finish within {}s; a transaction is stuck", limit.as_secs()))?
 }
 
-fn new_histogram() -> Result<Histogram<u64>> {
-    Histogram::new_with_bounds(1, LATENCY_MAX_MICROS, 3).map_err(|e| anyhow!("creating a latency histogram: {e:?}"))
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-/// Runs `work` unless Ctrl-C comes first; then `work` is dropped (and with it whatever
-/// scratch state it owns) and an error returned.
-async fn interruptible<T>(work: impl Future<Output = T>) -> Result<T> {
-    let interrupted = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No signal handler could be installed: wait for the work alone.
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        done = work => Ok(done),
-        () = interrupted => Err(anyhow!("interrupted")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redact_hides_passwords_only() {
-        assert_eq!(redact("postgres://u:secret@db:5432/x"), "postgres://u:redacted@db:5432/x");
-        assert_eq!(redact("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
-        assert_eq!(redact("not a url"), "(unparseable URL, not shown)");
-    }
 
     #[test]
     fn cli_defaults() {
