@@ -145,11 +145,9 @@ pub async fn run(args: Args) -> Result<String> {
         let file = scratch.path().join("weft.db");
         eprintln!("SQLite ({}), synchronous=full:", scratch.path().display());
         let location = DatabaseLocation::Sqlite(file.clone());
-        let (setup, measured) = interruptible(one_backend("SQLite", location, &args, layout, log.as_ref())).await??;
-        let sample = measured.iter().find_map(|r| r.statements.as_ref()?.sample("SELECT r_purchase_order"));
-        if let Some(sql) = sample {
-            plans.push(sqlite_plan(&file, sql).await?);
-        }
+        let (setup, measured, plan) =
+            interruptible(one_backend("SQLite", location, &args, layout, log.as_ref())).await??;
+        plans.extend(plan);
         if args.keep {
             eprintln!("SQLite: kept {}", scratch.keep().display());
         } else {
@@ -165,7 +163,7 @@ pub async fn run(args: Args) -> Result<String> {
             .map_err(|e| anyhow::anyhow!("scratch database URL: {e}"))?;
         let outcome =
             interruptible(one_backend("PostgreSQL", location, &args, layout, log.as_ref())).await.and_then(|r| r);
-        let (setup, measured) = db.finish(outcome).await?;
+        let (setup, measured, _) = db.finish(outcome).await?;
         setups.push(setup);
         rows.extend(measured);
     }
@@ -181,8 +179,9 @@ pub async fn run(args: Args) -> Result<String> {
     Ok(out)
 }
 
-/// SQLite's plan for the list statement, with the SQL, as a markdown code block.
-async fn sqlite_plan(file: &std::path::Path, sql: &str) -> Result<String> {
+/// SQLite's plan for the list statement of the first page, with the values it was run
+/// with (supplier, state, limit), as a markdown code block.
+async fn sqlite_plan(file: &std::path::Path, sql: &str, supplier: Uuid, state: &str) -> Result<String> {
     use sqlx::{ConnectOptions, Connection};
     let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(file)
@@ -191,11 +190,16 @@ async fn sqlite_plan(file: &std::path::Path, sql: &str) -> Result<String> {
         .await
         .with_context(|| format!("opening {} for EXPLAIN", file.display()))?;
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .bind(supplier)
+        .bind(state)
+        .bind(PAGE as i64 + 1)
         .fetch_all(&mut conn)
         .await
         .context("EXPLAIN QUERY PLAN of the list statement")?;
     let _ = conn.close().await;
-    let mut out = format!("SQLite's plan for the list statement (first page):\n\n```sql\n{sql}\n");
+    let mut out = format!(
+        "SQLite's plan for the list statement (first page; supplier {supplier}, state {state}):\n\n```sql\n{sql}\n"
+    );
     for (_, _, _, detail) in rows {
         out.push_str(&format!("-- {detail}\n"));
     }
@@ -209,10 +213,9 @@ async fn one_backend(
     args: &Args,
     layout: Layout,
     log: Option<&StatementLog>,
-) -> Result<(Setup, Vec<QueryRow>)> {
+) -> Result<(Setup, Vec<QueryRow>, Option<String>)> {
     let workspace = open_workspace(location.clone()).await?;
-    let analyze = args.analyze.then_some(&location);
-    let outcome = load_and_query(backend, &workspace, args, layout, log, analyze).await;
+    let outcome = load_and_query(backend, &workspace, args, layout, log, &location).await;
     workspace.close().await;
     outcome
 }
@@ -250,8 +253,8 @@ async fn load_and_query(
     args: &Args,
     layout: Layout,
     log: Option<&StatementLog>,
-    analyze_first: Option<&DatabaseLocation>,
-) -> Result<(Setup, Vec<QueryRow>)> {
+    location: &DatabaseLocation,
+) -> Result<(Setup, Vec<QueryRow>, Option<String>)> {
     let principal = Principal::member(Uuid::now_v7());
     let limit = Duration::from_secs(args.setup_timeout_secs);
     let deadline = Instant::now() + limit;
@@ -320,7 +323,7 @@ async fn load_and_query(
     })
     .await?;
     steps.push(("orders confirmed (quote + confirm)", total, confirmed.elapsed));
-    if let Some(location) = analyze_first {
+    if args.analyze {
         let took = analyze(location).await?;
         eprintln!("  ANALYZE in {:.1}s", took.as_secs_f64());
         steps.push(("ANALYZE (--analyze)", 1, took));
@@ -334,7 +337,14 @@ async fn load_and_query(
             rows.extend(measure_queries(&loaded, state, tasks as usize, args.queries as usize, log).await?);
         }
     }
-    Ok((Setup { backend, steps }, rows))
+    let mut plan = None;
+    if let DatabaseLocation::Sqlite(file) = location {
+        let sample = rows.iter().find_map(|r| r.statements.as_ref()?.sample("SELECT r_purchase_order"));
+        if let (Some(sql), Some(supplier)) = (sample, loaded.suppliers.first()) {
+            plan = Some(sqlite_plan(file, sql, *supplier, "confirmed").await?);
+        }
+    }
+    Ok((Setup { backend, steps }, rows, plan))
 }
 
 fn progress(what: &str, before: usize, added: usize, total: usize, started: Instant) {
