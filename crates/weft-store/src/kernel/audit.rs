@@ -10,6 +10,9 @@ use super::t;
 use crate::tx::{DbRow, format_utc, timestamp};
 use crate::{Database, Result, Tx};
 
+/// The audit log's columns, in the order written and read.
+const COLUMNS: [&str; 9] = ["seq", "at", "actor", "action", "target_type", "target_id", "detail", "prev_hash", "hash"];
+
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone)]
@@ -57,20 +60,7 @@ pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime
     };
     let at_text = format_utc(at);
     for chunk in entries.chunks(3_000) {
-        let mut insert = Query::insert()
-            .into_table(t("audit_log"))
-            .columns([
-                t("seq"),
-                t("at"),
-                t("actor"),
-                t("action"),
-                t("target_type"),
-                t("target_id"),
-                t("detail"),
-                t("prev_hash"),
-                t("hash"),
-            ])
-            .to_owned();
+        let mut insert = Query::insert().into_table(t("audit_log")).columns(COLUMNS.map(t)).to_owned();
         for entry in chunk {
             seq += 1;
             let detail = entry.detail.to_string();
@@ -99,17 +89,7 @@ pub async fn verify(db: &Database) -> Result<AuditVerdict> {
     let mut expected_seq = 1_i64;
     loop {
         let page = Query::select()
-            .columns([
-                t("seq"),
-                t("at"),
-                t("actor"),
-                t("action"),
-                t("target_type"),
-                t("target_id"),
-                t("detail"),
-                t("prev_hash"),
-                t("hash"),
-            ])
+            .columns(COLUMNS.map(t))
             .from(t("audit_log"))
             .and_where(Expr::col(t("seq")).gte(expected_seq))
             .order_by(t("seq"), Order::Asc)
