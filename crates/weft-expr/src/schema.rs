@@ -173,7 +173,7 @@ impl Schema {
     }
 
     /// The fields of a record of `decl`: its declared fields and the system fields every
-    /// record has (`id`, `number`, `state`, `owner`, `party`, `version`, `created_at`,
+    /// record has (`id`, `number`, `state`, `owner`, `party`, `unit`, `version`, `created_at`,
     /// `updated_at`, `created_by`, `updated_by`). `state` is a select over the lifecycle's
     /// states when the type has one. Child-line fields are not in scope (a `lines` field is
     /// opaque here).
@@ -188,6 +188,7 @@ impl Schema {
             ("state", state),
             ("owner", FieldType::Reference(RefKind::Principal)),
             ("party", FieldType::Reference(RefKind::Party)),
+            ("unit", FieldType::Reference(RefKind::OrgUnit)),
             ("version", FieldType::Integer),
             ("created_at", FieldType::DateTime),
             ("updated_at", FieldType::DateTime),

@@ -2,6 +2,7 @@
 //! everything here can be used from any layer and tested in isolation.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod error_code;
 pub mod principal;
 pub mod schema;

@@ -20,21 +20,41 @@ pub enum PrincipalKind {
 pub struct Principal {
     pub id: Uuid,
     pub kind: PrincipalKind,
+    /// Set when the request came with an API token: the roles the token may use. The
+    /// principal's effective roles are its own roles limited to these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_roles: Option<Vec<String>>,
+    /// Set when a delegate acts for someone who is out of office: that person's id. The
+    /// delegate acts with the delegator's rights as well as its own, and both are recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Uuid>,
 }
 
 impl Principal {
     pub const SYSTEM_ID: Uuid = Uuid::nil();
 
+    pub fn new(id: Uuid, kind: PrincipalKind) -> Principal {
+        Principal { id, kind, token_roles: None, on_behalf_of: None }
+    }
+
+    pub fn service(id: Uuid) -> Principal {
+        Principal::new(id, PrincipalKind::Service)
+    }
+
+    pub fn is_system(&self) -> bool {
+        matches!(self.kind, PrincipalKind::System)
+    }
+
     pub fn system() -> Principal {
-        Principal { id: Self::SYSTEM_ID, kind: PrincipalKind::System }
+        Principal::new(Self::SYSTEM_ID, PrincipalKind::System)
     }
 
     pub fn member(id: Uuid) -> Principal {
-        Principal { id, kind: PrincipalKind::Member }
+        Principal::new(id, PrincipalKind::Member)
     }
 
     pub fn guest(id: Uuid, party: Uuid) -> Principal {
-        Principal { id, kind: PrincipalKind::Guest { party } }
+        Principal::new(id, PrincipalKind::Guest { party })
     }
 
     /// The party a guest is bound to.
@@ -47,8 +67,9 @@ impl Principal {
 
     /// How the principal is written in history, audit and events.
     pub fn actor(&self) -> String {
-        match self.kind {
-            PrincipalKind::System => "system".to_owned(),
+        match (self.kind, self.on_behalf_of) {
+            (PrincipalKind::System, _) => "system".to_owned(),
+            (_, Some(delegator)) => format!("{} for {delegator}", self.id),
             _ => self.id.to_string(),
         }
     }

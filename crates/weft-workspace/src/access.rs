@@ -99,3 +99,34 @@ impl Policy for BaselinePolicy {
         })
     }
 }
+
+impl crate::Workspace {
+    /// Administrative work (users, roles, org units, declarations, purges) needs a role
+    /// granting `admin`; the system principal always has it.
+    pub fn require_admin(&self, principal: &Principal) -> Result<()> {
+        if principal.is_system() {
+            return Ok(());
+        }
+        let directory = self.directory();
+        let holds_admin = crate::access::effective_roles(&directory, principal)
+            .iter()
+            .any(|role| role.grants.iter().any(|g| g.covers_action("admin")));
+        if holds_admin { Ok(()) } else { Err(Error::Forbidden("missing permission `admin`".into())) }
+    }
+}
+
+/// The roles that count for `principal`: the roles it holds, narrowed to an API token's
+/// roles; guests count only guest roles and members only member roles.
+pub fn effective_roles<'d>(
+    directory: &'d crate::directory::Directory,
+    principal: &Principal,
+) -> Vec<&'d weft_model::access::RoleDef> {
+    let guest = principal.party().is_some();
+    directory
+        .roles_of(principal.id)
+        .iter()
+        .filter(|name| principal.token_roles.as_ref().is_none_or(|allowed| allowed.contains(name)))
+        .filter_map(|name| directory.roles.get(name))
+        .filter(|role| role.for_guests == guest)
+        .collect()
+}

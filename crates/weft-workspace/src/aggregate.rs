@@ -79,7 +79,7 @@ fn group_key(entry: &TypeEntry, spec: &str) -> Result<(GroupKey, Option<u8>)> {
     };
     let (column, sql, scale) = match field {
         "state" | "number" => (field.to_owned(), SqlType::Text, None),
-        "owner" | "party" | "created_by" | "updated_by" => (field.to_owned(), SqlType::Uuid, None),
+        "owner" | "party" | "unit" | "created_by" | "updated_by" => (field.to_owned(), SqlType::Uuid, None),
         "created_at" | "updated_at" => (field.to_owned(), SqlType::Timestamp, None),
         _ => {
             let (storage, currency_column) = match field.strip_suffix("__currency") {

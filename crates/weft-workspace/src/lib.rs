@@ -5,14 +5,17 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod admin_audit;
 pub mod aggregate;
 pub mod apps;
 mod catalog;
 pub mod consumers;
 pub mod decisions;
 mod declare;
+pub mod directory;
 mod error;
 mod expressions;
+pub mod org;
 pub mod reads;
 pub mod records;
 
@@ -46,6 +49,7 @@ pub struct Workspace {
     catalog: Arc<catalog::Catalog>,
     decisions: Arc<decisions::DecisionCache>,
     policy: Arc<dyn Policy>,
+    directory: Arc<directory::DirectoryCell>,
 }
 
 impl Workspace {
@@ -53,10 +57,16 @@ impl Workspace {
     /// start, `migrate --dry-run` must not). Declared types are loaded once migrated.
     pub async fn connect(options: &StoreOptions) -> Result<Self> {
         let db = Database::connect(options).await?;
-        let workspace =
-            Workspace { db, catalog: Arc::default(), decisions: Arc::default(), policy: Arc::new(BaselinePolicy) };
+        let workspace = Workspace {
+            db,
+            catalog: Arc::default(),
+            decisions: Arc::default(),
+            policy: Arc::new(BaselinePolicy),
+            directory: Arc::default(),
+        };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;
+            workspace.reload_directory().await?;
         }
         Ok(workspace)
     }
@@ -73,6 +83,7 @@ impl Workspace {
     pub async fn migrate(&self) -> Result<Vec<PlannedMigration>> {
         let applied = self.db.migrate().await?;
         self.load_catalog().await?;
+        self.reload_directory().await?;
         Ok(applied)
     }
 
@@ -83,6 +94,23 @@ impl Workspace {
             self.catalog.put(catalog::TypeEntry::new(decl, row.app, row.revision));
         }
         Ok(())
+    }
+
+    /// Reloads roles, holdings and the org tree after a change to any of them. Every
+    /// command that changes them calls this once its transaction has committed.
+    pub async fn reload_directory(&self) -> Result<()> {
+        self.directory.set(directory::Directory::load(&self.db).await?);
+        Ok(())
+    }
+
+    /// The current snapshot of roles, holdings and the org tree.
+    pub fn directory(&self) -> Arc<directory::Directory> {
+        self.directory.get()
+    }
+
+    /// The primary org unit of `principal` (records it creates belong there by default).
+    pub fn primary_unit(&self, principal: &weft_model::Principal) -> Option<uuid::Uuid> {
+        self.directory.get().org.primary_unit(principal.id)
     }
 
     /// The declarations of every type, by name.

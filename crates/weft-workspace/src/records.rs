@@ -47,6 +47,7 @@ impl RecordView {
         out.insert("state".into(), json!(s.state));
         out.insert("owner".into(), json!(s.owner));
         out.insert("party".into(), json!(s.party));
+        out.insert("unit".into(), json!(s.unit));
         out.insert("version".into(), json!(s.version));
         out.insert("created_at".into(), json!(format_utc(s.created_at)));
         out.insert("updated_at".into(), json!(format_utc(s.updated_at)));
@@ -103,6 +104,7 @@ pub enum BulkRow {
 struct SystemInput {
     owner: Option<Option<Uuid>>,
     party: Option<Option<Uuid>>,
+    unit: Option<Option<Uuid>>,
 }
 
 fn take_system_input(input: &mut Map<String, Json>, errors: &mut Vec<FieldError>) -> SystemInput {
@@ -127,7 +129,7 @@ fn take_system_input(input: &mut Map<String, Json>, errors: &mut Vec<FieldError>
             }
         }
     };
-    SystemInput { owner: read("owner"), party: read("party") }
+    SystemInput { owner: read("owner"), party: read("party"), unit: read("unit") }
 }
 
 fn field_error(pointer: &str, code: FieldErrorCode, reason: impl Into<String>) -> FieldError {
@@ -284,6 +286,7 @@ struct PreparedCreate {
     values: BTreeMap<String, Value>,
     owner: Option<Uuid>,
     party: Option<Uuid>,
+    unit: Option<Uuid>,
     actor_id: Uuid,
     actor: String,
 }
@@ -354,7 +357,11 @@ impl Workspace {
             None => system.party.flatten(),
         };
         let owner = system.owner.unwrap_or(Some(principal.id));
-        Ok(PreparedCreate { entry, values, owner, party, actor_id: principal.id, actor: principal.actor() })
+        let unit = match system.unit {
+            Some(unit) => unit,
+            None => self.primary_unit(principal),
+        };
+        Ok(PreparedCreate { entry, values, owner, party, unit, actor_id: principal.id, actor: principal.actor() })
     }
 
     /// Creates a record. With `idempotency`, a retry returns the first result.
@@ -527,9 +534,14 @@ impl Workspace {
                     let system_changes = SystemChanges {
                         owner: system.owner.filter(|o| *o != current.system.owner),
                         party: system.party.filter(|p| *p != current.system.party),
+                        unit: system.unit.filter(|u| *u != current.system.unit),
                         ..SystemChanges::default()
                     };
-                    if changes.is_empty() && system_changes.owner.is_none() && system_changes.party.is_none() {
+                    if changes.is_empty()
+                        && system_changes.owner.is_none()
+                        && system_changes.party.is_none()
+                        && system_changes.unit.is_none()
+                    {
                         return Ok(RecordView::from_stored(&entry.decl.name, current));
                     }
                     check_references(tx, &entry.spec, &changes).await?;
@@ -539,6 +551,9 @@ impl Workspace {
                     }
                     if let Some(party) = system_changes.party {
                         diff.push(json!({ "field": "party", "from": current.system.party, "to": party }));
+                    }
+                    if let Some(unit) = system_changes.unit {
+                        diff.push(json!({ "field": "unit", "from": current.system.unit, "to": unit }));
                     }
                     let at = weft_store::now();
                     let version =
@@ -874,6 +889,7 @@ async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) 
                 state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
                 owner: p.owner,
                 party: p.party,
+                unit: p.unit,
                 version: 1,
                 created_at: at,
                 updated_at: at,

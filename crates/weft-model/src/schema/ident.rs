@@ -2,12 +2,13 @@
 //! names and FEEL variable names, so they must be safe in all three without quoting.
 
 /// Columns every record table has; a declared field may not take their names.
-pub const SYSTEM_COLUMNS: [&str; 11] = [
+pub const SYSTEM_COLUMNS: [&str; 12] = [
     "id",
     "number",
     "state",
     "owner",
     "party",
+    "unit",
     "version",
     "created_at",
     "updated_at",

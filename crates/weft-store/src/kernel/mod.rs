@@ -2,11 +2,13 @@
 //! consumer offsets, field-level history, naming counters, the type registry and
 //! idempotency keys. Each is written only inside a command's transaction.
 
+pub mod access;
 pub mod audit;
 pub mod counters;
 pub mod decisions;
 pub mod history;
 pub mod idempotency;
+pub mod org;
 pub mod outbox;
 pub mod registry;
 

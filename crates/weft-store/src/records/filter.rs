@@ -18,7 +18,7 @@ use crate::{Backend, Error, Result};
 /// The column and type a filter field names.
 fn column(spec: &TableSpec, field: &str) -> Result<(String, SqlType, Option<u8>)> {
     let system = match field {
-        "id" | "owner" | "party" | "created_by" | "updated_by" => Some(SqlType::Uuid),
+        "id" | "owner" | "party" | "unit" | "created_by" | "updated_by" => Some(SqlType::Uuid),
         "number" | "state" => Some(SqlType::Text),
         "version" => Some(SqlType::BigInt),
         "created_at" | "updated_at" | "deleted_at" => Some(SqlType::Timestamp),

@@ -22,6 +22,8 @@ pub struct SystemFields {
     pub state: Option<String>,
     pub owner: Option<Uuid>,
     pub party: Option<Uuid>,
+    /// The org unit the record belongs to (unit-scoped grants match on it).
+    pub unit: Option<Uuid>,
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -119,6 +121,7 @@ fn row_values(backend: Backend, spec: &TableSpec, record: &StoredRecord) -> Resu
         Expr::val(sea_query::Value::String(s.state.clone().map(Box::new))).into(),
         Expr::val(opt_uuid(s.owner)).into(),
         Expr::val(opt_uuid(s.party)).into(),
+        Expr::val(opt_uuid(s.unit)).into(),
         s.version.into(),
         Expr::val(timestamp(backend, s.created_at)).into(),
         Expr::val(timestamp(backend, s.updated_at)).into(),
@@ -139,6 +142,7 @@ fn columns_of(spec: &TableSpec) -> Vec<Alias> {
         a("state"),
         a("owner"),
         a("party"),
+        a("unit"),
         a("version"),
         a("created_at"),
         a("updated_at"),
@@ -245,6 +249,7 @@ pub struct SystemChanges {
     pub state: Option<String>,
     pub owner: Option<Option<Uuid>>,
     pub party: Option<Option<Uuid>>,
+    pub unit: Option<Option<Uuid>>,
     /// `Some(None)` restores, `Some(Some(t))` soft-deletes.
     pub deleted_at: Option<Option<OffsetDateTime>>,
 }
@@ -286,6 +291,9 @@ pub async fn update(
     }
     if let Some(party) = system.party {
         statement.value(a("party"), Expr::val(opt_uuid(party)));
+    }
+    if let Some(unit) = system.unit {
+        statement.value(a("unit"), Expr::val(opt_uuid(unit)));
     }
     if let Some(deleted_at) = system.deleted_at {
         let v = match deleted_at {
@@ -344,6 +352,7 @@ fn decode_system(row: &DbRow) -> Result<SystemFields> {
         state: row.get("state")?,
         owner: row.get("owner")?,
         party: row.get("party")?,
+        unit: row.get("unit")?,
         version: row.get("version")?,
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,

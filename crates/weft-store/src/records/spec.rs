@@ -123,12 +123,13 @@ pub struct TableSpec {
 }
 
 /// System columns, in table order.
-pub const SYSTEM_COLUMNS: [(&str, SqlType); 11] = [
+pub const SYSTEM_COLUMNS: [(&str, SqlType); 12] = [
     ("id", SqlType::Uuid),
     ("number", SqlType::Text),
     ("state", SqlType::Text),
     ("owner", SqlType::Uuid),
     ("party", SqlType::Uuid),
+    ("unit", SqlType::Uuid),
     ("version", SqlType::BigInt),
     ("created_at", SqlType::Timestamp),
     ("updated_at", SqlType::Timestamp),
@@ -153,6 +154,7 @@ impl TableSpec {
             index(&table, &["state"], false),
             index(&table, &["party"], false),
             index(&table, &["owner"], false),
+            index(&table, &["unit"], false),
             index(&table, &["created_at"], false),
         ];
         if decl.naming.is_some() {

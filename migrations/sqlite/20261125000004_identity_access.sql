@@ -1,0 +1,146 @@
+-- Identity and access: principals (members, guests, service accounts), their sign-in
+-- secrets and sessions, API tokens, invitations, org units and memberships, roles with
+-- their grants and field rules, per-record shares and out-of-office delegations.
+
+CREATE TABLE principals (
+    id                  BLOB    PRIMARY KEY,
+    kind                TEXT    NOT NULL CHECK (kind IN ('member', 'guest', 'service')),
+    -- Lower-cased sign-in name (usually the e-mail address); unique across all kinds.
+    login               TEXT    NOT NULL UNIQUE,
+    display_name        TEXT    NOT NULL,
+    email               TEXT,
+    -- The party a guest belongs to; members and services have none.
+    party_id            BLOB,
+    status              TEXT    NOT NULL CHECK (status IN ('active', 'invited', 'disabled')),
+    password_hash       TEXT,
+    password_changed_at TEXT,
+    totp_secret         TEXT,
+    totp_enabled        INTEGER NOT NULL DEFAULT 0,
+    failed_logins       INTEGER NOT NULL DEFAULT 0,
+    locked_until        TEXT,
+    locale              TEXT,
+    created_at          TEXT    NOT NULL,
+    updated_at          TEXT    NOT NULL,
+    CHECK ((kind = 'guest') = (party_id IS NOT NULL))
+);
+CREATE INDEX principals_by_party ON principals (party_id);
+
+CREATE TABLE recovery_codes (
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    code_hash    TEXT NOT NULL,
+    used_at      TEXT,
+    PRIMARY KEY (principal_id, code_hash)
+);
+
+CREATE TABLE sessions (
+    id_hash      TEXT PRIMARY KEY,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    csrf_token   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    revoked_at   TEXT,
+    ip           TEXT,
+    user_agent   TEXT
+);
+CREATE INDEX sessions_by_principal ON sessions (principal_id);
+
+-- The second step of a sign-in with TOTP: the password was right, the code is pending.
+CREATE TABLE login_challenges (
+    id_hash      TEXT PRIMARY KEY,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT,
+    ip           TEXT
+);
+
+CREATE TABLE api_tokens (
+    id           BLOB PRIMARY KEY,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    -- JSON array of role names the token may use (a subset of its principal's roles).
+    roles        TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    expires_at   TEXT,
+    revoked_at   TEXT,
+    last_used_at TEXT
+);
+CREATE INDEX api_tokens_by_principal ON api_tokens (principal_id);
+
+CREATE TABLE invitations (
+    token_hash   TEXT PRIMARY KEY,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    created_at   TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT
+);
+
+CREATE TABLE org_units (
+    id          BLOB PRIMARY KEY,
+    name        TEXT NOT NULL,
+    code        TEXT UNIQUE,
+    parent_id   BLOB REFERENCES org_units (id),
+    manager_id  BLOB REFERENCES principals (id),
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    archived_at TEXT
+);
+CREATE INDEX org_units_by_parent ON org_units (parent_id);
+
+CREATE TABLE unit_members (
+    unit_id      BLOB    NOT NULL REFERENCES org_units (id) ON DELETE CASCADE,
+    principal_id BLOB    NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    is_primary   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (unit_id, principal_id)
+);
+CREATE INDEX unit_members_by_principal ON unit_members (principal_id);
+CREATE UNIQUE INDEX unit_members_one_primary ON unit_members (principal_id) WHERE is_primary = 1;
+
+-- A role is one JSON document (labels, grants, field rules), validated as a whole.
+CREATE TABLE roles (
+    name       TEXT    PRIMARY KEY,
+    definition TEXT    NOT NULL,
+    builtin    INTEGER NOT NULL DEFAULT 0,
+    revision   INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT    NOT NULL,
+    updated_at TEXT    NOT NULL
+);
+
+CREATE TABLE principal_roles (
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    role         TEXT NOT NULL REFERENCES roles (name) ON DELETE CASCADE,
+    PRIMARY KEY (principal_id, role)
+);
+
+-- Read on one record for one principal (assignees, mentioned, process actors).
+CREATE TABLE record_shares (
+    type_name    TEXT NOT NULL,
+    record_id    BLOB NOT NULL,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    reason       TEXT NOT NULL,
+    granted_by   TEXT NOT NULL,
+    granted_at   TEXT NOT NULL,
+    PRIMARY KEY (type_name, record_id, principal_id)
+);
+CREATE INDEX record_shares_by_principal ON record_shares (principal_id, type_name, record_id);
+
+CREATE TABLE delegations (
+    id             BLOB PRIMARY KEY,
+    from_principal BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    to_principal   BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    -- Inclusive dates (YYYY-MM-DD) in the workspace's time zone.
+    starts_on      TEXT NOT NULL,
+    ends_on        TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    created_by     TEXT NOT NULL,
+    revoked_at     TEXT,
+    CHECK (from_principal <> to_principal),
+    CHECK (starts_on <= ends_on)
+);
+CREATE INDEX delegations_by_to ON delegations (to_principal);
+CREATE INDEX delegations_by_from ON delegations (from_principal);
