@@ -48,6 +48,18 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
 
+    /// No valid session or token, or a sign-in that failed (never saying which part).
+    #[error("{0}")]
+    Unauthenticated(String),
+
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
+
+    /// A fault on our side that is not the store's (a document we wrote cannot be read back).
+    #[error("{0}")]
+    Internal(String),
+
     #[error(transparent)]
     Store(weft_store::Error),
 }
@@ -80,6 +92,9 @@ impl Error {
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::Unavailable(_) => ErrorCode::Unavailable,
+            Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Internal(_) => ErrorCode::Internal,
             Error::Store(weft_store::Error::ForeignKey { .. }) => ErrorCode::Conflict,
             Error::Store(_) => ErrorCode::Internal,
         }

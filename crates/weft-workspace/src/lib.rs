@@ -8,6 +8,7 @@ pub mod access;
 pub mod admin_audit;
 pub mod aggregate;
 pub mod apps;
+mod builtin_roles;
 mod catalog;
 pub mod consumers;
 pub mod decisions;
@@ -26,6 +27,7 @@ use weft_store::kernel::registry;
 use weft_store::{Database, MigrationStatus, PlannedMigration, StoreOptions};
 
 pub use access::{Action, BaselinePolicy, Policy, Scope};
+pub use builtin_roles::builtin_roles;
 pub use aggregate::{AggregateGroup, AggregateQuery};
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
@@ -83,6 +85,7 @@ impl Workspace {
     pub async fn migrate(&self) -> Result<Vec<PlannedMigration>> {
         let applied = self.db.migrate().await?;
         self.load_catalog().await?;
+        self.ensure_builtin_roles().await?;
         self.reload_directory().await?;
         Ok(applied)
     }
