@@ -16,6 +16,8 @@ CREATE TABLE principals (
     password_changed_at TIMESTAMPTZ,
     totp_secret         TEXT,
     totp_enabled        BOOLEAN NOT NULL DEFAULT FALSE,
+    -- The 30-second step of the last TOTP code accepted: a code is never accepted twice.
+    totp_last_step      BIGINT,
     failed_logins       INTEGER NOT NULL DEFAULT 0,
     locked_until        TIMESTAMPTZ,
     locale              TEXT,

@@ -16,6 +16,8 @@ CREATE TABLE principals (
     password_changed_at TEXT,
     totp_secret         TEXT,
     totp_enabled        INTEGER NOT NULL DEFAULT 0,
+    -- The 30-second step of the last TOTP code accepted: a code is never accepted twice.
+    totp_last_step      INTEGER,
     failed_logins       INTEGER NOT NULL DEFAULT 0,
     locked_until        TEXT,
     locale              TEXT,

@@ -64,9 +64,7 @@ impl Grant {
     /// Does this grant name `action` (`read`, `transition:approve`, …)?
     pub fn covers_action(&self, action: &str) -> bool {
         self.actions.iter().any(|a| {
-            a == action
-                || (a == "*" && action != "admin")
-                || (a == "transition:*" && action.starts_with("transition:"))
+            a == action || (a == "*" && action != "admin") || (a == "transition:*" && action.starts_with("transition:"))
         })
     }
 }

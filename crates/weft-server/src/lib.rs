@@ -109,13 +109,16 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves; requests already in flight then
-/// run to completion before this returns.
+/// run to completion before this returns. Handlers see the client's address (sign-in
+/// throttling and the audit log use it).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -52,6 +52,9 @@ pub struct Problem {
     /// On 412: the record's current version, to re-read before retrying.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i64>,
+    /// On 429: seconds to wait, sent as the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Problem {
@@ -66,6 +69,7 @@ impl Problem {
             request_id: None,
             errors: Vec::new(),
             current_version: None,
+            retry_after_secs: None,
         }
     }
 
@@ -100,7 +104,15 @@ impl IntoResponse for Problem {
         let status = self.status();
         let body = serde_json::to_vec(&self).unwrap_or_else(|_| b"{\"status\":500}".to_vec());
         let mut response = (status, body).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 9110: a 401 names the scheme it accepts. Browsers use the session cookie.
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"weft\""));
+        }
         response
     }
 }

@@ -343,7 +343,7 @@ pub fn assert_matches(what: &str, expected: &Value, actual: &Value) {
 pub fn system_keys(type_name: &str) -> Map<String, Value> {
     let nil = uuid::Uuid::nil().to_string();
     object(json!({
-        "id": "<uuid>", "type": type_name, "number": null, "state": null, "owner": nil, "party": null,
+        "id": "<uuid>", "type": type_name, "number": null, "state": null, "owner": nil, "party": null, "unit": null,
         "version": 1, "created_at": "<timestamp>", "updated_at": "<timestamp>", "deleted_at": null,
         "created_by": nil, "updated_by": nil,
     }))

@@ -135,6 +135,26 @@ impl Workspace {
         let list =
             ListQuery { filter: query.filter.clone(), include_deleted: query.include_deleted, ..ListQuery::default() };
         let request = self.list_request(principal, &entry, &list)?;
+        // A field hidden from the caller cannot be grouped or summed: it is as if it did
+        // not exist, so the answer cannot reveal its values.
+        let hidden = self.field_rules(principal, &entry).hidden;
+        let named = |spec: &str| {
+            let field = spec.split_once(':').map_or(spec, |(f, _)| f);
+            field.strip_suffix("__currency").unwrap_or(field).to_owned()
+        };
+        let unknown = |field: &str| Error::BadRequest(format!("`{}` has no field `{field}`", entry.decl.name));
+        for spec in &query.group_by {
+            if hidden.contains(&named(spec)) {
+                return Err(unknown(&named(spec)));
+            }
+        }
+        for spec in &query.metrics {
+            if let Some((_, field)) = spec.split_once(':')
+                && hidden.contains(field)
+            {
+                return Err(unknown(field));
+            }
+        }
         let mut keys = Vec::new();
         for spec in &query.group_by {
             keys.push(group_key(&entry, spec)?);

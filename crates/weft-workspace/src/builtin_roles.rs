@@ -66,7 +66,8 @@ impl Workspace {
                 Box::pin(async move {
                     let at = weft_store::now();
                     for role in &missing {
-                        let definition = serde_json::to_string(role).map_err(|e| crate::Error::Internal(e.to_string()))?;
+                        let definition =
+                            serde_json::to_string(role).map_err(|e| crate::Error::Internal(e.to_string()))?;
                         access::put_role(tx, &role.name, &definition, true, at).await?;
                     }
                     Ok::<_, crate::Error>(())

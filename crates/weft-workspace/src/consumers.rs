@@ -94,7 +94,7 @@ impl Workspace {
 
     /// The outbox head and every consumer's offset and lag (events not yet handled).
     pub async fn consumer_status(&self, principal: &weft_model::Principal) -> Result<(i64, Vec<ConsumerStatus>)> {
-        self.policy.check_type(principal, "consumer", crate::Action::Declare)?;
+        self.require_admin(principal)?;
         let head = outbox::head(&self.db).await?;
         let consumers = outbox::offsets(&self.db)
             .await?

@@ -60,9 +60,7 @@ impl Workspace {
         decls: Vec<ObjectTypeDecl>,
         options: &DeclareOptions,
     ) -> Result<Vec<DeclarePlan>> {
-        for decl in &decls {
-            self.policy.check_type(principal, &decl.name, crate::Action::Declare)?;
-        }
+        self.require_admin(principal)?;
         let batch: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
         let mut problems = Vec::new();
         for (i, decl) in decls.iter().enumerate() {

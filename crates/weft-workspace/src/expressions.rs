@@ -14,6 +14,7 @@ use weft_model::schema::{
 };
 use weft_store::records::rows::StoredRecord;
 
+use crate::access::Subject;
 use crate::catalog::TypeEntry;
 use crate::{Error, Result};
 
@@ -82,6 +83,7 @@ fn context_values(record: Option<&StoredRecord>, values: &BTreeMap<String, Value
         map.insert("state".into(), s.state.clone().map_or(Value::Null, Value::Select));
         map.insert("owner".into(), s.owner.map_or(Value::Null, Value::Reference));
         map.insert("party".into(), s.party.map_or(Value::Null, Value::Reference));
+        map.insert("unit".into(), s.unit.map_or(Value::Null, Value::Reference));
         map.insert("version".into(), Value::Integer(s.version));
         map.insert("created_at".into(), Value::DateTime(s.created_at));
         map.insert("updated_at".into(), Value::DateTime(s.updated_at));
@@ -226,21 +228,76 @@ pub fn value_for(
     }
 }
 
-/// An API filter as a SQL condition over the type's table.
+fn subject_bindings(subject: &Subject) -> Bindings {
+    let mut b = bindings(&subject.principal);
+    b.unit = subject.unit;
+    b
+}
+
+/// A grant's condition, checked when its role is saved: strict, and inside the subset
+/// that lowers to SQL (it becomes part of every list predicate).
+pub fn check_access_condition(decl: &ObjectTypeDecl, source: &str) -> std::result::Result<(), String> {
+    let schema = Schema::for_type(decl);
+    let checked = compile(source, &schema, true)
+        .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
+    let probe = Bindings::new(weft_store::now());
+    weft_expr::to_filter(&checked, &probe)
+        .map(|_| ())
+        .map_err(|e| format!("cannot be used as an access condition: {}", describe(source, &e)))
+}
+
+/// A grant's condition as SQL, with the subject's `@me`, `@party` and `@unit` bound.
+pub(crate) fn access_condition_sql(
+    entry: &TypeEntry,
+    source: &str,
+    subject: &Subject,
+    backend: weft_store::Backend,
+) -> std::result::Result<Cond, String> {
+    let schema = Schema::for_type(&entry.decl);
+    let checked = compile(source, &schema, true)
+        .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
+    let filter = weft_expr::to_filter(&checked, &subject_bindings(subject)).map_err(|e| describe(source, &e))?;
+    let expr = weft_store::records::filter::render(&filter, &entry.spec, backend).map_err(|e| e.to_string())?;
+    Ok(Cond::all().add(expr))
+}
+
+/// The same condition decided for one record in memory.
+pub(crate) fn access_condition_holds(
+    entry: &TypeEntry,
+    source: &str,
+    record: &StoredRecord,
+    subject: &Subject,
+) -> std::result::Result<bool, String> {
+    let schema = Schema::for_type(&entry.decl);
+    let checked = compile(source, &schema, true)
+        .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
+    let values = context_values(Some(record), &record.values);
+    let b = subject_bindings(subject);
+    weft_expr::matches(&checked, &RecordContext::new(&values, &b)).map_err(|e| e.to_string())
+}
+
+/// An API filter as a SQL condition over the type's table. Fields hidden from the caller
+/// are not in its schema, so filtering on them is refused like an unknown name.
 pub fn filter_condition(
     entry: &TypeEntry,
     source: &str,
-    principal: &Principal,
+    subject: &Subject,
+    hidden: &std::collections::BTreeSet<String>,
     backend: weft_store::Backend,
 ) -> Result<Cond> {
-    let schema = Schema::for_type(&entry.decl);
+    let visible: Vec<FieldDecl> = entry.decl.fields.iter().filter(|f| !hidden.contains(&f.name)).cloned().collect();
+    let schema = if hidden.is_empty() {
+        Schema::for_type(&entry.decl)
+    } else {
+        Schema::for_type(&ObjectTypeDecl { fields: visible, ..entry.decl.clone() })
+    };
     let checked = compile(source, &schema, true).map_err(|errors| {
         Error::BadRequest(format!(
             "invalid filter: {}",
             errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; ")
         ))
     })?;
-    let filter = weft_expr::to_filter(&checked, &bindings(principal))
+    let filter = weft_expr::to_filter(&checked, &subject_bindings(subject))
         .map_err(|e| Error::BadRequest(format!("this filter cannot be used on a list: {}", describe(source, &e))))?;
     let expr = weft_store::records::filter::render(&filter, &entry.spec, backend)
         .map_err(|e| Error::BadRequest(format!("invalid filter: {e}")))?;

@@ -13,12 +13,19 @@ mod catalog;
 pub mod consumers;
 pub mod decisions;
 mod declare;
+pub mod delegation;
 pub mod directory;
 mod error;
+pub mod export;
 mod expressions;
+pub mod identity;
 pub mod org;
+pub mod org_admin;
+pub mod party_link;
 pub mod reads;
 pub mod records;
+pub mod roles;
+pub mod shares;
 
 use std::sync::Arc;
 
@@ -26,9 +33,9 @@ use weft_model::schema::ObjectTypeDecl;
 use weft_store::kernel::registry;
 use weft_store::{Database, MigrationStatus, PlannedMigration, StoreOptions};
 
-pub use access::{Action, BaselinePolicy, Policy, Scope};
-pub use builtin_roles::builtin_roles;
+pub use access::{Action, FieldRules, Reach};
 pub use aggregate::{AggregateGroup, AggregateQuery};
+pub use builtin_roles::builtin_roles;
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
 pub use reads::{ListQuery, Page, TimelineEntry};
@@ -50,8 +57,8 @@ pub struct Workspace {
     db: Database,
     catalog: Arc<catalog::Catalog>,
     decisions: Arc<decisions::DecisionCache>,
-    policy: Arc<dyn Policy>,
     directory: Arc<directory::DirectoryCell>,
+    identity: Arc<identity::IdentityState>,
 }
 
 impl Workspace {
@@ -63,8 +70,8 @@ impl Workspace {
             db,
             catalog: Arc::default(),
             decisions: Arc::default(),
-            policy: Arc::new(BaselinePolicy),
             directory: Arc::default(),
+            identity: Arc::default(),
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_query::{Alias, Cond, Expr};
+use sea_query::Cond;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 use weft_model::Principal;
@@ -14,7 +14,7 @@ use weft_store::records::SqlType;
 use weft_store::records::codec;
 use weft_store::records::rows::{self, ListRequest, Source};
 
-use crate::access::{Action, Scope};
+use crate::access::Action;
 use crate::catalog::TypeEntry;
 use crate::records::RecordView;
 use crate::{Error, Result, Workspace};
@@ -59,19 +59,21 @@ pub struct TimelineEntry {
 impl Workspace {
     pub async fn get(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<RecordView> {
         let entry = self.entry(type_name)?;
-        self.policy.check_type(principal, type_name, Action::Read).map_err(|_| not_found(type_name, id))?;
         let stored =
             rows::get(Source::Db(&self.db), &entry.spec, id, false).await?.ok_or_else(|| not_found(type_name, id))?;
-        self.policy.check_record(principal, type_name, &stored, Action::Read)?;
+        if !self.readable_now(principal, &entry, &stored).await? {
+            return Err(not_found(type_name, id));
+        }
         let mut view = RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values };
         crate::expressions::compute_virtual(&entry.decl, &mut view.values, principal);
+        self.redact(principal, &entry, &mut view);
         Ok(view)
     }
 
     pub async fn list(&self, principal: &Principal, type_name: &str, query: &ListQuery) -> Result<Page> {
         let entry = self.entry(type_name)?;
         let mut request = self.list_request(principal, &entry, query)?;
-        request.sort = sort_keys(&entry, query.sort.as_deref())?;
+        request.sort = sort_keys(&entry, query.sort.as_deref(), &self.field_rules(principal, &entry).hidden)?;
         request.limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
         if let Some(cursor) = &query.cursor {
             request.after = Some(decode_cursor(cursor, &request.sort, self.db.backend())?);
@@ -85,6 +87,7 @@ impl Workspace {
                 .map(|s| {
                     let mut view = RecordView { type_name: type_name.to_owned(), system: s.system, values: s.values };
                     crate::expressions::compute_virtual(&entry.decl, &mut view.values, principal);
+                    self.redact(principal, &entry, &mut view);
                     view
                 })
                 .collect(),
@@ -107,13 +110,15 @@ impl Workspace {
         entry: &TypeEntry,
         query: &ListQuery,
     ) -> Result<ListRequest> {
-        self.policy.check_type(principal, &entry.decl.name, Action::Read)?;
+        let backend = self.db.backend();
         let mut cond = Cond::all();
-        if let Scope::Party(party) = self.policy.read_scope(principal, &entry.decl.name)? {
-            cond = cond.add(Expr::col((Alias::new(&entry.spec.table), Alias::new("party"))).eq(codec::uuid(party)));
+        if let Some(scope) = self.reach(principal, entry, &Action::Read).condition(entry, backend) {
+            cond = cond.add(scope);
         }
         if let Some(source) = query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            cond = cond.add(crate::expressions::filter_condition(entry, source, principal, self.db.backend())?);
+            let hidden = self.field_rules(principal, entry).hidden;
+            let subject = self.subject(principal);
+            cond = cond.add(crate::expressions::filter_condition(entry, source, &subject, &hidden, backend)?);
         }
         Ok(ListRequest { condition: Some(cond), include_deleted: query.include_deleted, ..ListRequest::default() })
     }
@@ -122,6 +127,7 @@ impl Workspace {
     pub async fn timeline(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<Vec<TimelineEntry>> {
         // Reading the record applies the access check: no timeline of an invisible record.
         self.get(principal, type_name, id).await?;
+        let hidden = self.field_rules(principal, &*self.entry(type_name)?).hidden;
         let entries = history::for_record(&self.db, type_name, id).await?;
         Ok(entries
             .into_iter()
@@ -131,9 +137,17 @@ impl Workspace {
                 actor: h.actor,
                 command: h.command,
                 version: h.version,
-                changes: h.changes,
+                changes: without_hidden(h.changes, &hidden),
             })
             .collect())
+    }
+
+    /// Removes the fields the principal may not see from a record about to be returned.
+    pub(crate) fn redact(&self, principal: &Principal, entry: &TypeEntry, view: &mut RecordView) {
+        let rules = self.field_rules(principal, entry);
+        if !rules.hidden.is_empty() {
+            view.values.retain(|name, _| !rules.hidden.contains(name));
+        }
     }
 }
 
@@ -142,7 +156,34 @@ fn not_found(type_name: &str, id: Uuid) -> Error {
 }
 
 /// Sort keys: system columns, and declared fields that are indexed or unique.
-fn sort_keys(entry: &TypeEntry, sort: Option<&str>) -> Result<Vec<(String, SqlType, bool)>> {
+/// History entries list changed fields as `{"field": …}` items, either directly or under
+/// `changes` (transitions); items about hidden fields are dropped.
+fn without_hidden(changes: Json, hidden: &std::collections::BTreeSet<String>) -> Json {
+    if hidden.is_empty() {
+        return changes;
+    }
+    match changes {
+        Json::Array(items) => Json::Array(
+            items
+                .into_iter()
+                .filter(|item| item.get("field").and_then(Json::as_str).is_none_or(|f| !hidden.contains(f)))
+                .collect(),
+        ),
+        Json::Object(mut map) => {
+            if let Some(inner) = map.get_mut("changes") {
+                *inner = without_hidden(std::mem::take(inner), hidden);
+            }
+            Json::Object(map)
+        }
+        other => other,
+    }
+}
+
+fn sort_keys(
+    entry: &TypeEntry,
+    sort: Option<&str>,
+    hidden: &std::collections::BTreeSet<String>,
+) -> Result<Vec<(String, SqlType, bool)>> {
     let Some(sort) = sort.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(vec![("created_at".into(), SqlType::Timestamp, false)]);
     };
@@ -157,7 +198,7 @@ fn sort_keys(entry: &TypeEntry, sort: Option<&str>) -> Result<Vec<(String, SqlTy
             "created_at" | "updated_at" => (name.to_owned(), SqlType::Timestamp, descending),
             "version" => (name.to_owned(), SqlType::BigInt, descending),
             _ => {
-                let field = entry.decl.field(name).ok_or_else(|| {
+                let field = entry.decl.field(name).filter(|f| !hidden.contains(&f.name)).ok_or_else(|| {
                     Error::BadRequest(format!("cannot sort by `{name}`: `{}` has no such field", entry.decl.name))
                 })?;
                 if !(field.indexed || field.unique) {

@@ -291,7 +291,49 @@ struct PreparedCreate {
     actor: String,
 }
 
+impl PreparedCreate {
+    /// The record as it will be stored, for the access decision before it exists.
+    fn prospective(&self) -> StoredRecord {
+        let at = weft_store::now();
+        StoredRecord {
+            system: SystemFields {
+                id: Uuid::nil(),
+                number: None,
+                state: self.entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
+                owner: self.owner,
+                party: self.party,
+                unit: self.unit,
+                version: 0,
+                created_at: at,
+                updated_at: at,
+                deleted_at: None,
+                created_by: self.actor_id,
+                updated_by: self.actor_id,
+            },
+            values: self.values.clone(),
+        }
+    }
+}
+
 impl Workspace {
+    /// Input naming fields the principal's roles hide or freeze on this type.
+    fn unwritable_fields(
+        &self,
+        principal: &Principal,
+        entry: &TypeEntry,
+        input: &Map<String, Json>,
+    ) -> Vec<FieldError> {
+        let rules = self.field_rules(principal, entry);
+        if rules.is_empty() {
+            return Vec::new();
+        }
+        input
+            .keys()
+            .filter(|k| !rules.writable(k))
+            .map(|k| field_error(&format!("/{k}"), FieldErrorCode::NotEditable, "read-only for your role"))
+            .collect()
+    }
+
     pub(crate) fn entry(&self, type_name: &str) -> Result<Arc<TypeEntry>> {
         self.catalog.get(type_name).ok_or_else(|| Error::NotFound(format!("type `{type_name}`")))
     }
@@ -329,8 +371,11 @@ impl Workspace {
         entry: Arc<TypeEntry>,
         mut input: Map<String, Json>,
     ) -> Result<PreparedCreate> {
-        self.policy.check_type(principal, &entry.decl.name, Action::Create)?;
-        let mut errors = Vec::new();
+        let reach = self.reach(principal, &entry, &Action::Create);
+        if !reach.has_grant() {
+            return Err(reach.forbidden());
+        }
+        let mut errors = self.unwritable_fields(principal, &entry, &input);
         let system = take_system_input(&mut input, &mut errors);
         let mut values = BTreeMap::new();
         match coerce_record(&entry.decl, &input, Mode::Create) {
@@ -361,7 +406,15 @@ impl Workspace {
             Some(unit) => unit,
             None => self.primary_unit(principal),
         };
-        Ok(PreparedCreate { entry, values, owner, party, unit, actor_id: principal.id, actor: principal.actor() })
+        let prepared =
+            PreparedCreate { entry, values, owner, party, unit, actor_id: principal.id, actor: principal.actor() };
+        if !reach.matches(&prepared.entry, &prepared.prospective()) {
+            return Err(Error::Forbidden(format!(
+                "missing permission `create` on `{}` for this record (outside your scope or condition)",
+                prepared.entry.decl.name
+            )));
+        }
+        Ok(prepared)
     }
 
     /// Creates a record. With `idempotency`, a retry returns the first result.
@@ -373,6 +426,7 @@ impl Workspace {
         idempotency: Option<Idempotency>,
     ) -> Result<Created> {
         let entry = self.entry(type_name)?;
+        let rules = self.field_rules(principal, &entry);
         let prepared = self.validate_create(principal, entry, input).await?;
         let principal_key = principal.actor();
         self.db
@@ -393,7 +447,8 @@ impl Workspace {
                         let json = serde_json::from_str(&stored.response).unwrap_or(Json::Null);
                         return Ok(Created::Replayed(json));
                     }
-                    let view = insert_prepared(tx, &prepared).await?;
+                    let mut view = insert_prepared(tx, &prepared).await?;
+                    redact_with(&rules, &mut view);
                     if let Some(idem) = &idempotency {
                         let stored = idempotency::StoredResponse {
                             request_hash: idem.request_hash.clone(),
@@ -488,7 +543,7 @@ impl Workspace {
         mut input: Map<String, Json>,
     ) -> Result<RecordView> {
         let entry = self.entry(type_name)?;
-        let mut errors = Vec::new();
+        let mut errors = self.unwritable_fields(principal, &entry, &input);
         let system = take_system_input(&mut input, &mut errors);
         let values = match coerce_record(&entry.decl, &input, Mode::Update) {
             Ok(mut coerced) => {
@@ -506,13 +561,14 @@ impl Workspace {
         if principal.party().is_some() && system.party.is_some() {
             return Err(Error::Forbidden("a guest cannot move a record to another party".into()));
         }
-        let policy = self.policy.clone();
+        let gate = self.gate(principal, &entry, Some(Action::Update));
+        let rules = self.field_rules(principal, &entry);
         let principal = principal.clone();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
                     let current = load_for_write(tx, &entry, id, false).await?;
-                    policy.check_record(&principal, &entry.decl.name, &current, Action::Update)?;
+                    gate.check(tx, &entry, &current).await?;
                     check_version(&current, expected_version)?;
                     let state = current.system.state.as_deref();
                     let mut errors = Vec::new();
@@ -544,6 +600,14 @@ impl Workspace {
                     {
                         return Ok(RecordView::from_stored(&entry.decl.name, current));
                     }
+                    if let Some(update) = gate.action()
+                        && !update.matches(&entry, &after_update(&current, &system_changes, &changes))
+                    {
+                        return Err(Error::Forbidden(format!(
+                            "missing permission `update` on `{}` for the record as changed (outside your scope or condition)",
+                            entry.decl.name
+                        )));
+                    }
                     check_references(tx, &entry.spec, &changes).await?;
                     let mut diff = diff_values(&current.values, &changes);
                     if let Some(owner) = system_changes.owner {
@@ -573,7 +637,9 @@ impl Workspace {
                         },
                     )
                     .await?;
-                    reload(tx, &entry, id, &principal).await
+                    let mut view = reload(tx, &entry, id, &principal).await?;
+                    redact_with(&rules, &mut view);
+                    Ok(view)
                 })
             })
             .await
@@ -598,18 +664,14 @@ impl Workspace {
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("transition `{name}` of type `{type_name}`")))?;
         let inputs = coerce_transition_inputs(&transition, &inputs).map_err(Error::Validation)?.values;
-        let policy = self.policy.clone();
+        let gate = self.gate(principal, &entry, Some(Action::Transition(transition.name.clone())));
+        let rules = self.field_rules(principal, &entry);
         let principal = principal.clone();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
                     let current = load_for_write(tx, &entry, id, false).await?;
-                    policy.check_record(
-                        &principal,
-                        &entry.decl.name,
-                        &current,
-                        Action::Transition(transition.name.clone()),
-                    )?;
+                    gate.check(tx, &entry, &current).await?;
                     check_version(&current, expected_version)?;
                     let from = current.system.state.clone().unwrap_or_default();
                     if !transition.from.iter().any(|s| s == &from) {
@@ -687,7 +749,9 @@ impl Workspace {
                         },
                     )
                     .await?;
-                    reload(tx, &entry, id, &principal).await
+                    let mut view = reload(tx, &entry, id, &principal).await?;
+                    redact_with(&rules, &mut view);
+                    Ok(view)
                 })
             })
             .await
@@ -719,7 +783,8 @@ impl Workspace {
     ) -> Result<RecordView> {
         let entry = self.entry(type_name)?;
         let restricting = self.restricting_references(type_name);
-        let policy = self.policy.clone();
+        let gate = self.gate(principal, &entry, Some(Action::Delete));
+        let rules = self.field_rules(principal, &entry);
         let principal = principal.clone();
         self.db
             .write(move |tx| {
@@ -729,10 +794,12 @@ impl Workspace {
                     if delete && current.system.deleted_at.is_some() {
                         return Err(Error::NotFound(format!("{} {id}", entry.decl.name)));
                     }
-                    policy.check_record(&principal, &entry.decl.name, &current, Action::Delete)?;
+                    gate.check(tx, &entry, &current).await?;
                     check_version(&current, expected_version)?;
                     if already {
-                        return Ok(RecordView::from_stored(&entry.decl.name, current));
+                        let mut view = RecordView::from_stored(&entry.decl.name, current);
+                        redact_with(&rules, &mut view);
+                        return Ok(view);
                     }
                     if delete {
                         for (table, column, label) in &restricting {
@@ -772,6 +839,7 @@ impl Workspace {
                         Some(stored) => {
                             let mut view = RecordView::from_stored(&entry.decl.name, stored);
                             expressions::compute_virtual(&entry.decl, &mut view.values, &principal);
+                            redact_with(&rules, &mut view);
                             Ok(view)
                         }
                         None => Err(Error::NotFound(format!("{} {id}", entry.decl.name))),
@@ -784,7 +852,7 @@ impl Workspace {
     /// Removes a record for good (admins). References follow their on-delete rule.
     pub async fn purge(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<()> {
         let entry = self.entry(type_name)?;
-        self.policy.check_type(principal, type_name, Action::Purge)?;
+        self.require_admin(principal)?;
         let principal = principal.clone();
         self.db
             .write(move |tx| {
@@ -935,6 +1003,28 @@ async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) 
     audit::append_many(tx, &audits, at).await?;
     outbox::append_many(tx, &events, at).await?;
     Ok(stored.into_iter().map(|s| RecordView::from_stored(&entry.decl.name, s)).collect())
+}
+
+fn redact_with(rules: &crate::access::FieldRules, view: &mut RecordView) {
+    if !rules.hidden.is_empty() {
+        view.values.retain(|name, _| !rules.hidden.contains(name));
+    }
+}
+
+/// The record as an update would leave it, for checking it stays within reach.
+fn after_update(current: &StoredRecord, system: &SystemChanges, changes: &BTreeMap<String, Value>) -> StoredRecord {
+    let mut after = current.clone();
+    if let Some(owner) = system.owner {
+        after.system.owner = owner;
+    }
+    if let Some(party) = system.party {
+        after.system.party = party;
+    }
+    if let Some(unit) = system.unit {
+        after.system.unit = unit;
+    }
+    after.values.extend(changes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    after
 }
 
 async fn load_for_write(tx: &mut Tx, entry: &TypeEntry, id: Uuid, include_deleted: bool) -> Result<StoredRecord> {

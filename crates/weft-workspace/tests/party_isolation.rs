@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 use weft_model::Principal;
-use weft_testkit::{TestBackend, TestDatabase, on_both_databases};
+use weft_testkit::{TestBackend, TestDatabase, on_both_databases, people};
 use weft_workspace::{AggregateQuery, DeclareOptions, Error, ListQuery, Workspace};
 
 fn object(v: Value) -> Map<String, Value> {
@@ -37,8 +37,14 @@ async fn fixture(backend: TestBackend) -> Fixture {
     }))
     .unwrap();
     workspace.declare_type(&Principal::system(), decl, &DeclareOptions::default()).await.unwrap();
+    let portal = serde_json::from_value(json!({
+        "name": "order_portal", "for_guests": true,
+        "grants": [{"type": "order", "actions": ["read", "create", "update", "transition:*"], "scope": "party"}]
+    }))
+    .unwrap();
+    workspace.put_role(&Principal::system(), portal).await.unwrap();
     let (party_a, party_b) = (Uuid::now_v7(), Uuid::now_v7());
-    let staff = Principal::member(Uuid::now_v7());
+    let staff = people::member(&workspace, &["employee"]).await;
     let mut b_record = Uuid::nil();
     for (party, n) in [(party_a, 3), (party_b, 5)] {
         for i in 0..n {
@@ -56,7 +62,7 @@ async fn fixture(backend: TestBackend) -> Fixture {
             }
         }
     }
-    let guest_a = Principal::guest(Uuid::now_v7(), party_a);
+    let guest_a = people::guest(&workspace, party_a, &["order_portal"]).await;
     Fixture { workspace, _db: db, party_a, party_b, guest_a, b_record }
 }
 
@@ -90,7 +96,7 @@ async fn guest_lists_counts_and_aggregates_only_its_party(backend: TestBackend) 
     assert_eq!(sums[0].values["sum_amount"], "600.00", "100 + 200 + 300, none of B's");
 
     // Staff see everything.
-    let staff = Principal::member(Uuid::now_v7());
+    let staff = people::member(&f.workspace, &["employee"]).await;
     assert_eq!(f.workspace.count(&staff, "order", &ListQuery::default()).await.unwrap(), 8);
 }
 
@@ -109,7 +115,7 @@ async fn guest_cannot_reach_other_partys_record_by_id(backend: TestBackend) {
         assert!(matches!(timeline, Err(Error::NotFound(_))), "{timeline:?}");
     }
     // Nothing about B's record changed.
-    let staff = Principal::member(Uuid::now_v7());
+    let staff = people::member(&f.workspace, &["employee"]).await;
     let b = f.workspace.get(&staff, "order", f.b_record).await.unwrap();
     assert_eq!(b.system.version, 1);
     assert_eq!(b.system.state.as_deref(), Some("open"));

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use uuid::Uuid;
-use weft_testkit::fixtures::{self, footprint, member, object, purchase_order, system, vendor};
+use weft_testkit::fixtures::{self, footprint, object, purchase_order, system, vendor};
 use weft_testkit::{TestBackend, on_both_databases};
 use weft_workspace::{BulkMode, Created, Error, Idempotency, Workspace};
 
@@ -150,7 +150,7 @@ fn key(key: &str, hash: &str) -> Option<Idempotency> {
 async fn idempotent_retry_returns_the_original_record(backend: TestBackend) {
     let (db, ws) = fixtures::workspace(backend).await;
     fixtures::declare(&ws, &[purchase_order()]).await;
-    let alice = member();
+    let alice = weft_testkit::people::member(&ws, &["employee"]).await;
     let body = json!({ "subject": "Paper", "amount": "10" });
     let first = ws.create(&alice, "purchase_order", object(body.clone()), key("k-1", "h-1")).await.unwrap();
     let Created::Fresh(view) = &first else { panic!("the first create is fresh: {first:?}") };
@@ -170,7 +170,7 @@ async fn idempotent_retry_returns_the_original_record(backend: TestBackend) {
 async fn idempotency_key_reused_with_another_body_is_a_conflict(backend: TestBackend) {
     let (db, ws) = fixtures::workspace(backend).await;
     fixtures::declare(&ws, &[purchase_order()]).await;
-    let alice = member();
+    let alice = weft_testkit::people::member(&ws, &["employee"]).await;
     ws.create(&alice, "purchase_order", object(json!({ "subject": "Paper" })), key("k-1", "h-1")).await.unwrap();
     let before = footprint(&db, &ws).await;
     let err =
@@ -185,7 +185,11 @@ async fn idempotency_keys_are_per_principal_and_per_key(backend: TestBackend) {
     fixtures::declare(&ws, &[purchase_order()]).await;
     let body = json!({ "subject": "Paper" });
     let mut ids = BTreeSet::new();
-    for (principal, k) in [(member(), "k-1"), (member(), "k-1"), (system(), "k-1"), (system(), "k-2")] {
+    let (alice, bob) = (
+        weft_testkit::people::member(&ws, &["employee"]).await,
+        weft_testkit::people::member(&ws, &["employee"]).await,
+    );
+    for (principal, k) in [(alice, "k-1"), (bob, "k-1"), (system(), "k-1"), (system(), "k-2")] {
         let created = ws.create(&principal, "purchase_order", object(body.clone()), key(k, "h")).await.unwrap();
         assert!(matches!(created, Created::Fresh(_)), "{created:?}");
         ids.insert(created.to_json()["id"].as_str().unwrap().to_owned());
@@ -198,7 +202,7 @@ async fn idempotency_keys_are_per_principal_and_per_key(backend: TestBackend) {
 async fn concurrent_retries_with_one_key_create_one_record(backend: TestBackend) {
     let (_db, ws) = fixtures::workspace(backend).await;
     fixtures::declare(&ws, &[purchase_order()]).await;
-    let alice = member();
+    let alice = weft_testkit::people::member(&ws, &["employee"]).await;
     let attempts: Vec<_> = (0..8)
         .map(|_| {
             let ws = ws.clone();

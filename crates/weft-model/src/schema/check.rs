@@ -22,7 +22,7 @@ use std::fmt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::decl::{NamingSeries, ObjectTypeDecl};
+use super::decl::{FieldKind, NamingSeries, ObjectTypeDecl};
 use super::ident::identifier_problem;
 use super::pointer::child;
 use fields::{FieldLevel, Fields};
@@ -71,6 +71,7 @@ pub fn check_declaration(decl: &ObjectTypeDecl, known_types: &dyn Fn(&str) -> bo
     context.check(&decl.fields, "/fields", FieldLevel::Record, &mut problems);
     check_unique(decl, &mut problems);
     check_title(decl, &mut problems);
+    check_party_field(decl, &mut problems);
     if let Some(Err(e)) = decl.naming.as_ref().map(NamingSeries::parse) {
         problems.add("/naming/pattern".into(), e.to_string());
     }
@@ -110,6 +111,30 @@ fn check_title(decl: &ObjectTypeDecl, problems: &mut Problems) {
             problems.add("/title_field".into(), format!("a {} field cannot be the title", field.kind.type_name()))
         }
         Some(_) => {}
+    }
+}
+
+/// The type whose records are parties (declared by the core app).
+pub const PARTY_TYPE: &str = "party";
+
+fn check_party_field(decl: &ObjectTypeDecl, problems: &mut Problems) {
+    let Some(name) = &decl.party_field else { return };
+    if name == "id" {
+        return;
+    }
+    match decl.field(name) {
+        None => problems.add("/party_field".into(), format!("unknown field `{name}`")),
+        Some(field) => match &field.kind {
+            FieldKind::Party {} => {}
+            FieldKind::Reference { target, .. } if target == PARTY_TYPE => {}
+            other => problems.add(
+                "/party_field".into(),
+                format!(
+                    "`{name}` is a {} field; the party field must be a `party` field or a reference to `{PARTY_TYPE}` (or `id`)",
+                    other.type_name()
+                ),
+            ),
+        },
     }
 }
 

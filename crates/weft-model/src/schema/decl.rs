@@ -35,6 +35,12 @@ pub struct ObjectTypeDecl {
     /// The field shown as the record's title in lists, links and the timeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_field: Option<String>,
+    /// Where a record's party (the system `party`, which decides what a partner's guests
+    /// see) comes from: a `party` field or a reference to the `party` type, whose value
+    /// becomes the record's party on every create and update (a contact of a party is
+    /// seen by that party's guests); or `id` for a type whose records *are* parties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party_field: Option<String>,
 }
 
 impl ObjectTypeDecl {

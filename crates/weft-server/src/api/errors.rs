@@ -44,6 +44,13 @@ impl From<Error> for Problem {
                 p.current_version = Some(current);
                 p
             }
+            Error::RateLimited { retry_after_secs, ref message } => {
+                let mut p = Problem::new(code).with_detail(message.clone());
+                p.retry_after_secs = Some(retry_after_secs);
+                p
+            }
+            // The cause goes to the log under the request id, never to the client.
+            Error::Internal(ref cause) => Problem::internal(cause),
             Error::Store(ref inner) if code == ErrorCode::Internal => Problem::internal(inner),
             other => Problem::new(code).with_detail(other.to_string()),
         }

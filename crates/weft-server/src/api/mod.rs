@@ -2,10 +2,16 @@
 //! into façade calls and façade errors into problems; they hold no business rules.
 
 pub mod actor;
+pub mod auth;
 pub mod decisions;
+pub mod delegations;
 pub mod errors;
 pub mod events;
+pub mod me;
+pub mod org;
+pub mod principals;
 pub mod records;
+pub mod roles;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +30,55 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::restore_record))
         .routes(routes!(records::transition_record))
         .routes(routes!(records::record_timeline))
+        .routes(routes!(records::export_records))
+        .routes(routes!(records::list_shares, records::share_record))
+        .routes(routes!(records::unshare_record))
+        .routes(routes!(roles::list_roles))
+        .routes(routes!(roles::get_role, roles::put_role, roles::delete_role))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::login_totp))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::session))
+        .routes(routes!(auth::accept_invitation))
+        .routes(routes!(me::me))
+        .routes(routes!(me::change_password))
+        .routes(routes!(me::enrol_totp))
+        .routes(routes!(me::confirm_totp))
+        .routes(routes!(me::disable_totp))
+        .routes(routes!(me::list_sessions))
+        .routes(routes!(me::revoke_session))
+        .routes(routes!(me::list_tokens, me::create_token))
+        .routes(routes!(me::revoke_token))
+        .routes(routes!(principals::list_principals, principals::create_principal))
+        .routes(routes!(principals::get_principal, principals::update_principal))
+        .routes(routes!(principals::set_roles))
+        .routes(routes!(principals::disable_principal))
+        .routes(routes!(principals::enable_principal))
+        .routes(routes!(principals::reset_password))
+        .routes(routes!(principals::revoke_sessions))
+        .routes(routes!(principals::list_tokens, principals::create_token))
+        .routes(routes!(principals::revoke_token))
+        .routes(routes!(principals::invite))
+        .routes(routes!(org::create_unit))
+        .routes(routes!(org::rename_unit))
+        .routes(routes!(org::move_unit))
+        .routes(routes!(org::set_manager))
+        .routes(routes!(org::archive_unit))
+        .routes(routes!(org::restore_unit))
+        .routes(routes!(org::add_member))
+        .routes(routes!(org::remove_member))
+        .routes(routes!(org::set_primary_unit))
+        .routes(routes!(org::transfer_member))
+        .routes(routes!(org::tree))
+        .routes(routes!(org::unit))
+        .routes(routes!(org::principal_units))
+        .routes(routes!(org::unit_manager))
+        .routes(routes!(org::manager_chain))
+        .routes(routes!(org::head_of_unit))
+        .routes(routes!(delegations::mine, delegations::create))
+        .routes(routes!(delegations::revoke))
+        .routes(routes!(delegations::all))
+        .routes(routes!(delegations::delegates))
         .routes(routes!(events::consumers))
         .routes(routes!(decisions::deploy, decisions::list))
         .routes(routes!(decisions::versions))

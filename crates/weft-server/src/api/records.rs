@@ -391,3 +391,102 @@ pub async fn aggregate_records(
     let groups = state.workspace.aggregate(&actor, &type_name, &query).await?;
     Ok(AppJson(AggregateResult { groups }))
 }
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// FEEL filter, as for lists.
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub include_deleted: bool,
+}
+
+/// Every record the caller may list and export, as CSV (UTF-8 with a header row). Needs
+/// the `export` permission; hidden fields are left out.
+#[utoipa::path(get, path = "/api/v1/records/{type}/export", tag = "records",
+    params(("type" = String, Path), ExportParams),
+    responses(
+        (status = 200, description = "CSV file", content_type = "text/csv"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn export_records(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(type_name): Path<String>,
+    Query(params): Query<ExportParams>,
+) -> Result<Response, Problem> {
+    let query = ListQuery { filter: params.filter, include_deleted: params.include_deleted, ..ListQuery::default() };
+    let csv = state.workspace.export_csv(&actor, &type_name, &query).await?;
+    let disposition = format!("attachment; filename=\"{type_name}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRequest {
+    /// The principal who gets read on this record.
+    pub principal: Uuid,
+    /// Why (shown to those who review access): "assignee", "mentioned", …
+    pub reason: String,
+}
+
+/// Who this record is shared with beyond their roles.
+#[utoipa::path(get, path = "/api/v1/records/{type}/{id}/shares", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Vec<weft_workspace::shares::ShareView>),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_shares(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+) -> Result<AppJson<Vec<weft_workspace::shares::ShareView>>, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    Ok(AppJson(state.workspace.record_shares(&actor, &type_name, id).await?))
+}
+
+/// Gives one principal read on this record (whoever may update the record may share it).
+#[utoipa::path(post, path = "/api/v1/records/{type}/{id}/shares", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path)),
+    request_body = ShareRequest,
+    responses((status = 201, body = weft_workspace::shares::ShareView),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn share_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+    AppJson(body): AppJson<ShareRequest>,
+) -> Result<(StatusCode, AppJson<weft_workspace::shares::ShareView>), Problem> {
+    let id = parse_id(&type_name, &id)?;
+    let view = state.workspace.share_record(&actor, &type_name, id, body.principal, &body.reason).await?;
+    Ok((StatusCode::CREATED, AppJson(view)))
+}
+
+/// Takes a share back.
+#[utoipa::path(delete, path = "/api/v1/records/{type}/{id}/shares/{principal}", tag = "records",
+    params(("type" = String, Path), ("id" = String, Path), ("principal" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn unshare_record(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id, principal)): Path<(String, String, String)>,
+) -> Result<StatusCode, Problem> {
+    let id = parse_id(&type_name, &id)?;
+    let principal = Uuid::parse_str(&principal)
+        .map_err(|_| Problem::from(weft_workspace::Error::NotFound(format!("share with {principal}"))))?;
+    state.workspace.unshare_record(&actor, &type_name, id, principal).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

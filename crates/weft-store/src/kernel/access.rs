@@ -194,3 +194,18 @@ pub fn shared_ids(type_name: &str, principal: Uuid) -> sea_query::SelectStatemen
         .and_where(Expr::col(t("type_name")).eq(type_name))
         .to_owned()
 }
+
+/// The party of an active (not disabled) principal: `None` when there is no such
+/// principal, `Some(None)` for a member or service, `Some(Some(party))` for a guest.
+pub async fn active_principal_party(tx: &mut Tx, id: Uuid) -> Result<Option<Option<Uuid>>> {
+    let select = Query::select()
+        .column(t("party_id"))
+        .from(t("principals"))
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("status")).ne("disabled"))
+        .to_owned();
+    match tx.fetch_optional(&select).await? {
+        Some(row) => Ok(Some(row.get("party_id")?)),
+        None => Ok(None),
+    }
+}

@@ -6,11 +6,14 @@ pub mod access;
 pub mod audit;
 pub mod counters;
 pub mod decisions;
+pub mod delegations;
 pub mod history;
 pub mod idempotency;
 pub mod org;
 pub mod outbox;
+pub mod principals;
 pub mod registry;
+pub mod sessions;
 
 use sea_query::Alias;
 

@@ -176,6 +176,9 @@ pub fn diff(old: &ObjectTypeDecl, new: &ObjectTypeDecl) -> SchemaChange {
     if old.title_field != new.title_field {
         changes.push(Subject::Type, ChangeKind::BehaviourChanged, "title field");
     }
+    if old.party_field != new.party_field {
+        changes.push(Subject::Type, ChangeKind::BehaviourChanged, "party field");
+    }
     if old.naming != new.naming {
         changes.push(Subject::Type, ChangeKind::BehaviourChanged, "naming series");
     }

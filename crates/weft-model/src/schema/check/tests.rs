@@ -432,3 +432,32 @@ fn declaration_types_have_an_openapi_schema() {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
 }
+
+#[test]
+fn party_field_names_a_party_or_a_reference_to_party() {
+    let fields = json!([
+        field("customer", json!({"type": "party"})),
+        field("of_party", json!({"type": "reference", "target": "party"})),
+        field("vendor", json!({"type": "reference", "target": "supplier"})),
+        field("code", json!({"type": "text"})),
+    ]);
+    let known = |name: &str| name == "supplier" || name == "party";
+    let check = |party_field: &str| {
+        let decl = declaration(json!({ "fields": fields.clone(), "party_field": party_field }));
+        match check_declaration(&decl, &known) {
+            Ok(()) => Vec::new(),
+            Err(problems) => problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }
+    };
+    assert_eq!(check("customer"), Vec::<String>::new());
+    assert_eq!(check("of_party"), Vec::<String>::new());
+    assert_eq!(check("id"), Vec::<String>::new(), "`id`: the records are parties themselves");
+    assert_eq!(check("nope"), ["/party_field: unknown field `nope`"]);
+    assert_eq!(
+        check("vendor"),
+        [
+            "/party_field: `vendor` is a reference field; the party field must be a `party` field or a reference to `party` (or `id`)"
+        ]
+    );
+    assert_eq!(check("code").len(), 1);
+}

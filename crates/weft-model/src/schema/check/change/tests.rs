@@ -211,6 +211,7 @@ fn changes_are_classified() {
             },
             &["type: behaviour_changed (title field)", "type: behaviour_changed (naming series)"],
         ),
+        ("party field", |d| d.party_field = Some("id".into()), &["type: behaviour_changed (party field)"]),
     ];
     let old = purchase_order();
     for (name, edit, expected) in cases {

@@ -1,0 +1,319 @@
+//! The core app: parties with contacts, addresses, identifiers and relationships, declared
+//! as data (`apps/core.json`) and used through the ordinary records API. On SQLite and
+//! PostgreSQL.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_model::schema::FieldErrorCode;
+use weft_testkit::fixtures::{object, workspace};
+use weft_testkit::people;
+use weft_testkit::{TestBackend, TestDatabase, on_both_databases};
+use weft_workspace::{Created, Error, ListQuery, RecordView, Workspace};
+
+on_both_databases!(
+    core_app_installs_once_and_then_is_unchanged,
+    parties_with_contacts_addresses_and_relationships,
+    bad_party_input_is_refused_field_by_field,
+    blocking_a_party_keeps_the_reason_and_unblocking_clears_it,
+    purging_a_party_takes_its_contacts_addresses_and_relationships,
+);
+
+struct Core {
+    db: TestDatabase,
+    ws: Workspace,
+    staff: Principal,
+}
+
+async fn core(backend: TestBackend) -> Core {
+    let (db, ws) = workspace(backend).await;
+    ws.install_builtin_apps().await.expect("the core app installs");
+    let staff = people::member(&ws, &["employee"]).await;
+    Core { db, ws, staff }
+}
+
+impl Core {
+    async fn create(&self, type_name: &str, input: Value) -> RecordView {
+        match self.ws.create(&self.staff, type_name, object(input), None).await {
+            Ok(Created::Fresh(view)) => *view,
+            Ok(Created::Replayed(_)) => unreachable!(),
+            Err(e) => panic!("create {type_name}: {e}"),
+        }
+    }
+
+    async fn party(&self, name: &str, roles: &[&str]) -> RecordView {
+        self.create("party", json!({ "name": name, "roles": roles })).await
+    }
+}
+
+fn json_of(view: &RecordView) -> Value {
+    view.to_json()
+}
+
+fn validation(err: Error) -> Vec<(String, FieldErrorCode)> {
+    match err {
+        Error::Validation(errors) => errors.into_iter().map(|e| (e.pointer, e.code)).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+async fn core_app_installs_once_and_then_is_unchanged(backend: TestBackend) {
+    let (db, ws) = workspace(backend).await;
+    let plans = ws.install_builtin_apps().await.unwrap();
+    let created: Vec<(&str, &str)> = plans.iter().map(|p| (p.type_name.as_str(), p.action)).collect();
+    assert_eq!(
+        created,
+        [
+            ("party", "create"),
+            ("party_contact", "create"),
+            ("party_address", "create"),
+            ("party_relationship", "create")
+        ]
+    );
+    let core_types: Vec<String> =
+        ws.types().into_iter().filter(|(_, app, _)| app == "core").map(|(d, _, _)| d.name).collect();
+    assert_eq!(core_types.len(), 4);
+    let tables = db.record_tables().await;
+    for table in ["r_party", "r_party__identifiers", "r_party_contact", "r_party_address", "r_party_relationship"] {
+        assert!(tables.contains(&table.to_owned()), "{table} in {tables:?}");
+    }
+    // `weft serve` installs the built-in apps on every start: the second time changes nothing.
+    let again = ws.install_builtin_apps().await.unwrap();
+    assert!(again.iter().all(|p| p.action == "unchanged" && !p.applied), "{again:?}");
+    // And the declaration keeps where each type's party comes from.
+    assert_eq!(ws.type_decl("party_contact").unwrap().party_field.as_deref(), Some("of_party"));
+    assert_eq!(ws.type_decl("party").unwrap().party_field.as_deref(), Some("id"));
+}
+
+async fn parties_with_contacts_addresses_and_relationships(backend: TestBackend) {
+    let c = core(backend).await;
+    let acme = c
+        .create(
+            "party",
+            json!({
+                "name": "Acme Trading Co., Ltd.", "roles": ["supplier", "customer"], "tax_id": "91310000MA1FL0XX1X",
+                "registration_no": "310000000123456", "website": "https://acme.example.com",
+                "email": "sales@acme.example.com", "phone": "+86 21 5555 0000", "industry": "Electronics",
+                "identifiers": [{ "scheme": "duns", "value": "123456789" }, { "scheme": "vat", "value": "DE123", "country": "DE" }]
+            }),
+        )
+        .await;
+    let a = json_of(&acme);
+    assert_eq!(a["number"], "P-00001");
+    assert_eq!(a["state"], "active");
+    assert_eq!(a["kind"], "organisation", "the default kind");
+    assert_eq!(a["roles"], json!(["supplier", "customer"]));
+    assert_eq!(a["identifiers"].as_array().unwrap().len(), 2);
+    let li = c.create("party", json!({ "name": "Li Lei", "kind": "person", "roles": ["investor"] })).await;
+    assert_eq!(json_of(&li)["number"], "P-00002");
+
+    let contact = c
+        .create(
+            "party_contact",
+            json!({ "of_party": acme.system.id, "name": "Wang Fang", "job_title": "Sales manager",
+                    "email": "wang.fang@acme.example.com", "mobile": "+86 138 0013 8000", "is_primary": true }),
+        )
+        .await;
+    assert_eq!(json_of(&contact)["of_party"], json!(acme.system.id));
+    let second = c.create("party_contact", json!({ "of_party": acme.system.id, "name": "Zhao Lei" })).await;
+    assert_eq!(json_of(&second)["is_primary"], false, "not primary unless said");
+    let address = c
+        .create(
+            "party_address",
+            json!({ "of_party": acme.system.id, "line1": "88 Century Avenue", "city": "Shanghai",
+                    "region": "Shanghai", "postal_code": "200120", "country": "CN" }),
+        )
+        .await;
+    assert_eq!(json_of(&address)["kind"], "office", "the default kind");
+    c.create("party_address", json!({ "of_party": acme.system.id, "kind": "shipping", "line1": "Dock 4" })).await;
+    let link = c
+        .create(
+            "party_relationship",
+            json!({ "from_party": li.system.id, "kind": "partner_of", "to_party": acme.system.id }),
+        )
+        .await;
+    assert_eq!(json_of(&link)["to_party"], json!(acme.system.id));
+
+    // The same relationship twice is refused.
+    let err =
+        c.ws.create(
+            &c.staff,
+            "party_relationship",
+            object(json!({ "from_party": li.system.id, "kind": "partner_of", "to_party": acme.system.id })),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Unique { fields } if fields.len() == 3), "{err:?}");
+
+    // A party's contacts and addresses are found by the reference.
+    let query = ListQuery {
+        filter: Some(format!("of_party = \"{}\"", acme.system.id)),
+        with_count: true,
+        ..ListQuery::default()
+    };
+    assert_eq!(c.ws.list(&c.staff, "party_contact", &query).await.unwrap().count, Some(2));
+    assert_eq!(c.ws.list(&c.staff, "party_address", &query).await.unwrap().count, Some(2));
+    let people = ListQuery { filter: Some("kind = \"person\"".into()), ..ListQuery::default() };
+    let page = c.ws.list(&c.staff, "party", &people).await.unwrap();
+    assert_eq!(page.records.iter().map(|r| r.system.id).collect::<Vec<_>>(), [li.system.id]);
+}
+
+async fn bad_party_input_is_refused_field_by_field(backend: TestBackend) {
+    let c = core(backend).await;
+    let acme = c.create("party", json!({ "name": "Acme", "tax_id": "TAX-1" })).await;
+
+    let err =
+        c.ws.create(
+            &c.staff,
+            "party",
+            object(
+                json!({ "kind": "robot", "roles": ["customer", "friend"], "website": "not a url", "email": "nope" }),
+            ),
+            None,
+        )
+        .await
+        .unwrap_err();
+    let found = validation(err);
+    for expected in [
+        ("/name", FieldErrorCode::Required),
+        ("/kind", FieldErrorCode::UnknownOption),
+        ("/roles/1", FieldErrorCode::UnknownOption),
+        ("/website", FieldErrorCode::InvalidFormat),
+        ("/email", FieldErrorCode::InvalidFormat),
+    ] {
+        assert!(found.iter().any(|(p, code)| p == expected.0 && *code == expected.1), "{expected:?} in {found:?}");
+    }
+
+    let err =
+        c.ws.create(&c.staff, "party", object(json!({ "name": "Acme 2", "tax_id": "TAX-1" })), None).await.unwrap_err();
+    assert!(matches!(&err, Error::Unique { fields } if fields == &["tax_id"]), "tax ids are unique: {err:?}");
+
+    let err = c.ws.create(&c.staff, "party_contact", object(json!({ "name": "Nobody's" })), None).await.unwrap_err();
+    assert_eq!(validation(err), [("/of_party".into(), FieldErrorCode::Required)]);
+    let err =
+        c.ws.create(&c.staff, "party_contact", object(json!({ "of_party": Uuid::now_v7(), "name": "Ghost" })), None)
+            .await
+            .unwrap_err();
+    assert_eq!(validation(err), [("/of_party".into(), FieldErrorCode::UnknownReference)]);
+    let err =
+        c.ws.create(&c.staff, "party_address", object(json!({ "of_party": acme.system.id, "kind": "moon" })), None)
+            .await
+            .unwrap_err();
+    let found = validation(err);
+    assert!(found.contains(&("/kind".into(), FieldErrorCode::UnknownOption)), "{found:?}");
+    assert!(found.contains(&("/line1".into(), FieldErrorCode::Required)), "{found:?}");
+    let err =
+        c.ws.create(&c.staff, "party", object(json!({ "name": "X", "identifiers": [{ "scheme": "duns" }] })), None)
+            .await
+            .unwrap_err();
+    assert_eq!(validation(err), [("/identifiers/0/value".into(), FieldErrorCode::Required)]);
+}
+
+async fn blocking_a_party_keeps_the_reason_and_unblocking_clears_it(backend: TestBackend) {
+    let c = core(backend).await;
+    let acme = c.party("Acme", &["supplier"]).await;
+    let err = c.ws.transition(&c.staff, "party", acme.system.id, "block", None, object(json!({}))).await.unwrap_err();
+    assert_eq!(validation(err), [("/reason".into(), FieldErrorCode::Required)]);
+    let blocked =
+        c.ws.transition(&c.staff, "party", acme.system.id, "block", None, object(json!({ "reason": "failed audit" })))
+            .await
+            .unwrap();
+    let b = json_of(&blocked);
+    assert_eq!((b["state"].as_str(), b["blocked_reason"].as_str()), (Some("blocked"), Some("failed audit")));
+    let unblocked =
+        c.ws.transition(&c.staff, "party", acme.system.id, "unblock", None, object(json!({}))).await.unwrap();
+    let u = json_of(&unblocked);
+    assert_eq!((u["state"].as_str(), u["blocked_reason"].clone()), (Some("active"), Value::Null));
+}
+
+async fn purging_a_party_takes_its_contacts_addresses_and_relationships(backend: TestBackend) {
+    let c = core(backend).await;
+    let acme = c.party("Acme", &["customer"]).await;
+    let other = c.party("Other", &["dealer"]).await;
+    c.create("party_contact", json!({ "of_party": acme.system.id, "name": "A" })).await;
+    c.create("party_address", json!({ "of_party": acme.system.id, "line1": "1 Road" })).await;
+    c.create(
+        "party_relationship",
+        json!({ "from_party": other.system.id, "kind": "distributor_of", "to_party": acme.system.id }),
+    )
+    .await;
+    let kept = c.create("party_contact", json!({ "of_party": other.system.id, "name": "B" })).await;
+
+    c.ws.purge(&Principal::system(), "party", acme.system.id).await.unwrap();
+    for table in ["r_party_contact", "r_party_address", "r_party_relationship"] {
+        let left = c.db.scalar(&format!("SELECT COUNT(*) FROM {table}")).await;
+        let expected = if table == "r_party_contact" { 1 } else { 0 };
+        assert_eq!(left, Some(expected), "{table}");
+    }
+    assert!(c.ws.get(&c.staff, "party_contact", kept.system.id).await.is_ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// The record's party follows `party_field`. These need the records commands to call
+// `weft_workspace::party_link::derived_party` (create and update); until that is wired
+// they are ignored: run them with `cargo nextest run --run-ignored all`.
+
+mod derived_party {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs records.rs to call party_link::derived_party on create and update"]
+    async fn sqlite() {
+        system_party_follows_the_party_field(TestBackend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs records.rs to call party_link::derived_party on create and update"]
+    async fn postgres() {
+        if TestBackend::postgres_enabled(concat!(module_path!(), "::postgres")) {
+            system_party_follows_the_party_field(TestBackend::Postgres).await;
+        }
+    }
+}
+
+async fn system_party_follows_the_party_field(backend: TestBackend) {
+    let c = core(backend).await;
+    let acme = c.party("Acme", &["supplier"]).await;
+    let other = c.party("Other", &["customer"]).await;
+    assert_eq!(acme.system.party, Some(acme.system.id), "a party is its own party");
+    let contact = c.create("party_contact", json!({ "of_party": acme.system.id, "name": "Wang" })).await;
+    assert_eq!(contact.system.party, Some(acme.system.id));
+    let address = c.create("party_address", json!({ "of_party": acme.system.id, "line1": "1 Road" })).await;
+    assert_eq!(address.system.party, Some(acme.system.id));
+    let link = c
+        .create(
+            "party_relationship",
+            json!({ "from_party": acme.system.id, "kind": "partner_of", "to_party": other.system.id }),
+        )
+        .await;
+    assert_eq!(link.system.party, Some(acme.system.id), "the `from` party's");
+    c.create("party_contact", json!({ "of_party": other.system.id, "name": "Zhao" })).await;
+
+    // Acme's guest sees Acme, its contacts and addresses, and nothing of Other.
+    let guest = people::guest(&c.ws, acme.system.id, &["guest"]).await;
+    let all = ListQuery { with_count: true, ..ListQuery::default() };
+    assert_eq!(c.ws.list(&guest, "party", &all).await.unwrap().count, Some(1));
+    assert_eq!(c.ws.list(&guest, "party_contact", &all).await.unwrap().count, Some(1));
+    assert_eq!(c.ws.list(&guest, "party_address", &all).await.unwrap().count, Some(1));
+    assert!(matches!(c.ws.get(&guest, "party", other.system.id).await, Err(Error::NotFound(_))));
+
+    // Moving a contact to another party moves its record party along.
+    let moved =
+        c.ws.update(&c.staff, "party_contact", contact.system.id, None, object(json!({ "of_party": other.system.id })))
+            .await
+            .unwrap();
+    assert_eq!(moved.system.party, Some(other.system.id));
+    assert_eq!(c.ws.list(&guest, "party_contact", &all).await.unwrap().count, Some(0));
+    // An explicit `party` cannot contradict the field.
+    let err =
+        c.ws.create(
+            &c.staff,
+            "party_contact",
+            object(json!({ "of_party": acme.system.id, "name": "X", "party": other.system.id })),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+}
