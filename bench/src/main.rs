@@ -9,6 +9,7 @@
 mod common;
 mod fixture;
 mod list_1m;
+mod list_scoped;
 mod raw_commit;
 mod records;
 mod records_http;
@@ -38,6 +39,10 @@ enum Command {
     /// The filtered list on 1,000,000 purchase orders: p50/p99 of a page and the next one.
     #[command(name = "list-1m")]
     List1m(list_1m::Args),
+    /// Lists on 1,000,000 work orders as a guest (party scope) and as members of org units
+    /// (unit-tree scope): p50/p95/p99 of a page and the next one.
+    #[command(name = "list-scoped")]
+    ListScoped(list_scoped::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
             Command::Records(args) => records::run(args).await,
             Command::RecordsHttp(args) => records_http::run(args).await,
             Command::List1m(args) => list_1m::run(args).await,
+            Command::ListScoped(args) => list_scoped::run(args).await,
         }
     });
     match result {

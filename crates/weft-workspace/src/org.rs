@@ -147,12 +147,25 @@ impl OrgTree {
         std::iter::once(unit).chain(self.ancestors(unit)).find_map(|u| self.units.get(&u).and_then(|u| u.manager))
     }
 
+    /// The active units `principal` manages, the highest in the tree first (then by name).
+    pub fn managed_by(&self, principal: Uuid) -> Vec<Uuid> {
+        let mut managed: Vec<&StoredUnit> =
+            self.units.values().filter(|u| u.manager == Some(principal) && u.archived_at.is_none()).collect();
+        managed.sort_by(|a, b| {
+            (self.ancestors(a.id).len(), &a.name, a.id).cmp(&(self.ancestors(b.id).len(), &b.name, b.id))
+        });
+        managed.into_iter().map(|u| u.id).collect()
+    }
+
     /// Up to `levels` managers above `principal`, nearest first, starting at the manager of
     /// the principal's primary unit. A manager is never their own approver: when the
     /// principal manages their unit, the chain starts one unit up. Units without a manager
-    /// are passed over, and repeated people are listed once.
+    /// are passed over, and repeated people are listed once. A manager who belongs to no
+    /// unit (an admin set them as manager without adding them) starts from the highest unit
+    /// they manage.
     pub fn manager_chain(&self, principal: Uuid, levels: usize) -> Vec<Uuid> {
-        let Some(unit) = self.primary_unit(principal) else { return Vec::new() };
+        let start = self.primary_unit(principal).or_else(|| self.managed_by(principal).first().copied());
+        let Some(unit) = start else { return Vec::new() };
         let mut out = Vec::new();
         for u in std::iter::once(unit).chain(self.ancestors(unit)) {
             if out.len() >= levels {
@@ -207,7 +220,8 @@ impl Workspace {
     }
 
     /// Up to `levels` managers above `principal`, nearest first (never the principal
-    /// themself, each person once). Empty for a principal in no unit.
+    /// themself, each person once), from their primary unit (or, for a manager in no unit,
+    /// the highest unit they manage). Empty for anyone else in no unit.
     pub fn manager_chain(&self, principal: Uuid, levels: usize) -> Vec<Uuid> {
         self.directory().org.manager_chain(principal, levels)
     }
@@ -329,6 +343,12 @@ mod tests {
         assert_eq!(t.manager_chain(id(102), 2), ids(&[400, 100]));
         // The CEO has nobody above.
         assert_eq!(t.manager_chain(id(100), 3), ids(&[]));
+        // 400 manages Sales but belongs to no unit: the chain starts at Sales.
+        let units: Vec<StoredUnit> = t.units().cloned().collect();
+        let bare = OrgTree::new(units, vec![member(3, 101, true)]);
+        assert_eq!(bare.managed_by(id(400)), ids(&[4]));
+        assert_eq!(bare.manager_chain(id(400), 3), ids(&[100]));
+        assert_eq!(bare.manager_chain(id(500), 3), ids(&[400, 100]), "from East, the unit 500 manages");
         // In a unit with no manager anywhere up, and in no unit at all.
         assert_eq!(t.manager_chain(id(103), 3), ids(&[]));
         assert_eq!(t.manager_chain(id(999), 3), ids(&[]));

@@ -316,6 +316,33 @@ impl PreparedCreate {
 }
 
 impl Workspace {
+    /// References in `input` to records the principal may not read, refused exactly like
+    /// references to records that do not exist: pointing at a record is reading it, and
+    /// the answer must not reveal that it exists.
+    async fn unreadable_references(
+        &self,
+        principal: &Principal,
+        entry: &TypeEntry,
+        input: &Map<String, Json>,
+    ) -> Result<Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if principal.is_system() {
+            return Ok(errors);
+        }
+        for (pointer, table, id) in raw_references(&entry.spec, input) {
+            let Some(target) = table.strip_prefix("r_").and_then(|t| self.catalog.get(t)) else { continue };
+            if self.reach(principal, &target, &Action::Read).condition(&target, self.db.backend()).is_none() {
+                continue;
+            }
+            if let Some(record) = rows::get(Source::Db(&self.db), &target.spec, id, false).await?
+                && !self.readable_now(principal, &target, &record).await?
+            {
+                errors.push(field_error(&pointer, FieldErrorCode::UnknownReference, format!("no record {id}")));
+            }
+        }
+        Ok(errors)
+    }
+
     /// Input naming fields the principal's roles hide or freeze on this type.
     fn unwritable_fields(
         &self,
@@ -348,8 +375,16 @@ impl Workspace {
         input: Map<String, Json>,
     ) -> Result<PreparedCreate> {
         let raw = input.clone();
+        let hidden_refs = self.unreadable_references(principal, &entry, &raw).await?;
         match self.prepare_create(principal, entry.clone(), input) {
+            Ok(_) if !hidden_refs.is_empty() => Err(Error::Validation(hidden_refs)),
             Err(Error::Validation(mut errors)) => {
+                errors.extend(
+                    hidden_refs
+                        .into_iter()
+                        .filter(|h| !errors.iter().any(|e| e.pointer == h.pointer))
+                        .collect::<Vec<_>>(),
+                );
                 for (pointer, table, id) in raw_references(&entry.spec, &raw) {
                     if errors.iter().any(|e| e.pointer == pointer) {
                         continue;
@@ -544,6 +579,7 @@ impl Workspace {
     ) -> Result<RecordView> {
         let entry = self.entry(type_name)?;
         let mut errors = self.unwritable_fields(principal, &entry, &input);
+        errors.extend(self.unreadable_references(principal, &entry, &input).await?);
         let system = take_system_input(&mut input, &mut errors);
         let values = match coerce_record(&entry.decl, &input, Mode::Update) {
             Ok(mut coerced) => {

@@ -168,7 +168,12 @@ impl FromRequestParts<AppState> for ClientMeta {
 }
 
 /// `Set-Cookie` for a new session that lasts until `expires_at`.
-pub fn session_cookie_header(secret: &str, expires_at: OffsetDateTime, now: OffsetDateTime, secure: bool) -> HeaderValue {
+pub fn session_cookie_header(
+    secret: &str,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+    secure: bool,
+) -> HeaderValue {
     let max_age = (expires_at - now).whole_seconds().max(0);
     cookie_header(&format!("{SESSION_COOKIE}={secret}; Max-Age={max_age}"), secure)
 }

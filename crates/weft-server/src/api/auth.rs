@@ -131,10 +131,8 @@ pub async fn login_totp(
     client: ClientMeta,
     AppJson(request): AppJson<TotpLoginRequest>,
 ) -> Result<Response, Problem> {
-    let session = state
-        .workspace
-        .login_totp(&request.challenge, &request.code, &client.info, client.session.as_deref())
-        .await?;
+    let session =
+        state.workspace.login_totp(&request.challenge, &request.code, &client.info, client.session.as_deref()).await?;
     Ok(signed_in(&state, &client, session))
 }
 

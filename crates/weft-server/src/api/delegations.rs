@@ -107,8 +107,8 @@ pub async fn revoke(
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Result<AppJson<DelegationView>, Problem> {
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| Problem::from(weft_workspace::Error::NotFound(format!("delegation {id}"))))?;
+    let id =
+        Uuid::parse_str(&id).map_err(|_| Problem::from(weft_workspace::Error::NotFound(format!("delegation {id}"))))?;
     Ok(AppJson(state.workspace.revoke_delegation(&actor, id).await?))
 }
 
@@ -144,8 +144,8 @@ pub async fn delegates(
 ) -> Result<AppJson<Delegates>, Problem> {
     state.workspace.require_admin(&actor)?;
     let Query(params) = params.map_err(bad_query)?;
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| Problem::from(weft_workspace::Error::NotFound(format!("principal {id}"))))?;
+    let id =
+        Uuid::parse_str(&id).map_err(|_| Problem::from(weft_workspace::Error::NotFound(format!("principal {id}"))))?;
     let day = match params.on.as_deref() {
         Some(text) => parse_day("/on", text).map_err(|e| Problem::from(weft_workspace::Error::Validation(vec![e])))?,
         None => today(),

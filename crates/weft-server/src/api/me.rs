@@ -121,7 +121,10 @@ pub async fn disable_totp(
 
 /// The sessions one is signed in with; `current` marks this one.
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = SessionList)))]
-pub async fn list_sessions(State(state): State<AppState>, auth: Authenticated) -> Result<AppJson<SessionList>, Problem> {
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<AppJson<SessionList>, Problem> {
     Ok(AppJson(SessionList { items: state.workspace.my_sessions(&auth.principal, auth.session_id()).await? }))
 }
 

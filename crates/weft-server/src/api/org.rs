@@ -40,6 +40,12 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
+/// A key that must be present but may be `null` (serde treats an absent `Option` as
+/// `None` unless told otherwise).
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
@@ -69,7 +75,8 @@ pub struct RenameUnit {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveUnit {
-    /// The new unit above; `null` makes it a top-level unit.
+    /// The new unit above; `null` makes it a top-level unit. Required.
+    #[serde(deserialize_with = "nullable")]
     pub parent: Option<Uuid>,
 }
 
@@ -77,6 +84,8 @@ pub struct MoveUnit {
 #[serde(deny_unknown_fields)]
 pub struct SetManager {
     /// An active member; `null` clears the manager (the one above then manages in effect).
+    /// Required.
+    #[serde(deserialize_with = "nullable")]
     pub manager: Option<Uuid>,
 }
 
@@ -151,7 +160,6 @@ pub struct HeadOfUnit {
     pub unit: String,
     pub manager: Option<Uuid>,
 }
-
 
 /// Creates an org unit (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/org/units", tag = "org", request_body = CreateUnit,

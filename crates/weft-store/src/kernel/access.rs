@@ -93,8 +93,10 @@ pub async fn holdings(db: &Database) -> Result<Vec<(Uuid, String)>> {
 
 /// Replaces the roles `principal` holds.
 pub async fn set_holdings(tx: &mut Tx, principal: Uuid, roles: &[String]) -> Result<()> {
-    let delete =
-        Query::delete().from_table(t("principal_roles")).and_where(Expr::col(t("principal_id")).eq(uuid(principal))).to_owned();
+    let delete = Query::delete()
+        .from_table(t("principal_roles"))
+        .and_where(Expr::col(t("principal_id")).eq(uuid(principal)))
+        .to_owned();
     tx.execute(&delete).await?;
     if roles.is_empty() {
         return Ok(());
@@ -175,12 +177,14 @@ pub async fn shares_of_record(db: &Database, type_name: &str, record_id: Uuid) -
 
 /// Is one record shared with `principal`? Read in the caller's transaction (or snapshot).
 pub async fn is_shared(tx: &mut Tx, type_name: &str, record_id: Uuid, principal: Uuid) -> Result<bool> {
-    let select = share_select(type_name, record_id).and_where(Expr::col(t("principal_id")).eq(uuid(principal))).to_owned();
+    let select =
+        share_select(type_name, record_id).and_where(Expr::col(t("principal_id")).eq(uuid(principal))).to_owned();
     Ok(tx.fetch_optional(&select).await?.is_some())
 }
 
 pub async fn is_shared_now(db: &Database, type_name: &str, record_id: Uuid, principal: Uuid) -> Result<bool> {
-    let select = share_select(type_name, record_id).and_where(Expr::col(t("principal_id")).eq(uuid(principal))).to_owned();
+    let select =
+        share_select(type_name, record_id).and_where(Expr::col(t("principal_id")).eq(uuid(principal))).to_owned();
     Ok(db.fetch_optional(&select).await?.is_some())
 }
 

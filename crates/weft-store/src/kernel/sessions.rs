@@ -27,8 +27,17 @@ pub struct StoredSession {
     pub user_agent: Option<String>,
 }
 
-const SESSION_COLUMNS: [&str; 9] =
-    ["id_hash", "principal_id", "csrf_token", "created_at", "last_seen_at", "expires_at", "revoked_at", "ip", "user_agent"];
+const SESSION_COLUMNS: [&str; 9] = [
+    "id_hash",
+    "principal_id",
+    "csrf_token",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "revoked_at",
+    "ip",
+    "user_agent",
+];
 
 fn decode_session(row: &DbRow) -> Result<StoredSession> {
     Ok(StoredSession {
@@ -113,12 +122,7 @@ pub async fn revoke_session(tx: &mut Tx, id_hash: &str, principal: Option<Uuid>,
 }
 
 /// Revokes every live session of `principal` but `except`; returns how many.
-pub async fn revoke_sessions_of(
-    tx: &mut Tx,
-    principal: Uuid,
-    except: Option<&str>,
-    at: OffsetDateTime,
-) -> Result<u64> {
+pub async fn revoke_sessions_of(tx: &mut Tx, principal: Uuid, except: Option<&str>, at: OffsetDateTime) -> Result<u64> {
     let mut update = Query::update()
         .table(t("sessions"))
         .value(t("revoked_at"), Expr::val(timestamp(tx.backend(), at)))
@@ -329,7 +333,8 @@ pub struct StoredInvitation {
     pub used_at: Option<OffsetDateTime>,
 }
 
-const INVITATION_COLUMNS: [&str; 6] = ["token_hash", "principal_id", "created_at", "created_by", "expires_at", "used_at"];
+const INVITATION_COLUMNS: [&str; 6] =
+    ["token_hash", "principal_id", "created_at", "created_by", "expires_at", "used_at"];
 
 pub async fn insert_invitation(tx: &mut Tx, i: &StoredInvitation) -> Result<()> {
     let backend = tx.backend();
