@@ -255,7 +255,7 @@ async fn load_and_query(
     log: Option<&StatementLog>,
     location: &DatabaseLocation,
 ) -> Result<(Setup, Vec<QueryRow>, Option<String>)> {
-    let principal = Principal::member(Uuid::now_v7());
+    let principal = crate::common::employee(workspace).await?;
     let limit = Duration::from_secs(args.setup_timeout_secs);
     let deadline = Instant::now() + limit;
     let remaining = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));

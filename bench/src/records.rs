@@ -160,7 +160,7 @@ async fn one_run(
     statements: Option<&StatementLog>,
 ) -> Result<Vec<StepResult>> {
     let workspace = open_workspace(location).await?;
-    let client = InProcess { workspace: workspace.clone(), principal: Principal::member(Uuid::now_v7()) };
+    let client = InProcess { workspace: workspace.clone(), principal: crate::common::employee(&workspace).await? };
     let results = workload::run(client, sizes, tasks, limit, statements).await;
     workspace.close().await;
     results

@@ -246,9 +246,11 @@ async fn one_run(
         .prefix("weft-bench-http-")
         .tempdir_in(&dir)
         .with_context(|| format!("cannot create a data folder in {}", dir.display()))?;
+    let admin = signed_up(bin, data.path(), database_url, "admin@bench.test", "admin").await?;
+    let clerk = signed_up(bin, data.path(), database_url, "clerk@bench.test", "employee").await?;
     let server = Server::start(bin, data.path(), database_url).await?;
     eprintln!("  weft serve on {} (log: {})", server.base, server.log.display());
-    let outcome = drive(&server.base, sizes, clients, limit).await;
+    let outcome = drive(&server.base, &admin, &clerk, sizes, clients, limit).await;
     let stopped = server.stop().await;
     let results = outcome?;
     stopped?;
@@ -256,8 +258,47 @@ async fn one_run(
     Ok(results)
 }
 
-async fn drive(base: &str, sizes: Sizes, clients: usize, limit: Duration) -> Result<Vec<StepResult>> {
+/// Runs `weft` with `args` on the run's data folder and database; its standard output.
+async fn weft_cli(bin: &Path, data: &Path, database_url: Option<&str>, args: &[&str]) -> Result<String> {
+    let mut command = Command::new(bin);
+    command.arg("--data").arg(data).args(args);
+    match database_url {
+        Some(url) => command.env("WEFT_DATABASE_URL", url),
+        None => command.env_remove("WEFT_DATABASE_URL"),
+    };
+    let out = command.stdin(Stdio::null()).output().await.with_context(|| format!("cannot run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!("weft {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A member with `role`, made as an operator would (`weft user create`), and an API
+/// token for it (`weft token create`).
+async fn signed_up(bin: &Path, data: &Path, database_url: Option<&str>, login: &str, role: &str) -> Result<String> {
+    weft_cli(bin, data, database_url, &["user", "create", "--login", login, "--role", role]).await?;
+    let token = weft_cli(bin, data, database_url, &["token", "create", "--login", login, "--name", "bench"]).await?;
+    Ok(token.trim().to_owned())
+}
+
+fn bearer(token: &str) -> Result<reqwest::header::HeaderMap> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().context("token header")?);
+    Ok(headers)
+}
+
+/// The administrator declares the fixture types; the clerk (role `employee`) does the work.
+async fn drive(
+    base: &str,
+    admin_token: &str,
+    clerk_token: &str,
+    sizes: Sizes,
+    clients: usize,
+    limit: Duration,
+) -> Result<Vec<StepResult>> {
+    let admin = reqwest::Client::builder().default_headers(bearer(admin_token)?).build().context("HTTP client")?;
     let client = reqwest::Client::builder()
+        .default_headers(bearer(clerk_token)?)
         .pool_max_idle_per_host(clients.max(1))
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(60))
@@ -265,7 +306,7 @@ async fn drive(base: &str, sizes: Sizes, clients: usize, limit: Duration) -> Res
         .context("building the HTTP client")?;
     for decl in fixture::declarations_json() {
         let response =
-            client.post(format!("{base}/api/v1/types")).json(&decl).send().await.context("POST /api/v1/types")?;
+            admin.post(format!("{base}/api/v1/types")).json(&decl).send().await.context("POST /api/v1/types")?;
         Http::expect(response, StatusCode::CREATED, "declaring a fixture type").await?;
     }
     workload::run(Http { client, base: base.to_owned() }, sizes, clients, limit, None).await

@@ -435,6 +435,32 @@ async fn delegations_over_http(backend: TestBackend) {
     .await;
     ok(post(&app, "/api/v1/delegations", for_carol).await, StatusCode::CREATED).await;
 
+    // Standing in: Bob acts for Alice with `Weft-On-Behalf-Of` while her delegation covers
+    // today; the record's history names both. For Carol (no delegation to Bob today), or
+    // with a malformed id, the request is refused before anything happens.
+    app.workspace.install_builtin_apps().await.unwrap();
+    let stand_in = |who: String| {
+        as_bob
+            .post(app.url("/api/v1/records/party"))
+            .header("Weft-On-Behalf-Of", who)
+            .json(&json!({ "name": "Stand-in Ltd" }))
+    };
+    let made = ok(stand_in(alice.to_string()).send().await.unwrap(), StatusCode::CREATED).await;
+    let timeline = ok(
+        as_bob
+            .get(app.url(&format!("/api/v1/records/party/{}/timeline", made["id"].as_str().unwrap())))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(timeline[0]["actor"], json!(format!("{bob} for {alice}")), "{timeline}");
+    problem(stand_in(carol.to_string()).send().await.unwrap(), StatusCode::FORBIDDEN, "forbidden").await;
+    problem(stand_in("alice".into()).send().await.unwrap(), StatusCode::BAD_REQUEST, "bad_request").await;
+    let parties = ok(app.get("/api/v1/records/party?count=true").await, StatusCode::OK).await;
+    assert_eq!(parties["count"], 1, "the refused requests wrote nothing");
+
     let all = ok(app.get("/api/v1/admin/delegations").await, StatusCode::OK).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     let today_only =

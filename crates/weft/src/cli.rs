@@ -51,6 +51,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// People and service accounts: the first administrator, password recovery, lockout.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for scripts and integrations.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -72,4 +82,70 @@ pub enum ConfigCommand {
     Example,
     /// Print the effective configuration (secrets redacted) and where each part came from.
     Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a member (or, with --service, a service account). Without --password-stdin a
+    /// password is generated and printed once.
+    Create {
+        /// The sign-in name (an e-mail address is usual).
+        #[arg(long)]
+        login: String,
+        /// The name shown to others (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// A role to hold (`admin`, `employee`, or one an administrator defined). May be
+        /// repeated; default `employee`.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        /// A service account: signs in with API tokens only (`weft token create`).
+        #[arg(long)]
+        service: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (lifts a lockout and ends every session of the user). Without
+    /// --password-stdin a password is generated and printed once.
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a principal: its sessions and tokens stop working at once.
+    Disable {
+        #[arg(long)]
+        login: String,
+    },
+    /// Enable a disabled principal again.
+    Enable {
+        #[arg(long)]
+        login: String,
+    },
+    /// List principals (login, kind, status, roles).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make an API token for a member or a service account; the secret is printed once.
+    Create {
+        /// The member or service account the token acts as.
+        #[arg(long)]
+        login: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Limit the token to these roles (the owner must hold them); default: all of the
+        /// owner's roles. May be repeated.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        /// Expire after this many days (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_days: Option<u32>,
+    },
 }

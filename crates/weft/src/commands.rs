@@ -35,6 +35,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&cli).await,
         Command::Serve { bind } => serve(&cli, Overrides { bind }).await,
+        Command::User { ref command } => crate::users::user(&cli, command).await,
+        Command::Token { ref command } => crate::users::token(&cli, command).await,
     }
 }
 
@@ -60,7 +62,7 @@ fn render_toml(out: &mut String, table: &str, value: &serde_json::Value) {
     }
 }
 
-async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace> {
+pub(crate) async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace> {
     let options = loaded.config.store_options(&loaded.data_dir)?;
     tracing::info!(database = %options.location.redacted(), "connecting");
     Ok(Workspace::connect(&options).await?)

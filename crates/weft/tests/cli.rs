@@ -26,7 +26,11 @@ fn run(cmd: &mut Command) -> (Output, String, String) {
     (out, stdout, stderr)
 }
 
-on_both_databases!(migrate_twice_second_run_does_nothing, serve_answers_probes_and_stops_on_sigterm);
+on_both_databases!(
+    migrate_twice_second_run_does_nothing,
+    serve_answers_probes_and_stops_on_sigterm,
+    operators_make_the_first_admin_and_recover_access
+);
 
 async fn migrate_twice_second_run_does_nothing(backend: TestBackend) {
     let db = TestDatabase::new(backend).await.unwrap();
@@ -196,6 +200,9 @@ fn manifests_are_installed_and_changes_previewed_by_migrate() {
     std::fs::write(&file, manifest(CODE)).unwrap();
     let m = file.to_str().unwrap();
 
+    let (out, _, stderr) = run(weft(data.path()).arg("migrate"));
+    assert!(out.status.success(), "{stderr}");
+    let base = audit_count(data.path());
     let (out, stdout, stderr) = run(weft(data.path()).args(["migrate", "--manifest", m]));
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("did create type `item`") && stdout.contains("create table r_item"), "{stdout}");
@@ -222,9 +229,117 @@ fn manifests_are_installed_and_changes_previewed_by_migrate() {
     assert!(stdout.contains("_bak") && stdout.contains("[destructive]"), "{stdout}");
 
     // Every declaration left an audit entry, and the chain verifies.
-    let (out, stdout, stderr) = run(weft(data.path()).args(["audit", "verify"]));
+    assert_eq!(audit_count(data.path()), base + 3);
+}
+
+/// The entries in the audit chain, which must verify.
+fn audit_count(data: &Path) -> usize {
+    let (out, stdout, stderr) = run(weft(data).args(["audit", "verify"]));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("intact: 3 entries"), "{stdout}");
+    let count = stdout.split("intact: ").nth(1).and_then(|rest| rest.split(' ').next());
+    count.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no entry count in {stdout}"))
+}
+
+/// Runs `weft` with `input` on standard input.
+fn run_with_input(cmd: &mut Command, input: &str) -> (Output, String, String) {
+    use std::io::Write;
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+async fn operators_make_the_first_admin_and_recover_access(backend: TestBackend) {
+    let db = TestDatabase::new(backend).await.unwrap();
+    let url = db.url();
+    let weft_at = || {
+        let mut cmd = weft(db.data_path());
+        cmd.args(["--database-url", &url]);
+        cmd
+    };
+    // The first administrator, on a database nobody migrated yet, with a chosen password.
+    let (out, stdout, stderr) = run_with_input(
+        weft_at().args([
+            "user",
+            "create",
+            "--login",
+            "boss@example.com",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        "correct horse battery\n",
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("created member `boss@example.com`") && stdout.contains("admin"), "{stdout}");
+    assert!(!stdout.contains("password:"), "a chosen password is not echoed: {stdout}");
+
+    // Bad input: a second account with the same login, a short password, an unknown role,
+    // an unknown login — each a message and a non-zero exit, nothing written.
+    let (out, _, stderr) = run_with_input(
+        weft_at().args(["user", "create", "--login", "boss@example.com", "--password-stdin"]),
+        "another long password\n",
+    );
+    assert!(!out.status.success() && stderr.contains("login"), "{stderr}");
+    let (out, _, stderr) =
+        run_with_input(weft_at().args(["user", "create", "--login", "x@example.com", "--password-stdin"]), "short\n");
+    assert!(!out.status.success() && stderr.contains("too short"), "{stderr}");
+    let (out, _, stderr) = run(weft_at().args(["user", "create", "--login", "y@example.com", "--role", "wizard"]));
+    assert!(!out.status.success() && stderr.contains("wizard"), "{stderr}");
+    let (out, _, stderr) = run(weft_at().args(["user", "disable", "--login", "nobody@example.com"]));
+    assert!(!out.status.success() && stderr.contains("no principal `nobody@example.com`"), "{stderr}");
+    let (out, stdout, _) = run(weft_at().args(["user", "list"]));
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("boss@example.com") && !stdout.contains("x@example.com") && !stdout.contains("y@example.com"),
+        "{stdout}"
+    );
+
+    // A generated password is printed once and works; so does a token from the CLI.
+    let (out, stdout, stderr) = run(weft_at().args(["user", "create", "--login", "clerk@example.com"]));
+    assert!(out.status.success(), "{stderr}");
+    let password = stdout.lines().find_map(|l| l.strip_prefix("password: ")).expect("generated password").to_owned();
+    let (out, token, stderr) =
+        run(weft_at().args(["token", "create", "--login", "boss@example.com", "--name", "ops", "--expires-days", "1"]));
+    assert!(out.status.success(), "{stderr}");
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("weft_") && stderr.contains("expires"), "{token} {stderr}");
+
+    let (mut child, base) = spawn_server(db.data_path(), &url);
+    let client = reqwest::Client::new();
+    let me = |t: &str| client.get(format!("{base}/api/v1/me")).bearer_auth(t.to_owned()).send();
+    assert_eq!(me(&token).await.unwrap().status(), 200);
+    let login = |password: String| {
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({ "login": "clerk@example.com", "password": password }))
+            .send()
+    };
+    assert_eq!(login(password.clone()).await.unwrap().status(), 200);
+
+    // Recovery: a reset password replaces the old one; disabling stops the token at once.
+    let (out, stdout, stderr) = run(weft_at().args(["user", "reset-password", "--login", "clerk@example.com"]));
+    assert!(out.status.success(), "{stderr}");
+    let fresh = stdout.lines().find_map(|l| l.strip_prefix("password: ")).unwrap().to_owned();
+    assert_eq!(login(password).await.unwrap().status(), 401);
+    assert_eq!(login(fresh).await.unwrap().status(), 200);
+    let (out, _, stderr) = run(weft_at().args(["user", "disable", "--login", "boss@example.com"]));
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(me(&token).await.unwrap().status(), 401, "a disabled principal's token stops working");
+    let (out, _, _) = run(weft_at().args(["user", "enable", "--login", "boss@example.com"]));
+    assert!(out.status.success());
+    assert_eq!(me(&token).await.unwrap().status(), 401, "disabling revoked the token for good");
+    let (out, fresh_token, _) = run(weft_at().args(["token", "create", "--login", "boss@example.com"]));
+    assert!(out.status.success());
+    assert_eq!(me(fresh_token.trim()).await.unwrap().status(), 200, "enabled again, a new token works");
+    let (out, _, stderr) = run(weft_at().args(["token", "create", "--login", "boss@example.com", "--role", "guest"]));
+    assert!(!out.status.success() && stderr.contains("guest"), "a token cannot carry a role its owner lacks: {stderr}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[test]

@@ -7,6 +7,10 @@
 //! changes something (POST, PUT, PATCH, DELETE) must also carry the session's CSRF token
 //! in `X-CSRF-Token` (a page of another site cannot read it); 403 otherwise. A bearer
 //! token is never sent on its own, so bearer requests need no CSRF token.
+//!
+//! A member standing in for someone out of office sends `Weft-On-Behalf-Of: <their id>`:
+//! the request then acts for them (their tasks and approvals; each change records both
+//! names), provided a delegation from them to the caller covers today. 403 otherwise.
 
 use std::net::SocketAddr;
 
@@ -23,6 +27,8 @@ use crate::{AppState, Problem};
 pub const SESSION_COOKIE: &str = "weft_session";
 /// The header carrying the session's CSRF token on unsafe requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header naming the delegator a request acts for.
+pub const ON_BEHALF_HEADER: &str = "weft-on-behalf-of";
 
 /// The principal a request acts as. Every handler that needs a caller takes this.
 pub struct Actor(pub Principal);
@@ -61,7 +67,15 @@ impl FromRequestParts<AppState> for Authenticated {
         if let Some(done) = parts.extensions.get::<Authenticated>() {
             return Ok(done.clone());
         }
-        let authenticated = authenticate(parts, state).await?;
+        let mut authenticated = authenticate(parts, state).await?;
+        if let Some(value) = parts.headers.get(ON_BEHALF_HEADER) {
+            let delegator =
+                value.to_str().ok().and_then(|v| uuid::Uuid::parse_str(v.trim()).ok()).ok_or_else(|| {
+                    Problem::new(ErrorCode::BadRequest)
+                        .with_detail("Weft-On-Behalf-Of must be the id of the principal you stand in for")
+                })?;
+            authenticated.principal = state.workspace.act_on_behalf(&authenticated.principal, delegator).await?;
+        }
         parts.extensions.insert(authenticated.clone());
         Ok(authenticated)
     }

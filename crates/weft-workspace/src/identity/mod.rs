@@ -243,6 +243,12 @@ pub(crate) fn random_secret() -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
 }
 
+/// A password for someone who will be told it once (a new administrator, a reset):
+/// 20 random bytes, base64url (27 characters), well past the password policy.
+pub fn generate_password() -> Result<SecretString> {
+    Ok(SecretString::new(URL_SAFE_NO_PAD.encode(random_bytes::<20>()?)))
+}
+
 /// The SHA-256 of a secret, lower-case hex: what is stored in its place.
 pub(crate) fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
