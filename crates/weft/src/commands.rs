@@ -65,7 +65,8 @@ fn render_toml(out: &mut String, table: &str, value: &serde_json::Value) {
 pub(crate) async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace> {
     let options = loaded.config.store_options(&loaded.data_dir)?;
     tracing::info!(database = %options.location.redacted(), "connecting");
-    Ok(Workspace::connect(&options).await?)
+    let auth = loaded.config.auth_settings()?;
+    Ok(Workspace::connect(&options).await?.with_auth_settings(auth))
 }
 
 /// Built-in manifests, then `<data>/apps/*.json` (by name), then `--manifest` files.

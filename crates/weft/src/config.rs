@@ -14,6 +14,7 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use weft_store::{DatabaseLocation, StoreOptions, Synchronous};
+use weft_workspace::identity::{AuthSettings, CookieSecure};
 
 use crate::cli::CommonArgs;
 
@@ -51,7 +52,45 @@ pub struct Config {
     pub database_url: Option<Secret>,
     pub database: DatabaseConfig,
     pub server: ServerConfig,
+    pub auth: AuthConfig,
     pub log: LogConfig,
+}
+
+/// Sign-in: session lifetimes, lockout and throttling, the session cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// A session unused for this long ends.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute_hours: u64,
+    /// Consecutive failed sign-ins that lock an account.
+    pub lockout_threshold: u32,
+    pub lockout_minutes: u64,
+    /// Failed sign-ins from one address within the window before it gets 429.
+    pub ip_failure_limit: u32,
+    pub ip_window_minutes: u64,
+    /// `Secure` on the session cookie: auto (when the proxy says HTTPS, or always with
+    /// `server.behind_tls`), always, never.
+    pub cookie_secure: String,
+    /// How long a guest invitation can be accepted.
+    pub invitation_days: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        let d = AuthSettings::default();
+        AuthConfig {
+            session_idle_minutes: d.session_idle.as_secs() / 60,
+            session_absolute_hours: d.session_absolute.as_secs() / 3600,
+            lockout_threshold: d.lockout_threshold,
+            lockout_minutes: d.lockout_duration.as_secs() / 60,
+            ip_failure_limit: d.ip_failure_limit,
+            ip_window_minutes: d.ip_window.as_secs() / 60,
+            cookie_secure: "auto".into(),
+            invitation_days: d.invitation_lifetime.as_secs() / 86_400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -297,6 +336,34 @@ impl Config {
         Ok(options)
     }
 
+    pub fn auth_settings(&self) -> anyhow::Result<AuthSettings> {
+        let a = &self.auth;
+        let positive = |key: &str, v: u64| {
+            if v == 0 { Err(anyhow::anyhow!("invalid auth.{key}: must be at least 1")) } else { Ok(v) }
+        };
+        let mut cookie_secure =
+            a.cookie_secure.parse::<CookieSecure>().map_err(|e| anyhow::anyhow!("invalid auth.cookie_secure: {e}"))?;
+        if self.server.behind_tls && cookie_secure == CookieSecure::Auto {
+            cookie_secure = CookieSecure::Always;
+        }
+        let idle = positive("session_idle_minutes", a.session_idle_minutes)?;
+        let absolute = positive("session_absolute_hours", a.session_absolute_hours)?;
+        if idle > absolute * 60 {
+            anyhow::bail!("invalid auth.session_idle_minutes: longer than auth.session_absolute_hours");
+        }
+        Ok(AuthSettings {
+            session_idle: Duration::from_secs(idle * 60),
+            session_absolute: Duration::from_secs(absolute * 3600),
+            lockout_threshold: u32::try_from(positive("lockout_threshold", u64::from(a.lockout_threshold))?)?,
+            lockout_duration: Duration::from_secs(positive("lockout_minutes", a.lockout_minutes)? * 60),
+            ip_failure_limit: u32::try_from(positive("ip_failure_limit", u64::from(a.ip_failure_limit))?)?,
+            ip_window: Duration::from_secs(positive("ip_window_minutes", a.ip_window_minutes)? * 60),
+            cookie_secure,
+            invitation_lifetime: Duration::from_secs(positive("invitation_days", a.invitation_days)? * 86_400),
+            ..AuthSettings::default()
+        })
+    }
+
     pub fn server_options(&self) -> weft_server::ServerOptions {
         weft_server::ServerOptions {
             max_body_bytes: self.server.max_body_bytes,
@@ -396,6 +463,38 @@ mod tests {
         assert!(!json.contains("hunter2"), "{json}");
         let options = loaded.config.store_options(dir.path()).unwrap();
         assert!(!format!("{options:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn auth_settings_come_from_the_auth_section_and_bad_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = load_env(dir.path(), &[]).unwrap();
+        let defaults = loaded.config.auth_settings().unwrap();
+        assert_eq!(defaults.session_idle, AuthSettings::default().session_idle);
+        assert_eq!(defaults.cookie_secure, CookieSecure::Auto);
+
+        let loaded = load_env(
+            dir.path(),
+            &[
+                ("WEFT_AUTH__SESSION_IDLE_MINUTES", "30"),
+                ("WEFT_AUTH__LOCKOUT_THRESHOLD", "3"),
+                ("WEFT_SERVER__BEHIND_TLS", "true"),
+            ],
+        )
+        .unwrap();
+        let set = loaded.config.auth_settings().unwrap();
+        assert_eq!((set.session_idle, set.lockout_threshold), (Duration::from_secs(1800), 3));
+        assert_eq!(set.cookie_secure, CookieSecure::Always, "behind TLS, cookies are always Secure");
+
+        for (key, value, says) in [
+            ("WEFT_AUTH__COOKIE_SECURE", "sometimes", "auth.cookie_secure"),
+            ("WEFT_AUTH__LOCKOUT_THRESHOLD", "0", "auth.lockout_threshold"),
+            ("WEFT_AUTH__SESSION_IDLE_MINUTES", "100000", "auth.session_idle_minutes"),
+        ] {
+            let loaded = load_env(dir.path(), &[(key, value)]).unwrap();
+            let err = loaded.config.auth_settings().unwrap_err().to_string();
+            assert!(err.contains(says), "{key}={value}: {err}");
+        }
     }
 
     #[test]
