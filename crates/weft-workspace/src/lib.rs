@@ -92,9 +92,37 @@ impl Workspace {
     pub async fn migrate(&self) -> Result<Vec<PlannedMigration>> {
         let applied = self.db.migrate().await?;
         self.load_catalog().await?;
+        self.add_missing_system_columns().await?;
         self.ensure_builtin_roles().await?;
         self.reload_directory().await?;
         Ok(applied)
+    }
+
+    /// Record tables made before a system column existed (`unit` came with access
+    /// control) get it, empty, with its index: every query names every system column.
+    async fn add_missing_system_columns(&self) -> Result<()> {
+        use weft_store::records::ddl;
+        for entry in self.catalog.all() {
+            let existing = ddl::table_columns(&self.db, &entry.spec.table).await?;
+            let steps = ddl::system_columns_plan(&entry.spec, self.db.backend(), &existing);
+            if steps.is_empty() {
+                continue;
+            }
+            for step in &steps {
+                tracing::info!(r#type = %entry.decl.name, step = %step.description, "upgrading a record table");
+            }
+            self.db
+                .write(move |tx| {
+                    Box::pin(async move {
+                        for step in &steps {
+                            tx.execute_ddl(&step.sql).await?;
+                        }
+                        Ok::<(), Error>(())
+                    })
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     async fn load_catalog(&self) -> Result<()> {

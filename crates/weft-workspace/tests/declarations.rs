@@ -16,7 +16,30 @@ on_both_databases!(
     narrowing_a_decimal_with_the_flag_keeps_the_old_values_in_a_backup,
     dry_run_plans_without_changing_anything,
     bad_declaration_is_refused_listing_every_problem,
+    a_table_made_before_a_system_column_existed_gets_it_at_migrate,
 );
+
+async fn a_table_made_before_a_system_column_existed_gets_it_at_migrate(backend: TestBackend) {
+    let (db, workspace) = fixtures::workspace(backend).await;
+    fixtures::declare(&workspace, &[item(item_fields())]).await;
+    let made = workspace.create(&system(), "item", object(json!({ "title": "old" })), None).await.unwrap();
+    // As a table of an older Weft: no `unit` column (nor its index).
+    db.execute("DROP INDEX ix_r_item__unit").await;
+    db.execute("ALTER TABLE r_item DROP COLUMN unit").await;
+    assert!(!db.columns("r_item").await.contains(&"unit".to_owned()));
+    workspace.close().await;
+
+    let workspace = Workspace::connect(&db.store_options()).await.unwrap();
+    workspace.migrate().await.unwrap();
+    assert!(db.columns("r_item").await.contains(&"unit".to_owned()));
+    let id = made.to_json()["id"].as_str().unwrap().parse().unwrap();
+    let old = workspace.get(&system(), "item", id).await.unwrap();
+    assert_eq!(old.system.unit, None);
+    workspace.create(&system(), "item", object(json!({ "title": "new" })), None).await.unwrap();
+    let page = workspace.list(&system(), "item", &ListQuery::default()).await.unwrap();
+    assert_eq!(page.records.len(), 2);
+    workspace.migrate().await.unwrap();
+}
 
 /// Rows for the large-table test. SQLite: 100,000 as the issue asks (about 26 s to seed
 /// through `bulk_create` in a debug build on 2 cores). PostgreSQL: 20,000, because 100,000

@@ -136,6 +136,44 @@ fn create_index(table: &str, index: &IndexSpec) -> DdlStep {
     }
 }
 
+/// The columns `table` has in the database now.
+pub async fn table_columns(db: &crate::Database, table: &str) -> crate::Result<Vec<String>> {
+    use sea_query::{Alias, Expr, Query};
+    let select = match db.backend() {
+        // The `arg` hidden column of the table-valued pragma names the table.
+        Backend::Sqlite => Query::select()
+            .expr_as(Expr::col(Alias::new("name")), Alias::new("column_name"))
+            .from(Alias::new("pragma_table_info"))
+            .and_where(Expr::col(Alias::new("arg")).eq(table))
+            .to_owned(),
+        // `column_name` is an `sql_identifier`; as text it decodes as a string.
+        Backend::Postgres => Query::select()
+            .expr_as(Expr::cust("column_name::text"), Alias::new("column_name"))
+            .from((Alias::new("information_schema"), Alias::new("columns")))
+            .and_where(Expr::col(Alias::new("table_name")).eq(table))
+            .and_where(Expr::col(Alias::new("table_schema")).eq(Expr::cust("current_schema()")))
+            .to_owned(),
+    };
+    db.fetch_all(&select).await?.iter().map(|row| row.get::<String>("column_name")).collect()
+}
+
+/// Steps that give a table made by an older Weft the system columns added since (a
+/// nullable column each, and the system indexes on them). Nothing when it has them all.
+pub fn system_columns_plan(spec: &TableSpec, backend: Backend, existing: &[String]) -> Vec<DdlStep> {
+    let mut steps = Vec::new();
+    for (name, t) in SYSTEM_COLUMNS.iter().filter(|(name, _)| !existing.iter().any(|c| c == name)) {
+        steps.push(DdlStep {
+            sql: format!("ALTER TABLE {} ADD COLUMN {} {}", q(&spec.table), q(name), sql_type(backend, *t)),
+            description: format!("add system column {}.{name}", spec.table),
+            destructive: false,
+        });
+        for index in spec.indexes.iter().filter(|i| i.columns.iter().any(|c| c == name)) {
+            steps.push(create_index(&spec.table, index));
+        }
+    }
+    steps
+}
+
 fn backup_name(revision: i64, name: &str) -> String {
     format!("_bak{revision}_{name}")
 }
