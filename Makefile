@@ -12,7 +12,10 @@ WEFT := ./target/release/weft
 run: build
 	@mkdir -p $(DATA)
 	$(WEFT) --data $(DATA) migrate
-	@echo "Open http://$(BIND) (Ctrl-C stops the server)"
+	@# The first run makes an administrator `admin` and prints its password once.
+	@$(WEFT) --data $(DATA) user list | awk 'NR > 1 && $$5 ~ /(^|,)admin(,|$$)/ { found = 1 } END { exit !found }' \
+		|| $(WEFT) --data $(DATA) user create --login admin --name Administrator --role admin
+	@echo "Open http://$(BIND) and sign in as admin (Ctrl-C stops the server)"
 	$(WEFT) --data $(DATA) serve --bind $(BIND)
 
 build:
