@@ -238,10 +238,8 @@ impl Workspace {
             return Err(Error::Forbidden("guests cannot delegate".into()));
         }
         let from = input.from.unwrap_or(principal.id);
-        if from != principal.id {
-            if !self.is_admin(principal) {
-                return Err(Error::Forbidden("only an administrator delegates for someone else".into()));
-            }
+        if from != principal.id && !self.is_admin(principal) {
+            return Err(Error::Forbidden("only an administrator delegates for someone else".into()));
         }
         let today = today();
         let (starts_on, ends_on, reason) = check_new(from, &input, today)?;

@@ -153,7 +153,9 @@ async fn check(case: &Case) -> Result<(), String> {
     let missing = ws.get(g, "deal", nowhere).await.unwrap_err();
     for (id, _) in case.b.iter().take(5) {
         let id = *id;
-        let answers: Vec<(&str, Result<(), Error>, Result<(), Error>)> = vec![
+        // (what, the answer for B's record, the answer for a record that does not exist)
+        type Answer = Result<(), Error>;
+        let answers: Vec<(&str, Answer, Answer)> = vec![
             ("get", ws.get(g, "deal", id).await.map(|_| ()), ws.get(g, "deal", nowhere).await.map(|_| ())),
             (
                 "timeline",

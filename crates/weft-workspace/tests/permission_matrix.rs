@@ -240,7 +240,8 @@ async fn world(backend: TestBackend) -> World {
 
     let mut everyone = Vec::new();
     // (name, roles held, units (primary first), guest party)
-    let specs: Vec<(&'static str, Vec<&'static str>, Vec<Uuid>, Option<Uuid>)> = vec![
+    type Spec = (&'static str, Vec<&'static str>, Vec<Uuid>, Option<Uuid>);
+    let specs: Vec<Spec> = vec![
         ("rep_east", vec!["sales_rep"], vec![east], None),
         ("rep_sales", vec!["sales_rep"], vec![sales], None),
         ("manager", vec!["sales_manager"], vec![sales], None),
@@ -293,7 +294,7 @@ async fn world(backend: TestBackend) -> World {
     });
 
     // Records: owners, units, parties, amounts and states drawn at random (seeded).
-    let mut rng = StdRng::seed_from_u64(0x5eed_ac1);
+    let mut rng = StdRng::seed_from_u64(0x05ee_dac1);
     let owners: Vec<Option<Uuid>> = everyone
         .iter()
         .filter(|w| w.party.is_none() && w.principal.on_behalf_of.is_none() && w.principal.token_roles.is_none())

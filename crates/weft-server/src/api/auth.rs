@@ -51,6 +51,8 @@ pub struct AcceptInvitationRequest {
 }
 
 /// The answer to a sign-in.
+// Built once per sign-in and serialised at once: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum LoginResponse {
@@ -111,7 +113,7 @@ pub async fn login(
     let outcome =
         state.workspace.login(&request.login, &request.password, &client.info, client.session.as_deref()).await?;
     Ok(match outcome {
-        LoginOutcome::SignedIn(session) => signed_in(&state, &client, session),
+        LoginOutcome::SignedIn(session) => signed_in(&state, &client, *session),
         LoginOutcome::TotpRequired(challenge) => no_store(
             AppJson(LoginResponse::TotpRequired { challenge: challenge.challenge, expires_at: challenge.expires_at })
                 .into_response(),

@@ -61,7 +61,7 @@ impl fmt::Debug for TotpChallenge {
 
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
-    SignedIn(NewSession),
+    SignedIn(Box<NewSession>),
     TotpRequired(TotpChallenge),
 }
 
@@ -356,7 +356,7 @@ impl Workspace {
                 })
             })
             .await?;
-        Ok(LoginOutcome::SignedIn(self.new_session(&stored, parts)?))
+        Ok(LoginOutcome::SignedIn(Box::new(self.new_session(&stored, parts)?)))
     }
 
     /// Counts a failed attempt from the client's address and returns the one answer.
