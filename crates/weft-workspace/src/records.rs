@@ -5,7 +5,7 @@
 //! Pure validation happens before the transaction; checks that need the database
 //! (references, uniqueness, the current state and version) inside it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json, json};
@@ -203,10 +203,19 @@ fn references(spec: &TableSpec, values: &BTreeMap<String, Value>) -> Vec<(String
     out
 }
 
-async fn check_references(tx: &mut Tx, spec: &TableSpec, values: &BTreeMap<String, Value>) -> Result<()> {
+/// Every reference names an existing record; the records in `hidden` (ones the principal
+/// may not read) are answered as missing, at the same step and in the same order, so that
+/// no other answer (a version conflict, another field's error, a missing record) tells
+/// them apart.
+async fn check_references_hiding(
+    tx: &mut Tx,
+    spec: &TableSpec,
+    values: &BTreeMap<String, Value>,
+    hidden: &HashSet<Uuid>,
+) -> Result<()> {
     let mut errors = Vec::new();
     for (pointer, table, id) in references(spec, values) {
-        if !rows::exists(tx, &table, id).await? {
+        if hidden.contains(&id) || !rows::exists(tx, &table, id).await? {
             errors.push(field_error(&pointer, FieldErrorCode::UnknownReference, format!("no record {id}")));
         }
     }
@@ -324,7 +333,7 @@ impl Workspace {
         principal: &Principal,
         entry: &TypeEntry,
         input: &Map<String, Json>,
-    ) -> Result<Vec<FieldError>> {
+    ) -> Result<Vec<(FieldError, Uuid)>> {
         let mut errors = Vec::new();
         if principal.is_system() {
             return Ok(errors);
@@ -337,7 +346,7 @@ impl Workspace {
             if let Some(record) = rows::get(Source::Db(&self.db), &target.spec, id, false).await?
                 && !self.readable_now(principal, &target, &record).await?
             {
-                errors.push(field_error(&pointer, FieldErrorCode::UnknownReference, format!("no record {id}")));
+                errors.push((field_error(&pointer, FieldErrorCode::UnknownReference, format!("no record {id}")), id));
             }
         }
         Ok(errors)
@@ -375,7 +384,8 @@ impl Workspace {
         input: Map<String, Json>,
     ) -> Result<PreparedCreate> {
         let raw = input.clone();
-        let hidden_refs = self.unreadable_references(principal, &entry, &raw).await?;
+        let hidden_refs: Vec<FieldError> =
+            self.unreadable_references(principal, &entry, &raw).await?.into_iter().map(|(e, _)| e).collect();
         match self.prepare_create(principal, entry.clone(), input) {
             Ok(_) if !hidden_refs.is_empty() => Err(Error::Validation(hidden_refs)),
             Err(Error::Validation(mut errors)) => {
@@ -579,7 +589,8 @@ impl Workspace {
     ) -> Result<RecordView> {
         let entry = self.entry(type_name)?;
         let mut errors = self.unwritable_fields(principal, &entry, &input);
-        errors.extend(self.unreadable_references(principal, &entry, &input).await?);
+        let hidden: HashSet<Uuid> =
+            self.unreadable_references(principal, &entry, &input).await?.into_iter().map(|(_, id)| id).collect();
         let system = take_system_input(&mut input, &mut errors);
         let values = match coerce_record(&entry.decl, &input, Mode::Update) {
             Ok(mut coerced) => {
@@ -644,7 +655,7 @@ impl Workspace {
                             entry.decl.name
                         )));
                     }
-                    check_references(tx, &entry.spec, &changes).await?;
+                    check_references_hiding(tx, &entry.spec, &changes, &hidden).await?;
                     let mut diff = diff_values(&current.values, &changes);
                     if let Some(owner) = system_changes.owner {
                         diff.push(json!({ "field": "owner", "from": current.system.owner, "to": owner }));

@@ -89,6 +89,20 @@ impl FromRequestParts<AppState> for Actor {
     }
 }
 
+/// An administrator. Taken before the body, so a caller without `admin` hears 403 before
+/// anything about what it sent (a body's problems are for those allowed to send it).
+pub struct Admin(pub Principal);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Actor(principal) = Actor::from_request_parts(parts, state).await?;
+        state.workspace.require_admin(&principal)?;
+        Ok(Admin(principal))
+    }
+}
+
 fn unauthenticated(detail: impl Into<String>) -> Problem {
     Problem::new(ErrorCode::Unauthenticated).with_detail(detail)
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use weft_model::ErrorCode;
 use weft_workspace::decisions::DeployedDecision;
 
-use super::actor::Actor;
+use super::actor::{Actor, Admin};
 use crate::{AppJson, AppState, Problem};
 
 /// A DMN XML body (`application/xml` or `text/xml`, UTF-8).
@@ -51,7 +51,7 @@ pub struct DecisionList {
     ))]
 pub async fn deploy(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     XmlBody(xml): XmlBody,
 ) -> Result<Response, Problem> {
     let deployed = state.workspace.deploy_decision(&actor, xml).await?;

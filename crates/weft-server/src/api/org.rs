@@ -17,7 +17,7 @@ use uuid::Uuid;
 use weft_model::ErrorCode;
 use weft_workspace::org_admin::{NewUnit, PrincipalUnits, UnitDetail, UnitNode, UnitView};
 
-use super::actor::Actor;
+use super::actor::{Actor, Admin};
 use crate::{AppJson, AppState, Problem};
 
 /// The most managers a chain look-up returns.
@@ -172,7 +172,7 @@ pub struct HeadOfUnit {
     ))]
 pub async fn create_unit(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     AppJson(body): AppJson<CreateUnit>,
 ) -> Result<Response, Problem> {
     let input = NewUnit { name: body.name, code: body.code, parent: body.parent, manager: body.manager };
@@ -191,7 +191,7 @@ pub async fn create_unit(
     ))]
 pub async fn rename_unit(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<RenameUnit>,
 ) -> Result<AppJson<UnitView>, Problem> {
@@ -210,7 +210,7 @@ pub async fn rename_unit(
     ))]
 pub async fn move_unit(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<MoveUnit>,
 ) -> Result<AppJson<UnitView>, Problem> {
@@ -228,7 +228,7 @@ pub async fn move_unit(
     ))]
 pub async fn set_manager(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<SetManager>,
 ) -> Result<AppJson<UnitView>, Problem> {
@@ -279,7 +279,7 @@ pub async fn restore_unit(
     ))]
 pub async fn add_member(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<AddMember>,
 ) -> Result<Response, Problem> {
@@ -314,7 +314,7 @@ pub async fn remove_member(
     ))]
 pub async fn set_primary_unit(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<SetPrimaryUnit>,
 ) -> Result<AppJson<PrincipalUnits>, Problem> {
@@ -332,7 +332,7 @@ pub async fn set_primary_unit(
     ))]
 pub async fn transfer_member(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<TransferMember>,
 ) -> Result<AppJson<PrincipalUnits>, Problem> {

@@ -15,7 +15,7 @@ use weft_workspace::identity::{
     PrincipalView, SecretString,
 };
 
-use super::actor::Actor;
+use super::actor::{Actor, Admin};
 use super::auth::no_store;
 use super::me::{TokenList, parse_uuid};
 use crate::{AppJson, AppState, Problem};
@@ -66,7 +66,7 @@ pub async fn list_principals(
     ))]
 pub async fn create_principal(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     AppJson(request): AppJson<NewPrincipal>,
 ) -> Result<Response, Problem> {
     let created = state.workspace.create_principal(&actor, request).await?;
@@ -91,7 +91,7 @@ pub async fn get_principal(
     responses((status = 200, body = PrincipalView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_principal(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(patch): AppJson<PrincipalPatch>,
 ) -> Result<AppJson<PrincipalView>, Problem> {
@@ -106,7 +106,7 @@ pub async fn update_principal(
     responses((status = 200, body = PrincipalView), (status = 422, description = "an unknown role, or one of the wrong kind", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_roles(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(request): AppJson<RolesRequest>,
 ) -> Result<AppJson<PrincipalView>, Problem> {
@@ -147,7 +147,7 @@ pub async fn enable_principal(
     responses((status = 204), (status = 422, description = "a weak password", body = Problem, content_type = "application/problem+json")))]
 pub async fn reset_password(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(request): AppJson<PasswordRequest>,
 ) -> Result<StatusCode, Problem> {
@@ -189,7 +189,7 @@ pub async fn list_tokens(
     responses((status = 201, body = CreatedToken), (status = 403, description = "not a service account", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_token(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(id): Path<String>,
     AppJson(request): AppJson<NewToken>,
 ) -> Result<Response, Problem> {
@@ -225,7 +225,7 @@ pub async fn revoke_token(
     ))]
 pub async fn invite(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     AppJson(request): AppJson<NewInvitation>,
 ) -> Result<Response, Problem> {
     let created = state.workspace.invite_guest(&actor, request).await?;

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use weft_model::access::RoleDef;
 use weft_workspace::roles::RoleView;
 
-use super::actor::Actor;
+use super::actor::{Actor, Admin};
 use crate::{AppJson, AppState, Problem};
 
 /// Every role with its grants and field rules.
@@ -37,7 +37,7 @@ pub async fn get_role(
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn put_role(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(name): Path<String>,
     AppJson(role): AppJson<RoleDef>,
 ) -> Result<AppJson<RoleView>, Problem> {

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use weft_model::schema::ObjectTypeDecl;
 use weft_workspace::{DeclareOptions, DeclarePlan};
 
-use super::actor::Actor;
+use super::actor::{Actor, Admin};
 use crate::{AppJson, AppState, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,7 +64,7 @@ pub async fn list_types(State(state): State<AppState>, Actor(_actor): Actor) -> 
     ))]
 pub async fn declare_type(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Query(params): Query<DeclareParams>,
     AppJson(decl): AppJson<serde_json::Value>,
 ) -> Result<Response, Problem> {
@@ -104,7 +104,7 @@ pub async fn get_type(
     ))]
 pub async fn alter_type(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Admin(actor): Admin,
     Path(name): Path<String>,
     Query(params): Query<DeclareParams>,
     AppJson(decl): AppJson<serde_json::Value>,
