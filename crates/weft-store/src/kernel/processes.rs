@@ -769,3 +769,70 @@ pub async fn calendars(db: &Database) -> Result<Vec<(String, String)>> {
         .to_owned();
     db.fetch_all(&select).await?.iter().map(|r| Ok((r.get("name")?, r.get("definition")?))).collect()
 }
+
+// ── early messages ─────────────────────────────────────────────────────────────────────
+
+/// Buffers a message nothing subscribes to yet, until `expires_at`.
+#[allow(clippy::too_many_arguments)]
+pub async fn buffer_message(
+    tx: &mut Tx,
+    id: Uuid,
+    message: &str,
+    correlation: Option<&str>,
+    payload: &str,
+    at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<()> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_messages"))
+        .columns(["id", "message", "correlation", "payload", "published_at", "expires_at"].map(t))
+        .values_panic([
+            Expr::val(uuid(id)).into(),
+            message.into(),
+            correlation.map(str::to_owned).into(),
+            payload.into(),
+            Expr::val(timestamp(backend, at)).into(),
+            Expr::val(timestamp(backend, expires_at)).into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+/// The oldest buffered message for `message` / `correlation` still unconsumed at `now`:
+/// (id, payload JSON).
+pub async fn oldest_buffered(
+    db: &Database,
+    message: &str,
+    correlation: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Option<(Uuid, String)>> {
+    let backend = db.backend();
+    let mut select = Query::select();
+    select
+        .columns([t("id"), t("payload")])
+        .from(t("process_messages"))
+        .and_where(Expr::col(t("message")).eq(message))
+        .and_where(Expr::col(t("consumed_at")).is_null())
+        .and_where(Expr::col(t("expires_at")).gt(timestamp(backend, now)))
+        .order_by(t("published_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .limit(1);
+    match correlation {
+        Some(c) => select.and_where(Expr::col(t("correlation")).eq(c)),
+        None => select.and_where(Expr::col(t("correlation")).is_null()),
+    };
+    db.fetch_optional(&select).await?.map(|r| Ok((r.get("id")?, r.get("payload")?))).transpose()
+}
+
+/// Marks a buffered message delivered; false when another delivery took it first.
+pub async fn consume_message(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_messages"))
+        .value(t("consumed_at"), Expr::val(timestamp(tx.backend(), at)))
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("consumed_at")).is_null())
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
