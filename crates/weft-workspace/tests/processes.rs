@@ -36,6 +36,8 @@ on_both_databases!(
     strangers_guests_and_members_without_the_role_cannot_act,
     a_failing_job_is_retried_with_backoff_then_an_incident_an_admin_retries,
     a_message_before_its_subscription_is_buffered_and_delivered_once,
+    metrics_count_steps_durations_and_live_work,
+    a_business_rule_task_evaluates_a_deployed_decision,
 );
 
 fn fixture(name: &str) -> String {
@@ -616,4 +618,73 @@ async fn a_message_before_its_subscription_is_buffered_and_delivered_once(backen
     let guest = people::guest(&o.ws, Uuid::now_v7(), &["guest"]).await;
     let refused = o.ws.publish_process_message(&guest, "quote", Some("RFQ-1"), Map::new()).await;
     assert!(matches!(refused, Err(Error::Forbidden(_))));
+}
+
+async fn metrics_count_steps_durations_and_live_work(backend: TestBackend) {
+    let o = org(backend, Clock::frozen(datetime!(2026-03-02 01:00 UTC))).await;
+    deploy(&o, fixture("peer_spiff_approval.bpmn"), None, &[("amount", "decimal")]).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(start(&o, &o.starter, "approval", json!({ "amount": 500 })).await);
+    }
+    for id in &ids[..2] {
+        o.clock.advance(std::time::Duration::from_secs(600));
+        let submit = only_open_task(&o, *id).await;
+        o.ws.complete_task(&o.admin, &submit.id, Map::new()).await.unwrap();
+    }
+    let metrics = o.ws.process_metrics(&o.starter, "approval").await.unwrap();
+    assert_eq!(metrics.active, 3);
+    assert_eq!(metrics.longest_running.first().map(|r| r.0), Some(ids[0]));
+    let step = |name: &str| metrics.steps.iter().find(|s| s.element == name).cloned().unwrap_or_default();
+    let submit = step("submit");
+    assert_eq!((submit.completed, submit.live), (2, 1));
+    assert_eq!((submit.average_ms, submit.p90_ms), (900_000, 1_200_000));
+    assert_eq!(step("manager_approve").live, 2);
+}
+
+const MATRIX: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="approvals" name="approvals"
+             namespace="https://weft.example/dmn/approvals">
+  <decision id="approver" name="Approver">
+    <informationRequirement id="ir1"><requiredInput href="#amount"/></informationRequirement>
+    <decisionTable id="table" hitPolicy="FIRST">
+      <input id="in_amount" label="amount"><inputExpression id="e1" typeRef="number"><text>amount</text></inputExpression></input>
+      <output id="out_tier" name="tier" typeRef="string"/>
+      <rule id="r1"><inputEntry id="r1a"><text>&lt; 10000</text></inputEntry><outputEntry id="r1o"><text>"manager"</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="r2a"><text>&gt;= 10000</text></inputEntry><outputEntry id="r2o"><text>"finance director"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+  <inputData id="amount" name="amount"><variable id="v1" name="amount" typeRef="number"/></inputData>
+</definitions>"##;
+
+const ROUTED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d">
+  <bpmn:process id="routed" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="pick">
+      <bpmn:extensionElements>
+        <zeebe:calledDecision decisionId="approvals/Approver" resultVariable="tier" />
+        <zeebe:ioMapping><zeebe:input source="=amount" target="amount" /></zeebe:ioMapping>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="check"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="pick" />
+    <bpmn:sequenceFlow id="f2" sourceRef="pick" targetRef="check" />
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+async fn a_business_rule_task_evaluates_a_deployed_decision(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    o.ws.deploy_decision(&o.admin, MATRIX.to_owned()).await.expect("decision");
+    deploy(&o, ROUTED.to_owned(), None, &[("amount", "decimal"), ("tier", "text")]).await;
+    let id = start(&o, &o.starter, "routed", json!({ "amount": "25000" })).await;
+    o.ws.run_jobs_until_idle().await.unwrap();
+    let instance = o.ws.process_instance(&o.admin, id).await.unwrap();
+    assert_eq!(instance.variables.get("tier"), Some(&json!("finance director")), "{instance:?}");
+    assert_eq!(only_open_task(&o, id).await.element, "check");
 }

@@ -836,3 +836,48 @@ pub async fn consume_message(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Resul
         .to_owned();
     Ok(tx.execute(&update).await? > 0)
 }
+
+// ── metrics ────────────────────────────────────────────────────────────────────────────
+
+/// Every finished step of process `key` (all versions): (element, started, ended, outcome).
+pub async fn steps_of_process(
+    db: &Database,
+    key: &str,
+) -> Result<Vec<(String, OffsetDateTime, OffsetDateTime, String)>> {
+    let select = Query::select()
+        .columns(["element", "started_at", "ended_at", "outcome"].map(t))
+        .from(t("process_steps"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    db.fetch_all(&select)
+        .await?
+        .iter()
+        .map(|r| Ok((r.get("element")?, r.get("started_at")?, r.get("ended_at")?, r.get("outcome")?)))
+        .collect()
+}
+
+/// The active instances of `key`, oldest first.
+pub async fn active_instances(db: &Database, key: &str) -> Result<Vec<StoredInstance>> {
+    let select = Query::select()
+        .columns(INSTANCE_COLUMNS.map(t))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("status")).eq("active"))
+        .order_by(t("started_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_instance).collect()
+}
+
+/// Open tasks of the instances of `key`.
+pub async fn open_tasks_of_process(db: &Database, key: &str) -> Result<Vec<StoredTask>> {
+    let instances = Query::select()
+        .column(t("id"))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    let select = task_select()
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("instance_id")).in_subquery(instances))
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}

@@ -133,10 +133,7 @@ impl Workspace {
                 Ok(outputs) => self.complete_job(job, outputs).await,
                 Err(e) => return Err(e),
             },
-            "weft:notify" => match self.run_notify(job, &payload).await {
-                Ok(()) => self.complete_job(job, Map::new()).await,
-                Err(e) => return Err(e),
-            },
+            "weft:notify" => self.run_notify(job, &payload).await,
             other => return Err(Failure::Retry(format!("no worker handles jobs of type `{other}`"))),
         };
         outcome.map_err(|e| Failure::Retry(e.to_string()))
@@ -279,12 +276,13 @@ impl Workspace {
         }
     }
 
-    /// `weft:decision`: headers `decisionId` (or `decision`), `model` (defaults to the
-    /// decision id), `resultVariable`; the job's inputs are the decision's input.
+    /// `weft:decision` (a business rule task): `decisionId` is `<model>/<decision name>`
+    /// (or a model whose decision has the model's name); `resultVariable` (default
+    /// `result`) receives the decision's value; the job's inputs are the decision's input.
     async fn run_decision(&self, payload: &Json) -> std::result::Result<Map<String, Json>, Failure> {
         let headers = &payload["headers"];
-        let decision = headers["decisionId"].as_str().or(headers["decision"].as_str()).unwrap_or_default();
-        let model = headers["model"].as_str().unwrap_or(decision);
+        let id = headers["decisionId"].as_str().unwrap_or_default();
+        let (model, decision) = id.split_once('/').unwrap_or((id, id));
         let result = headers["resultVariable"].as_str().unwrap_or("result");
         let input = payload["inputs"].clone();
         let answer = self.evaluate_decision(&Principal::system(), model, None, decision, input, false).await.map_err(
@@ -293,27 +291,27 @@ impl Workspace {
                 other => Failure::Business { code: "decision_failed".into(), message: other.to_string() },
             },
         )?;
-        Ok(Map::from_iter([(result.to_owned(), answer.get("result").cloned().unwrap_or(answer))]))
+        Ok(Map::from_iter([(result.to_owned(), answer.get("value").cloned().unwrap_or(answer))]))
     }
 
-    /// `weft:notify`: a reminder or notice, as an outbox event the inbox consumer renders.
-    async fn run_notify(&self, job: &StoredJob, payload: &Json) -> std::result::Result<(), Failure> {
-        let event = outbox::NewEvent {
+    /// `weft:notify`: a reminder or notice, as an outbox event the inbox consumer renders,
+    /// written in the same transaction as the job's completion so it is sent once.
+    async fn run_notify(&self, job: &StoredJob, payload: &Json) -> Result<()> {
+        let id: WaitId = job.id.parse().map_err(|e: String| Error::Internal(e))?;
+        let notice = outbox::NewEvent {
             kind: "process.notify".into(),
             type_name: "process_instance".into(),
             record_id: Some(job.instance_id),
             actor: "system".into(),
             payload: json!({ "job": job.id, "element": job.element, "inputs": payload["inputs"] }),
         };
-        self.db
-            .write(move |tx| {
-                Box::pin(async move {
-                    tx.lock_event_log().await?;
-                    outbox::append(tx, &event, weft_store::now()).await?;
-                    Ok::<(), Error>(())
-                })
-            })
-            .await
-            .map_err(|e| Failure::Retry(e.to_string()))
+        let mut cause = Cause::new("system", "job.complete", json!({ "job": job.id, "kind": job.kind }));
+        cause.close_job = Some(job.id.clone());
+        cause.events.push(notice);
+        match self.apply_event(job.instance_id, Event::JobCompleted { job: id, outputs: Map::new() }, cause).await? {
+            Ok(()) => Ok(()),
+            Err(EngineError::UnknownWait(_) | EngineError::NotActive(_)) => self.close_job(job).await,
+            Err(e) => Err(Error::Conflict(e.to_string())),
+        }
     }
 }

@@ -20,6 +20,7 @@ mod calendars;
 mod deploy;
 mod jobs;
 mod messages;
+mod metrics;
 mod start;
 mod step;
 mod tasks;
@@ -39,6 +40,7 @@ use crate::{Error, Result, Workspace};
 pub use deploy::{DeployProcess, DeployedProcess};
 pub use jobs::JobRun;
 pub use messages::Delivery;
+pub use metrics::{ProcessMetrics, StepMetrics};
 pub use start::StartProcess;
 pub use tasks::TaskView;
 

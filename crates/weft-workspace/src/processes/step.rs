@@ -63,6 +63,8 @@ pub(super) struct Cause {
     pub close_job: Option<String>,
     /// A buffered message this step delivers, marked consumed in the same transaction.
     pub consume_message: Option<Uuid>,
+    /// Further outbox events the step sends (a reminder), with the step or not at all.
+    pub events: Vec<outbox::NewEvent>,
 }
 
 impl Cause {
@@ -74,6 +76,7 @@ impl Cause {
             close_task: None,
             close_job: None,
             consume_message: None,
+            events: Vec::new(),
         }
     }
 }
@@ -270,6 +273,9 @@ impl Workspace {
                         payload,
                     };
                     outbox::append(tx, &event, weft_store::now()).await?;
+                    for extra in &p.cause.events {
+                        outbox::append(tx, extra, weft_store::now()).await?;
+                    }
                     if p.status != "active" {
                         let ended = outbox::NewEvent {
                             kind: format!("process.{}", p.status),
