@@ -38,6 +38,7 @@ on_both_databases!(
     a_message_before_its_subscription_is_buffered_and_delivered_once,
     metrics_count_steps_durations_and_live_work,
     a_business_rule_task_evaluates_a_deployed_decision,
+    a_job_held_by_a_dead_worker_is_taken_over_and_runs_once,
 );
 
 fn fixture(name: &str) -> String {
@@ -687,4 +688,24 @@ async fn a_business_rule_task_evaluates_a_deployed_decision(backend: TestBackend
     let instance = o.ws.process_instance(&o.admin, id).await.unwrap();
     assert_eq!(instance.variables.get("tier"), Some(&json!("finance director")), "{instance:?}");
     assert_eq!(only_open_task(&o, id).await.element, "check");
+}
+
+async fn a_job_held_by_a_dead_worker_is_taken_over_and_runs_once(backend: TestBackend) {
+    let start_at: OffsetDateTime = datetime!(2026-10-30 08:00 UTC);
+    let o = org(backend, Clock::frozen(start_at)).await;
+    o.ws.put_business_calendar(&o.admin, cn_calendar()).await.unwrap();
+    deploy(&o, BUSINESS_TIMER.to_owned(), None, &[]).await;
+    let id = start(&o, &o.starter, "sla", json!({})).await;
+    // A worker claimed the timer and died: its lock runs out when the timer is due.
+    let claimed = o
+        .db
+        .execute("UPDATE process_jobs SET status = 'running', locked_by = 'dead', attempts = 1, locked_until = due_at")
+        .await;
+    assert_eq!(claimed, 1);
+    o.clock.advance(std::time::Duration::from_secs(5 * 24 * 3600));
+    let run = o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(run.done, 1);
+    assert_eq!(status(&o, id).await, "completed");
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM outbox WHERE kind = 'process.timer_fire'").await, 1);
+    assert_eq!(o.ws.run_jobs_until_idle().await.unwrap(), Default::default());
 }
