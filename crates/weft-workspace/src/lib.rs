@@ -22,6 +22,7 @@ pub mod identity;
 pub mod org;
 pub mod org_admin;
 pub mod party_link;
+pub mod processes;
 pub mod reads;
 pub mod records;
 pub mod roles;
@@ -59,6 +60,7 @@ pub struct Workspace {
     decisions: Arc<decisions::DecisionCache>,
     directory: Arc<directory::DirectoryCell>,
     identity: Arc<identity::IdentityState>,
+    processes: Arc<processes::ProcessState>,
 }
 
 impl Workspace {
@@ -72,6 +74,7 @@ impl Workspace {
             decisions: Arc::default(),
             directory: Arc::default(),
             identity: Arc::default(),
+            processes: Arc::default(),
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

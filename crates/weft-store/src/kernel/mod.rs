@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod org;
 pub mod outbox;
 pub mod principals;
+pub mod processes;
 pub mod registry;
 pub mod sessions;
 

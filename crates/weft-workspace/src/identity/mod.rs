@@ -79,11 +79,20 @@ impl std::str::FromStr for CookieSecure {
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset_micros: Arc<AtomicI64>,
+    /// A frozen clock (tests of timers and calendars): time stands at this instant plus the
+    /// offset, so due dates can be asserted exactly.
+    frozen_at: Option<OffsetDateTime>,
 }
 
 impl Clock {
+    /// A clock that stands still at `at` until advanced.
+    pub fn frozen(at: OffsetDateTime) -> Clock {
+        Clock { offset_micros: Arc::default(), frozen_at: Some(at) }
+    }
+
     pub fn now(&self) -> OffsetDateTime {
-        weft_store::now() + time::Duration::microseconds(self.offset_micros.load(Ordering::Relaxed))
+        self.frozen_at.unwrap_or_else(weft_store::now)
+            + time::Duration::microseconds(self.offset_micros.load(Ordering::Relaxed))
     }
 
     /// Moves this clock (and every clone of it) forward.

@@ -1,0 +1,883 @@
+//! Process definitions, instances and the rows their effects become (tasks, jobs,
+//! subscriptions, steps), plus business calendars. The façade decides; these functions only
+//! read and write rows. Effects are keyed by the engine's wait id, so every insert here is
+//! "on conflict do nothing": a step replayed after a crash writes nothing twice.
+
+use sea_query::{Cond, Expr, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement, Value as Sql};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::t;
+use crate::records::codec::{opt_uuid, uuid};
+use crate::tx::timestamp;
+use crate::{Backend, Database, DbRow, Result, Tx};
+
+fn opt_timestamp(backend: Backend, at: Option<OffsetDateTime>) -> Sql {
+    match at {
+        Some(at) => timestamp(backend, at),
+        None => match backend {
+            Backend::Sqlite => Sql::String(None),
+            Backend::Postgres => Sql::TimeDateTimeWithTimeZone(None),
+        },
+    }
+}
+
+// ── definitions ────────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDefinition {
+    pub id: Uuid,
+    pub process_key: String,
+    pub version: i64,
+    pub name: String,
+    pub record_type: Option<String>,
+    /// JSON object: declared process variables, name to type.
+    pub variables: String,
+    pub xml: String,
+    pub checksum: String,
+    pub deployed_at: OffsetDateTime,
+    pub deployed_by: String,
+}
+
+fn definitions() -> SelectStatement {
+    Query::select()
+        .columns(
+            [
+                "id",
+                "process_key",
+                "version",
+                "name",
+                "record_type",
+                "variables",
+                "xml",
+                "checksum",
+                "deployed_at",
+                "deployed_by",
+            ]
+            .map(t),
+        )
+        .from(t("process_definitions"))
+        .to_owned()
+}
+
+fn decode_definition(row: &DbRow) -> Result<StoredDefinition> {
+    Ok(StoredDefinition {
+        id: row.get("id")?,
+        process_key: row.get("process_key")?,
+        version: row.get("version")?,
+        name: row.get("name")?,
+        record_type: row.get("record_type")?,
+        variables: row.get("variables")?,
+        xml: row.get("xml")?,
+        checksum: row.get("checksum")?,
+        deployed_at: row.get("deployed_at")?,
+        deployed_by: row.get("deployed_by")?,
+    })
+}
+
+/// The version of `key` deployed from exactly this XML, if any.
+pub async fn definition_by_checksum(tx: &mut Tx, key: &str, checksum: &str) -> Result<Option<StoredDefinition>> {
+    let select = definitions()
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("checksum")).eq(checksum))
+        .order_by(t("version"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    tx.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+}
+
+/// The next version number of `key` (1 for a new key). The unique (key, version) refuses
+/// the second of two concurrent deployments taking the same number.
+pub async fn next_version(tx: &mut Tx, key: &str) -> Result<i64> {
+    let latest = Query::select()
+        .expr_as(Expr::col(t("version")).max(), t("v"))
+        .from(t("process_definitions"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    Ok(match tx.fetch_optional(&latest).await? {
+        Some(row) => row.get::<Option<i64>>("v")?.unwrap_or(0) + 1,
+        None => 1,
+    })
+}
+
+pub async fn insert_definition(tx: &mut Tx, d: &StoredDefinition) -> Result<()> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_definitions"))
+        .columns(
+            [
+                "id",
+                "process_key",
+                "version",
+                "name",
+                "record_type",
+                "variables",
+                "xml",
+                "checksum",
+                "deployed_at",
+                "deployed_by",
+            ]
+            .map(t),
+        )
+        .values_panic([
+            Expr::val(uuid(d.id)).into(),
+            d.process_key.as_str().into(),
+            d.version.into(),
+            d.name.as_str().into(),
+            d.record_type.clone().into(),
+            d.variables.as_str().into(),
+            d.xml.as_str().into(),
+            d.checksum.as_str().into(),
+            Expr::val(timestamp(backend, d.deployed_at)).into(),
+            d.deployed_by.as_str().into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+pub async fn definition(db: &Database, id: Uuid) -> Result<Option<StoredDefinition>> {
+    let select = definitions().and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+}
+
+/// The newest version of `key`.
+pub async fn latest_definition(db: &Database, key: &str) -> Result<Option<StoredDefinition>> {
+    let select = definitions()
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .order_by(t("version"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+}
+
+/// Every deployed process key (for call activities to name).
+pub async fn process_keys(tx: &mut Tx) -> Result<Vec<String>> {
+    let select = Query::select().distinct().column(t("process_key")).from(t("process_definitions")).to_owned();
+    tx.fetch_all(&select).await?.iter().map(|r| r.get("process_key")).collect()
+}
+
+// ── instances ──────────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredInstance {
+    pub id: Uuid,
+    pub definition_id: Uuid,
+    pub process_key: String,
+    pub version: i64,
+    pub status: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<Uuid>,
+    pub parent_instance: Option<Uuid>,
+    pub parent_wait: Option<String>,
+    pub started_by: Option<Uuid>,
+    pub started_at: OffsetDateTime,
+    pub ended_at: Option<OffsetDateTime>,
+    pub state: String,
+    pub revision: i64,
+}
+
+const INSTANCE_COLUMNS: [&str; 14] = [
+    "id",
+    "definition_id",
+    "process_key",
+    "version",
+    "status",
+    "record_type",
+    "record_id",
+    "parent_instance",
+    "parent_wait",
+    "started_by",
+    "started_at",
+    "ended_at",
+    "state",
+    "revision",
+];
+
+fn decode_instance(row: &DbRow) -> Result<StoredInstance> {
+    Ok(StoredInstance {
+        id: row.get("id")?,
+        definition_id: row.get("definition_id")?,
+        process_key: row.get("process_key")?,
+        version: row.get("version")?,
+        status: row.get("status")?,
+        record_type: row.get("record_type")?,
+        record_id: row.get("record_id")?,
+        parent_instance: row.get("parent_instance")?,
+        parent_wait: row.get("parent_wait")?,
+        started_by: row.get("started_by")?,
+        started_at: row.get("started_at")?,
+        ended_at: row.get("ended_at")?,
+        state: row.get("state")?,
+        revision: row.get("revision")?,
+    })
+}
+
+/// Inserts a new instance; false when one with this id exists already (a child instance
+/// started twice by a replayed job).
+pub async fn insert_instance(tx: &mut Tx, i: &StoredInstance) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_instances"))
+        .columns(INSTANCE_COLUMNS.map(t))
+        .values_panic([
+            Expr::val(uuid(i.id)).into(),
+            Expr::val(uuid(i.definition_id)).into(),
+            i.process_key.as_str().into(),
+            i.version.into(),
+            i.status.as_str().into(),
+            i.record_type.clone().into(),
+            Expr::val(opt_uuid(i.record_id)).into(),
+            Expr::val(opt_uuid(i.parent_instance)).into(),
+            i.parent_wait.clone().into(),
+            Expr::val(opt_uuid(i.started_by)).into(),
+            Expr::val(timestamp(backend, i.started_at)).into(),
+            Expr::val(opt_timestamp(backend, i.ended_at)).into(),
+            i.state.as_str().into(),
+            i.revision.into(),
+        ])
+        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+pub async fn instance(db: &Database, id: Uuid) -> Result<Option<StoredInstance>> {
+    let select = Query::select()
+        .columns(INSTANCE_COLUMNS.map(t))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_instance).transpose()
+}
+
+/// The instances bound to one record, oldest first.
+pub async fn instances_of_record(db: &Database, record_type: &str, record_id: Uuid) -> Result<Vec<StoredInstance>> {
+    let select = Query::select()
+        .columns(INSTANCE_COLUMNS.map(t))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("record_type")).eq(record_type))
+        .and_where(Expr::col(t("record_id")).eq(uuid(record_id)))
+        .order_by(t("started_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_instance).collect()
+}
+
+/// Stores a step's new state if nobody stepped the instance since `revision` was read;
+/// false otherwise (the caller reloads and tries again).
+pub async fn save_state(
+    tx: &mut Tx,
+    id: Uuid,
+    revision: i64,
+    status: &str,
+    state: &str,
+    ended_at: Option<OffsetDateTime>,
+) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_instances"))
+        .value(t("status"), status)
+        .value(t("state"), state)
+        .value(t("revision"), revision + 1)
+        .value(t("ended_at"), Expr::val(opt_timestamp(backend, ended_at)))
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("revision")).eq(revision))
+        .to_owned();
+    Ok(tx.execute(&update).await? == 1)
+}
+
+// ── tasks ──────────────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTask {
+    pub id: String,
+    pub instance_id: Uuid,
+    pub element: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub assignee: Option<Uuid>,
+    pub delegated_from: Option<Uuid>,
+    /// JSON arrays.
+    pub candidate_principals: String,
+    pub candidate_roles: String,
+    pub candidate_units: String,
+    pub forbid_self_approval: bool,
+    pub due_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub ended_at: Option<OffsetDateTime>,
+    pub ended_by: Option<String>,
+    pub outcome: Option<String>,
+    pub inputs: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<Uuid>,
+}
+
+const TASK_COLUMNS: [&str; 19] = [
+    "id",
+    "instance_id",
+    "element",
+    "name",
+    "status",
+    "assignee",
+    "delegated_from",
+    "candidate_principals",
+    "candidate_roles",
+    "candidate_units",
+    "forbid_self_approval",
+    "due_at",
+    "created_at",
+    "ended_at",
+    "ended_by",
+    "outcome",
+    "inputs",
+    "record_type",
+    "record_id",
+];
+
+fn decode_task(row: &DbRow) -> Result<StoredTask> {
+    Ok(StoredTask {
+        id: row.get("id")?,
+        instance_id: row.get("instance_id")?,
+        element: row.get("element")?,
+        name: row.get("name")?,
+        status: row.get("status")?,
+        assignee: row.get("assignee")?,
+        delegated_from: row.get("delegated_from")?,
+        candidate_principals: row.get("candidate_principals")?,
+        candidate_roles: row.get("candidate_roles")?,
+        candidate_units: row.get("candidate_units")?,
+        forbid_self_approval: row.get("forbid_self_approval")?,
+        due_at: row.get("due_at")?,
+        created_at: row.get("created_at")?,
+        ended_at: row.get("ended_at")?,
+        ended_by: row.get("ended_by")?,
+        outcome: row.get("outcome")?,
+        inputs: row.get("inputs")?,
+        record_type: row.get("record_type")?,
+        record_id: row.get("record_id")?,
+    })
+}
+
+/// Inserts an open task; a task with this id already there is left alone.
+pub async fn insert_task(tx: &mut Tx, task: &StoredTask) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_tasks"))
+        .columns(TASK_COLUMNS.map(t))
+        .values_panic([
+            task.id.as_str().into(),
+            Expr::val(uuid(task.instance_id)).into(),
+            task.element.as_str().into(),
+            task.name.clone().into(),
+            task.status.as_str().into(),
+            Expr::val(opt_uuid(task.assignee)).into(),
+            Expr::val(opt_uuid(task.delegated_from)).into(),
+            task.candidate_principals.as_str().into(),
+            task.candidate_roles.as_str().into(),
+            task.candidate_units.as_str().into(),
+            task.forbid_self_approval.into(),
+            Expr::val(opt_timestamp(backend, task.due_at)).into(),
+            Expr::val(timestamp(backend, task.created_at)).into(),
+            Expr::val(opt_timestamp(backend, task.ended_at)).into(),
+            task.ended_by.clone().into(),
+            task.outcome.clone().into(),
+            task.inputs.as_str().into(),
+            task.record_type.clone().into(),
+            Expr::val(opt_uuid(task.record_id)).into(),
+        ])
+        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+fn task_select() -> SelectStatement {
+    Query::select().columns(TASK_COLUMNS.map(t)).from(t("process_tasks")).to_owned()
+}
+
+pub async fn task(db: &Database, id: &str) -> Result<Option<StoredTask>> {
+    let select = task_select().and_where(Expr::col(t("id")).eq(id)).to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_task).transpose()
+}
+
+/// The tasks of one instance, oldest first.
+pub async fn tasks_of_instance(db: &Database, instance: Uuid) -> Result<Vec<StoredTask>> {
+    let select = task_select()
+        .and_where(Expr::col(t("instance_id")).eq(uuid(instance)))
+        .order_by(t("created_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}
+
+/// Open tasks assigned to any of `assignees`, oldest first.
+pub async fn open_tasks_of(db: &Database, assignees: &[Uuid]) -> Result<Vec<StoredTask>> {
+    let select = task_select()
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("assignee")).is_in(assignees.iter().map(|a| uuid(*a))))
+        .order_by(t("created_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}
+
+/// Ends an open task (completed or cancelled); false when it was not open any more.
+pub async fn end_task(
+    tx: &mut Tx,
+    id: &str,
+    status: &str,
+    at: OffsetDateTime,
+    by: Option<&str>,
+    outcome: Option<&str>,
+) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_tasks"))
+        .value(t("status"), status)
+        .value(t("ended_at"), Expr::val(timestamp(backend, at)))
+        .value(t("ended_by"), by.map(str::to_owned))
+        .value(t("outcome"), outcome.map(str::to_owned))
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("open"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// Gives an open task to `assignee` (claim, transfer, delegation); false when not open.
+pub async fn assign_task(tx: &mut Tx, id: &str, assignee: Uuid, delegated_from: Option<Uuid>) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_tasks"))
+        .value(t("assignee"), Expr::val(uuid(assignee)))
+        .value(t("delegated_from"), Expr::val(opt_uuid(delegated_from)))
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("open"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+// ── jobs ───────────────────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredJob {
+    pub id: String,
+    pub instance_id: Uuid,
+    pub element: String,
+    pub kind: String,
+    pub payload: String,
+    pub due_at: OffsetDateTime,
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+}
+
+const JOB_COLUMNS: [&str; 10] =
+    ["id", "instance_id", "element", "kind", "payload", "due_at", "status", "attempts", "max_attempts", "last_error"];
+
+fn decode_job(row: &DbRow) -> Result<StoredJob> {
+    Ok(StoredJob {
+        id: row.get("id")?,
+        instance_id: row.get("instance_id")?,
+        element: row.get("element")?,
+        kind: row.get("kind")?,
+        payload: row.get("payload")?,
+        due_at: row.get("due_at")?,
+        status: row.get("status")?,
+        attempts: row.get("attempts")?,
+        max_attempts: row.get("max_attempts")?,
+        last_error: row.get("last_error")?,
+    })
+}
+
+/// A pending job; one with this id already there is left alone.
+pub async fn insert_job(tx: &mut Tx, job: &StoredJob, created_at: OffsetDateTime) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_jobs"))
+        .columns(
+            [
+                "id",
+                "instance_id",
+                "element",
+                "kind",
+                "payload",
+                "due_at",
+                "status",
+                "attempts",
+                "max_attempts",
+                "created_at",
+            ]
+            .map(t),
+        )
+        .values_panic([
+            job.id.as_str().into(),
+            Expr::val(uuid(job.instance_id)).into(),
+            job.element.as_str().into(),
+            job.kind.as_str().into(),
+            job.payload.as_str().into(),
+            Expr::val(timestamp(backend, job.due_at)).into(),
+            "pending".into(),
+            0_i64.into(),
+            job.max_attempts.into(),
+            Expr::val(timestamp(backend, created_at)).into(),
+        ])
+        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+pub async fn job(db: &Database, id: &str) -> Result<Option<StoredJob>> {
+    let select = Query::select()
+        .columns(JOB_COLUMNS.map(t))
+        .from(t("process_jobs"))
+        .and_where(Expr::col(t("id")).eq(id))
+        .to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_job).transpose()
+}
+
+/// The jobs of one instance, by due time.
+pub async fn jobs_of_instance(db: &Database, instance: Uuid) -> Result<Vec<StoredJob>> {
+    let select = Query::select()
+        .columns(JOB_COLUMNS.map(t))
+        .from(t("process_jobs"))
+        .and_where(Expr::col(t("instance_id")).eq(uuid(instance)))
+        .order_by(t("due_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_job).collect()
+}
+
+/// Claims up to `limit` jobs due at `now` (pending, or running with an expired lock: a
+/// worker that died) for `worker` until `lock_until`. On PostgreSQL rows other nodes hold
+/// are skipped (`FOR UPDATE SKIP LOCKED`); on SQLite the single writer serialises claims.
+pub async fn claim_due(
+    tx: &mut Tx,
+    now: OffsetDateTime,
+    limit: u64,
+    worker: &str,
+    lock_until: OffsetDateTime,
+) -> Result<Vec<StoredJob>> {
+    let backend = tx.backend();
+    let mut select = Query::select();
+    select
+        .columns(JOB_COLUMNS.map(t))
+        .from(t("process_jobs"))
+        .cond_where(
+            Cond::any()
+                .add(
+                    Cond::all()
+                        .add(Expr::col(t("status")).eq("pending"))
+                        .add(Expr::col(t("due_at")).lte(timestamp(backend, now))),
+                )
+                .add(
+                    Cond::all()
+                        .add(Expr::col(t("status")).eq("running"))
+                        .add(Expr::col(t("locked_until")).lt(timestamp(backend, now))),
+                ),
+        )
+        .order_by(t("due_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .limit(limit);
+    if backend == Backend::Postgres {
+        select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut jobs: Vec<StoredJob> = tx.fetch_all(&select).await?.iter().map(decode_job).collect::<Result<_>>()?;
+    for job in &mut jobs {
+        let update = Query::update()
+            .table(t("process_jobs"))
+            .value(t("status"), "running")
+            .value(t("attempts"), Expr::col(t("attempts")).add(1))
+            .value(t("locked_by"), worker)
+            .value(t("locked_until"), Expr::val(timestamp(backend, lock_until)))
+            .and_where(Expr::col(t("id")).eq(job.id.as_str()))
+            .to_owned();
+        tx.execute(&update).await?;
+        job.status = "running".into();
+        job.attempts += 1;
+    }
+    Ok(jobs)
+}
+
+/// Ends a job (`done`, `cancelled`, `incident`) unless it ended already; false then.
+pub async fn end_job(tx: &mut Tx, id: &str, status: &str, error: Option<&str>) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_jobs"))
+        .value(t("status"), status)
+        .value(t("last_error"), error.map(str::to_owned))
+        .value(t("locked_by"), Option::<String>::None)
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).is_in(["pending", "running"]))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// Puts a failed job back in the queue for `due_at`.
+pub async fn retry_job(tx: &mut Tx, id: &str, due_at: OffsetDateTime, error: &str) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_jobs"))
+        .value(t("status"), "pending")
+        .value(t("due_at"), Expr::val(timestamp(backend, due_at)))
+        .value(t("last_error"), error)
+        .value(t("locked_by"), Option::<String>::None)
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("running"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+// ── subscriptions and steps ────────────────────────────────────────────────────────────
+
+pub async fn insert_subscription(
+    tx: &mut Tx,
+    id: &str,
+    instance: Uuid,
+    element: &str,
+    message: &str,
+    correlation: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_subscriptions"))
+        .columns(["id", "instance_id", "element", "message", "correlation", "status", "created_at"].map(t))
+        .values_panic([
+            id.into(),
+            Expr::val(uuid(instance)).into(),
+            element.into(),
+            message.into(),
+            correlation.map(str::to_owned).into(),
+            "open".into(),
+            Expr::val(timestamp(backend, at)).into(),
+        ])
+        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+pub async fn close_subscription(tx: &mut Tx, id: &str) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_subscriptions"))
+        .value(t("status"), "closed")
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("open"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// The instances with an open subscription to `message` (and `correlation`), oldest first.
+pub async fn subscribers(db: &Database, message: &str, correlation: Option<&str>) -> Result<Vec<Uuid>> {
+    let mut select = Query::select();
+    select
+        .column(t("instance_id"))
+        .from(t("process_subscriptions"))
+        .and_where(Expr::col(t("message")).eq(message))
+        .and_where(Expr::col(t("status")).eq("open"))
+        .order_by(t("created_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc);
+    match correlation {
+        Some(c) => select.and_where(Expr::col(t("correlation")).eq(c)),
+        None => select.and_where(Expr::col(t("correlation")).is_null()),
+    };
+    db.fetch_all(&select).await?.iter().map(|r| r.get("instance_id")).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStep {
+    pub instance_id: Uuid,
+    pub ordinal: i64,
+    pub process_key: String,
+    pub version: i64,
+    pub element: String,
+    pub started_at: OffsetDateTime,
+    pub ended_at: OffsetDateTime,
+    pub outcome: String,
+}
+
+/// Records a finished step; the (instance, ordinal) key makes a replay write it once.
+pub async fn insert_step(tx: &mut Tx, s: &StoredStep) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_steps"))
+        .columns(
+            ["instance_id", "ordinal", "process_key", "version", "element", "started_at", "ended_at", "outcome"].map(t),
+        )
+        .values_panic([
+            Expr::val(uuid(s.instance_id)).into(),
+            s.ordinal.into(),
+            s.process_key.as_str().into(),
+            s.version.into(),
+            s.element.as_str().into(),
+            Expr::val(timestamp(backend, s.started_at)).into(),
+            Expr::val(timestamp(backend, s.ended_at)).into(),
+            s.outcome.as_str().into(),
+        ])
+        .on_conflict(OnConflict::columns([t("instance_id"), t("ordinal")]).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+pub async fn steps_of_instance(db: &Database, instance: Uuid) -> Result<Vec<StoredStep>> {
+    let select = Query::select()
+        .columns(
+            ["instance_id", "ordinal", "process_key", "version", "element", "started_at", "ended_at", "outcome"].map(t),
+        )
+        .from(t("process_steps"))
+        .and_where(Expr::col(t("instance_id")).eq(uuid(instance)))
+        .order_by(t("ordinal"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredStep {
+                instance_id: r.get("instance_id")?,
+                ordinal: r.get("ordinal")?,
+                process_key: r.get("process_key")?,
+                version: r.get("version")?,
+                element: r.get("element")?,
+                started_at: r.get("started_at")?,
+                ended_at: r.get("ended_at")?,
+                outcome: r.get("outcome")?,
+            })
+        })
+        .collect()
+}
+
+// ── business calendars ─────────────────────────────────────────────────────────────────
+
+/// Creates or replaces the calendar `name` (its `CalendarDef` JSON).
+pub async fn put_calendar(tx: &mut Tx, name: &str, definition: &str, by: &str, at: OffsetDateTime) -> Result<()> {
+    let backend = tx.backend();
+    let upsert = Query::insert()
+        .into_table(t("business_calendars"))
+        .columns(["name", "definition", "updated_at", "updated_by"].map(t))
+        .values_panic([name.into(), definition.into(), Expr::val(timestamp(backend, at)).into(), by.into()])
+        .on_conflict(
+            OnConflict::column(t("name"))
+                .update_columns([t("definition"), t("updated_at"), t("updated_by")])
+                .to_owned(),
+        )
+        .to_owned();
+    tx.execute(&upsert).await?;
+    Ok(())
+}
+
+/// Every calendar: (name, definition JSON).
+pub async fn calendars(db: &Database) -> Result<Vec<(String, String)>> {
+    let select = Query::select()
+        .columns([t("name"), t("definition")])
+        .from(t("business_calendars"))
+        .order_by(t("name"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(|r| Ok((r.get("name")?, r.get("definition")?))).collect()
+}
+
+// ── early messages ─────────────────────────────────────────────────────────────────────
+
+/// Buffers a message nothing subscribes to yet, until `expires_at`.
+#[allow(clippy::too_many_arguments)]
+pub async fn buffer_message(
+    tx: &mut Tx,
+    id: Uuid,
+    message: &str,
+    correlation: Option<&str>,
+    payload: &str,
+    at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<()> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_messages"))
+        .columns(["id", "message", "correlation", "payload", "published_at", "expires_at"].map(t))
+        .values_panic([
+            Expr::val(uuid(id)).into(),
+            message.into(),
+            correlation.map(str::to_owned).into(),
+            payload.into(),
+            Expr::val(timestamp(backend, at)).into(),
+            Expr::val(timestamp(backend, expires_at)).into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+/// The oldest buffered message for `message` / `correlation` still unconsumed at `now`:
+/// (id, payload JSON).
+pub async fn oldest_buffered(
+    db: &Database,
+    message: &str,
+    correlation: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Option<(Uuid, String)>> {
+    let backend = db.backend();
+    let mut select = Query::select();
+    select
+        .columns([t("id"), t("payload")])
+        .from(t("process_messages"))
+        .and_where(Expr::col(t("message")).eq(message))
+        .and_where(Expr::col(t("consumed_at")).is_null())
+        .and_where(Expr::col(t("expires_at")).gt(timestamp(backend, now)))
+        .order_by(t("published_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .limit(1);
+    match correlation {
+        Some(c) => select.and_where(Expr::col(t("correlation")).eq(c)),
+        None => select.and_where(Expr::col(t("correlation")).is_null()),
+    };
+    db.fetch_optional(&select).await?.map(|r| Ok((r.get("id")?, r.get("payload")?))).transpose()
+}
+
+/// Marks a buffered message delivered; false when another delivery took it first.
+pub async fn consume_message(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_messages"))
+        .value(t("consumed_at"), Expr::val(timestamp(tx.backend(), at)))
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("consumed_at")).is_null())
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+// ── metrics ────────────────────────────────────────────────────────────────────────────
+
+/// Every finished step of process `key` (all versions): (element, started, ended, outcome).
+pub async fn steps_of_process(
+    db: &Database,
+    key: &str,
+) -> Result<Vec<(String, OffsetDateTime, OffsetDateTime, String)>> {
+    let select = Query::select()
+        .columns(["element", "started_at", "ended_at", "outcome"].map(t))
+        .from(t("process_steps"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    db.fetch_all(&select)
+        .await?
+        .iter()
+        .map(|r| Ok((r.get("element")?, r.get("started_at")?, r.get("ended_at")?, r.get("outcome")?)))
+        .collect()
+}
+
+/// The active instances of `key`, oldest first.
+pub async fn active_instances(db: &Database, key: &str) -> Result<Vec<StoredInstance>> {
+    let select = Query::select()
+        .columns(INSTANCE_COLUMNS.map(t))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("status")).eq("active"))
+        .order_by(t("started_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_instance).collect()
+}
+
+/// Open tasks of the instances of `key`.
+pub async fn open_tasks_of_process(db: &Database, key: &str) -> Result<Vec<StoredTask>> {
+    let instances = Query::select()
+        .column(t("id"))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    let select = task_select()
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("instance_id")).in_subquery(instances))
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}

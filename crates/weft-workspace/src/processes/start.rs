@@ -1,0 +1,142 @@
+//! Starting instances: by a member (optionally bound to a record they may read, whose
+//! fields become variables), and by a call activity's job (the child's id derives from the
+//! parent's wait id, so a replayed job starts it once).
+
+use serde_json::{Map, Value as Json, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_process::{Engine, Start};
+use weft_store::kernel::processes::{self as store, StoredInstance};
+
+use super::step::{Cause, status_name};
+use super::{InstanceView, view};
+use crate::{Error, Result, Workspace};
+
+/// What to start.
+#[derive(Debug, Clone, Default)]
+pub struct StartProcess {
+    pub key: String,
+    /// The record the instance is bound to: (type, id).
+    pub record: Option<(String, Uuid)>,
+    pub variables: Map<String, Json>,
+}
+
+/// Where a child instance comes from.
+pub(super) struct Parent {
+    pub instance: Uuid,
+    pub wait: String,
+    pub started_by: Option<Uuid>,
+    pub record: Option<(String, Uuid)>,
+}
+
+impl Workspace {
+    /// Starts the newest version of `input.key`. Bound to a record, the starter must be
+    /// able to read it (else `NotFound`) and the process must be deployed for its type.
+    pub async fn start_process(&self, principal: &Principal, input: StartProcess) -> Result<InstanceView> {
+        self.require_staff(principal)?;
+        let mut variables = Map::new();
+        if let Some((type_name, id)) = &input.record {
+            let record = self.get(principal, type_name, *id).await?;
+            if let Json::Object(fields) = record.to_json() {
+                variables.extend(fields.clone());
+                variables.insert("record".into(), Json::Object(fields));
+            }
+        }
+        variables.extend(input.variables);
+        variables.insert("starter".into(), json!(principal.id.to_string()));
+        let id = self
+            .start_instance(
+                &input.key,
+                Uuid::now_v7(),
+                variables,
+                input.record,
+                Some(principal.id),
+                None,
+                principal.actor(),
+            )
+            .await?;
+        let stored =
+            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+        view(&stored)
+    }
+
+    /// Starts `key` for a record: its lifecycle's processes begin here.
+    pub async fn start_process_for_record(
+        &self,
+        principal: &Principal,
+        key: &str,
+        type_name: &str,
+        record: Uuid,
+        variables: Map<String, Json>,
+    ) -> Result<InstanceView> {
+        let input = StartProcess { key: key.to_owned(), record: Some((type_name.to_owned(), record)), variables };
+        self.start_process(principal, input).await
+    }
+
+    /// A call activity's child: its id is derived from the parent's wait id.
+    pub(super) async fn start_child(&self, parent: Parent, key: &str, variables: Map<String, Json>) -> Result<Uuid> {
+        let digest = Sha256::digest(format!("child of {}", parent.wait).as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        let mut variables = variables;
+        if let Some(starter) = parent.started_by {
+            variables.entry("starter").or_insert_with(|| json!(starter.to_string()));
+        }
+        self.start_instance(key, id, variables, parent.record.clone(), parent.started_by, Some(parent), "system".into())
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn start_instance(
+        &self,
+        key: &str,
+        id: Uuid,
+        variables: Map<String, Json>,
+        record: Option<(String, Uuid)>,
+        started_by: Option<Uuid>,
+        parent: Option<Parent>,
+        actor: String,
+    ) -> Result<Uuid> {
+        let definition = store::latest_definition(&self.db, key)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("process `{key}`")))?;
+        if let (Some(bound), Some((type_name, _))) = (&definition.record_type, &record)
+            && bound != type_name
+        {
+            return Err(Error::BadRequest(format!("process `{key}` is bound to `{bound}`, not `{type_name}`")));
+        }
+        let deployment = self.deployment(definition.id).await?;
+        let now = self.process_now();
+        let working_time = self.working_time().await?;
+        let engine = Engine::with_working_time(working_time.as_ref());
+        let (state, effects) = engine
+            .start(&deployment, Start::new(id, key, variables), now)
+            .map_err(|e| Error::Conflict(e.to_string()))?;
+        let (parent_instance, parent_wait) = match parent {
+            Some(p) => (Some(p.instance), Some(p.wait)),
+            None => (None, None),
+        };
+        let stored = StoredInstance {
+            id,
+            definition_id: definition.id,
+            process_key: key.to_owned(),
+            version: definition.version,
+            status: status_name(state.status).into(),
+            record_type: record.as_ref().map(|r| r.0.clone()),
+            record_id: record.as_ref().map(|r| r.1),
+            parent_instance,
+            parent_wait,
+            started_by,
+            started_at: now,
+            ended_at: (state.status != weft_process::Status::Active).then_some(now),
+            state: serde_json::to_string(&state).map_err(|e| Error::Internal(e.to_string()))?,
+            revision: 1,
+        };
+        let cause =
+            Cause::new(actor, "start", json!({ "definition": definition.id, "parent": stored.parent_instance }));
+        self.persist_step(&stored, Some(stored.clone()), &state, 0, effects, cause, now).await?;
+        Ok(id)
+    }
+}

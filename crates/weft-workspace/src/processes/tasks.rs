@@ -1,0 +1,309 @@
+//! User task operations: complete (with outputs), approve or reject, claim, transfer,
+//! return to an earlier step, and the starter's withdrawal. Each checks who may act and is
+//! audited.
+//!
+//! Who may act on an open task: its assignee; a delegate of the assignee under a
+//! delegation in force on the process clock's day (recorded as "delegate for assignee");
+//! while nobody holds it, a candidate (listed, holding a candidate role, or a member of a
+//! candidate unit); and an admin. Anyone else is told the task does not exist, except the
+//! instance's starter and candidates of a task someone else holds, who may know it exists
+//! and get `Forbidden`. Self-approval is refused when the step forbids it.
+
+use serde_json::{Map, Value as Json, json};
+use uuid::Uuid;
+use weft_model::{Principal, PrincipalKind};
+use weft_process::{EngineError, Event, WaitId};
+use weft_store::kernel::processes::{self as store, StoredTask};
+use weft_store::kernel::{outbox, principals};
+
+use super::step::{Cause, ClosedTask};
+use crate::{Error, Result, Workspace, admin_audit};
+
+/// A user task as callers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskView {
+    pub id: String,
+    pub instance: Uuid,
+    pub element: String,
+    pub name: Option<String>,
+    /// `open`, `completed` or `cancelled`.
+    pub status: String,
+    pub assignee: Option<Uuid>,
+    pub delegated_from: Option<Uuid>,
+    pub candidate_principals: Vec<Uuid>,
+    pub candidate_roles: Vec<String>,
+    pub candidate_units: Vec<Uuid>,
+    pub due_at: Option<time::OffsetDateTime>,
+    pub ended_by: Option<String>,
+    pub outcome: Option<Json>,
+    pub inputs: Map<String, Json>,
+    pub record_type: Option<String>,
+    pub record_id: Option<Uuid>,
+}
+
+fn view(t: StoredTask) -> TaskView {
+    TaskView {
+        candidate_principals: serde_json::from_str(&t.candidate_principals).unwrap_or_default(),
+        candidate_roles: serde_json::from_str(&t.candidate_roles).unwrap_or_default(),
+        candidate_units: serde_json::from_str(&t.candidate_units).unwrap_or_default(),
+        outcome: t.outcome.as_deref().and_then(|o| serde_json::from_str(o).ok()),
+        inputs: serde_json::from_str(&t.inputs).unwrap_or_default(),
+        id: t.id,
+        instance: t.instance_id,
+        element: t.element,
+        name: t.name,
+        status: t.status,
+        assignee: t.assignee,
+        delegated_from: t.delegated_from,
+        due_at: t.due_at,
+        ended_by: t.ended_by,
+        record_type: t.record_type,
+        record_id: t.record_id,
+    }
+}
+
+/// How a principal stands to a task.
+enum Standing {
+    /// May act; the principal to act as (carrying `on_behalf_of` for a delegate).
+    Acts(Principal),
+    /// May see it exists, may not act.
+    Sees(String),
+    Stranger,
+}
+
+fn not_found(id: &str) -> Error {
+    Error::NotFound(format!("task {id}"))
+}
+
+impl Workspace {
+    async fn standing(&self, principal: &Principal, task: &TaskView, starter: Option<Uuid>) -> Result<Standing> {
+        if matches!(principal.kind, PrincipalKind::Guest { .. }) {
+            return Ok(Standing::Stranger);
+        }
+        if self.is_admin(principal) {
+            return Ok(Standing::Acts(principal.clone()));
+        }
+        let me = principal.on_behalf_of.unwrap_or(principal.id);
+        if let Some(assignee) = task.assignee {
+            if assignee == me {
+                return Ok(Standing::Acts(principal.clone()));
+            }
+            if principal.on_behalf_of.is_none()
+                && self.delegates_of(assignee, self.process_now().date()).await?.contains(&principal.id)
+            {
+                let mut acting = principal.clone();
+                acting.on_behalf_of = Some(assignee);
+                return Ok(Standing::Acts(acting));
+            }
+        }
+        let directory = self.directory();
+        let candidate = task.candidate_principals.contains(&me)
+            || directory.roles_of(me).iter().any(|r| task.candidate_roles.contains(r))
+            || directory.org.units_of(me).iter().any(|u| task.candidate_units.contains(u));
+        if candidate && task.assignee.is_none() {
+            return Ok(Standing::Acts(principal.clone()));
+        }
+        if candidate || starter == Some(me) {
+            return Ok(Standing::Sees("the task is someone else's".into()));
+        }
+        Ok(Standing::Stranger)
+    }
+
+    /// The task and the principal to act as, or why not.
+    async fn task_for_action(&self, principal: &Principal, id: &str) -> Result<(TaskView, Principal, Option<Uuid>)> {
+        let task = store::task(&self.db, id).await?.map(view).ok_or_else(|| not_found(id))?;
+        let instance = store::instance(&self.db, task.instance).await?.ok_or_else(|| not_found(id))?;
+        match self.standing(principal, &task, instance.started_by).await? {
+            Standing::Stranger => Err(not_found(id)),
+            Standing::Sees(why) => Err(Error::Forbidden(why)),
+            Standing::Acts(acting) => {
+                if task.status != "open" {
+                    return Err(Error::Conflict(format!("task {id} is {}", task.status)));
+                }
+                Ok((task, acting, instance.started_by))
+            }
+        }
+    }
+
+    /// One task, for whoever may act on it or see it.
+    pub async fn process_task(&self, principal: &Principal, id: &str) -> Result<TaskView> {
+        let task = store::task(&self.db, id).await?.map(view).ok_or_else(|| not_found(id))?;
+        let instance = store::instance(&self.db, task.instance).await?.ok_or_else(|| not_found(id))?;
+        match self.standing(principal, &task, instance.started_by).await? {
+            Standing::Stranger if task.ended_by.as_deref() != Some(&principal.actor()) => Err(not_found(id)),
+            _ => Ok(task),
+        }
+    }
+
+    /// The tasks of an instance (admin, the starter, or anyone holding one of them).
+    pub async fn process_tasks(&self, principal: &Principal, instance: Uuid) -> Result<Vec<TaskView>> {
+        self.process_instance(principal, instance).await?;
+        Ok(store::tasks_of_instance(&self.db, instance).await?.into_iter().map(view).collect())
+    }
+
+    /// Open tasks assigned to the principal (and to those they stand in for today).
+    pub async fn my_tasks(&self, principal: &Principal) -> Result<Vec<TaskView>> {
+        self.require_staff(principal)?;
+        Ok(store::open_tasks_of(&self.db, &[principal.id]).await?.into_iter().map(view).collect())
+    }
+
+    /// Completes a task with `outputs` (they become process variables).
+    pub async fn complete_task(&self, principal: &Principal, id: &str, outputs: Map<String, Json>) -> Result<()> {
+        self.finish_task(principal, id, outputs, "task.complete").await
+    }
+
+    /// 同意 / 驳回: completes an approval task with `approved` and an optional comment.
+    pub async fn approve_task(
+        &self,
+        principal: &Principal,
+        id: &str,
+        approved: bool,
+        comment: Option<String>,
+    ) -> Result<()> {
+        let mut outputs = Map::new();
+        outputs.insert("approved".into(), json!(approved));
+        if let Some(c) = comment {
+            outputs.insert("comment".into(), json!(c));
+        }
+        self.finish_task(principal, id, outputs, if approved { "task.approve" } else { "task.reject" }).await
+    }
+
+    async fn finish_task(
+        &self,
+        principal: &Principal,
+        id: &str,
+        outputs: Map<String, Json>,
+        action: &str,
+    ) -> Result<()> {
+        let (task, acting, starter) = self.task_for_action(principal, id).await?;
+        let forbid = store::task(&self.db, id).await?.is_some_and(|t| t.forbid_self_approval);
+        let person = acting.on_behalf_of.unwrap_or(acting.id);
+        if forbid && starter == Some(person) && !acting.is_system() {
+            return Err(Error::Forbidden("this step may not be approved by the person who started it".into()));
+        }
+        let wait = wait_id(id)?;
+        let mut cause =
+            Cause::new(acting.actor(), action, json!({ "task": id, "element": task.element, "outputs": outputs }));
+        cause.close_task =
+            Some(ClosedTask { id: id.to_owned(), by: acting.actor(), outcome: Json::Object(outputs.clone()) });
+        match self.apply_event(task.instance, Event::TaskCompleted { task: wait, outputs }, cause).await? {
+            Ok(_) => Ok(()),
+            Err(EngineError::UnknownWait(_)) => Err(Error::Conflict(format!("task {id} is no longer open"))),
+            Err(e) => Err(engine_error(e)),
+        }
+    }
+
+    /// Takes an unassigned task as one of its candidates.
+    pub async fn claim_task(&self, principal: &Principal, id: &str) -> Result<TaskView> {
+        let (task, acting, _) = self.task_for_action(principal, id).await?;
+        if task.assignee.is_some() && task.assignee != Some(acting.id) && !self.is_admin(principal) {
+            return Err(Error::Conflict(format!("task {id} is held by someone else")));
+        }
+        self.reassign(&acting, &task, acting.id, "task.claim").await
+    }
+
+    /// 转交: hands the task to another member.
+    pub async fn transfer_task(&self, principal: &Principal, id: &str, to: Uuid) -> Result<TaskView> {
+        let (task, acting, _) = self.task_for_action(principal, id).await?;
+        let target = principals::by_id_now(&self.db, to).await?;
+        if !target.is_some_and(|p| p.kind == "member" && p.status == "active") {
+            return Err(Error::BadRequest(format!("{to} is not an active member")));
+        }
+        self.reassign(&acting, &task, to, "task.transfer").await
+    }
+
+    async fn reassign(&self, acting: &Principal, task: &TaskView, to: Uuid, action: &str) -> Result<TaskView> {
+        let (id, instance, from) = (task.id.clone(), task.instance, task.assignee);
+        let acting = acting.clone();
+        let action = action.to_owned();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !store::assign_task(tx, &id, to, None).await? {
+                        return Err(Error::Conflict(format!("task {id} is no longer open")));
+                    }
+                    let detail = json!({ "task": id, "instance": instance, "from": from, "to": to });
+                    admin_audit::record(tx, &acting, &format!("process.{action}"), "process_task", &id, detail.clone())
+                        .await?;
+                    let event = outbox::NewEvent {
+                        kind: format!("process.{}", action.replace('.', "_")),
+                        type_name: "process_instance".into(),
+                        record_id: Some(instance),
+                        actor: acting.actor(),
+                        payload: detail,
+                    };
+                    outbox::append(tx, &event, weft_store::now()).await?;
+                    Ok::<(), Error>(())
+                })
+            })
+            .await?;
+        store::task(&self.db, &task.id).await?.map(view).ok_or_else(|| not_found(&task.id))
+    }
+
+    /// 退回: cancels the current work and starts again at `element`, an earlier step.
+    pub async fn return_task(
+        &self,
+        principal: &Principal,
+        id: &str,
+        element: &str,
+        comment: Option<String>,
+    ) -> Result<()> {
+        let (task, acting, _) = self.task_for_action(principal, id).await?;
+        let cause = Cause::new(
+            acting.actor(),
+            "task.return",
+            json!({ "task": id, "element": task.element, "to": element, "comment": comment }),
+        );
+        match self.apply_event(task.instance, Event::ReturnTo { element: element.to_owned() }, cause).await? {
+            Ok(_) => Ok(()),
+            Err(e) => Err(engine_error(e)),
+        }
+    }
+
+    /// 撤回: the starter takes the request back (an admin may too).
+    pub async fn withdraw_process(&self, principal: &Principal, instance: Uuid, reason: Option<String>) -> Result<()> {
+        let stored = store::instance(&self.db, instance)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("process instance {instance}")))?;
+        if stored.started_by != Some(principal.id) && !self.is_admin(principal) {
+            self.process_instance(principal, instance).await?;
+            return Err(Error::Forbidden("only the person who started it may withdraw it".into()));
+        }
+        let cause = Cause::new(principal.actor(), "withdraw", json!({ "reason": reason }));
+        match self.apply_event(instance, Event::Withdraw, cause).await? {
+            Ok(_) => Ok(()),
+            Err(e) => Err(engine_error(e)),
+        }
+    }
+}
+
+pub(super) fn wait_id(id: &str) -> Result<WaitId> {
+    id.parse().map_err(|_| not_found(id))
+}
+
+pub(super) fn engine_error(e: EngineError) -> Error {
+    match e {
+        EngineError::UnknownWait(id) => Error::Conflict(format!("{id} is no longer open")),
+        EngineError::NotActive(status) => Error::Conflict(format!("the process is no longer active ({status:?})")),
+        EngineError::Corrupt(m) => Error::Internal(m),
+        other => Error::Conflict(other.to_string()),
+    }
+}
+
+/// Admin repairs: cancelling an instance and retrying an incident.
+impl Workspace {
+    /// Cancels a running instance (admin); its open tasks, timers and jobs are cancelled.
+    pub async fn cancel_process(&self, principal: &Principal, instance: Uuid, reason: Option<String>) -> Result<()> {
+        self.require_admin(principal)?;
+        let cause = Cause::new(principal.actor(), "cancel", json!({ "reason": reason }));
+        self.apply_event(instance, Event::Cancel, cause).await?.map_err(engine_error)
+    }
+
+    /// Takes a stuck token through its element again (admin), once the cause is fixed.
+    pub async fn retry_process_incident(&self, principal: &Principal, instance: Uuid, incident: &str) -> Result<()> {
+        self.require_admin(principal)?;
+        let id = wait_id(incident)?;
+        let cause = Cause::new(principal.actor(), "incident.retry", json!({ "incident": incident }));
+        self.apply_event(instance, Event::RetryIncident { incident: id }, cause).await?.map_err(engine_error)
+    }
+}

@@ -1,0 +1,711 @@
+//! The durable process runtime through the façade, on SQLite and PostgreSQL: deployment
+//! and versions, approvals (serial tiers by amount with manager-chain assignment, all-of
+//! and 2-of-3 countersign), reminders and escalation on a test clock, return-to-step and
+//! withdraw, delegation during an absence, a call activity, a service task transitioning
+//! the bound record, a timer in business time across a weekend and a holiday, exactly-once,
+//! and who may not act on a task.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json, json};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_model::access::RoleDef;
+use weft_testkit::fixtures::{self, object, workspace};
+use weft_testkit::people;
+use weft_testkit::{TestBackend, TestDatabase, on_both_databases};
+use weft_workspace::delegation::{NewDelegation, format_day};
+use weft_workspace::identity::Clock;
+use weft_workspace::processes::{Delivery, DeployProcess, StartProcess, TaskView};
+use weft_workspace::{Created, Error, Workspace};
+
+on_both_databases!(
+    deployments_are_versioned_and_admin_only,
+    the_peer_approval_runs_end_to_end,
+    three_tiers_by_amount_follow_the_manager_chain_and_approve_the_record,
+    an_all_of_countersign_ends_at_the_first_rejection,
+    two_of_three_approve,
+    a_reminder_then_an_escalation_to_the_manager,
+    return_to_an_earlier_step_and_withdraw,
+    delegation_during_an_absence,
+    a_call_activity_waits_for_its_child,
+    a_timer_in_business_time_skips_the_weekend_and_a_holiday,
+    a_completed_task_is_not_completed_twice,
+    strangers_guests_and_members_without_the_role_cannot_act,
+    a_failing_job_is_retried_with_backoff_then_an_incident_an_admin_retries,
+    a_message_before_its_subscription_is_buffered_and_delivered_once,
+    metrics_count_steps_durations_and_live_work,
+    a_business_rule_task_evaluates_a_deployed_decision,
+    a_job_held_by_a_dead_worker_is_taken_over_and_runs_once,
+);
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../weft-process/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A company: the director heads it, the manager heads Sales under it, the starter works
+/// in Sales; a CFO and an HR clerk stand apart.
+struct Org {
+    db: TestDatabase,
+    ws: Workspace,
+    clock: Clock,
+    admin: Principal,
+    starter: Principal,
+    manager: Principal,
+    director: Principal,
+    cfo: Principal,
+    hr: Principal,
+    other: Principal,
+}
+
+async fn org(backend: TestBackend, clock: Clock) -> Org {
+    let (db, ws) = workspace(backend).await;
+    let ws = ws.with_process_clock(clock.clone());
+    fixtures::declare(&ws, &[fixtures::purchase_order()]).await;
+    let admin = people::member(&ws, &["admin"]).await;
+    let hr_role = RoleDef {
+        name: "hr".into(),
+        labels: BTreeMap::new(),
+        description: String::new(),
+        for_guests: false,
+        grants: vec![],
+        field_rules: vec![],
+    };
+    ws.put_role(&admin, hr_role).await.expect("hr role");
+    let starter = people::member(&ws, &["employee"]).await;
+    let manager = people::member(&ws, &["employee"]).await;
+    let director = people::member(&ws, &["employee"]).await;
+    let cfo = people::member(&ws, &["employee"]).await;
+    let hr = people::member(&ws, &["employee", "hr"]).await;
+    let other = people::member(&ws, &["employee"]).await;
+    let company = people::unit(&ws, "Company", None).await;
+    let sales = people::unit(&ws, "Sales", Some(company)).await;
+    people::join(&ws, &director, company, true).await;
+    people::join(&ws, &manager, sales, true).await;
+    people::join(&ws, &starter, sales, true).await;
+    ws.set_unit_manager(&admin, company, Some(director.id)).await.expect("company head");
+    ws.set_unit_manager(&admin, sales, Some(manager.id)).await.expect("sales head");
+    Org { db, ws, clock, admin, starter, manager, director, cfo, hr, other }
+}
+
+async fn deploy(o: &Org, xml: String, record_type: Option<&str>, variables: &[(&str, &str)]) {
+    let input = DeployProcess {
+        xml,
+        record_type: record_type.map(str::to_owned),
+        variables: variables.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect(),
+    };
+    o.ws.deploy_process(&o.admin, input).await.expect("the process deploys");
+}
+
+async fn start(o: &Org, by: &Principal, key: &str, variables: Json) -> Uuid {
+    let variables = match variables {
+        Json::Object(m) => m,
+        _ => Map::new(),
+    };
+    let input = StartProcess { key: key.into(), record: None, variables };
+    o.ws.start_process(by, input).await.expect("the process starts").id
+}
+
+async fn open_tasks(o: &Org, instance: Uuid) -> Vec<TaskView> {
+    let tasks = o.ws.process_tasks(&o.admin, instance).await.expect("tasks");
+    tasks.into_iter().filter(|t| t.status == "open").collect()
+}
+
+async fn only_open_task(o: &Org, instance: Uuid) -> TaskView {
+    let mut open = open_tasks(o, instance).await;
+    assert_eq!(open.len(), 1, "one open task expected, got {open:?}");
+    open.remove(0)
+}
+
+async fn status(o: &Org, instance: Uuid) -> String {
+    o.ws.process_instance(&o.admin, instance).await.expect("instance").status
+}
+
+async fn elements_done(o: &Org, instance: Uuid) -> Vec<String> {
+    o.ws.process_steps(&o.admin, instance).await.expect("steps").into_iter().map(|s| s.0).collect()
+}
+
+async fn count(o: &Org, sql: &str) -> i64 {
+    o.db.scalar(sql).await.unwrap_or(0)
+}
+
+async fn deployments_are_versioned_and_admin_only(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let xml = fixture("peer_spiff_approval.bpmn");
+    let input = DeployProcess {
+        xml: xml.clone(),
+        variables: [("amount".into(), "decimal".into())].into(),
+        ..Default::default()
+    };
+    let first = o.ws.deploy_process(&o.admin, input.clone()).await.unwrap();
+    assert_eq!((first[0].key.as_str(), first[0].version, first[0].unchanged), ("approval", 1, false));
+    let again = o.ws.deploy_process(&o.admin, input.clone()).await.unwrap();
+    assert_eq!((again[0].version, again[0].unchanged, again[0].id), (1, true, first[0].id));
+    let changed = DeployProcess { xml: xml.replace("Expense approval", "Expense approval v2"), ..input.clone() };
+    assert_eq!(o.ws.deploy_process(&o.admin, changed).await.unwrap()[0].version, 2);
+    assert!(matches!(o.ws.deploy_process(&o.starter, input.clone()).await, Err(Error::Forbidden(_))));
+    // A condition naming a variable nobody declared is refused with the problem.
+    let undeclared = DeployProcess { xml, ..Default::default() };
+    assert!(matches!(o.ws.deploy_process(&o.admin, undeclared).await, Err(Error::Validation(_))));
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM audit_log WHERE action = 'process.deploy'").await, 2);
+}
+
+async fn the_peer_approval_runs_end_to_end(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, fixture("peer_spiff_approval.bpmn"), None, &[("amount", "decimal")]).await;
+    for (amount, approver) in [(500, "manager_approve"), (25_000, "director_approve")] {
+        let id = start(&o, &o.starter, "approval", json!({ "amount": amount })).await;
+        // Unassigned steps are an admin's to do.
+        let submit = only_open_task(&o, id).await;
+        assert_eq!(submit.element, "submit");
+        o.ws.complete_task(&o.admin, &submit.id, Map::new()).await.unwrap();
+        let approve = only_open_task(&o, id).await;
+        assert_eq!(approve.element, approver);
+        o.ws.approve_task(&o.admin, &approve.id, true, Some("fine".into())).await.unwrap();
+        assert_eq!(status(&o, id).await, "completed");
+        let done = elements_done(&o, id).await;
+        assert!(["submit", approver, "end"].iter().all(|e| done.iter().any(|d| d == e)), "{done:?}");
+        let other = if approver == "manager_approve" { "director_approve" } else { "manager_approve" };
+        assert!(!done.iter().any(|d| d == other), "{done:?}");
+        let done = o.ws.process_task(&o.admin, &approve.id).await.unwrap();
+        assert_eq!(done.status, "completed");
+        assert_eq!(done.outcome, Some(json!({ "approved": true, "comment": "fine" })));
+    }
+}
+
+async fn submitted_order(o: &Org, amount: &str) -> Uuid {
+    let created =
+        o.ws.create(&o.starter, "purchase_order", object(json!({ "subject": "Steel", "amount": amount })), None)
+            .await
+            .expect("order");
+    let Created::Fresh(view) = created else { panic!("fresh") };
+    o.ws.transition(&o.starter, "purchase_order", view.system.id, "submit", None, Map::new()).await.expect("submit");
+    view.system.id
+}
+
+async fn three_tiers_by_amount_follow_the_manager_chain_and_approve_the_record(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let xml = fixture("three_tier.bpmn").replace("assignee=\"cfo\"", &format!("assignee=\"{}\"", o.cfo.id));
+    deploy(&o, xml, Some("purchase_order"), &[]).await;
+
+    let order = submitted_order(&o, "150000").await;
+    let id =
+        o.ws.start_process_for_record(&o.starter, "po_approval", "purchase_order", order, Map::new()).await.unwrap().id;
+    for (element, approver) in
+        [("manager_approve", &o.manager), ("director_approve", &o.director), ("cfo_approve", &o.cfo)]
+    {
+        let task = only_open_task(&o, id).await;
+        assert_eq!((task.element.as_str(), task.assignee), (element, Some(approver.id)));
+        assert_eq!(task.record_id, Some(order));
+        o.ws.approve_task(approver, &task.id, true, None).await.unwrap();
+    }
+    assert_eq!(status(&o, id).await, "active", "the record transition is a job");
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    let record = o.ws.get(&o.starter, "purchase_order", order).await.unwrap();
+    assert_eq!(record.system.state.as_deref(), Some("approved"));
+
+    // A small order needs the manager only; a rejection ends it without touching the record.
+    let small = submitted_order(&o, "800").await;
+    let id =
+        o.ws.start_process_for_record(&o.starter, "po_approval", "purchase_order", small, Map::new()).await.unwrap().id;
+    let task = only_open_task(&o, id).await;
+    o.ws.approve_task(&o.manager, &task.id, false, Some("too early".into())).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    assert!(elements_done(&o, id).await.contains(&"end_rejected".to_owned()));
+    let record = o.ws.get(&o.starter, "purchase_order", small).await.unwrap();
+    assert_eq!(record.system.state.as_deref(), Some("submitted"));
+}
+
+async fn countersign(o: &Org, file: &str, key: &str) -> (Uuid, Vec<TaskView>) {
+    deploy(o, fixture(file), None, &[("approvers", "json"), ("approver", "text")]).await;
+    let people = [o.manager.id, o.director.id, o.cfo.id];
+    let approvers: Vec<String> = people.iter().map(Uuid::to_string).collect();
+    let id = start(o, &o.starter, key, json!({ "approvers": approvers })).await;
+    let mut tasks = open_tasks(o, id).await;
+    tasks.sort_by_key(|t| people.iter().position(|p| Some(*p) == t.assignee));
+    assert_eq!(tasks.iter().map(|t| t.assignee).collect::<Vec<_>>(), people.map(Some));
+    (id, tasks)
+}
+
+async fn an_all_of_countersign_ends_at_the_first_rejection(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let (id, tasks) = countersign(&o, "countersign_all.bpmn", "countersign_all").await;
+    o.ws.approve_task(&o.manager, &tasks[0].id, true, None).await.unwrap();
+    o.ws.approve_task(&o.director, &tasks[1].id, false, Some("no budget".into())).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    assert!(elements_done(&o, id).await.contains(&"end_rejected".to_owned()));
+    let cfo_task = o.ws.process_task(&o.admin, &tasks[2].id).await.unwrap();
+    assert_eq!(cfo_task.status, "cancelled");
+    assert!(matches!(o.ws.approve_task(&o.cfo, &tasks[2].id, true, None).await, Err(Error::Conflict(_))));
+}
+
+async fn two_of_three_approve(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let (id, tasks) = countersign(&o, "countersign_two_of_three.bpmn", "countersign_two_of_three").await;
+    o.ws.approve_task(&o.manager, &tasks[0].id, true, None).await.unwrap();
+    assert_eq!(status(&o, id).await, "active");
+    o.ws.approve_task(&o.cfo, &tasks[2].id, true, None).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    let done = elements_done(&o, id).await;
+    assert!(done.contains(&"end_approved".to_owned()), "{done:?}");
+    assert_eq!(o.ws.process_task(&o.admin, &tasks[1].id).await.unwrap().status, "cancelled");
+}
+
+fn cn_calendar() -> weft_calendar::CalendarDef {
+    serde_json::from_value(json!({
+        "name": "cn-mainland",
+        "offset": "+08:00",
+        "week": {
+            "monday": ["09:00-12:00", "13:00-18:00"], "tuesday": ["09:00-12:00", "13:00-18:00"],
+            "wednesday": ["09:00-12:00", "13:00-18:00"], "thursday": ["09:00-12:00", "13:00-18:00"],
+            "friday": ["09:00-12:00", "13:00-18:00"]
+        },
+        "holidays": [{ "name": "A holiday", "dates": "2026-11-02" }]
+    }))
+    .expect("calendar")
+}
+
+async fn a_reminder_then_an_escalation_to_the_manager(backend: TestBackend) {
+    // Monday 2026-03-02, 09:00 in Beijing.
+    let clock = Clock::frozen(datetime!(2026-03-02 01:00 UTC));
+    let o = org(backend, clock).await;
+    o.ws.put_business_calendar(&o.admin, cn_calendar()).await.unwrap();
+    deploy(&o, fixture("reminders.bpmn"), None, &[("approver", "text"), ("due_at", "datetime")]).await;
+    let id = start(
+        &o,
+        &o.starter,
+        "sla_approval",
+        json!({ "approver": o.starter.id.to_string(),
+        "due_at": "2026-03-03T01:00:00Z" }),
+    )
+    .await;
+    let task = only_open_task(&o, id).await;
+    assert_eq!(task.assignee, Some(o.starter.id));
+    let notices = "SELECT COUNT(*) FROM outbox WHERE kind = 'process.notify'";
+
+    // Four working hours (lunch excluded): 14:00 Beijing. Not yet at 13:59.
+    o.clock.advance(std::time::Duration::from_secs(4 * 3600 + 59 * 60));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, notices).await, 0);
+    o.clock.advance(std::time::Duration::from_secs(120));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, notices).await, 1, "one reminder");
+    assert_eq!(only_open_task(&o, id).await.id, task.id, "a reminder does not interrupt");
+
+    // A day later the escalation takes the task away and gives it to the manager.
+    o.clock.advance(std::time::Duration::from_secs(20 * 3600));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(o.ws.process_task(&o.admin, &task.id).await.unwrap().status, "cancelled");
+    let escalated = only_open_task(&o, id).await;
+    assert_eq!((escalated.element.as_str(), escalated.assignee), ("escalated_approve", Some(o.manager.id)));
+    let reminders = count(&o, notices).await;
+    o.ws.complete_task(&o.manager, &escalated.id, Map::new()).await.unwrap();
+    o.clock.advance(std::time::Duration::from_secs(3 * 24 * 3600));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, notices).await, reminders, "no reminder after the task ended");
+    assert_eq!(status(&o, id).await, "completed");
+}
+
+async fn return_to_an_earlier_step_and_withdraw(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, fixture("return_withdraw.bpmn"), None, &[]).await;
+    let id = start(&o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(&o, id).await;
+    assert_eq!((fill.element.as_str(), fill.assignee), ("fill_in", Some(o.starter.id)));
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let lead = only_open_task(&o, id).await;
+    assert_eq!((lead.element.as_str(), lead.assignee), ("team_lead", Some(o.manager.id)));
+    o.ws.return_task(&o.manager, &lead.id, "fill_in", Some("add the dates".into())).await.unwrap();
+    let again = only_open_task(&o, id).await;
+    assert_eq!((again.element.as_str(), again.assignee), ("fill_in", Some(o.starter.id)));
+    assert_ne!(again.id, fill.id);
+    o.ws.complete_task(&o.starter, &again.id, Map::new()).await.unwrap();
+    let lead = only_open_task(&o, id).await;
+    o.ws.approve_task(&o.manager, &lead.id, true, None).await.unwrap();
+    let hr = only_open_task(&o, id).await;
+    assert_eq!((hr.element.as_str(), hr.candidate_roles.clone()), ("hr_check", vec!["hr".to_owned()]));
+    o.ws.complete_task(&o.hr, &hr.id, Map::new()).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+
+    // Withdrawn while the team lead has it: only the starter may.
+    let id = start(&o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(&o, id).await;
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let lead = only_open_task(&o, id).await;
+    assert!(matches!(o.ws.withdraw_process(&o.manager, id, None).await, Err(Error::Forbidden(_))));
+    assert!(matches!(o.ws.withdraw_process(&o.other, id, None).await, Err(Error::NotFound(_))));
+    o.ws.withdraw_process(&o.starter, id, Some("not needed".into())).await.unwrap();
+    assert_eq!(status(&o, id).await, "withdrawn");
+    assert_eq!(o.ws.process_task(&o.admin, &lead.id).await.unwrap().status, "cancelled");
+}
+
+async fn delegation_during_an_absence(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, fixture("return_withdraw.bpmn"), None, &[]).await;
+    // A task the manager already has when the absence starts: the delegate acts for them.
+    let before = start(&o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(&o, before).await;
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let held = only_open_task(&o, before).await;
+    assert!(matches!(o.ws.complete_task(&o.other, &held.id, Map::new()).await, Err(Error::NotFound(_))));
+
+    let today = o.ws.process_now().date();
+    let absence = NewDelegation {
+        from: None,
+        to: o.other.id,
+        starts_on: format_day(today),
+        ends_on: format_day(today + Duration::days(2)),
+        reason: "annual leave".into(),
+    };
+    o.ws.create_delegation(&o.manager, absence).await.unwrap();
+    o.ws.approve_task(&o.other, &held.id, true, None).await.unwrap();
+    let done = o.ws.process_task(&o.admin, &held.id).await.unwrap();
+    assert_eq!(done.ended_by, Some(format!("{} for {}", o.other.id, o.manager.id)));
+
+    // A task created during the absence goes to the delegate straight away.
+    let during = start(&o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(&o, during).await;
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let routed = only_open_task(&o, during).await;
+    assert_eq!((routed.assignee, routed.delegated_from), (Some(o.other.id), Some(o.manager.id)));
+    o.ws.approve_task(&o.other, &routed.id, true, None).await.unwrap();
+    assert_eq!(only_open_task(&o, during).await.element, "hr_check");
+}
+
+const CALL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d">
+  <bpmn:process id="parent" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:callActivity id="call_review">
+      <bpmn:extensionElements>
+        <zeebe:calledElement processId="review" propagateAllChildVariables="false" />
+        <zeebe:ioMapping><zeebe:output source="=verdict" target="verdict" /></zeebe:ioMapping>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:callActivity>
+    <bpmn:userTask id="after"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call_review" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call_review" targetRef="after" />
+    <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end" />
+  </bpmn:process>
+  <bpmn:process id="review" isExecutable="true">
+    <bpmn:startEvent id="r_start"><bpmn:outgoing>r1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="r_task"><bpmn:extensionElements><weft:assignment rule="manager" /></bpmn:extensionElements>
+      <bpmn:incoming>r1</bpmn:incoming><bpmn:outgoing>r2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="r_end"><bpmn:incoming>r2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="r1" sourceRef="r_start" targetRef="r_task" />
+    <bpmn:sequenceFlow id="r2" sourceRef="r_task" targetRef="r_end" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+async fn a_call_activity_waits_for_its_child(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, CALL.to_owned(), None, &[("verdict", "text")]).await;
+    let id = start(&o, &o.starter, "parent", json!({})).await;
+    assert!(open_tasks(&o, id).await.is_empty());
+    o.ws.run_jobs_until_idle().await.unwrap();
+    let child = o.ws.my_tasks(&o.manager).await.unwrap();
+    assert_eq!(child.len(), 1);
+    let child_instance = o.ws.process_instance(&o.admin, child[0].instance).await.unwrap();
+    assert_eq!(child_instance.parent_instance, Some(id));
+    assert_eq!(child_instance.started_by, Some(o.starter.id), "the child runs for the same starter");
+    let mut outputs = Map::new();
+    outputs.insert("verdict".into(), json!("fine"));
+    o.ws.complete_task(&o.manager, &child[0].id, outputs).await.unwrap();
+    assert_eq!(status(&o, child_instance.id).await, "completed");
+    o.ws.run_jobs_until_idle().await.unwrap();
+    let after = only_open_task(&o, id).await;
+    assert_eq!((after.element.as_str(), after.assignee), ("after", Some(o.starter.id)));
+    let parent = o.ws.process_instance(&o.admin, id).await.unwrap();
+    assert_eq!(parent.variables.get("verdict"), Some(&json!("fine")));
+    // The job that told the parent ran once: running the jobs again changes nothing.
+    assert_eq!(o.ws.run_jobs_until_idle().await.unwrap(), Default::default());
+}
+
+const BUSINESS_TIMER: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d">
+  <bpmn:process id="sla" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="answer"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:boundaryEvent id="late" attachedToRef="answer">
+      <bpmn:timerEventDefinition weft:calendar="cn-mainland">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT4H</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+      <bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end_late"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="answer" />
+    <bpmn:sequenceFlow id="f2" sourceRef="answer" targetRef="end" />
+    <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="end_late" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+async fn a_timer_in_business_time_skips_the_weekend_and_a_holiday(backend: TestBackend) {
+    // Friday 2026-10-30, 16:00 in Beijing: two working hours left that day (to 18:00); Monday
+    // 2026-11-02 is a holiday; the other two hours end Tuesday at 11:00 (03:00 UTC).
+    let start_at: OffsetDateTime = datetime!(2026-10-30 08:00 UTC);
+    let o = org(backend, Clock::frozen(start_at)).await;
+    o.ws.put_business_calendar(&o.admin, cn_calendar()).await.unwrap();
+    assert_eq!(o.ws.business_calendar(&o.starter, "cn-mainland").await.unwrap().name, "cn-mainland");
+    deploy(&o, BUSINESS_TIMER.to_owned(), None, &[]).await;
+    let id = start(&o, &o.starter, "sla", json!({})).await;
+    let due = datetime!(2026-11-03 03:00 UTC);
+    o.clock.advance((due - start_at - Duration::minutes(1)).unsigned_abs());
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(status(&o, id).await, "active", "not late a minute before");
+    o.clock.advance(std::time::Duration::from_secs(120));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    assert!(elements_done(&o, id).await.contains(&"end_late".to_owned()));
+}
+
+async fn a_completed_task_is_not_completed_twice(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, fixture("return_withdraw.bpmn"), None, &[]).await;
+    let id = start(&o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(&o, id).await;
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let footprint = "SELECT (SELECT COUNT(*) FROM audit_log) + (SELECT COUNT(*) FROM outbox) \
+                     + (SELECT COUNT(*) FROM process_tasks) + (SELECT COUNT(*) FROM process_steps)";
+    let before = count(&o, footprint).await;
+    let again = o.ws.complete_task(&o.starter, &fill.id, Map::new()).await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+    assert_eq!(count(&o, footprint).await, before, "a refused replay writes nothing");
+    let lead = only_open_task(&o, id).await;
+    let (a, b) = tokio::join!(
+        o.ws.approve_task(&o.manager, &lead.id, true, None),
+        o.ws.approve_task(&o.admin, &lead.id, true, None)
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one of two racing completions wins: {a:?} {b:?}");
+    let hr = open_tasks(&o, id).await;
+    assert_eq!(hr.len(), 1, "the next step was created once");
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM process_tasks WHERE element = 'hr_check'").await, 1);
+}
+
+async fn strangers_guests_and_members_without_the_role_cannot_act(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, fixture("return_withdraw.bpmn"), None, &[]).await;
+    let id = start(&o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(&o, id).await;
+    let party = Uuid::now_v7();
+    let guest = people::guest(&o.ws, party, &["guest"]).await;
+    for who in [&o.other, &guest, &o.manager] {
+        let refused = o.ws.complete_task(who, &fill.id, Map::new()).await;
+        assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
+    }
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let lead = only_open_task(&o, id).await;
+    // The starter knows the task exists but it is not theirs.
+    assert!(matches!(o.ws.approve_task(&o.starter, &lead.id, true, None).await, Err(Error::Forbidden(_))));
+    o.ws.approve_task(&o.manager, &lead.id, true, None).await.unwrap();
+    let hr = only_open_task(&o, id).await;
+    for who in [&o.other, &o.manager, &guest] {
+        let refused = o.ws.complete_task(who, &hr.id, Map::new()).await;
+        assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
+    }
+    // A candidate claims it; then another candidate may only look.
+    let claimed = o.ws.claim_task(&o.hr, &hr.id).await.unwrap();
+    assert_eq!(claimed.assignee, Some(o.hr.id));
+    let second_hr = people::member(&o.ws, &["employee", "hr"]).await;
+    assert!(matches!(o.ws.complete_task(&second_hr, &hr.id, Map::new()).await, Err(Error::Forbidden(_))));
+    o.ws.transfer_task(&o.hr, &hr.id, second_hr.id).await.unwrap();
+    o.ws.complete_task(&second_hr, &hr.id, Map::new()).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    assert_eq!(
+        count(&o, "SELECT COUNT(*) FROM audit_log WHERE action IN ('process.task.claim', 'process.task.transfer')")
+            .await,
+        2
+    );
+}
+
+const UNKNOWN_JOB: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+  <bpmn:process id="calls_out" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="call">
+      <bpmn:extensionElements><zeebe:taskDefinition type="acme:erp_sync" retries="2" /></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+async fn a_failing_job_is_retried_with_backoff_then_an_incident_an_admin_retries(backend: TestBackend) {
+    let o = org(backend, Clock::frozen(datetime!(2026-03-02 01:00 UTC))).await;
+    deploy(&o, UNKNOWN_JOB.to_owned(), None, &[]).await;
+    let id = start(&o, &o.starter, "calls_out", json!({})).await;
+    let first = o.ws.run_due_jobs(10).await.unwrap();
+    assert_eq!((first.done, first.retried, first.incidents), (0, 1, 0));
+    assert_eq!(o.ws.run_due_jobs(10).await.unwrap(), Default::default(), "backing off");
+    o.clock.advance(std::time::Duration::from_secs(60));
+    let second = o.ws.run_due_jobs(10).await.unwrap();
+    assert_eq!((second.done, second.retried, second.incidents), (0, 0, 1));
+    let instance = o.ws.process_instance(&o.admin, id).await.unwrap();
+    assert_eq!((instance.status.as_str(), instance.incidents.len()), ("active", 1));
+    let incident = instance.incidents[0].0.clone();
+    assert!(matches!(o.ws.retry_process_incident(&o.starter, id, &incident).await, Err(Error::Forbidden(_))));
+    o.ws.retry_process_incident(&o.admin, id, &incident).await.unwrap();
+    assert!(o.ws.process_instance(&o.admin, id).await.unwrap().incidents.is_empty());
+    let pending = "SELECT COUNT(*) FROM process_jobs WHERE status = 'pending'";
+    assert_eq!(count(&o, pending).await, 1, "the step runs again as a new job");
+    o.ws.cancel_process(&o.admin, id, Some("the ERP is gone".into())).await.unwrap();
+    assert_eq!(status(&o, id).await, "cancelled");
+    assert_eq!(count(&o, pending).await, 0, "cancelling the instance cancels its jobs");
+}
+
+const WAIT_FOR_REPLY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d">
+  <bpmn:process id="rfq" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="reply">
+      <bpmn:extensionElements>
+        <zeebe:ioMapping><zeebe:output source="=price" target="quoted_price" /></zeebe:ioMapping>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m_quote" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="evaluate"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="reply" />
+    <bpmn:sequenceFlow id="f2" sourceRef="reply" targetRef="evaluate" />
+    <bpmn:sequenceFlow id="f3" sourceRef="evaluate" targetRef="end" />
+  </bpmn:process>
+  <bpmn:message id="m_quote" name="quote">
+    <bpmn:extensionElements><zeebe:subscription correlationKey="=rfq_number" /></bpmn:extensionElements>
+  </bpmn:message>
+</bpmn:definitions>"#;
+
+async fn a_message_before_its_subscription_is_buffered_and_delivered_once(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(
+        &o,
+        WAIT_FOR_REPLY.to_owned(),
+        None,
+        &[("rfq_number", "text"), ("price", "decimal"), ("quoted_price", "decimal")],
+    )
+    .await;
+    let mut price = Map::new();
+    price.insert("price".into(), json!("99.5"));
+    // The supplier answers RFQ-1 before the process waits for it.
+    let early = o.ws.publish_process_message(&o.starter, "quote", Some("RFQ-1"), price.clone()).await.unwrap();
+    assert!(matches!(early, Delivery::Buffered(_)));
+    let first = start(&o, &o.starter, "rfq", json!({ "rfq_number": "RFQ-1" })).await;
+    let second = start(&o, &o.starter, "rfq", json!({ "rfq_number": "RFQ-1" })).await;
+    o.ws.run_jobs_until_idle().await.unwrap();
+    let waiting: Vec<usize> = [open_tasks(&o, first).await.len(), open_tasks(&o, second).await.len()].into();
+    assert_eq!(waiting, [1, 0], "the buffered message went to one instance only");
+    let got = o.ws.process_instance(&o.admin, first).await.unwrap();
+    assert_eq!(got.variables.get("quoted_price"), Some(&json!("99.5")));
+    // A message for a live subscription goes straight to it.
+    let direct = o.ws.publish_process_message(&o.starter, "quote", Some("RFQ-1"), price).await.unwrap();
+    assert_eq!(direct, Delivery::Delivered(second));
+    assert_eq!(open_tasks(&o, second).await.len(), 1);
+    let guest = people::guest(&o.ws, Uuid::now_v7(), &["guest"]).await;
+    let refused = o.ws.publish_process_message(&guest, "quote", Some("RFQ-1"), Map::new()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))));
+}
+
+async fn metrics_count_steps_durations_and_live_work(backend: TestBackend) {
+    let o = org(backend, Clock::frozen(datetime!(2026-03-02 01:00 UTC))).await;
+    deploy(&o, fixture("peer_spiff_approval.bpmn"), None, &[("amount", "decimal")]).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(start(&o, &o.starter, "approval", json!({ "amount": 500 })).await);
+    }
+    for id in &ids[..2] {
+        o.clock.advance(std::time::Duration::from_secs(600));
+        let submit = only_open_task(&o, *id).await;
+        o.ws.complete_task(&o.admin, &submit.id, Map::new()).await.unwrap();
+    }
+    let metrics = o.ws.process_metrics(&o.starter, "approval").await.unwrap();
+    assert_eq!(metrics.active, 3);
+    assert_eq!(metrics.longest_running.first().map(|r| r.0), Some(ids[0]));
+    let step = |name: &str| metrics.steps.iter().find(|s| s.element == name).cloned().unwrap_or_default();
+    let submit = step("submit");
+    assert_eq!((submit.completed, submit.live), (2, 1));
+    assert_eq!((submit.average_ms, submit.p90_ms), (900_000, 1_200_000));
+    assert_eq!(step("manager_approve").live, 2);
+}
+
+const MATRIX: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="approvals" name="approvals"
+             namespace="https://weft.example/dmn/approvals">
+  <decision id="approver" name="Approver">
+    <informationRequirement id="ir1"><requiredInput href="#amount"/></informationRequirement>
+    <decisionTable id="table" hitPolicy="FIRST">
+      <input id="in_amount" label="amount"><inputExpression id="e1" typeRef="number"><text>amount</text></inputExpression></input>
+      <output id="out_tier" name="tier" typeRef="string"/>
+      <rule id="r1"><inputEntry id="r1a"><text>&lt; 10000</text></inputEntry><outputEntry id="r1o"><text>"manager"</text></outputEntry></rule>
+      <rule id="r2"><inputEntry id="r2a"><text>&gt;= 10000</text></inputEntry><outputEntry id="r2o"><text>"finance director"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+  <inputData id="amount" name="amount"><variable id="v1" name="amount" typeRef="number"/></inputData>
+</definitions>"##;
+
+const ROUTED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d">
+  <bpmn:process id="routed" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="pick">
+      <bpmn:extensionElements>
+        <zeebe:calledDecision decisionId="approvals/Approver" resultVariable="tier" />
+        <zeebe:ioMapping><zeebe:input source="=amount" target="amount" /></zeebe:ioMapping>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="check"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="pick" />
+    <bpmn:sequenceFlow id="f2" sourceRef="pick" targetRef="check" />
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+async fn a_business_rule_task_evaluates_a_deployed_decision(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    o.ws.deploy_decision(&o.admin, MATRIX.to_owned()).await.expect("decision");
+    deploy(&o, ROUTED.to_owned(), None, &[("amount", "decimal"), ("tier", "text")]).await;
+    let id = start(&o, &o.starter, "routed", json!({ "amount": "25000" })).await;
+    o.ws.run_jobs_until_idle().await.unwrap();
+    let instance = o.ws.process_instance(&o.admin, id).await.unwrap();
+    assert_eq!(instance.variables.get("tier"), Some(&json!("finance director")), "{instance:?}");
+    assert_eq!(only_open_task(&o, id).await.element, "check");
+}
+
+async fn a_job_held_by_a_dead_worker_is_taken_over_and_runs_once(backend: TestBackend) {
+    let start_at: OffsetDateTime = datetime!(2026-10-30 08:00 UTC);
+    let o = org(backend, Clock::frozen(start_at)).await;
+    o.ws.put_business_calendar(&o.admin, cn_calendar()).await.unwrap();
+    deploy(&o, BUSINESS_TIMER.to_owned(), None, &[]).await;
+    let id = start(&o, &o.starter, "sla", json!({})).await;
+    // A worker claimed the timer and died: its lock runs out when the timer is due.
+    let claimed = o
+        .db
+        .execute("UPDATE process_jobs SET status = 'running', locked_by = 'dead', attempts = 1, locked_until = due_at")
+        .await;
+    assert_eq!(claimed, 1);
+    o.clock.advance(std::time::Duration::from_secs(5 * 24 * 3600));
+    let run = o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(run.done, 1);
+    assert_eq!(status(&o, id).await, "completed");
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM outbox WHERE kind = 'process.timer_fire'").await, 1);
+    assert_eq!(o.ws.run_jobs_until_idle().await.unwrap(), Default::default());
+}
