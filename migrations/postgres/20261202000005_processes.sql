@@ -12,6 +12,8 @@ CREATE TABLE process_definitions (
     name        TEXT    NOT NULL,
     -- The object type instances are bound to (their `record` variable), if any.
     record_type TEXT,
+    -- The bound type's lifecycle transition that starts an instance (`submit`), if any.
+    start_on    TEXT,
     -- JSON object: the process variables declared at deployment, name to type.
     variables   TEXT    NOT NULL,
     xml         TEXT    NOT NULL,

@@ -18,7 +18,7 @@ use weft_testkit::people;
 use weft_testkit::{TestBackend, TestDatabase, on_both_databases};
 use weft_workspace::delegation::{NewDelegation, format_day};
 use weft_workspace::identity::Clock;
-use weft_workspace::processes::{Delivery, DeployProcess, StartProcess, TaskView};
+use weft_workspace::processes::{Delivery, DeployProcess, ProcessStarts, StartProcess, TaskView};
 use weft_workspace::{Created, Error, Workspace};
 
 on_both_databases!(
@@ -39,6 +39,7 @@ on_both_databases!(
     metrics_count_steps_durations_and_live_work,
     a_business_rule_task_evaluates_a_deployed_decision,
     a_job_held_by_a_dead_worker_is_taken_over_and_runs_once,
+    a_lifecycle_transition_starts_the_process_once,
 );
 
 fn fixture(name: &str) -> String {
@@ -96,6 +97,7 @@ async fn deploy(o: &Org, xml: String, record_type: Option<&str>, variables: &[(&
         xml,
         record_type: record_type.map(str::to_owned),
         variables: variables.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect(),
+        ..Default::default()
     };
     o.ws.deploy_process(&o.admin, input).await.expect("the process deploys");
 }
@@ -708,4 +710,35 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_runs_once(backend: TestBa
     assert_eq!(status(&o, id).await, "completed");
     assert_eq!(count(&o, "SELECT COUNT(*) FROM outbox WHERE kind = 'process.timer_fire'").await, 1);
     assert_eq!(o.ws.run_jobs_until_idle().await.unwrap(), Default::default());
+}
+
+async fn a_lifecycle_transition_starts_the_process_once(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let xml = fixture("three_tier.bpmn");
+    let bad = DeployProcess {
+        xml: xml.clone(),
+        record_type: Some("purchase_order".into()),
+        start_on: Some("sumbit".into()),
+        ..Default::default()
+    };
+    assert!(matches!(o.ws.deploy_process(&o.admin, bad).await, Err(Error::BadRequest(_))));
+    let good = DeployProcess {
+        xml,
+        record_type: Some("purchase_order".into()),
+        start_on: Some("submit".into()),
+        ..Default::default()
+    };
+    o.ws.deploy_process(&o.admin, good).await.unwrap();
+    let order = submitted_order(&o, "500").await;
+    o.ws.run_consumer_once(&ProcessStarts).await.unwrap();
+    o.ws.run_consumer_once(&ProcessStarts).await.unwrap();
+    let started = o.ws.processes_of_record(&o.starter, "purchase_order", order).await.unwrap();
+    assert_eq!(started.len(), 1);
+    assert_eq!((started[0].process_key.as_str(), started[0].started_by), ("po_approval", Some(o.starter.id)));
+    let task = only_open_task(&o, started[0].id).await;
+    assert_eq!((task.element.as_str(), task.assignee), ("manager_approve", Some(o.manager.id)));
+    o.ws.approve_task(&o.manager, &task.id, true, None).await.unwrap();
+    o.ws.run_jobs_until_idle().await.unwrap();
+    let record = o.ws.get(&o.starter, "purchase_order", order).await.unwrap();
+    assert_eq!(record.system.state.as_deref(), Some("approved"));
 }

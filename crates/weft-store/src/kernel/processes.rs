@@ -31,6 +31,8 @@ pub struct StoredDefinition {
     pub version: i64,
     pub name: String,
     pub record_type: Option<String>,
+    /// The bound type's transition that starts an instance.
+    pub start_on: Option<String>,
     /// JSON object: declared process variables, name to type.
     pub variables: String,
     pub xml: String,
@@ -39,25 +41,22 @@ pub struct StoredDefinition {
     pub deployed_by: String,
 }
 
+const DEFINITION_COLUMNS: [&str; 11] = [
+    "id",
+    "process_key",
+    "version",
+    "name",
+    "record_type",
+    "start_on",
+    "variables",
+    "xml",
+    "checksum",
+    "deployed_at",
+    "deployed_by",
+];
+
 fn definitions() -> SelectStatement {
-    Query::select()
-        .columns(
-            [
-                "id",
-                "process_key",
-                "version",
-                "name",
-                "record_type",
-                "variables",
-                "xml",
-                "checksum",
-                "deployed_at",
-                "deployed_by",
-            ]
-            .map(t),
-        )
-        .from(t("process_definitions"))
-        .to_owned()
+    Query::select().columns(DEFINITION_COLUMNS.map(t)).from(t("process_definitions")).to_owned()
 }
 
 fn decode_definition(row: &DbRow) -> Result<StoredDefinition> {
@@ -67,6 +66,7 @@ fn decode_definition(row: &DbRow) -> Result<StoredDefinition> {
         version: row.get("version")?,
         name: row.get("name")?,
         record_type: row.get("record_type")?,
+        start_on: row.get("start_on")?,
         variables: row.get("variables")?,
         xml: row.get("xml")?,
         checksum: row.get("checksum")?,
@@ -104,27 +104,14 @@ pub async fn insert_definition(tx: &mut Tx, d: &StoredDefinition) -> Result<()> 
     let backend = tx.backend();
     let insert = Query::insert()
         .into_table(t("process_definitions"))
-        .columns(
-            [
-                "id",
-                "process_key",
-                "version",
-                "name",
-                "record_type",
-                "variables",
-                "xml",
-                "checksum",
-                "deployed_at",
-                "deployed_by",
-            ]
-            .map(t),
-        )
+        .columns(DEFINITION_COLUMNS.map(t))
         .values_panic([
             Expr::val(uuid(d.id)).into(),
             d.process_key.as_str().into(),
             d.version.into(),
             d.name.as_str().into(),
             d.record_type.clone().into(),
+            d.start_on.clone().into(),
             d.variables.as_str().into(),
             d.xml.as_str().into(),
             d.checksum.as_str().into(),
@@ -149,6 +136,27 @@ pub async fn latest_definition(db: &Database, key: &str) -> Result<Option<Stored
         .limit(1)
         .to_owned();
     db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+}
+
+/// The process keys whose newest version starts on `transition` of `record_type`.
+pub async fn started_on(db: &Database, record_type: &str, transition: &str) -> Result<Vec<String>> {
+    let select = Query::select()
+        .distinct()
+        .column(t("process_key"))
+        .from(t("process_definitions"))
+        .and_where(Expr::col(t("record_type")).eq(record_type))
+        .and_where(Expr::col(t("start_on")).eq(transition))
+        .order_by(t("process_key"), Order::Asc)
+        .to_owned();
+    let mut keys = Vec::new();
+    for row in db.fetch_all(&select).await? {
+        let key: String = row.get("process_key")?;
+        // Only if the newest version still starts there.
+        if latest_definition(db, &key).await?.is_some_and(|d| d.start_on.as_deref() == Some(transition)) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
 }
 
 /// Every deployed process key (for call activities to name).

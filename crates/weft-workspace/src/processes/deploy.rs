@@ -22,6 +22,9 @@ pub struct DeployProcess {
     pub xml: String,
     /// The object type instances are bound to: its fields become variables.
     pub record_type: Option<String>,
+    /// A lifecycle transition of `record_type` that starts an instance (`submit` starts
+    /// the approval); the `process_starts` consumer does it.
+    pub start_on: Option<String>,
     /// Further process variables, name to type (`text`, `integer`, `decimal`, `boolean`,
     /// `date`, `datetime`, `duration`, `json`).
     pub variables: BTreeMap<String, String>,
@@ -127,6 +130,19 @@ impl Workspace {
         if keys.is_empty() {
             return Err(Error::BadRequest("the definition has no executable process".into()));
         }
+        if let Some(transition) = &input.start_on {
+            let known = input
+                .record_type
+                .as_deref()
+                .and_then(|t| self.type_decl(t))
+                .and_then(|d| d.lifecycle)
+                .is_some_and(|l| l.transition(transition).is_some());
+            if !known {
+                return Err(Error::BadRequest(format!(
+                    "`start_on` names `{transition}`, which is not a transition of the bound type"
+                )));
+            }
+        }
         let env = self.environment(input.record_type.as_deref(), &input.variables, &keys).await?;
         weft_process::validate(parsed, &env).map_err(problems)?;
         let checksum = hex::encode(Sha256::digest(input.xml.as_bytes()));
@@ -159,6 +175,7 @@ impl Workspace {
                             version,
                             name,
                             record_type: input.record_type.clone(),
+                            start_on: input.start_on.clone(),
                             variables: variables.clone(),
                             xml: input.xml.clone(),
                             checksum: checksum.clone(),

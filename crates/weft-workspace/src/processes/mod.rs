@@ -41,7 +41,7 @@ pub use deploy::{DeployProcess, DeployedProcess};
 pub use jobs::JobRun;
 pub use messages::Delivery;
 pub use metrics::{ProcessMetrics, StepMetrics};
-pub use start::StartProcess;
+pub use start::{ProcessStarts, StartProcess};
 pub use tasks::TaskView;
 
 /// The runtime's in-memory part: compiled deployments by definition id, the business

@@ -74,6 +74,38 @@ impl Workspace {
         self.start_process(principal, input).await
     }
 
+    /// Starts the processes deployed to start on this transition event (`record.transitioned`),
+    /// as the person who made the transition. The instance id derives from the event, so a
+    /// redelivered event starts nothing twice.
+    pub(super) async fn start_on_transition(&self, event: &weft_store::kernel::outbox::StoredEvent) -> Result<()> {
+        let (Some(record), Some(transition)) = (event.record_id, event.payload["transition"].as_str()) else {
+            return Ok(());
+        };
+        let keys = store::started_on(&self.db, &event.type_name, transition).await?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let starter = event.actor.split_whitespace().next().and_then(|a| Uuid::parse_str(a).ok());
+        let view = self.get(&Principal::system(), &event.type_name, record).await?;
+        for key in keys {
+            let mut variables = Map::new();
+            if let Json::Object(fields) = view.to_json() {
+                variables.extend(fields.clone());
+                variables.insert("record".into(), Json::Object(fields));
+            }
+            if let Some(starter) = starter {
+                variables.insert("starter".into(), json!(starter.to_string()));
+            }
+            let digest = Sha256::digest(format!("{key} started by event {}", event.seq).as_bytes());
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(&digest[..16]);
+            let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+            let bound = Some((event.type_name.clone(), record));
+            self.start_instance(&key, id, variables, bound, starter, None, event.actor.clone()).await?;
+        }
+        Ok(())
+    }
+
     /// A call activity's child: its id is derived from the parent's wait id.
     pub(super) async fn start_child(&self, parent: Parent, key: &str, variables: Map<String, Json>) -> Result<Uuid> {
         let digest = Sha256::digest(format!("child of {}", parent.wait).as_bytes());
@@ -138,5 +170,29 @@ impl Workspace {
             Cause::new(actor, "start", json!({ "definition": definition.id, "parent": stored.parent_instance }));
         self.persist_step(&stored, Some(stored.clone()), &state, 0, effects, cause, now).await?;
         Ok(id)
+    }
+}
+
+/// The outbox consumer that starts processes on lifecycle transitions
+/// (`Workspace::spawn_consumer(ProcessStarts)` in the server; tests run it once).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessStarts;
+
+impl crate::consumers::Consumer for ProcessStarts {
+    fn name(&self) -> &str {
+        "process_starts"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        event: &'a weft_store::kernel::outbox::StoredEvent,
+    ) -> weft_store::BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if event.kind == "record.transitioned" {
+                workspace.start_on_transition(event).await?;
+            }
+            Ok(())
+        })
     }
 }
