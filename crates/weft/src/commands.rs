@@ -201,8 +201,36 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     });
     tracing::info!(%address, "serving");
     println!("Weft is serving on http://{address}");
+    let worker = tokio::spawn(process_job_worker(workspace.clone()));
+    // Lifecycle transitions that start a process reach it through the outbox.
+    let (stop_consumers, stopping) = tokio::sync::watch::channel(false);
+    let starts = workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::processes::ProcessStarts), stopping);
     weft_server::serve(listener, app, weft_server::shutdown_signal()).await?;
+    worker.abort();
+    let _ = stop_consumers.send(true);
+    let _ = starts.await;
     tracing::info!("in-flight requests finished; closing the database");
     workspace.close().await;
     Ok(())
+}
+
+/// Fires due process timers and runs service jobs while the server runs. A job is claimed
+/// with a lock that expires, so one cut off by a stop is taken over after the restart.
+async fn process_job_worker(workspace: Workspace) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match workspace.run_due_jobs(100).await {
+                // A full batch: more may be waiting, go on at once.
+                Ok(run) if run.done + run.retried + run.incidents >= 100 => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "process jobs could not run; retrying in a second");
+                    break;
+                }
+            }
+        }
+    }
 }
