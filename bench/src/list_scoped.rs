@@ -3,9 +3,12 @@
 //! principal, spread over 1,000 parties and an org tree of 64 units (root, 3 divisions,
 //! 12 departments, 48 teams), then measures `Workspace::list` as real principals whose
 //! roles compile to the access predicates a screen carries: a guest of one party (`party`
-//! scope) and members of a division, a department and a team (`unit_tree` scope, with ~27%,
-//! ~8% and ~1.6% of the rows below them). One query is the first page of 50 and the next
-//! page through the cursor; every page is checked against the loaded layout, row by row.
+//! scope) and members of a division, a department and a team (`unit_tree` scope, with
+//! 21, 5 and 1 of the 64 units, so ~33%, ~8% and ~1.6% of the rows, below them). One query
+//! is the first page of 50 and the next page through the cursor; every page is checked
+//! against the loaded layout, row by row. A combination stops starting queries after
+//! `--step-budget-secs`, so a slow scope is measured on fewer queries instead of failing
+//! the run (the table's Queries column says how many ran).
 
 use std::cmp::Ordering as CmpOrdering;
 use std::path::{Path, PathBuf};
@@ -109,7 +112,11 @@ pub struct Args {
     /// Loading must finish within this.
     #[arg(long, default_value_t = 7_200, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     setup_timeout_secs: u64,
-    /// Each measured combination must finish within this.
+    /// Each measured combination starts no new query after this many seconds (fewer than
+    /// `--queries` then run; the table shows how many did).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    step_budget_secs: u64,
+    /// Each measured combination must finish within this (a hard limit: the run fails).
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     step_timeout_secs: u64,
     /// PostgreSQL server; a scratch database `weft_bench_<random>` is created on it and
@@ -328,6 +335,8 @@ struct QueryRow {
     page: &'static str,
     tasks: usize,
     elapsed: Duration,
+    /// Pages (first and next) the combination fetched in `elapsed`.
+    pages: u64,
     latency: Histogram<u64>,
     statements: Option<StatementTotals>,
 }
@@ -742,9 +751,14 @@ async fn measure(
     let in_scope = viewers.iter().map(|v| v.in_scope as f64).sum::<f64>() / viewers.len().max(1) as f64;
     let viewers = Arc::new(viewers);
     let (ws, vs, sort) = (workspace.clone(), viewers.clone(), args.order.sort());
+    // Past the budget the remaining items return at once, unmeasured.
+    let budget_end = Instant::now() + Duration::from_secs(args.step_budget_secs);
     let measured = concurrently(tasks, args.queries as usize, timeout, move |q| {
         let (ws, vs, sort) = (ws.clone(), vs.clone(), sort.clone());
         async move {
+            if Instant::now() >= budget_end {
+                return Ok(None);
+            }
             let viewer = &vs[Rng::new(q as u64 + 1).below(vs.len())];
             let page_size = PAGE as usize;
             let mut query = ListQuery { sort, limit: Some(PAGE), ..ListQuery::default() };
@@ -754,26 +768,34 @@ async fn measure(
             check_page(&first, &viewer.expected[..viewer.expected.len().min(page_size)], "first")?;
             let Some(cursor) = first.next_cursor else {
                 ensure!(viewer.in_scope <= page_size, "no cursor although {} rows are in scope", viewer.in_scope);
-                return Ok((first_micros, None));
+                return Ok(Some((first_micros, None)));
             };
             query.cursor = Some(cursor);
             let began = Instant::now();
             let second = ws.list(&viewer.principal, TYPE, &query).await?;
             let second_micros = micros(began.elapsed());
             check_page(&second, &viewer.expected[page_size.min(viewer.expected.len())..], "second")?;
-            Ok((first_micros, Some(second_micros)))
+            Ok(Some((first_micros, Some(second_micros))))
         }
     })
     .await?;
     let statements = log.map(StatementLog::take);
+    let ran = measured.results.iter().flatten().count();
+    if ran < args.queries as usize {
+        eprintln!(
+            "    {ran} of {} queries within the {} s budget (--step-budget-secs)",
+            args.queries, args.step_budget_secs
+        );
+    }
     let mut first = new_histogram()?;
     let mut second = new_histogram()?;
-    for (f, s) in &measured.results {
+    for (f, s) in measured.results.iter().flatten() {
         first.saturating_record(*f);
         if let Some(s) = s {
             second.saturating_record(*s);
         }
     }
+    let pages = first.len() + second.len();
     let mut out = vec![QueryRow {
         backend,
         scope,
@@ -781,6 +803,7 @@ async fn measure(
         page: "1st (50 rows)",
         tasks,
         elapsed: measured.elapsed,
+        pages,
         latency: first,
         statements,
     }];
@@ -792,6 +815,7 @@ async fn measure(
             page: "2nd (cursor)",
             tasks,
             elapsed: measured.elapsed,
+            pages,
             latency: second,
             statements: None,
         });
@@ -1020,7 +1044,7 @@ fn query_table(rows: &[QueryRow], layout: Layout) -> Table {
         ("max ms", Align::Right),
     ]);
     for r in rows {
-        let pages = r.latency.len();
+        let queries = r.latency.len();
         let share = 100.0 * r.in_scope / layout.rows.max(1) as f64;
         table.push(vec![
             r.backend.to_owned(),
@@ -1028,9 +1052,9 @@ fn query_table(rows: &[QueryRow], layout: Layout) -> Table {
             format!("{} ({share:.1}%)", report::thousands(r.in_scope.round() as u64)),
             r.page.to_owned(),
             r.tasks.to_string(),
-            report::thousands(pages),
+            report::thousands(queries),
             // Both pages of a query share its wall time; pages/s counts both.
-            report::rate(2.0 * pages as f64 / r.elapsed.as_secs_f64().max(1e-9)),
+            report::rate(r.pages as f64 / r.elapsed.as_secs_f64().max(1e-9)),
             report::micros_as_ms(r.latency.value_at_quantile(0.50)),
             report::micros_as_ms(r.latency.value_at_quantile(0.95)),
             report::micros_as_ms(r.latency.value_at_quantile(0.99)),
