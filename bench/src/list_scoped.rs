@@ -73,13 +73,12 @@ impl Order {
         }
     }
 
-    /// The order the store promises: the sort key, then the id ascending.
+    /// The order the store promises: the sort key, then the id in the same direction.
     fn cmp(self, a: &(OffsetDateTime, Uuid), b: &(OffsetDateTime, Uuid)) -> CmpOrdering {
-        let by_time = match self {
-            Order::Newest => b.0.cmp(&a.0),
-            Order::Oldest => a.0.cmp(&b.0),
-        };
-        by_time.then_with(|| a.1.cmp(&b.1))
+        match self {
+            Order::Newest => (b.0, b.1).cmp(&(a.0, a.1)),
+            Order::Oldest => (a.0, a.1).cmp(&(b.0, b.1)),
+        }
     }
 }
 

@@ -238,6 +238,30 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The names of the indexes on `table`, sorted.
+    pub async fn indexes(&self, table: &str) -> Vec<String> {
+        let mut names: Vec<String> = match self.raw().await {
+            RawConnection::Sqlite(mut c) => {
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?")
+                    .bind(table)
+                    .fetch_all(&mut c)
+                    .await
+                    .expect("table indexes")
+            }
+            RawConnection::Postgres(mut c) => sqlx::query_scalar(
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1",
+            )
+            .bind(table)
+            .fetch_all(&mut c)
+            .await
+            .expect("table indexes"),
+        };
+        names.sort();
+        names
+    }
+}
+
 impl RawConnection {
     pub async fn scalar(&mut self, sql: &str) -> Option<i64> {
         match self {

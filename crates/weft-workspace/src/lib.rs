@@ -103,11 +103,15 @@ impl Workspace {
 
     /// Record tables made before a system column existed (`unit` came with access
     /// control) get it, empty, with its index: every query names every system column.
+    /// Tables made before the composite system indexes (`party, created_at, id` and the
+    /// like) get them, and lose the single-column ones they replace.
     async fn add_missing_system_columns(&self) -> Result<()> {
         use weft_store::records::ddl;
         for entry in self.catalog.all() {
             let existing = ddl::table_columns(&self.db, &entry.spec.table).await?;
-            let steps = ddl::system_columns_plan(&entry.spec, self.db.backend(), &existing);
+            let indexes = ddl::table_indexes(&self.db, &entry.spec.table).await?;
+            let mut steps = ddl::system_columns_plan(&entry.spec, self.db.backend(), &existing);
+            steps.extend(ddl::system_indexes_plan(&entry.spec, &indexes));
             if steps.is_empty() {
                 continue;
             }

@@ -17,6 +17,7 @@ on_both_databases!(
     dry_run_plans_without_changing_anything,
     bad_declaration_is_refused_listing_every_problem,
     a_table_made_before_a_system_column_existed_gets_it_at_migrate,
+    a_table_made_before_the_composite_system_indexes_gets_them_at_migrate,
 );
 
 async fn a_table_made_before_a_system_column_existed_gets_it_at_migrate(backend: TestBackend) {
@@ -24,7 +25,7 @@ async fn a_table_made_before_a_system_column_existed_gets_it_at_migrate(backend:
     fixtures::declare(&workspace, &[item(item_fields())]).await;
     let made = workspace.create(&system(), "item", object(json!({ "title": "old" })), None).await.unwrap();
     // As a table of an older Weft: no `unit` column (nor its index).
-    db.execute("DROP INDEX ix_r_item__unit").await;
+    db.execute("DROP INDEX ix_r_item__unit__created_at__id").await;
     db.execute("ALTER TABLE r_item DROP COLUMN unit").await;
     assert!(!db.columns("r_item").await.contains(&"unit".to_owned()));
     workspace.close().await;
@@ -39,6 +40,33 @@ async fn a_table_made_before_a_system_column_existed_gets_it_at_migrate(backend:
     let page = workspace.list(&system(), "item", &ListQuery::default()).await.unwrap();
     assert_eq!(page.records.len(), 2);
     workspace.migrate().await.unwrap();
+}
+
+async fn a_table_made_before_the_composite_system_indexes_gets_them_at_migrate(backend: TestBackend) {
+    let (db, workspace) = fixtures::workspace(backend).await;
+    fixtures::declare(&workspace, &[item(item_fields())]).await;
+    workspace.create(&system(), "item", object(json!({ "title": "old" })), None).await.unwrap();
+    let composite = ["ix_r_item__created_at__id", "ix_r_item__party__created_at__id", "ix_r_item__unit__created_at__id"];
+    let single = ["ix_r_item__created_at", "ix_r_item__party", "ix_r_item__unit"];
+    let made = db.indexes("r_item").await;
+    assert!(composite.iter().all(|i| made.iter().any(|m| m == i)), "{made:?}");
+    assert!(!single.iter().any(|i| made.iter().any(|m| m == i)), "{made:?}");
+    // As a table of an older Weft: single-column indexes on party, unit and created_at.
+    for (old, new) in single.iter().zip(composite) {
+        db.execute(&format!("DROP INDEX {new}")).await;
+        let column = old.trim_start_matches("ix_r_item__");
+        db.execute(&format!("CREATE INDEX {old} ON r_item ({column})")).await;
+    }
+    workspace.close().await;
+
+    let workspace = Workspace::connect(&db.store_options()).await.unwrap();
+    workspace.migrate().await.unwrap();
+    assert_eq!(db.indexes("r_item").await, made);
+    let newest = ListQuery { sort: Some("-created_at".into()), ..Default::default() };
+    assert_eq!(workspace.list(&system(), "item", &newest).await.unwrap().records.len(), 1);
+    // Nothing left to do the second time.
+    workspace.migrate().await.unwrap();
+    assert_eq!(db.indexes("r_item").await, made);
 }
 
 /// Rows for the large-table test. SQLite: 100,000 as the issue asks (about 26 s to seed

@@ -130,11 +130,31 @@ async fn unfiltered_pages_return_all_records_once(backend: TestBackend) {
     let (ids, _) = all_pages(&ws, query).await;
     let mut expected: Vec<&Row> = rows.iter().collect();
     expected.sort_by(|a, b| {
-        a.order_date.cmp(&b.order_date).then_with(|| b.subject.cmp(&a.subject)).then_with(|| a.id.cmp(&b.id))
+        // The id breaks ties in the direction of the last key.
+        a.order_date.cmp(&b.order_date).then_with(|| b.subject.cmp(&a.subject)).then_with(|| b.id.cmp(&a.id))
     });
     assert_eq!(ids, expected.iter().map(|r| r.id).collect::<Vec<_>>());
     let (ids, _) = all_pages(&ws, ListQuery { limit: Some(17), ..Default::default() }).await;
     assert_eq!(ids.iter().copied().collect::<BTreeSet<_>>().len(), 120);
+
+    // Creation time (NOT NULL: a row-value cursor), both directions: (created_at, id)
+    // ascending, or both descending; the pages agree with one big page.
+    for (sort, descending) in [(None, false), (Some("created_at"), false), (Some("-created_at"), true)] {
+        let one = ws
+            .list(&system(), "purchase_order", &ListQuery { sort: sort.map(Into::into), limit: Some(500), ..Default::default() })
+            .await
+            .unwrap();
+        let mut keys: Vec<_> = one.records.iter().map(|r| (r.system.created_at, r.system.id)).collect();
+        assert_eq!(keys.len(), 120);
+        let listed = keys.clone();
+        keys.sort();
+        if descending {
+            keys.reverse();
+        }
+        assert_eq!(listed, keys, "{sort:?}: (created_at, id) in one direction");
+        let (ids, _) = all_pages(&ws, ListQuery { sort: sort.map(Into::into), limit: Some(7), ..Default::default() }).await;
+        assert_eq!(ids, listed.iter().map(|k| k.1).collect::<Vec<_>>(), "{sort:?}: pages as one page");
+    }
 }
 
 fn bad_request(result: Result<weft_workspace::Page, Error>) -> String {

@@ -12,7 +12,9 @@
 
 use weft_model::schema::OnDelete;
 
-use super::spec::{FieldStorage, IndexSpec, LinesSpec, SYSTEM_COLUMNS, SqlType, Storage, TableSpec};
+use super::spec::{
+    FieldStorage, IndexSpec, LinesSpec, SUPERSEDED_SYSTEM_INDEXES, SYSTEM_COLUMNS, SqlType, Storage, TableSpec, index_name,
+};
 use crate::Backend;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,18 +159,65 @@ pub async fn table_columns(db: &crate::Database, table: &str) -> crate::Result<V
     db.fetch_all(&select).await?.iter().map(|row| row.get::<String>("column_name")).collect()
 }
 
+/// The names of the indexes on `table` in the database now.
+pub async fn table_indexes(db: &crate::Database, table: &str) -> crate::Result<Vec<String>> {
+    use sea_query::{Alias, Expr, Query};
+    let select = match db.backend() {
+        Backend::Sqlite => Query::select()
+            .expr_as(Expr::col(Alias::new("name")), Alias::new("index_name"))
+            .from(Alias::new("pragma_index_list"))
+            .and_where(Expr::col(Alias::new("arg")).eq(table))
+            .to_owned(),
+        Backend::Postgres => Query::select()
+            .expr_as(Expr::cust("indexname::text"), Alias::new("index_name"))
+            .from(Alias::new("pg_indexes"))
+            .and_where(Expr::col(Alias::new("tablename")).eq(table))
+            .and_where(Expr::col(Alias::new("schemaname")).eq(Expr::cust("current_schema()")))
+            .to_owned(),
+    };
+    db.fetch_all(&select).await?.iter().map(|row| row.get::<String>("index_name")).collect()
+}
+
 /// Steps that give a table made by an older Weft the system columns added since (a
-/// nullable column each, and the system indexes on them). Nothing when it has them all.
+/// nullable column each). Nothing when it has them all; `system_indexes_plan` adds their
+/// indexes.
 pub fn system_columns_plan(spec: &TableSpec, backend: Backend, existing: &[String]) -> Vec<DdlStep> {
-    let mut steps = Vec::new();
-    for (name, t) in SYSTEM_COLUMNS.iter().filter(|(name, _)| !existing.iter().any(|c| c == name)) {
-        steps.push(DdlStep {
+    SYSTEM_COLUMNS
+        .iter()
+        .filter(|(name, _)| !existing.iter().any(|c| c == name))
+        .map(|(name, t)| DdlStep {
             sql: format!("ALTER TABLE {} ADD COLUMN {} {}", q(&spec.table), q(name), sql_type(backend, *t)),
             description: format!("add system column {}.{name}", spec.table),
             destructive: false,
-        });
-        for index in spec.indexes.iter().filter(|i| i.columns.iter().any(|c| c == name)) {
+        })
+        .collect()
+}
+
+/// Whether an index named `name` is among `existing` (PostgreSQL truncates names to 63
+/// bytes).
+fn has_index(existing: &[String], name: &str) -> bool {
+    existing.iter().any(|e| e == name || (name.len() > 63 && name.is_char_boundary(63) && e == &name[..63]))
+}
+
+/// Steps that give a table made by an older Weft the non-unique system indexes it lacks
+/// (`existing` names the indexes it has), and drop the single-column ones they supersede.
+/// Nothing when it has them all.
+pub fn system_indexes_plan(spec: &TableSpec, existing: &[String]) -> Vec<DdlStep> {
+    let mut steps = Vec::new();
+    let system = |c: &String| SYSTEM_COLUMNS.iter().any(|(name, _)| name == c);
+    for index in spec.indexes.iter().filter(|i| !i.unique && i.columns.iter().all(system)) {
+        if !has_index(existing, &index.name) {
             steps.push(create_index(&spec.table, index));
+        }
+    }
+    for column in SUPERSEDED_SYSTEM_INDEXES {
+        let name = index_name(&spec.table, &[column], false);
+        if has_index(existing, &name) && !spec.indexes.iter().any(|i| i.name == name) {
+            steps.push(DdlStep {
+                sql: format!("DROP INDEX {}", q(&name)),
+                description: format!("drop index {name}, superseded by ({column}, created_at, id)"),
+                destructive: false,
+            });
         }
     }
     steps

@@ -483,7 +483,21 @@ fn base_condition(spec: &TableSpec, request: &ListRequest) -> Cond {
     cond
 }
 
-/// One page of records, lines included. Sort order puts nulls last on both backends.
+/// System columns the table declares `NOT NULL` (`id` is the primary key). Declared
+/// fields, required or not, are nullable columns.
+fn not_null(column: &str) -> bool {
+    matches!(column, "id" | "version" | "created_at" | "updated_at")
+}
+
+/// The `id` tie-breaker runs in the direction of the last sort key, so that an index on
+/// `(…, key, id)` serves the whole order in one direction.
+fn id_descending(sort: &[(String, SqlType, bool)]) -> bool {
+    sort.last().is_some_and(|(_, _, descending)| *descending)
+}
+
+/// One page of records, lines included. Sort order puts nulls last on both backends
+/// (nullable keys only: `NOT NULL` system columns carry no null key, so an index serves
+/// the order), then `id` in the direction of the last key.
 pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Result<ListPage> {
     let table = a(&spec.table);
     let mut select = select_all(spec);
@@ -494,10 +508,12 @@ pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Res
     select.cond_where(cond);
     for (column, _, descending) in &request.sort {
         let col = Expr::col((table.clone(), a(column)));
-        select.order_by_expr(col.clone().is_null(), Order::Asc);
+        if !not_null(column) {
+            select.order_by_expr(col.clone().is_null(), Order::Asc);
+        }
         select.order_by_expr(col.into(), if *descending { Order::Desc } else { Order::Asc });
     }
-    select.order_by((table.clone(), a("id")), Order::Asc);
+    select.order_by((table.clone(), a("id")), if id_descending(&request.sort) { Order::Desc } else { Order::Asc });
     select.limit(request.limit + 1);
     let mut source = Source::Db(db);
     let rows = source.fetch_all(&select).await?;
@@ -556,19 +572,37 @@ fn is_null_value(v: &sea_query::Value) -> bool {
     )
 }
 
-/// Rows strictly after (values, id) in the order (k1 nulls last, k2 nulls last, …, id).
+/// Rows strictly after (values, id) in the order (k1 nulls last, k2 nulls last, …, id in
+/// the direction of the last key). When every key is `NOT NULL` and all run in one
+/// direction this is one row-value comparison, `(k1, …, id) < (?, …, ?)` (`>` ascending),
+/// which both engines read as an index range.
 fn after_condition(table: &str, sort: &[(String, SqlType, bool)], values: &[sea_query::Value], last_id: Uuid) -> Cond {
     let col = |c: &str| Expr::col((a(table), a(c)));
+    let keys = sort.len().min(values.len());
+    let sort = &sort[..keys];
+    let id_desc = id_descending(sort);
+    let past = |c: &str, v: sea_query::Value, descending: bool| if descending { col(c).lt(v) } else { col(c).gt(v) };
+    if sort.iter().all(|(column, _, descending)| not_null(column) && *descending == id_desc) {
+        if sort.is_empty() {
+            return Cond::all().add(past("id", uuid(last_id), id_desc));
+        }
+        let mut left: Vec<SimpleExpr> = sort.iter().map(|(column, _, _)| col(column).into()).collect();
+        left.push(col("id").into());
+        let mut right: Vec<SimpleExpr> = values[..keys].iter().map(|v| SimpleExpr::Value(v.clone())).collect();
+        right.push(SimpleExpr::Value(uuid(last_id)));
+        let (left, right) = (Expr::tuple(left), Expr::tuple(right));
+        return Cond::all().add(if id_desc { left.lt(right) } else { left.gt(right) });
+    }
     let mut any = Cond::any();
-    for i in 0..=sort.len().min(values.len()) {
+    for i in 0..=keys {
         // Equal on keys before i, then strictly after on key i (or on id when i == len).
         let mut branch = Cond::all();
         for (j, (column, _, _)) in sort.iter().enumerate().take(i) {
             let v = &values[j];
             branch = branch.add(if is_null_value(v) { col(column).is_null() } else { col(column).eq(v.clone()) });
         }
-        if i == sort.len().min(values.len()) {
-            branch = branch.add(col("id").gt(uuid(last_id)));
+        if i == keys {
+            branch = branch.add(past("id", uuid(last_id), id_desc));
         } else {
             let (column, _, descending) = &sort[i];
             let v = &values[i];
@@ -576,8 +610,8 @@ fn after_condition(table: &str, sort: &[(String, SqlType, bool)], values: &[sea_
                 // Nothing sorts after a null in this key: only the tie-breaker can.
                 continue;
             }
-            let beyond = if *descending { col(column).lt(v.clone()) } else { col(column).gt(v.clone()) };
-            branch = branch.add(Cond::any().add(beyond).add(col(column).is_null()));
+            let beyond = past(column, v.clone(), *descending);
+            branch = branch.add(if not_null(column) { Cond::all().add(beyond) } else { Cond::any().add(beyond).add(col(column).is_null()) });
         }
         any = any.add(branch);
     }

@@ -150,12 +150,15 @@ impl TableSpec {
     pub fn from_decl(decl: &ObjectTypeDecl) -> TableSpec {
         let table = table_name(&decl.name);
         let fields: Vec<FieldStorage> = decl.fields.iter().map(|f| field_storage(&decl.name, f)).collect();
+        // Party, unit and creation time carry `created_at, id` so that a scoped list in
+        // creation order reads its page off the index; the leading column still serves
+        // equality lookups.
         let mut indexes = vec![
             index(&table, &["state"], false),
-            index(&table, &["party"], false),
+            index(&table, &["party", "created_at", "id"], false),
             index(&table, &["owner"], false),
-            index(&table, &["unit"], false),
-            index(&table, &["created_at"], false),
+            index(&table, &["unit", "created_at", "id"], false),
+            index(&table, &["created_at", "id"], false),
         ];
         if decl.naming.is_some() {
             indexes.push(index(&table, &["number"], true));
@@ -211,10 +214,18 @@ impl TableSpec {
     }
 }
 
+/// Single-column system indexes an older Weft made, superseded by the composite ones
+/// above (`Workspace::migrate` drops them).
+pub const SUPERSEDED_SYSTEM_INDEXES: [&str; 3] = ["party", "unit", "created_at"];
+
+/// The name of the index `index` gives `columns` of `table`.
+pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
+    format!("{}_{table}__{}", if unique { "ux" } else { "ix" }, columns.join("__"))
+}
+
 fn index(table: &str, columns: &[&str], unique: bool) -> IndexSpec {
-    let prefix = if unique { "ux" } else { "ix" };
     IndexSpec {
-        name: format!("{prefix}_{table}__{}", columns.join("__")),
+        name: index_name(table, columns, unique),
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         unique,
         fields: columns.iter().map(|c| (*c).to_owned()).collect(),
