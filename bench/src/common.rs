@@ -220,6 +220,22 @@ impl Rng {
     }
 }
 
+/// A member holding the built-in `employee` role, the workloads' user (a principal that
+/// holds no role may do nothing).
+pub async fn employee(workspace: &weft_workspace::Workspace) -> Result<weft_model::Principal> {
+    use weft_workspace::identity::{NewPrincipal, PrincipalKindName};
+    let login = format!("bench-{}@weft.test", uuid::Uuid::now_v7().simple());
+    let input = NewPrincipal {
+        kind: Some(PrincipalKindName::Member),
+        display_name: login.clone(),
+        login,
+        roles: Some(vec!["employee".to_owned()]),
+        ..NewPrincipal::default()
+    };
+    let created = workspace.create_principal(&weft_model::Principal::system(), input).await?;
+    Ok(weft_model::Principal::member(created.id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,20 +275,4 @@ mod tests {
         let mut rng = Rng::new(7);
         assert!((0..1000).all(|_| rng.below(13) < 13));
     }
-}
-
-/// A member holding the built-in `employee` role, the workloads' user (a principal that
-/// holds no role may do nothing).
-pub async fn employee(workspace: &weft_workspace::Workspace) -> Result<weft_model::Principal> {
-    use weft_workspace::identity::{NewPrincipal, PrincipalKindName};
-    let login = format!("bench-{}@weft.test", uuid::Uuid::now_v7().simple());
-    let input = NewPrincipal {
-        kind: Some(PrincipalKindName::Member),
-        display_name: login.clone(),
-        login,
-        roles: Some(vec!["employee".to_owned()]),
-        ..NewPrincipal::default()
-    };
-    let created = workspace.create_principal(&weft_model::Principal::system(), input).await?;
-    Ok(weft_model::Principal::member(created.id))
 }

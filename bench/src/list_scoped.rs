@@ -680,7 +680,7 @@ fn expectations(
         rows.sort_unstable_by(|x, y| order.cmp(&created[*x as usize], &created[*y as usize]));
         rows.iter().take(CHECKED).copied().collect()
     };
-    let unit_tops: Vec<Vec<u32>> = by_unit.iter_mut().map(|rows| top(rows)).collect();
+    let unit_tops: Vec<Vec<u32>> = by_unit.iter_mut().map(&top).collect();
     let ids = |rows: &[u32]| rows.iter().map(|i| created[*i as usize].1).collect::<Vec<_>>();
 
     let mut out = Vec::new();

@@ -1,6 +1,8 @@
 //! Counting SQL statements (`--count-statements`): sqlx reports every statement it runs as
 //! a `tracing` event on target `sqlx::query` with the SQL and the time it took (on SQLite,
-//! time on the connection's worker thread; on PostgreSQL, until the answer arrived). A
+//! time on the connection's worker thread; on PostgreSQL, until the answer arrived), and
+//! the SQLite writer thread reports its own on `weft_store::STATEMENT_TARGET` (time spent
+//! in SQLite, binding and reading the rows included). A
 //! layer here adds them up by statement shape (`INSERT INTO history`, `SELECT … FROM
 //! audit_log`, `SAVEPOINT`), so a step can say how many statements one command costs and
 //! where the database time goes. It slows the run a little, so figures measured with it
@@ -29,8 +31,11 @@ impl StatementLog {
     /// Installs the counting layer as the process's tracing subscriber.
     pub fn install() -> Result<StatementLog> {
         let log = StatementLog::default();
-        let layer = CountLayer { counts: log.counts.clone(), samples: log.samples.clone() }
-            .with_filter(Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
+        let layer = CountLayer { counts: log.counts.clone(), samples: log.samples.clone() }.with_filter(
+            Targets::new()
+                .with_target("sqlx::query", tracing::Level::TRACE)
+                .with_target(weft_store::STATEMENT_TARGET, tracing::Level::TRACE),
+        );
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|e| anyhow!("cannot install the statement counter: {e}"))?;

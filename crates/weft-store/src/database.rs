@@ -79,11 +79,11 @@ pub enum Database {
     Postgres(PgPool),
 }
 
-/// SQLite: a pool of readers, and one write connection owned by the writer task.
+/// SQLite: a pool of readers, and one write connection held by the writer thread.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) readers: SqlitePool,
-    /// One connection: used by the writer task and by migrations.
+    /// One sqlx connection, for migrations (sqlx's migrator) only.
     pub(crate) write_pool: SqlitePool,
     pub(crate) writer: crate::writer::Writer,
 }
@@ -133,7 +133,20 @@ impl Database {
                     .connect_with(connect.read_only(true))
                     .await
                     .map_err(fail)?;
-                let writer = crate::writer::Writer::start(write_pool.clone());
+                // The writer thread's own connection, with the same settings.
+                let direct = {
+                    let path = path.clone();
+                    let options = options.clone();
+                    tokio::task::spawn_blocking(move || crate::direct::DirectConn::open(&path, &options))
+                        .await
+                        .map_err(|e| fail(sqlx::Error::Protocol(e.to_string())))?
+                        .map_err(|e| match e {
+                            Error::Sql(e) => fail(e),
+                            other => other,
+                        })?
+                };
+                let writer = crate::writer::Writer::start(direct, tokio::runtime::Handle::current())
+                    .map_err(|e| fail(sqlx::Error::Io(e)))?;
                 Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer }))
             }
             DatabaseLocation::Postgres(url) => {
@@ -184,6 +197,7 @@ impl Database {
         match self {
             Database::Sqlite(store) => {
                 store.readers.close().await;
+                store.writer.close().await;
                 store.write_pool.close().await;
             }
             Database::Postgres(pool) => pool.close().await,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod database;
+mod direct;
 mod error;
 pub mod kernel;
 mod location;
@@ -13,6 +14,7 @@ mod tx;
 mod writer;
 
 pub use database::{Backend, Database, SqliteStore, StoreOptions, Synchronous};
+pub use direct::{DirectConn, DirectDecode, DirectRow, STATEMENT_TARGET, SqliteDirectError, SqliteValue};
 pub use error::{Error, Result};
 pub use location::DatabaseLocation;
 pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};

@@ -7,17 +7,25 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::direct::{DirectConn, DirectDecode, DirectRow};
 use crate::writer::BoxFuture;
 use crate::{Backend, Database, Result};
 
 pub enum Tx {
+    /// A pooled SQLite connection's transaction (reads).
     Sqlite(Transaction<'static, Sqlite>),
+    /// The SQLite writer thread's own connection, inside the transaction of its current
+    /// batch (the writer begins, settles and commits it; see `writer`). Statements run on
+    /// the calling thread: their futures complete without suspending.
+    SqliteDirect(Box<DirectConn>),
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// A row from either backend; `crate::row` decodes columns from it.
+/// A row from either backend; `DbRow::get` decodes columns from it.
 pub enum DbRow {
     Sqlite(SqliteRow),
+    /// A row read on the writer thread's connection (owned values).
+    SqliteDirect(DirectRow),
     Postgres(PgRow),
 }
 
@@ -62,7 +70,7 @@ impl Database {
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(_) | Tx::SqliteDirect(_) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
@@ -71,6 +79,8 @@ impl Tx {
         Box::pin(async move {
             match self {
                 Tx::Sqlite(tx) => tx.commit().await?,
+                // (The writer commits its batches itself; this also closes the connection.)
+                Tx::SqliteDirect(conn) => conn.commit()?,
                 Tx::Postgres(tx) => tx.commit().await?,
             }
             Ok(())
@@ -80,6 +90,7 @@ impl Tx {
     pub async fn rollback(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::SqliteDirect(conn) => conn.rollback()?,
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
@@ -91,6 +102,10 @@ impl Tx {
             Tx::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::SqliteDirect(conn) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                conn.execute(&sql, &values.0.0)?
             }
             Tx::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -105,6 +120,10 @@ impl Tx {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_all(&mut **tx).await?.into_iter().map(DbRow::Sqlite).collect()
             }
+            Tx::SqliteDirect(conn) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                conn.fetch_all(&sql, &values.0.0)?.into_iter().map(DbRow::SqliteDirect).collect()
+            }
             Tx::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_all(&mut **tx).await?.into_iter().map(DbRow::Postgres).collect()
@@ -117,6 +136,10 @@ impl Tx {
             Tx::Sqlite(tx) => {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Sqlite)
+            }
+            Tx::SqliteDirect(conn) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                conn.fetch_optional(&sql, &values.0.0)?.map(DbRow::SqliteDirect)
             }
             Tx::Postgres(tx) => {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
@@ -132,6 +155,7 @@ impl Tx {
         Box::pin(async move {
             match self {
                 Tx::Sqlite(tx) => sqlx::query(sql).persistent(false).execute(&mut **tx).await.map(|_| ())?,
+                Tx::SqliteDirect(conn) => conn.execute_batch(sql)?,
                 Tx::Postgres(tx) => sqlx::query(sql).persistent(false).execute(&mut **tx).await.map(|_| ())?,
             }
             Ok(())
@@ -144,6 +168,7 @@ impl Tx {
         Box::pin(async move {
             match self {
                 Tx::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ())?,
+                Tx::SqliteDirect(conn) => conn.execute_static(sql)?,
                 Tx::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ())?,
             }
             Ok(())
@@ -176,17 +201,20 @@ impl Tx {
 }
 
 impl DbRow {
-    /// Decodes one column; the type must be readable from both backends.
+    /// Decodes one column; the type must be readable from both backends, and from the
+    /// SQLite writer's own connection exactly as sqlx reads it (`DirectDecode`).
     pub fn get<T>(&self, column: &str) -> Result<T>
     where
         T: for<'r> sqlx::Decode<'r, Sqlite>
             + sqlx::Type<Sqlite>
             + for<'r> sqlx::Decode<'r, Postgres>
-            + sqlx::Type<Postgres>,
+            + sqlx::Type<Postgres>
+            + DirectDecode,
     {
         use sqlx::Row;
         Ok(match self {
             DbRow::Sqlite(row) => row.try_get(column)?,
+            DbRow::SqliteDirect(row) => row.get(column)?,
             DbRow::Postgres(row) => row.try_get(column)?,
         })
     }

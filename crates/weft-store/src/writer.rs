@@ -3,10 +3,16 @@
 //!
 //! SQLite has one writer. Rather than let pooled connections race for the write lock
 //! (SQLite makes the losers sleep in growing steps; the raw-commit benchmark saw waits of
-//! seconds), every write goes to one task that owns the write connection and *batches*
+//! seconds), every write goes to one thread that owns the write connection and *batches*
 //! whatever work is waiting into one transaction: one fsync for the batch. Each unit runs
 //! inside its own savepoint, so a failing unit is rolled back alone and its neighbours
 //! still commit; each unit sees the writes of the units before it, as if run one by one.
+//!
+//! The thread holds the connection itself (`direct::DirectConn`, rusqlite) and runs each
+//! unit to completion on its own stack (`Handle::block_on` of the caller's runtime): a
+//! unit's statements execute synchronously, with no hand-off to another thread and back
+//! per statement, which is what sqlx's SQLite driver costs. A unit awaiting something else
+//! (a read through the pool, a timer) still works; the writer then waits for it.
 //!
 //! PostgreSQL has many writers and its own group commit: each unit gets a transaction of
 //! its own from the pool.
@@ -16,11 +22,10 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
-use futures::FutureExt;
-
-use sqlx::SqlitePool;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::direct::DirectConn;
 use crate::{Database, Error, Result, Tx};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -28,65 +33,109 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Most units of work folded into one SQLite transaction.
 const MAX_BATCH: usize = 512;
 
-/// A unit of work as the writer task sees it: run it, learn whether it succeeded (to keep
-/// or roll back its savepoint), and hand its typed result back to the caller.
 /// Where a unit's answer goes once its batch has committed (or failed).
 type Reply = oneshot::Sender<Result<Box<dyn Any + Send>>>;
 
+/// A unit of work as the writer sees it: run it, learn whether it succeeded (to keep or
+/// roll back its savepoint), and hand its typed result back to the caller.
 type Job = Box<dyn for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, (bool, Box<dyn Any + Send>)> + Send>;
 
 struct Envelope {
     job: Job,
     reply: Reply,
+    /// The caller's runtime, entered while the unit runs (a unit may spawn, sleep or read
+    /// through the pool); `None` when the caller polled `write` outside of tokio.
+    runtime: Option<Handle>,
+}
+
+enum Message {
+    Work(Envelope),
+    /// Finish what was queued before, close the connection, then answer.
+    Close(oneshot::Sender<()>),
 }
 
 #[derive(Debug, Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<Envelope>,
+    queue: mpsc::Sender<Message>,
 }
 
 impl Writer {
-    pub fn start(pool: SqlitePool) -> Writer {
+    /// Starts the writer thread with the write connection; `runtime` (the one that opened
+    /// the database) runs units whose caller is outside of tokio.
+    pub(crate) fn start(conn: DirectConn, runtime: Handle) -> std::io::Result<Writer> {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, rx));
-        Writer { queue }
+        std::thread::Builder::new().name("weft-sqlite-writer".into()).spawn(move || run(conn, rx, runtime))?;
+        Ok(Writer { queue })
+    }
+
+    /// Lets the units queued so far finish, then closes the write connection; later writes
+    /// fail with `WriterStopped`. Returns once the connection is closed.
+    pub(crate) async fn close(&self) {
+        let (ack, closed) = oneshot::channel();
+        if self.queue.send(Message::Close(ack)).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Envelope>) {
+fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle) {
+    let mut tx = Tx::SqliteDirect(Box::new(conn));
     let mut batch: Vec<Envelope> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        batch.reserve(MAX_BATCH);
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+    let mut closing = None;
+    while closing.is_none() {
+        match rx.blocking_recv() {
+            Some(Message::Work(first)) => batch.push(first),
+            Some(Message::Close(ack)) => closing = Some(ack),
+            None => break,
+        }
+        while closing.is_none() && batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok(Message::Work(next)) => batch.push(next),
+                Ok(Message::Close(ack)) => closing = Some(ack),
                 Err(_) => break,
             }
         }
-        commit_batch(&pool, std::mem::take(&mut batch)).await;
+        if !batch.is_empty() {
+            commit_batch(&mut tx, std::mem::take(&mut batch), &runtime);
+        }
+    }
+    // Whatever is still queued is answered `WriterStopped` (its reply is dropped).
+    drop(rx);
+    drop(tx);
+    if let Some(ack) = closing {
+        let _ = ack.send(());
     }
 }
 
-fn commit_batch(pool: &SqlitePool, batch: Vec<Envelope>) -> BoxFuture<'_, ()> {
-    Box::pin(commit_batch_inner(pool, batch))
+fn direct(tx: &Tx) -> &DirectConn {
+    match tx {
+        Tx::SqliteDirect(conn) => conn,
+        _ => unreachable!("the writer thread holds the direct connection"),
+    }
 }
 
-async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
-    let mut tx = match pool.begin().await {
-        Ok(tx) => Tx::Sqlite(tx),
-        Err(e) => {
-            let message = e.to_string();
-            for envelope in batch {
-                let _ = envelope.reply.send(Err(Error::Sql(sqlx::Error::Protocol(message.clone()))));
-            }
-            return;
+fn aborted(reason: &str) -> Error {
+    Error::Sql(sqlx::Error::Protocol(format!("transaction aborted: {reason}")))
+}
+
+/// Runs one unit to completion on this thread. `Err` if it panicked.
+fn run_unit(tx: &mut Tx, envelope_job: Job, runtime: &Handle) -> std::thread::Result<(bool, Box<dyn Any + Send>)> {
+    // A panicking unit must not take the writer (and every later write) down with it.
+    std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(envelope_job(tx))))
+}
+
+fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) {
+    if let Err(e) = direct(tx).begin() {
+        let message = e.to_string();
+        for envelope in batch {
+            let _ = envelope.reply.send(Err(Error::Sql(sqlx::Error::Protocol(message.clone()))));
         }
-    };
+        return;
+    }
     if batch.len() == 1 {
         // Alone in its batch, a unit needs no savepoint: the transaction is its own.
         if let Some(envelope) = batch.into_iter().next() {
-            commit_alone(tx, envelope).await;
+            commit_alone(tx, envelope, fallback);
         }
         return;
     }
@@ -97,17 +146,17 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
             let _ = envelope.reply.send(Err(Error::Sql(sqlx::Error::Protocol(reason.clone()))));
             continue;
         }
-        if let Err(e) = tx.savepoint().await {
+        if let Err(e) = direct(tx).execute_static("SAVEPOINT weft_unit") {
             broken = Some(e.to_string());
             let _ = envelope.reply.send(Err(e));
             continue;
         }
-        // A panicking unit must not take the writer (and every later write) down with it.
-        let (ok, result) = match AssertUnwindSafe((envelope.job)(&mut tx)).catch_unwind().await {
+        let runtime = envelope.runtime.as_ref().unwrap_or(fallback);
+        let (ok, result) = match run_unit(tx, envelope.job, runtime) {
             Ok(outcome) => outcome,
             Err(_) => {
                 tracing::error!("a unit of work panicked; it was rolled back");
-                match rollback_unit(&mut tx).await {
+                match rollback_unit(direct(tx)) {
                     Ok(()) => {
                         let _ = envelope.reply.send(Err(Error::UnitPanicked));
                     }
@@ -119,7 +168,8 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
                 continue;
             }
         };
-        let settle = if ok { tx.release().await } else { rollback_unit(&mut tx).await };
+        let settle =
+            if ok { direct(tx).execute_static("RELEASE SAVEPOINT weft_unit") } else { rollback_unit(direct(tx)) };
         match settle {
             Ok(()) => results.push((envelope.reply, result)),
             Err(e) => {
@@ -128,46 +178,57 @@ async fn commit_batch_inner(pool: &SqlitePool, batch: Vec<Envelope>) {
             }
         }
     }
-    match (broken, tx.commit().await) {
-        (None, Ok(())) => {
+    let conn = direct(tx);
+    // A broken batch is rolled back whole, never committed in part.
+    let outcome = match broken {
+        Some(reason) => Err(reason),
+        None => conn.commit().map_err(|e| e.to_string()),
+    };
+    match outcome {
+        Ok(()) => {
             for (reply, result) in results {
                 let _ = reply.send(Ok(result));
             }
         }
-        (broken, commit) => {
+        Err(reason) => {
+            let _ = conn.rollback();
             // Nothing of this batch is durable: every unit learns that, none is told it
             // succeeded.
-            let reason = broken.or_else(|| commit.err().map(|e| e.to_string())).unwrap_or_default();
             for (reply, _) in results {
-                let _ = reply.send(Err(Error::Sql(sqlx::Error::Protocol(format!("transaction aborted: {reason}")))));
+                let _ = reply.send(Err(aborted(&reason)));
             }
         }
     }
 }
 
-async fn commit_alone(mut tx: Tx, envelope: Envelope) {
-    let outcome = AssertUnwindSafe((envelope.job)(&mut tx)).catch_unwind().await;
+fn commit_alone(tx: &mut Tx, envelope: Envelope, fallback: &Handle) {
+    let runtime = envelope.runtime.as_ref().unwrap_or(fallback);
+    let outcome = run_unit(tx, envelope.job, runtime);
+    let conn = direct(tx);
     let answer = match outcome {
-        Ok((true, result)) => match tx.commit().await {
+        Ok((true, result)) => match conn.commit() {
             Ok(()) => Ok(result),
-            Err(e) => Err(Error::Sql(sqlx::Error::Protocol(format!("transaction aborted: {e}")))),
+            Err(e) => {
+                let _ = conn.rollback();
+                Err(aborted(&e.to_string()))
+            }
         },
         Ok((false, result)) => {
-            let _ = tx.rollback().await;
+            let _ = conn.rollback();
             Ok(result)
         }
         Err(_) => {
             tracing::error!("a unit of work panicked; it was rolled back");
-            let _ = tx.rollback().await;
+            let _ = conn.rollback();
             Err(Error::UnitPanicked)
         }
     };
     let _ = envelope.reply.send(answer);
 }
 
-async fn rollback_unit(tx: &mut Tx) -> Result<()> {
-    tx.rollback_to().await?;
-    tx.release().await
+fn rollback_unit(conn: &DirectConn) -> Result<()> {
+    conn.execute_static("ROLLBACK TO SAVEPOINT weft_unit")?;
+    conn.execute_static("RELEASE SAVEPOINT weft_unit")
 }
 
 impl Database {
@@ -189,7 +250,8 @@ impl Database {
                     })
                 });
                 let (reply, answer) = oneshot::channel();
-                store.writer.queue.send(Envelope { job, reply }).await.map_err(|_| E::from(Error::WriterStopped))?;
+                let envelope = Envelope { job, reply, runtime: Handle::try_current().ok() };
+                store.writer.queue.send(Message::Work(envelope)).await.map_err(|_| E::from(Error::WriterStopped))?;
                 let boxed = answer.await.map_err(|_| E::from(Error::WriterStopped))??;
                 match boxed.downcast::<std::result::Result<R, E>>() {
                     Ok(result) => *result,

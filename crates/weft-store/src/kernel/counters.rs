@@ -2,7 +2,7 @@
 //! command that fails gives its number back: the series has no gaps. Concurrent writers
 //! of the same series queue on the counter row (PostgreSQL) or on the one writer (SQLite).
 
-use crate::{Result, Tx};
+use crate::{DbRow, Result, Tx};
 
 /// The next number of `type_name`'s series in `period` (starting at 1).
 pub async fn next(tx: &mut Tx, type_name: &str, period: &str) -> Result<i64> {
@@ -19,6 +19,12 @@ pub async fn next_n(tx: &mut Tx, type_name: &str, period: &str, n: i64) -> Resul
          RETURNING last_value";
     let value = match tx {
         Tx::Sqlite(tx) => sqlx::query_scalar(SQLITE).bind(type_name).bind(period).bind(n).fetch_one(&mut **tx).await?,
+        Tx::SqliteDirect(conn) => {
+            let row = conn
+                .fetch_optional(SQLITE, &[type_name.into(), period.into(), n.into()])?
+                .ok_or(sqlx::Error::RowNotFound)?;
+            DbRow::SqliteDirect(row).get("last_value")?
+        }
         Tx::Postgres(tx) => {
             sqlx::query_scalar(POSTGRES).bind(type_name).bind(period).bind(n).fetch_one(&mut **tx).await?
         }
