@@ -1176,7 +1176,7 @@ mod tests {
         let t1 = t0 + time::Duration::seconds(1);
         let (x, y) = (Uuid::from_u128(1), Uuid::from_u128(2));
         assert_eq!(Order::Newest.cmp(&(t1, y), &(t0, x)), CmpOrdering::Less);
-        assert_eq!(Order::Newest.cmp(&(t1, x), &(t1, y)), CmpOrdering::Less);
+        assert_eq!(Order::Newest.cmp(&(t1, y), &(t1, x)), CmpOrdering::Less, "ties: the newer id first");
         assert_eq!(Order::Oldest.cmp(&(t0, y), &(t1, x)), CmpOrdering::Less);
         assert_eq!(Order::Oldest.cmp(&(t1, x), &(t1, y)), CmpOrdering::Less);
     }
