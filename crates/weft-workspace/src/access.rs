@@ -194,6 +194,46 @@ impl Reach {
     }
 }
 
+impl Reach {
+    /// The scope of `condition` as disjoint arms when it is a plain set of units (unit and
+    /// unit-tree grants without conditions), with or without shares: one arm per unit
+    /// (`unit = ?`), and one for the shares outside those units. Lists read each arm in
+    /// order off `(unit, created_at, id)`. `None` for any other scope.
+    pub fn arms(&self, entry: &TypeEntry) -> Option<Vec<Cond>> {
+        if self.unrestricted || self.branches.is_empty() {
+            return None;
+        }
+        let mut units = std::collections::BTreeSet::new();
+        for branch in &self.branches {
+            match (&branch.scope, &branch.condition) {
+                (ScopeMatch::Units(u), None) => units.extend(u.iter().copied()),
+                _ => return None,
+            }
+        }
+        let table = Alias::new(&entry.spec.table);
+        let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+        let capped = |cond: Cond| match self.party_cap {
+            Some(party) => cond.add(column("party").eq(codec::uuid(party))),
+            None => cond,
+        };
+        let mut arms: Vec<Cond> =
+            units.iter().map(|unit| capped(Cond::all().add(column("unit").eq(codec::uuid(*unit))))).collect();
+        if let Some(principal) = self.shared_with {
+            let shared = column("id").in_subquery(shares::shared_ids(&entry.decl.name, principal));
+            let mut arm = Cond::all().add(shared);
+            if !units.is_empty() {
+                // Shared records in a reached unit come through that unit's arm.
+                let elsewhere = Cond::any()
+                    .add(column("unit").is_null())
+                    .add(column("unit").is_not_in(units.iter().map(|u| codec::uuid(*u))));
+                arm = arm.add(elsewhere);
+            }
+            arms.push(capped(arm));
+        }
+        if arms.is_empty() { None } else { Some(arms) }
+    }
+}
+
 fn branch_matches(entry: &TypeEntry, branch: &Branch, record: &StoredRecord) -> bool {
     let s = &record.system;
     let in_scope = match &branch.scope {

@@ -42,6 +42,10 @@ impl Workspace {
             .collect();
         let mut request = self.list_request(principal, &entry, &ListQuery { cursor: None, ..query.clone() })?;
         if let Some(scope) = export.condition(&entry, self.db.backend()) {
+            if let Some(arms) = request.arms.as_mut() {
+                // Each arm reads rows the export may reach too.
+                arms.rest = Some(arms.rest.take().unwrap_or_else(sea_query::Cond::all).add(scope.clone()));
+            }
             request.condition = Some(request.condition.take().unwrap_or_else(sea_query::Cond::all).add(scope));
         }
         let total = rows::count(&self.db, &entry.spec, &request).await?;

@@ -12,7 +12,7 @@ use weft_store::format_utc;
 use weft_store::kernel::history;
 use weft_store::records::SqlType;
 use weft_store::records::codec;
-use weft_store::records::rows::{self, ListRequest, Source};
+use weft_store::records::rows::{self, ListRequest, ScopeArms, Source};
 
 use crate::access::Action;
 use crate::catalog::TypeEntry;
@@ -112,15 +112,20 @@ impl Workspace {
     ) -> Result<ListRequest> {
         let backend = self.db.backend();
         let mut cond = Cond::all();
-        if let Some(scope) = self.reach(principal, entry, &Action::Read).condition(entry, backend) {
+        let reach = self.reach(principal, entry, &Action::Read);
+        if let Some(scope) = reach.condition(entry, backend) {
             cond = cond.add(scope);
         }
+        let mut rest = None;
         if let Some(source) = query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             let hidden = self.field_rules(principal, entry).hidden;
             let subject = self.subject(principal);
-            cond = cond.add(crate::expressions::filter_condition(entry, source, &subject, &hidden, backend)?);
+            let filter = crate::expressions::filter_condition(entry, source, &subject, &hidden, backend)?;
+            cond = cond.add(filter.clone());
+            rest = Some(filter);
         }
-        Ok(ListRequest { condition: Some(cond), include_deleted: query.include_deleted, ..ListRequest::default() })
+        let arms = reach.arms(entry).map(|arms| ScopeArms { arms, rest });
+        Ok(ListRequest { condition: Some(cond), include_deleted: query.include_deleted, arms, ..ListRequest::default() })
     }
 
     /// The record's history (and, later, its thread and process steps), oldest first.

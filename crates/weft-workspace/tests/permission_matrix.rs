@@ -397,17 +397,20 @@ impl World {
     }
 }
 
+/// Every record `who` lists, page by page: each once, in (created_at, id) order.
 async fn list_all(ws: &Workspace, who: &Principal, ty: &str) -> Result<BTreeSet<Uuid>, Error> {
-    let mut ids = BTreeSet::new();
-    let mut query = ListQuery { limit: Some(500), ..ListQuery::default() };
+    let mut keys = Vec::new();
+    let mut query = ListQuery { limit: Some(97), ..ListQuery::default() };
     loop {
         let page = ws.list(who, ty, &query).await?;
-        ids.extend(page.records.iter().map(|r| r.system.id));
+        keys.extend(page.records.iter().map(|r| (r.system.created_at, r.system.id)));
         match page.next_cursor {
             Some(cursor) => query.cursor = Some(cursor),
-            None => return Ok(ids),
+            None => break,
         }
     }
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{ty} as {}: pages in order, each record once", who.id);
+    Ok(keys.into_iter().map(|(_, id)| id).collect())
 }
 
 fn csv_ids(csv: &str) -> BTreeSet<Uuid> {

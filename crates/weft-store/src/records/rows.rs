@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_query::{Alias, Cond, Expr, Order, Query, SelectStatement, SimpleExpr};
+use sea_query::{Alias, Asterisk, Cond, Expr, Order, Query, SelectStatement, SimpleExpr, UnionType};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use weft_model::schema::Value;
@@ -464,7 +464,23 @@ pub struct ListRequest {
     pub after: Option<(Vec<sea_query::Value>, Uuid)>,
     pub limit: u64,
     pub include_deleted: bool,
+    /// The access scope as pairwise disjoint arms (one per unit, one for shares), when it
+    /// has that form. `list` may then read each arm in list order through an index and
+    /// merge them; `condition` still holds the whole predicate (counts, aggregates, and
+    /// lists in orders an index cannot serve use it).
+    pub arms: Option<ScopeArms>,
 }
+
+/// A scope `s1 OR s2 OR …` whose parts match disjoint rows, beside the rest of the
+/// condition: `condition` is `rest AND (s1 OR s2 OR …)`.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeArms {
+    pub arms: Vec<Cond>,
+    pub rest: Option<Cond>,
+}
+
+/// More arms than this and one predicate does better than one ordered read per arm.
+const MAX_ARMS: usize = 64;
 
 pub struct ListPage {
     pub records: Vec<StoredRecord>,
@@ -499,22 +515,20 @@ fn id_descending(sort: &[(String, SqlType, bool)]) -> bool {
 /// (nullable keys only: `NOT NULL` system columns carry no null key, so an index serves
 /// the order), then `id` in the direction of the last key.
 pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Result<ListPage> {
-    let table = a(&spec.table);
-    let mut select = select_all(spec);
-    let mut cond = base_condition(spec, request);
-    if let Some((values, last_id)) = &request.after {
-        cond = cond.add(after_condition(&spec.table, &request.sort, values, *last_id));
-    }
-    select.cond_where(cond);
-    for (column, _, descending) in &request.sort {
-        let col = Expr::col((table.clone(), a(column)));
-        if !not_null(column) {
-            select.order_by_expr(col.clone().is_null(), Order::Asc);
+    let select = match request.arms.as_ref().filter(|arms| arms_apply(arms, &request.sort)) {
+        Some(arms) => arms_select(spec, request, arms),
+        None => {
+            let mut select = select_all(spec);
+            let mut cond = base_condition(spec, request);
+            if let Some((values, last_id)) = &request.after {
+                cond = cond.add(after_condition(&spec.table, &request.sort, values, *last_id));
+            }
+            select.cond_where(cond);
+            order(&mut select, &spec.table, &request.sort);
+            select.limit(request.limit + 1);
+            select
         }
-        select.order_by_expr(col.into(), if *descending { Order::Desc } else { Order::Asc });
-    }
-    select.order_by((table.clone(), a("id")), if id_descending(&request.sort) { Order::Desc } else { Order::Asc });
-    select.limit(request.limit + 1);
+    };
     let mut source = Source::Db(db);
     let rows = source.fetch_all(&select).await?;
     let more = rows.len() as u64 > request.limit;
@@ -544,6 +558,57 @@ pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Res
         }
     }
     Ok(ListPage { records, last })
+}
+
+/// `ORDER BY` the sort keys (nulls last for nullable ones), then `id`, on `table`.
+fn order(select: &mut SelectStatement, table: &str, sort: &[(String, SqlType, bool)]) {
+    for (column, _, descending) in sort {
+        let col = Expr::col((a(table), a(column)));
+        if !not_null(column) {
+            select.order_by_expr(col.clone().is_null(), Order::Asc);
+        }
+        select.order_by_expr(col.into(), if *descending { Order::Desc } else { Order::Asc });
+    }
+    select.order_by((a(table), a("id")), if id_descending(sort) { Order::Desc } else { Order::Asc });
+}
+
+/// Arms pay when each can be read in list order off an index and stop after a page:
+/// `NOT NULL` keys in one direction (creation time with `(unit, created_at, id)`).
+fn arms_apply(arms: &ScopeArms, sort: &[(String, SqlType, bool)]) -> bool {
+    let id_desc = id_descending(sort);
+    !arms.arms.is_empty()
+        && arms.arms.len() <= MAX_ARMS
+        && sort.iter().all(|(column, _, descending)| not_null(column) && *descending == id_desc)
+}
+
+/// `SELECT * FROM (SELECT * FROM (arm 1 … ORDER BY … LIMIT n+1) UNION ALL …) ORDER BY …
+/// LIMIT n+1`: each arm reads at most a page in order, the merge sorts the few rows read.
+/// The arms are disjoint, so no row comes twice.
+fn arms_select(spec: &TableSpec, request: &ListRequest, arms: &ScopeArms) -> SelectStatement {
+    let mut parts = arms.arms.iter().enumerate().map(|(i, arm)| {
+        let mut select = select_all(spec);
+        let mut cond = Cond::all();
+        if !request.include_deleted {
+            cond = cond.add(Expr::col((a(&spec.table), a("deleted_at"))).is_null());
+        }
+        if let Some(rest) = &arms.rest {
+            cond = cond.add(rest.clone());
+        }
+        cond = cond.add(arm.clone());
+        if let Some((values, last_id)) = &request.after {
+            cond = cond.add(after_condition(&spec.table, &request.sort, values, *last_id));
+        }
+        select.cond_where(cond);
+        order(&mut select, &spec.table, &request.sort);
+        select.limit(request.limit + 1);
+        Query::select().column(Asterisk).from_subquery(select, a(&format!("arm{i}"))).to_owned()
+    });
+    let mut merged = parts.next().expect("at least one arm");
+    merged.unions(parts.map(|part| (UnionType::All, part)));
+    let mut select = Query::select().column(Asterisk).from_subquery(merged, a("arms")).to_owned();
+    order(&mut select, "arms", &request.sort);
+    select.limit(request.limit + 1);
+    select
 }
 
 fn read_key(row: &DbRow, column: &str, sql: SqlType, backend: Backend) -> Result<sea_query::Value> {
