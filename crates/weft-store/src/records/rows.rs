@@ -515,8 +515,9 @@ fn id_descending(sort: &[(String, SqlType, bool)]) -> bool {
 /// (nullable keys only: `NOT NULL` system columns carry no null key, so an index serves
 /// the order), then `id` in the direction of the last key.
 pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Result<ListPage> {
-    let select = match request.arms.as_ref().filter(|arms| arms_apply(arms, &request.sort)) {
-        Some(arms) => arms_select(spec, request, arms),
+    let arms = request.arms.as_ref().filter(|arms| arms_apply(arms, &request.sort));
+    let select = match arms.and_then(|arms| arms_select(spec, request, arms)) {
+        Some(select) => select,
         None => {
             let mut select = select_all(spec);
             let mut cond = base_condition(spec, request);
@@ -584,7 +585,7 @@ fn arms_apply(arms: &ScopeArms, sort: &[(String, SqlType, bool)]) -> bool {
 /// `SELECT * FROM (SELECT * FROM (arm 1 … ORDER BY … LIMIT n+1) UNION ALL …) ORDER BY …
 /// LIMIT n+1`: each arm reads at most a page in order, the merge sorts the few rows read.
 /// The arms are disjoint, so no row comes twice.
-fn arms_select(spec: &TableSpec, request: &ListRequest, arms: &ScopeArms) -> SelectStatement {
+fn arms_select(spec: &TableSpec, request: &ListRequest, arms: &ScopeArms) -> Option<SelectStatement> {
     let mut parts = arms.arms.iter().enumerate().map(|(i, arm)| {
         let mut select = select_all(spec);
         let mut cond = Cond::all();
@@ -603,12 +604,12 @@ fn arms_select(spec: &TableSpec, request: &ListRequest, arms: &ScopeArms) -> Sel
         select.limit(request.limit + 1);
         Query::select().column(Asterisk).from_subquery(select, a(&format!("arm{i}"))).to_owned()
     });
-    let mut merged = parts.next().expect("at least one arm");
+    let mut merged = parts.next()?;
     merged.unions(parts.map(|part| (UnionType::All, part)));
     let mut select = Query::select().column(Asterisk).from_subquery(merged, a("arms")).to_owned();
     order(&mut select, "arms", &request.sort);
     select.limit(request.limit + 1);
-    select
+    Some(select)
 }
 
 fn read_key(row: &DbRow, column: &str, sql: SqlType, backend: Backend) -> Result<sea_query::Value> {
