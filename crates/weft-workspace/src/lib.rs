@@ -10,6 +10,7 @@ pub mod aggregate;
 pub mod apps;
 mod builtin_roles;
 mod catalog;
+pub mod collab;
 pub mod consumers;
 pub mod decisions;
 mod declare;

@@ -204,11 +204,15 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     let worker = tokio::spawn(process_job_worker(workspace.clone()));
     // Lifecycle transitions that start a process reach it through the outbox.
     let (stop_consumers, stopping) = tokio::sync::watch::channel(false);
-    let starts = workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::processes::ProcessStarts), stopping);
+    let starts =
+        workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::processes::ProcessStarts), stopping.clone());
+    // Messages and transitions reach followers' and mentioned people's inboxes the same way.
+    let inbox = workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::collab::InboxFanout), stopping);
     weft_server::serve(listener, app, weft_server::shutdown_signal()).await?;
     worker.abort();
     let _ = stop_consumers.send(true);
     let _ = starts.await;
+    let _ = inbox.await;
     tracing::info!("in-flight requests finished; closing the database");
     workspace.close().await;
     Ok(())

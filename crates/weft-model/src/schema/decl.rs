@@ -41,6 +41,30 @@ pub struct ObjectTypeDecl {
     /// seen by that party's guests); or `id` for a type whose records *are* parties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party_field: Option<String>,
+    /// Who a message on a record's thread is for when its poster does not say: `internal`
+    /// (members only; the default, so nothing reaches partners unless chosen) or `shared`
+    /// (also the guests of the record's party). Guests always post `shared`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_visibility: Option<MessageVisibility>,
+}
+
+/// Who sees a message on a record's thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageVisibility {
+    /// Members (employees) only.
+    Internal,
+    /// Members and the guests of the record's party.
+    Shared,
+}
+
+impl MessageVisibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageVisibility::Internal => "internal",
+            MessageVisibility::Shared => "shared",
+        }
+    }
 }
 
 impl ObjectTypeDecl {

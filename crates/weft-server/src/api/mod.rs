@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod auth;
+pub mod collab;
 pub mod decisions;
 pub mod delegations;
 pub mod errors;
@@ -84,4 +85,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(decisions::versions))
         .routes(routes!(decisions::version))
         .routes(routes!(decisions::evaluate))
+        .routes(routes!(collab::record_thread, collab::post_on_record))
+        .routes(routes!(collab::followers))
+        .routes(routes!(collab::follow, collab::unfollow))
+        .routes(routes!(collab::get_message, collab::edit_message, collab::delete_message))
+        .routes(routes!(collab::message_revisions))
+        .routes(routes!(collab::add_reaction, collab::remove_reaction))
+        .routes(routes!(collab::list_channels, collab::create_channel))
+        .routes(routes!(collab::get_channel))
+        .routes(routes!(collab::channel_messages, collab::post_in_channel))
+        .routes(routes!(collab::add_member))
+        .routes(routes!(collab::remove_member))
+        .routes(routes!(collab::inbox))
+        .routes(routes!(collab::inbox_counts))
+        .routes(routes!(collab::mark_inbox))
 }

@@ -49,12 +49,12 @@ pub struct RecordList {
     pub count: Option<u64>,
 }
 
-fn etag(version: i64) -> HeaderValue {
+pub(super) fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
 /// `If-Match: "3"` (or `W/"3"`, or `*` for any version).
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
+pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Problem> {
     let Some(raw) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let text = raw.to_str().unwrap_or_default().trim();
     if text == "*" {

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod collab;
 pub mod counters;
 pub mod decisions;
 pub mod delegations;

@@ -15,7 +15,7 @@
 
 mod invitations;
 pub mod passwords;
-mod principals;
+pub(crate) mod principals;
 mod sessions;
 mod throttle;
 mod tokens;

@@ -1,0 +1,103 @@
+-- Collaboration: threads (one per record, created lazily, and channels not bound to a
+-- record), their messages with edit history and reactions, channel members, record
+-- followers and the per-principal inbox.
+
+CREATE TABLE threads (
+    id          BLOB PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('record', 'channel')),
+    -- A record thread's record.
+    type_name   TEXT,
+    record_id   BLOB,
+    -- A channel's name and whether guests may be members (an external group).
+    name        TEXT,
+    external    INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    last_posted_at TEXT,
+    archived_at TEXT,
+    UNIQUE (type_name, record_id)
+);
+
+CREATE TABLE channel_members (
+    thread_id    BLOB NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    added_by     TEXT NOT NULL,
+    added_at     TEXT NOT NULL,
+    PRIMARY KEY (thread_id, principal_id)
+);
+CREATE INDEX channel_members_by_principal ON channel_members (principal_id);
+
+CREATE TABLE messages (
+    id          BLOB PRIMARY KEY,
+    thread_id   BLOB NOT NULL REFERENCES threads (id),
+    -- Order within the thread (1, 2, ...): a cursor that never skips a message.
+    seq         INTEGER NOT NULL,
+    author_id   BLOB NOT NULL,
+    -- The delegator when a delegate posted for them.
+    on_behalf_of BLOB,
+    -- `internal` (members only) or `shared` (also the record's party guests).
+    visibility  TEXT NOT NULL CHECK (visibility IN ('internal', 'shared')),
+    -- Markdown source; rendered and sanitised by the client's renderer, stored as written.
+    body        TEXT NOT NULL,
+    reply_to    BLOB,
+    -- JSON arrays: mentioned principal ids and mentioned records ({type, id}).
+    mentions    TEXT NOT NULL,
+    record_mentions TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    edited_at   TEXT,
+    -- A deleted message stays as a tombstone (no body) so replies keep their place.
+    deleted_at  TEXT,
+    deleted_by  TEXT,
+    UNIQUE (thread_id, seq)
+);
+
+-- Every earlier body of an edited message.
+CREATE TABLE message_revisions (
+    message_id BLOB NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    version    INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    replaced_at TEXT NOT NULL,
+    replaced_by TEXT NOT NULL,
+    PRIMARY KEY (message_id, version)
+);
+
+CREATE TABLE message_reactions (
+    message_id   BLOB NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    principal_id BLOB NOT NULL,
+    emoji        TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (message_id, principal_id, emoji)
+);
+
+-- Who follows a record, and why (`creator`, `owner`, `author`, `mentioned`, `manual`).
+CREATE TABLE followers (
+    type_name    TEXT NOT NULL,
+    record_id    BLOB NOT NULL,
+    principal_id BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    reason       TEXT NOT NULL,
+    since        TEXT NOT NULL,
+    PRIMARY KEY (type_name, record_id, principal_id)
+);
+CREATE INDEX followers_by_principal ON followers (principal_id);
+
+-- One principal's inbox. `source` makes delivery idempotent: the outbox event (and the
+-- recipient) an item came from, so a replayed event adds nothing.
+CREATE TABLE inbox_items (
+    id            BLOB PRIMARY KEY,
+    principal_id  BLOB NOT NULL REFERENCES principals (id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL CHECK (kind IN ('mention', 'update', 'alert', 'todo')),
+    source        TEXT NOT NULL,
+    type_name     TEXT,
+    record_id     BLOB,
+    thread_id     BLOB,
+    message_id    BLOB,
+    actor         TEXT NOT NULL,
+    summary       TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('unread', 'read', 'done')),
+    snoozed_until TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (principal_id, source)
+);
+CREATE INDEX inbox_items_by_principal ON inbox_items (principal_id, state, created_at);
