@@ -101,3 +101,30 @@ CREATE TABLE inbox_items (
     UNIQUE (principal_id, source)
 );
 CREATE INDEX inbox_items_by_principal ON inbox_items (principal_id, state, created_at);
+
+-- Attachments: files stored once per content (SHA-256) in the blob store, and the
+-- attachment rows that put them on a record (and, once posted, on a message). Downloads go
+-- through an attachment id, checked like the record or message: never by hash.
+CREATE TABLE blobs (
+    sha256       TEXT PRIMARY KEY,
+    size         INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+
+CREATE TABLE attachments (
+    id           BLOB PRIMARY KEY,
+    sha256       TEXT NOT NULL REFERENCES blobs (sha256),
+    filename     TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    visibility   TEXT NOT NULL CHECK (visibility IN ('internal', 'shared')),
+    type_name    TEXT NOT NULL,
+    record_id    BLOB NOT NULL,
+    message_id   BLOB,
+    uploaded_by  BLOB NOT NULL,
+    uploaded_at  TEXT NOT NULL,
+    deleted_at   TEXT
+);
+CREATE INDEX attachments_by_record ON attachments (type_name, record_id);
+CREATE INDEX attachments_by_message ON attachments (message_id);

@@ -15,7 +15,11 @@ use crate::Problem;
 #[derive(Debug, Clone, Copy)]
 pub struct Limit(pub usize);
 
-pub async fn limit_body(State(limit): State<usize>, mut request: Request, next: Next) -> Response {
+/// `limits` is (every request, file uploads): a `POST` to an `…/attachments` collection
+/// carries a file and gets the upload limit.
+pub async fn limit_body(State(limits): State<(usize, usize)>, mut request: Request, next: Next) -> Response {
+    let upload = request.method() == http::Method::POST && request.uri().path().ends_with("/attachments");
+    let limit = if upload { limits.1 } else { limits.0 };
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {

@@ -40,13 +40,15 @@ pub use problem::{FieldError, Problem};
 pub struct ServerOptions {
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// The largest file upload (`POST …/attachments`), which has its own limit.
+    pub max_upload_bytes: usize,
     /// Folder with the built web UI (`web/dist`); a placeholder page is served when absent.
     pub web_dir: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_body_bytes: 2 * 1024 * 1024, web_dir: None }
+        ServerOptions { max_body_bytes: 2 * 1024 * 1024, max_upload_bytes: 25 * 1024 * 1024, web_dir: None }
     }
 }
 
@@ -96,7 +98,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback_service(web)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(CatchPanicLayer::custom(problem::from_panic))
-        .layer(middleware::from_fn_with_state(state.options.max_body_bytes, body_limit::limit_body))
+        .layer(middleware::from_fn_with_state(
+            (state.options.max_body_bytes, state.options.max_upload_bytes),
+            body_limit::limit_body,
+        ))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -6,12 +6,17 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use weft_testkit::{TestApp, TestBackend, bearer_client, on_both_databases, spawn_app};
+use weft_server::ServerOptions;
+use weft_testkit::{TestApp, TestBackend, bearer_client, on_both_databases, spawn_app, spawn_app_with};
 use weft_workspace::collab::InboxFanout;
 
 const PROBLEM: &str = "application/problem+json";
 
-on_both_databases!(threads_messages_and_inbox_over_http, bad_input_and_denials_are_problems);
+on_both_databases!(
+    threads_messages_and_inbox_over_http,
+    bad_input_and_denials_are_problems,
+    attachments_upload_and_download_with_access,
+);
 
 struct Fixture {
     app: TestApp,
@@ -23,7 +28,10 @@ struct Fixture {
 }
 
 async fn fixture(backend: TestBackend) -> Fixture {
-    let app = spawn_app(backend).await;
+    fixture_with(spawn_app(backend).await).await
+}
+
+async fn fixture_with(app: TestApp) -> Fixture {
     let declared = app
         .client
         .post(app.url("/api/v1/types"))
@@ -246,4 +254,95 @@ async fn bad_input_and_denials_are_problems(backend: TestBackend) {
         answer(app.client.post(app.url("/api/v1/inbox/mark")).json(&json!({"ids": [Uuid::now_v7()], "state": "read"})).send().await.unwrap())
             .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn attachments_upload_and_download_with_access(backend: TestBackend) {
+    let options = ServerOptions { max_upload_bytes: 4096, ..ServerOptions::default() };
+    let f = fixture_with(spawn_app_with(backend, options).await).await;
+    let app = &f.app;
+    let files_a = app.url(&format!("/api/v1/records/order/{}/attachments", f.order_a));
+
+    // A PNG named .txt is stored as what it is.
+    let png: Vec<u8> = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[0u8; 24][..]].concat();
+    let (status, _, uploaded) = answer(
+        app.client.post(format!("{files_a}?filename=photo.txt&visibility=shared")).body(png.clone()).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    assert_eq!(uploaded["content_type"], "image/png");
+    let content = app.url(&format!("/api/v1/attachments/{}/content", uploaded["id"].as_str().unwrap()));
+    let response = f.guest.client.get(&content).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), png);
+
+    // An internal text file: the guest gets 404 for it, and a hash is no key.
+    let (_, _, note) =
+        answer(app.client.post(format!("{files_a}?filename=%E6%88%90%E6%9C%AC.txt")).body("cost 10").send().await.unwrap()).await;
+    assert_eq!(note["filename"], "成本.txt");
+    let note_content = app.url(&format!("/api/v1/attachments/{}/content", note["id"].as_str().unwrap()));
+    let response = app.client.get(&note_content).send().await.unwrap();
+    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename*=UTF-8''%E6%88%90"));
+    for url in [note_content.clone(), app.url(&format!("/api/v1/attachments/{}/content", note["sha256"].as_str().unwrap()))] {
+        let (status, content_type, _) = answer(f.guest.client.get(&url).send().await.unwrap()).await;
+        assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM), "{url}");
+    }
+    let (_, _, listed) = answer(f.guest.client.get(&files_a).send().await.unwrap()).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // Over the limit: 413 and nothing stored, whether the length is declared or streamed.
+    let (status, content_type, problem) =
+        answer(app.client.post(format!("{files_a}?filename=big.txt")).body(vec![b'a'; 5000]).send().await.unwrap()).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, PROBLEM), "{problem}");
+    let stream = futures::stream::iter((0..5).map(|_| Ok::<_, std::io::Error>(vec![b'b'; 1000])));
+    let (status, _, _) = answer(
+        app.client.post(format!("{files_a}?filename=big.txt")).body(reqwest::Body::wrap_stream(stream)).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, _, listed) = answer(app.client.get(&files_a).send().await.unwrap()).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let stored: Vec<_> = walk(app.blobs.path());
+    assert_eq!(stored.len(), 2, "only the two accepted contents are in the blob folder: {stored:?}");
+
+    // Bad input: no file name, an unknown visibility, an empty body, another party's record.
+    for (query, expected) in [
+        ("", StatusCode::BAD_REQUEST),
+        ("?filename=a.txt&visibility=public", StatusCode::BAD_REQUEST),
+    ] {
+        let (status, _, _) = answer(app.client.post(format!("{files_a}{query}")).body("x").send().await.unwrap()).await;
+        assert_eq!(status, expected, "{query}");
+    }
+    let (status, _, _) = answer(app.client.post(format!("{files_a}?filename=a.txt")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let files_b = app.url(&format!("/api/v1/records/order/{}/attachments", f.order_b));
+    let (status, _, _) = answer(
+        f.guest.client.post(format!("{files_b}?filename=a.txt")).header("X-CSRF-Token", &f.guest.csrf_token).body("x").send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Posted on a shared message, the guest sees the file in the thread.
+    let (status, _, posted) = answer(
+        app.client
+            .post(app.url(&format!("/api/v1/records/order/{}/thread", f.order_a)))
+            .json(&json!({"body": "see photo", "visibility": "shared", "attachments": [uploaded["id"]]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
+    assert_eq!(posted["attachments"][0]["id"], uploaded["id"]);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
 }

@@ -33,7 +33,7 @@ struct Server {
 async fn start(max_body_bytes: usize) -> Server {
     let db = TestDatabase::new(TestBackend::Sqlite).await.unwrap();
     let workspace = Workspace::connect(&db.store_options()).await.unwrap();
-    let state = AppState { workspace, options: ServerOptions { max_body_bytes, web_dir: None } };
+    let state = AppState { workspace, options: ServerOptions { max_body_bytes, web_dir: None, ..Default::default() } };
     let app = weft_server::router_with(state, Router::new().route("/api/v1/echo", post(echo)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub admin_token: String,
     pub workspace: Workspace,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The blob store's folder (attachment content), removed with the app.
+    pub blobs: tempfile::TempDir,
     // Dropped last: the database outlives the server using it.
     pub db: TestDatabase,
 }
@@ -254,7 +256,17 @@ async fn bootstrap_admin(workspace: &Workspace) -> (Uuid, String) {
 /// `spawn_app_with` and sign-in settings (short lifetimes, a clock tests move forward).
 pub async fn spawn_app_with_auth(backend: TestBackend, options: ServerOptions, auth: AuthSettings) -> TestApp {
     let db = TestDatabase::new(backend).await.expect("test database");
-    let workspace = Workspace::connect(&db.store_options()).await.expect("connect").with_auth_settings(auth);
+    let blobs = tempfile::tempdir().expect("blob folder");
+    let limits = weft_workspace::collab::AttachmentLimits {
+        max_file_bytes: options.max_upload_bytes as u64,
+        ..weft_workspace::collab::AttachmentLimits::default()
+    };
+    let store = weft_workspace::collab::BlobStore::local(blobs.path(), limits).expect("blob store");
+    let workspace = Workspace::connect(&db.store_options())
+        .await
+        .expect("connect")
+        .with_auth_settings(auth)
+        .with_blob_store(store);
     workspace.migrate().await.expect("migrate");
     let (admin_id, admin_token) = bootstrap_admin(&workspace).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
@@ -273,6 +285,7 @@ pub async fn spawn_app_with_auth(backend: TestBackend, options: ServerOptions, a
         admin_token,
         workspace,
         shutdown: Some(tx),
+        blobs,
         db,
     }
 }

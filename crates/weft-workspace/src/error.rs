@@ -53,6 +53,10 @@ pub enum Error {
     Unauthenticated(String),
 
     /// Too many attempts; try again after the given number of seconds.
+    /// An upload over the per-file limit, or one the workspace's storage quota cannot hold.
+    #[error("{0}")]
+    TooLarge(String),
+
     #[error("{message}")]
     RateLimited { message: String, retry_after_secs: u64 },
 
@@ -94,6 +98,7 @@ impl Error {
             Error::Unavailable(_) => ErrorCode::Unavailable,
             Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Error::Internal(_) => ErrorCode::Internal,
             Error::Store(weft_store::Error::ForeignKey { .. }) => ErrorCode::Conflict,
             Error::Store(_) => ErrorCode::Internal,

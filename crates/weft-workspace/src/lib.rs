@@ -62,6 +62,8 @@ pub struct Workspace {
     directory: Arc<directory::DirectoryCell>,
     identity: Arc<identity::IdentityState>,
     processes: Arc<processes::ProcessState>,
+    /// Attachment content; `None` until `with_blob_store` (uploads then answer 503).
+    blobs: Option<Arc<collab::BlobStore>>,
 }
 
 impl Workspace {
@@ -76,6 +78,7 @@ impl Workspace {
             directory: Arc::default(),
             identity: Arc::default(),
             processes: Arc::default(),
+            blobs: None,
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use weft_model::Principal;
 use weft_model::schema::MessageVisibility;
 use weft_testkit::{TestBackend, TestDatabase, on_both_databases, people};
-use weft_workspace::collab::{InboxFanout, InboxMark, InboxQuery, MessageEdit, NewChannel, NewMessage};
+use weft_workspace::collab::{
+    AttachmentLimits, BlobStore, InboxFanout, InboxMark, InboxQuery, MessageEdit, NewChannel, NewMessage,
+};
 use weft_workspace::{DeclareOptions, Error, Workspace};
 
 fn object(v: Value) -> Map<String, Value> {
@@ -15,7 +17,14 @@ fn object(v: Value) -> Map<String, Value> {
 }
 
 fn message(body: &str) -> NewMessage {
-    NewMessage { body: body.into(), visibility: None, reply_to: None, mentions: Vec::new(), records: Vec::new() }
+    NewMessage {
+        body: body.into(),
+        visibility: None,
+        reply_to: None,
+        mentions: Vec::new(),
+        records: Vec::new(),
+        attachments: Vec::new(),
+    }
 }
 
 fn shared(body: &str) -> NewMessage {
@@ -37,7 +46,8 @@ struct Fixture {
 
 async fn fixture(backend: TestBackend) -> Fixture {
     let db = TestDatabase::new(backend).await.unwrap();
-    let ws = Workspace::connect(&db.store_options()).await.unwrap();
+    let limits = AttachmentLimits { max_file_bytes: 1024, quota_bytes: 4096 };
+    let ws = Workspace::connect(&db.store_options()).await.unwrap().with_blob_store(BlobStore::memory(limits));
     ws.migrate().await.unwrap();
     let decl = serde_json::from_value(json!({
         "name": "order", "label": {"en": "Order", "zh": "订单"},
@@ -90,6 +100,7 @@ on_both_databases!(
     inbox_marking_is_idempotent_and_private,
     channels_hold_their_members_only,
     replies_and_reactions,
+    attachments_follow_their_record_and_message,
 );
 
 async fn guest_posts_on_its_partys_thread_and_not_on_another(backend: TestBackend) {
@@ -183,6 +194,7 @@ async fn mentions_are_checked(backend: TestBackend) {
         // Unknown person; a guest in an internal message; a guest of another party.
         mentions: vec![Uuid::now_v7(), f.guest_a.id],
         records: vec![weft_workspace::collab::RecordMention { type_name: "order".into(), id: Uuid::now_v7() }],
+        attachments: Vec::new(),
     };
     let Error::Validation(problems) = f.ws.post_on_record(&f.staff, "order", f.order_a, bad).await.unwrap_err() else {
         panic!("expected a validation error")
@@ -363,4 +375,84 @@ async fn replies_and_reactions(backend: TestBackend) {
     let rest = f.ws.record_thread(&f.staff, "order", f.order_a, first.next_after.unwrap(), 2).await.unwrap();
     assert_eq!(rest.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![3]);
     assert!(rest.next_after.is_none());
+}
+
+async fn attachments_follow_their_record_and_message(backend: TestBackend) {
+    let f = fixture(backend).await;
+    let pdf = bytes::Bytes::from_static(b"%PDF-1.7\n quotation for steel");
+    // The staff's internal file, then a shared one posted on a shared message.
+    let internal = f.ws.upload_attachment(&f.staff, "order", f.order_a, "cost.pdf", None, pdf.clone()).await.unwrap();
+    assert_eq!(internal.content_type, "application/pdf");
+    assert_eq!(internal.visibility, MessageVisibility::Internal);
+    let quote = f.ws.upload_attachment(&f.staff, "order", f.order_a, "C:\\docs\\quote.txt", None, "报价".into()).await.unwrap();
+    assert_eq!(quote.filename, "quote.txt");
+    let post = NewMessage { attachments: vec![quote.id], ..shared("Our quotation") };
+    let posted = f.ws.post_on_record(&f.staff, "order", f.order_a, post).await.unwrap();
+    assert_eq!(posted.attachments.len(), 1);
+    assert_eq!(posted.attachments[0].visibility, MessageVisibility::Shared);
+    // Posting it twice is refused.
+    let again = NewMessage { attachments: vec![quote.id], ..shared("again") };
+    let refused = f.ws.post_on_record(&f.staff, "order", f.order_a, again).await.unwrap_err();
+    assert!(matches!(&refused, Error::Validation(p) if p[0].pointer == "/attachments/0"), "{refused}");
+
+    // The guest of A sees the shared file only; the guest of B sees neither.
+    let listed: Vec<_> = f.ws.record_attachments(&f.guest_a, "order", f.order_a).await.unwrap();
+    assert_eq!(listed.iter().map(|a| a.id).collect::<Vec<_>>(), vec![quote.id]);
+    let (_, content) = f.ws.attachment_content(&f.guest_a, quote.id).await.unwrap();
+    assert_eq!(&content[..], "报价".as_bytes());
+    for (who, id) in [(&f.guest_a, internal.id), (&f.guest_b, quote.id), (&f.guest_b, internal.id)] {
+        let got = f.ws.attachment_content(who, id).await;
+        assert!(matches!(got, Err(Error::NotFound(_))), "{got:?}");
+    }
+    assert!(matches!(f.ws.record_attachments(&f.guest_b, "order", f.order_a).await, Err(Error::NotFound(_))));
+
+    // The same content on another record is stored once; each attachment is checked on its own.
+    let copy = f.ws.upload_attachment(&f.staff, "order", f.order_b, "copy.pdf", None, pdf.clone()).await.unwrap();
+    assert_eq!(copy.sha256, internal.sha256);
+    assert!(matches!(f.ws.attachment_content(&f.guest_a, copy.id).await, Err(Error::NotFound(_))));
+
+    // Too large: refused, nothing stored. Executables and empty files: refused.
+    let big = bytes::Bytes::from(vec![b'a'; 2048]);
+    let too_big = f.ws.upload_attachment(&f.staff, "order", f.order_a, "big.txt", None, big).await;
+    assert!(matches!(too_big, Err(Error::TooLarge(_))), "{too_big:?}");
+    let mut elf = vec![0u8; 64];
+    elf[..7].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1]);
+    let elf = bytes::Bytes::from(elf);
+    let program = f.ws.upload_attachment(&f.staff, "order", f.order_a, "invoice.pdf", None, elf).await;
+    assert!(matches!(program, Err(Error::Validation(_))), "{program:?}");
+    let empty = f.ws.upload_attachment(&f.staff, "order", f.order_a, "x.txt", None, bytes::Bytes::new()).await;
+    assert!(matches!(empty, Err(Error::Validation(_))), "{empty:?}");
+    assert_eq!(f.ws.record_attachments(&f.staff, "order", f.order_a).await.unwrap().len(), 2);
+    // A guest cannot upload to another party's record, nor an internal file.
+    let denied = f.ws.upload_attachment(&f.guest_a, "order", f.order_b, "x.txt", None, "x".into()).await;
+    assert!(matches!(denied, Err(Error::NotFound(_))), "{denied:?}");
+    let internal_guest =
+        f.ws.upload_attachment(&f.guest_a, "order", f.order_a, "x.txt", Some(MessageVisibility::Internal), "x".into()).await;
+    assert!(matches!(internal_guest, Err(Error::Validation(_))), "{internal_guest:?}");
+
+    // Only the uploader (or an administrator) removes a file.
+    assert!(matches!(f.ws.delete_attachment(&f.outsider, internal.id).await, Err(Error::NotFound(_))));
+    let colleague = people::member(&f.ws, &["employee"]).await;
+    assert!(matches!(f.ws.delete_attachment(&colleague, internal.id).await, Err(Error::Forbidden(_))));
+    f.ws.delete_attachment(&f.staff, internal.id).await.unwrap();
+    assert!(matches!(f.ws.attachment_content(&f.staff, internal.id).await, Err(Error::NotFound(_))));
+    // The content is still there for the copy.
+    assert_eq!(&f.ws.attachment_content(&f.staff, copy.id).await.unwrap().1[..], &pdf[..]);
+
+    // The workspace quota (4 KiB here) counts each content once, and refuses beyond it.
+    let mut refusal = None;
+    for i in 0..6u8 {
+        let content = bytes::Bytes::from(vec![b'a' + i; 1000]);
+        match f.ws.upload_attachment(&f.staff, "order", f.order_a, "fill.txt", None, content).await {
+            Ok(_) => {}
+            Err(Error::TooLarge(reason)) => {
+                refusal = Some((i, reason));
+                break;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    let (at, reason) = refusal.expect("the quota must stop uploads");
+    assert_eq!(at, 4, "36 bytes stored + 4 × 1000 fit; the fifth does not");
+    assert!(reason.contains("full"), "{reason}");
 }

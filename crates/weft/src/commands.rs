@@ -66,7 +66,11 @@ pub(crate) async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace
     let options = loaded.config.store_options(&loaded.data_dir)?;
     tracing::info!(database = %options.location.redacted(), "connecting");
     let auth = loaded.config.auth_settings()?;
-    Ok(Workspace::connect(&options).await?.with_auth_settings(auth))
+    let blobs = weft_workspace::collab::BlobStore::local(
+        &loaded.config.blobs_dir(&loaded.data_dir),
+        loaded.config.attachment_limits(),
+    )?;
+    Ok(Workspace::connect(&options).await?.with_auth_settings(auth).with_blob_store(blobs))
 }
 
 /// Built-in manifests, then `<data>/apps/*.json` (by name), then `--manifest` files.

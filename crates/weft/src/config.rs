@@ -53,7 +53,26 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub server: ServerConfig,
     pub auth: AuthConfig,
+    pub attachments: AttachmentsConfig,
     pub log: LogConfig,
+}
+
+/// Files attached to records and messages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentsConfig {
+    /// Where content is stored; unset: `<data>/blobs`.
+    pub dir: Option<PathBuf>,
+    /// The largest file accepted, in MiB.
+    pub max_file_mb: u64,
+    /// All stored content together, in GiB.
+    pub quota_gb: u64,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        AttachmentsConfig { dir: None, max_file_mb: 25, quota_gb: 10 }
+    }
 }
 
 /// Sign-in: session lifetimes, lockout and throttling, the session cookie.
@@ -367,8 +386,21 @@ impl Config {
     pub fn server_options(&self) -> weft_server::ServerOptions {
         weft_server::ServerOptions {
             max_body_bytes: self.server.max_body_bytes,
+            max_upload_bytes: usize::try_from(self.attachment_limits().max_file_bytes).unwrap_or(usize::MAX),
             web_dir: Some(self.server.web_dir.clone()),
         }
+    }
+
+    pub fn attachment_limits(&self) -> weft_workspace::collab::AttachmentLimits {
+        weft_workspace::collab::AttachmentLimits {
+            max_file_bytes: self.attachments.max_file_mb.max(1).saturating_mul(1024 * 1024),
+            quota_bytes: self.attachments.quota_gb.max(1).saturating_mul(1024 * 1024 * 1024),
+        }
+    }
+
+    /// The attachment folder: `attachments.dir`, or `<data>/blobs`.
+    pub fn blobs_dir(&self, data_dir: &Path) -> PathBuf {
+        self.attachments.dir.clone().unwrap_or_else(|| data_dir.join("blobs"))
     }
 }
 

@@ -5,14 +5,14 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use weft_model::ErrorCode;
 use weft_workspace::collab::{
-    ChannelView, FollowerView, InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery, MessageEdit,
+    AttachmentView, ChannelView, MessageVisibility, FollowerView, InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery, MessageEdit,
     MessageView, NewChannel, NewMessage, RevisionView, ThreadPage,
 };
 
@@ -350,4 +350,130 @@ pub async fn mark_inbox(
     AppJson(body): AppJson<InboxMark>,
 ) -> Result<AppJson<Vec<InboxItemView>>, Problem> {
     Ok(AppJson(state.workspace.mark_inbox(&actor, body).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name as the user knows it (folders are dropped).
+    pub filename: String,
+    /// `internal` or `shared`; the type's thread default when left out. Guests: shared.
+    pub visibility: Option<MessageVisibility>,
+}
+
+/// Uploads a file to a record: the request body is the file. Its type is sniffed from the
+/// content; the same content uploaded twice is stored once. Post it on the thread with the
+/// message's `attachments`.
+#[utoipa::path(post, path = "/api/v1/records/{type}/{id}/attachments", tag = "collaboration",
+    params(("type" = String, Path), ("id" = String, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, body = AttachmentView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Over the file limit or the storage quota; nothing is stored", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty, an executable, a bad name or visibility", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upload_attachment(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+    params: Result<Query<UploadParams>, QueryRejection>,
+    limit: Option<axum::Extension<crate::body_limit::Limit>>,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let id = parse(&type_name, &id)?;
+    let Query(params) = params.map_err(bad_query)?;
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        if crate::body_limit::is_length_limit(&e) {
+            crate::body_limit::too_large(limit.map(|l| l.0.0).unwrap_or(state.options.max_upload_bytes))
+        } else {
+            Problem::new(ErrorCode::BadRequest).with_detail(format!("the upload was cut off: {e}"))
+        }
+    })?;
+    let view =
+        state.workspace.upload_attachment(&actor, &type_name, id, &params.filename, params.visibility, bytes).await?;
+    Ok((StatusCode::CREATED, AppJson(view)).into_response())
+}
+
+/// A record's files the caller may see.
+#[utoipa::path(get, path = "/api/v1/records/{type}/{id}/attachments", tag = "collaboration",
+    params(("type" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn record_attachments(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path((type_name, id)): Path<(String, String)>,
+) -> Result<AppJson<Vec<AttachmentView>>, Problem> {
+    let id = parse(&type_name, &id)?;
+    Ok(AppJson(state.workspace.record_attachments(&actor, &type_name, id).await?))
+}
+
+/// One attachment's description.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "collaboration", params(("id" = String, Path)),
+    responses((status = 200, body = AttachmentView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Result<AppJson<AttachmentView>, Problem> {
+    let id = parse("attachment", &id)?;
+    Ok(AppJson(state.workspace.attachment(&actor, id).await?))
+}
+
+/// The file itself, for whoever may see the attachment. Images and PDFs open in the
+/// browser; everything else downloads.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}/content", tag = "collaboration", params(("id" = String, Path)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn attachment_content(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = parse("attachment", &id)?;
+    let (view, bytes) = state.workspace.attachment_content(&actor, id).await?;
+    let inline = view.content_type.starts_with("image/") || view.content_type == "application/pdf";
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        utf8_percent_encode(&view.filename)
+    );
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&view.content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    // Even an image may not run scripts in the page's origin.
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", view.sha256)) {
+        headers.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+/// RFC 8187 encoding of a file name for `Content-Disposition`.
+fn utf8_percent_encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Removes an attachment (its uploader or an administrator).
+#[utoipa::path(delete, path = "/api/v1/attachments/{id}", tag = "collaboration", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_attachment(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let id = parse("attachment", &id)?;
+    state.workspace.delete_attachment(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -99,4 +99,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::inbox))
         .routes(routes!(collab::inbox_counts))
         .routes(routes!(collab::mark_inbox))
+        .routes(routes!(collab::record_attachments, collab::upload_attachment))
+        .routes(routes!(collab::get_attachment, collab::delete_attachment))
+        .routes(routes!(collab::attachment_content))
 }

@@ -787,3 +787,182 @@ pub async fn mark(
     }
     tx.execute(&update).await
 }
+
+// ── blobs and attachments ──────────────────────────────────────────────────────────────
+
+/// Records a stored blob; a blob stored before keeps its first row.
+pub async fn put_blob(tx: &mut Tx, sha256: &str, size: i64, content_type: &str, at: OffsetDateTime) -> Result<()> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("blobs"))
+        .columns([t("sha256"), t("size"), t("content_type"), t("created_at")])
+        .values_panic([sha256.into(), size.into(), content_type.into(), Expr::val(timestamp(backend, at)).into()])
+        .on_conflict(OnConflict::column(t("sha256")).do_nothing().to_owned())
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+pub async fn blob_exists(db: &Database, sha256: &str) -> Result<bool> {
+    let select = Query::select().column(t("sha256")).from(t("blobs")).and_where(Expr::col(t("sha256")).eq(sha256)).to_owned();
+    Ok(db.fetch_optional(&select).await?.is_some())
+}
+
+/// Bytes held by all blobs (each content counted once).
+pub async fn blob_bytes(db: &Database) -> Result<i64> {
+    // PostgreSQL sums BIGINT to NUMERIC; the cast gives both databases an integer.
+    let select = Query::select()
+        .expr_as(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"), t("total"))
+        .from(t("blobs"))
+        .to_owned();
+    match db.fetch_optional(&select).await? {
+        Some(row) => row.get("total"),
+        None => Ok(0),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub id: Uuid,
+    pub sha256: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub visibility: String,
+    pub type_name: String,
+    pub record_id: Uuid,
+    pub message_id: Option<Uuid>,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+fn attachment_select() -> SelectStatement {
+    Query::select()
+        .columns([
+            t("id"),
+            t("sha256"),
+            t("filename"),
+            t("content_type"),
+            t("size"),
+            t("visibility"),
+            t("type_name"),
+            t("record_id"),
+            t("message_id"),
+            t("uploaded_by"),
+            t("uploaded_at"),
+            t("deleted_at"),
+        ])
+        .from(t("attachments"))
+        .to_owned()
+}
+
+fn decode_attachment(row: &DbRow) -> Result<StoredAttachment> {
+    Ok(StoredAttachment {
+        id: row.get("id")?,
+        sha256: row.get("sha256")?,
+        filename: row.get("filename")?,
+        content_type: row.get("content_type")?,
+        size: row.get("size")?,
+        visibility: row.get("visibility")?,
+        type_name: row.get("type_name")?,
+        record_id: row.get("record_id")?,
+        message_id: row.get("message_id")?,
+        uploaded_by: row.get("uploaded_by")?,
+        uploaded_at: row.get("uploaded_at")?,
+        deleted_at: row.get("deleted_at")?,
+    })
+}
+
+pub async fn insert_attachment(tx: &mut Tx, a: &StoredAttachment) -> Result<()> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("attachments"))
+        .columns([
+            t("id"),
+            t("sha256"),
+            t("filename"),
+            t("content_type"),
+            t("size"),
+            t("visibility"),
+            t("type_name"),
+            t("record_id"),
+            t("uploaded_by"),
+            t("uploaded_at"),
+        ])
+        .values_panic([
+            Expr::val(uuid(a.id)).into(),
+            a.sha256.as_str().into(),
+            a.filename.as_str().into(),
+            a.content_type.as_str().into(),
+            a.size.into(),
+            a.visibility.as_str().into(),
+            a.type_name.as_str().into(),
+            Expr::val(uuid(a.record_id)).into(),
+            Expr::val(uuid(a.uploaded_by)).into(),
+            Expr::val(timestamp(backend, a.uploaded_at)).into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+pub async fn attachment(db: &Database, id: Uuid) -> Result<Option<StoredAttachment>> {
+    let select = attachment_select().and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_attachment).transpose()
+}
+
+/// A record's live attachments of the given visibilities, oldest first.
+pub async fn record_attachments(
+    db: &Database,
+    type_name: &str,
+    record_id: Uuid,
+    visibilities: &[&str],
+) -> Result<Vec<StoredAttachment>> {
+    let select = attachment_select()
+        .and_where(Expr::col(t("type_name")).eq(type_name))
+        .and_where(Expr::col(t("record_id")).eq(uuid(record_id)))
+        .and_where(Expr::col(t("visibility")).is_in(visibilities.iter().copied()))
+        .and_where(Expr::col(t("deleted_at")).is_null())
+        .order_by(t("uploaded_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_attachment).collect()
+}
+
+/// The live attachments carried by the given messages.
+pub async fn message_attachments(db: &Database, messages: &[Uuid]) -> Result<Vec<StoredAttachment>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let select = attachment_select()
+        .and_where(Expr::col(t("message_id")).is_in(messages.iter().map(|m| uuid(*m))))
+        .and_where(Expr::col(t("deleted_at")).is_null())
+        .order_by(t("uploaded_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_attachment).collect()
+}
+
+/// Puts an unposted attachment on a message, taking the message's visibility; false when
+/// it was posted (or deleted) meanwhile.
+pub async fn attach_to_message(tx: &mut Tx, id: Uuid, message: Uuid, visibility: &str) -> Result<bool> {
+    let update = Query::update()
+        .table(t("attachments"))
+        .values([(t("message_id"), Expr::val(uuid(message)).into()), (t("visibility"), visibility.into())])
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("message_id")).is_null())
+        .and_where(Expr::col(t("deleted_at")).is_null())
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+pub async fn delete_attachment(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("attachments"))
+        .value(t("deleted_at"), Expr::val(timestamp(backend, at)))
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("deleted_at")).is_null())
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}

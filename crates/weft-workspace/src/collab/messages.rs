@@ -15,6 +15,7 @@ use weft_store::kernel::{outbox, principals};
 use weft_store::records::rows::{self, Source};
 
 use super::access::{Place, ThreadAccess};
+use super::attachments::{self, AttachmentView};
 use super::{MAX_BODY_CHARS, MAX_MENTIONS, summary};
 use crate::identity::principals::principal_of;
 use crate::{Error, Result, Workspace, admin_audit};
@@ -48,6 +49,10 @@ pub struct NewMessage {
     /// Records mentioned (`#PO-2026-00042`); each must be one the poster can see.
     #[serde(default)]
     pub records: Vec<RecordMention>,
+    /// Files uploaded to the record by the poster and not posted yet; they take the
+    /// message's visibility. (Record threads only.)
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -91,6 +96,7 @@ pub struct MessageView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
     pub reactions: Vec<ReactionView>,
+    pub attachments: Vec<AttachmentView>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -138,7 +144,11 @@ fn visibility_of(text: &str) -> MessageVisibility {
     if text == "shared" { MessageVisibility::Shared } else { MessageVisibility::Internal }
 }
 
-pub(super) fn view(m: StoredMessage, reactions: &BTreeMap<Uuid, Vec<(String, Uuid)>>) -> MessageView {
+pub(super) fn view(
+    m: StoredMessage,
+    reactions: &BTreeMap<Uuid, Vec<(String, Uuid)>>,
+    attachments: &BTreeMap<Uuid, Vec<AttachmentView>>,
+) -> MessageView {
     let deleted = m.deleted_at.is_some();
     let mut grouped: Vec<ReactionView> = Vec::new();
     for (emoji, by) in reactions.get(&m.id).into_iter().flatten() {
@@ -163,6 +173,7 @@ pub(super) fn view(m: StoredMessage, reactions: &BTreeMap<Uuid, Vec<(String, Uui
         edited_at: m.edited_at.map(format_utc),
         deleted_at: m.deleted_at.map(format_utc),
         reactions: grouped,
+        attachments: if deleted { Vec::new() } else { attachments.get(&m.id).cloned().unwrap_or_default() },
     }
 }
 
@@ -258,6 +269,32 @@ impl Workspace {
                 ));
             }
         }
+        let mut files = Vec::new();
+        for (i, id) in input.attachments.iter().enumerate() {
+            let pointer = format!("/attachments/{i}");
+            let Place::Record { entry, record } = &access.place else {
+                problems.push(error(pointer, FieldErrorCode::InvalidFormat, "files are attached on record threads"));
+                continue;
+            };
+            match store::attachment(&self.db, *id).await? {
+                Some(a)
+                    if a.deleted_at.is_none()
+                        && a.message_id.is_none()
+                        && a.uploaded_by == principal.id
+                        && a.type_name == entry.decl.name
+                        && a.record_id == record.system.id =>
+                {
+                    if !files.contains(id) {
+                        files.push(*id);
+                    }
+                }
+                _ => problems.push(error(
+                    pointer,
+                    FieldErrorCode::UnknownReference,
+                    "no file you uploaded to this record that is not posted yet",
+                )),
+            }
+        }
         if !problems.is_empty() {
             return Err(Error::Validation(problems));
         }
@@ -318,6 +355,11 @@ impl Workspace {
                     let seq = store::next_seq(tx, thread_id).await?;
                     let message = StoredMessage { thread_id, seq, ..stored };
                     store::insert_message(tx, &message).await?;
+                    for file in &files {
+                        if !store::attach_to_message(tx, *file, message.id, &message.visibility).await? {
+                            return Err(Error::Conflict(format!("attachment {file} was posted or removed meanwhile")));
+                        }
+                    }
                     if let Some((type_name, record_id)) = &place_key {
                         store::follow(tx, type_name, *record_id, author, "author", now).await?;
                         for (who, why) in record_follows.iter().chain(effects.follows.iter()) {
@@ -355,7 +397,9 @@ impl Workspace {
                 })
             })
             .await?;
-        Ok(view(written, &BTreeMap::new()))
+        let rows = std::slice::from_ref(&written);
+        let files = self.attachments_of(rows).await?;
+        Ok(view(written, &BTreeMap::new(), &files))
     }
 
     /// Checks mentioned principals: they must exist and be active, and must be able to see
@@ -513,11 +557,23 @@ impl Workspace {
         rows.truncate(limit as usize);
         let next_after = more.then(|| rows.last().map(|m| m.seq)).flatten();
         let reactions = self.reactions_of(&rows).await?;
+        let files = self.attachments_of(&rows).await?;
         Ok(ThreadPage {
             thread: Some(thread),
-            messages: rows.into_iter().map(|m| view(m, &reactions)).collect(),
+            messages: rows.into_iter().map(|m| view(m, &reactions, &files)).collect(),
             next_after,
         })
+    }
+
+    async fn attachments_of(&self, rows: &[StoredMessage]) -> Result<BTreeMap<Uuid, Vec<AttachmentView>>> {
+        let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+        let mut out: BTreeMap<Uuid, Vec<AttachmentView>> = BTreeMap::new();
+        for a in store::message_attachments(&self.db, &ids).await? {
+            if let Some(message) = a.message_id {
+                out.entry(message).or_default().push(attachments::view(a));
+            }
+        }
+        Ok(out)
     }
 
     async fn reactions_of(&self, rows: &[StoredMessage]) -> Result<BTreeMap<Uuid, Vec<(String, Uuid)>>> {
@@ -547,8 +603,9 @@ impl Workspace {
 
     pub async fn message(&self, principal: &Principal, id: Uuid) -> Result<MessageView> {
         let (message, _) = self.visible_message(principal, id).await?;
-        let reactions = self.reactions_of(std::slice::from_ref(&message)).await?;
-        Ok(view(message, &reactions))
+        let rows = std::slice::from_ref(&message);
+        let (reactions, files) = (self.reactions_of(rows).await?, self.attachments_of(rows).await?);
+        Ok(view(message, &reactions, &files))
     }
 
     /// Earlier bodies of an edited message, for whoever can see it. A deleted message's
@@ -644,8 +701,9 @@ impl Workspace {
                 })
             })
             .await?;
-        let reactions = self.reactions_of(std::slice::from_ref(&edited)).await?;
-        Ok(view(edited, &reactions))
+        let rows = std::slice::from_ref(&edited);
+        let (reactions, files) = (self.reactions_of(rows).await?, self.attachments_of(rows).await?);
+        Ok(view(edited, &reactions, &files))
     }
 
     /// Deletes a message, leaving a tombstone. Its author or an administrator.

@@ -10,12 +10,14 @@
 //! deletion is a command: checked, audited, and announced on the outbox.
 
 mod access;
+mod attachments;
 mod channels;
 mod fanout;
 mod followers;
 mod inbox;
 mod messages;
 
+pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};
 pub use channels::{ChannelView, NewChannel};
 pub use fanout::InboxFanout;
 pub use followers::FollowerView;
