@@ -64,6 +64,8 @@ pub struct Workspace {
     processes: Arc<processes::ProcessState>,
     /// Attachment content; `None` until `with_blob_store` (uploads then answer 503).
     blobs: Option<Arc<collab::BlobStore>>,
+    /// The outbox tail for live connections, started by the first one.
+    live: Arc<tokio::sync::OnceCell<collab::live::LiveFeed>>,
 }
 
 impl Workspace {
@@ -79,6 +81,7 @@ impl Workspace {
             identity: Arc::default(),
             processes: Arc::default(),
             blobs: None,
+            live: Arc::default(),
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

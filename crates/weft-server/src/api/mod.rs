@@ -8,6 +8,7 @@ pub mod decisions;
 pub mod delegations;
 pub mod errors;
 pub mod events;
+pub mod live;
 pub mod me;
 pub mod org;
 pub mod principals;
@@ -102,4 +103,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::record_attachments, collab::upload_attachment))
         .routes(routes!(collab::get_attachment, collab::delete_attachment))
         .routes(routes!(collab::attachment_content))
+        .routes(routes!(live::live))
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use weft_model::Principal;
 use weft_store::BoxFuture;
 use weft_store::kernel::collab::{self as store, StoredInboxItem};
-use weft_store::kernel::outbox::StoredEvent;
+use weft_store::kernel::outbox::{self, StoredEvent};
 use weft_store::kernel::principals;
 use weft_store::records::rows::{self, Source};
 
@@ -190,7 +190,21 @@ impl Workspace {
         self.db
             .write(move |tx| {
                 Box::pin(async move {
-                    store::deliver(tx, &items).await?;
+                    if store::deliver(tx, &items).await? > 0 {
+                        // Live inboxes learn that something arrived (not what: they fetch it).
+                        let mut principals: Vec<Uuid> = items.iter().map(|i| i.principal).collect();
+                        principals.sort();
+                        principals.dedup();
+                        tx.lock_event_log().await?;
+                        let event = outbox::NewEvent {
+                            kind: "inbox.delivered".into(),
+                            type_name: "inbox".into(),
+                            record_id: None,
+                            actor: "system".into(),
+                            payload: serde_json::json!({ "principals": principals }),
+                        };
+                        outbox::append(tx, &event, weft_store::now()).await?;
+                    }
                     Ok::<_, Error>(())
                 })
             })

@@ -15,6 +15,7 @@ mod channels;
 mod fanout;
 mod followers;
 mod inbox;
+pub mod live;
 mod messages;
 
 pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};

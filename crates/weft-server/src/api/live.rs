@@ -1,0 +1,258 @@
+//! `GET /api/v1/live`: a WebSocket that tells a signed-in client what changed in what it
+//! listens to (its inbox, records, channels, types), with the policy applied on the server
+//! per principal and event. A client that reconnects with the last sequence number it saw
+//! gets what it missed, in order and once, or is told to refetch when too far behind; a
+//! client too slow to keep up is told to resync rather than buffered without bound.
+//!
+//! Client → server (JSON text): `{"op":"subscribe","topics":["inbox","record:order/<id>"],
+//! "after":<seq>?}`, `{"op":"unsubscribe","topics":[…]}`, `{"op":"ping"}`.
+//! Server → client: `hello`, `subscribed`, `event`, `resync`, `pong`, `error` (each with `kind`).
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+use weft_model::{ErrorCode, Principal};
+use weft_workspace::collab::live::{LiveCache, StoredEvent, Topic};
+
+use super::actor::Actor;
+use crate::{AppState, Problem};
+
+const HEARTBEAT: Duration = Duration::from_secs(20);
+/// A client silent for this long (no pong, no message) is gone.
+const SILENCE: Duration = Duration::from_secs(60);
+/// A send that does not complete in this time means the client cannot keep up.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_TOPICS: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+enum ClientMessage {
+    Subscribe {
+        topics: Vec<String>,
+        #[serde(default)]
+        after: Option<i64>,
+    },
+    Unsubscribe {
+        topics: Vec<String>,
+    },
+    Ping,
+}
+
+/// Opens the live connection (WebSocket). Authenticated like any request (session cookie
+/// or bearer token); a browser's connection must come from this server's own origin.
+#[utoipa::path(get, path = "/api/v1/live", tag = "collaboration",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A page of another origin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn live(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, Problem> {
+    // Cookies go with cross-site WebSocket requests: only this server's pages may connect.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let origin_host = origin.split("://").nth(1).unwrap_or_default();
+        if origin_host != host {
+            return Err(Problem::new(ErrorCode::Forbidden).with_detail("a live connection must come from this server's pages"));
+        }
+    }
+    let feed = state.workspace.live_feed().await?;
+    Ok(upgrade
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| async move { Connection::new(state, actor, socket, feed).run().await }))
+}
+
+struct Connection {
+    state: AppState,
+    principal: Principal,
+    socket: WebSocket,
+    feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>,
+    topics: Vec<Topic>,
+    cache: LiveCache,
+    /// The last event number this connection has dealt with (sent or not ours).
+    seen: i64,
+    heard_at: Instant,
+}
+
+impl Connection {
+    fn new(
+        state: AppState,
+        principal: Principal,
+        socket: WebSocket,
+        feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>,
+    ) -> Self {
+        Connection {
+            state,
+            principal,
+            socket,
+            feed,
+            topics: Vec::new(),
+            cache: LiveCache::default(),
+            seen: 0,
+            heard_at: Instant::now(),
+        }
+    }
+
+    async fn run(mut self) {
+        let Ok(head) = self.state.workspace.live_head().await else { return };
+        self.seen = head;
+        if !self.send(json!({ "kind": "hello", "seq": head, "principal": self.principal.id })).await {
+            return;
+        }
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                incoming = self.socket.recv() => {
+                    match incoming {
+                        Some(Ok(message)) => {
+                            self.heard_at = Instant::now();
+                            if !self.on_message(message).await {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+                event = self.feed.recv() => {
+                    match event {
+                        Ok(event) => {
+                            if event.seq <= self.seen {
+                                continue;
+                            }
+                            self.seen = event.seq;
+                            if !self.deliver(&event).await {
+                                break;
+                            }
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            // Too slow: what it missed is gone from the feed. Start over.
+                            let head = self.state.workspace.live_head().await.unwrap_or(self.seen);
+                            self.seen = head;
+                            if !self.send(json!({ "kind": "resync", "reason": "too slow to keep up", "seq": head })).await {
+                                break;
+                            }
+                        }
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if self.heard_at.elapsed() > SILENCE {
+                        break;
+                    }
+                    if !self.send_raw(Message::Ping(Default::default())).await {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = self.socket.send(Message::Close(None)).await;
+    }
+
+    /// Handles one client frame; false ends the connection.
+    async fn on_message(&mut self, message: Message) -> bool {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Close(_) => return false,
+            Message::Ping(_) | Message::Pong(_) => return true,
+            Message::Binary(_) => return self.send(json!({ "kind": "error", "reason": "send JSON text frames" })).await,
+        };
+        let parsed: Result<ClientMessage, _> = serde_json::from_str(text.as_str());
+        match parsed {
+            Err(e) => self.send(json!({ "kind": "error", "reason": format!("not a message this server understands: {e}") })).await,
+            Ok(ClientMessage::Ping) => self.send(json!({ "kind": "pong", "seq": self.seen })).await,
+            Ok(ClientMessage::Unsubscribe { topics }) => {
+                self.topics.retain(|t| !topics.contains(&t.to_string()));
+                self.send(json!({ "kind": "subscribed", "topics": self.topic_names(), "refused": [] })).await
+            }
+            Ok(ClientMessage::Subscribe { topics, after }) => self.subscribe(topics, after).await,
+        }
+    }
+
+    async fn subscribe(&mut self, names: Vec<String>, after: Option<i64>) -> bool {
+        let mut refused = Vec::new();
+        for name in names {
+            if self.topics.len() >= MAX_TOPICS {
+                refused.push(json!({ "topic": name, "reason": format!("at most {MAX_TOPICS} topics per connection") }));
+                continue;
+            }
+            let topic = match name.parse::<Topic>() {
+                Ok(topic) => topic,
+                Err(reason) => {
+                    refused.push(json!({ "topic": name, "reason": reason }));
+                    continue;
+                }
+            };
+            match self.state.workspace.check_topic(&self.principal, &topic).await {
+                Ok(()) if !self.topics.contains(&topic) => self.topics.push(topic),
+                Ok(()) => {}
+                // What the principal may not see answers like what does not exist.
+                Err(weft_workspace::Error::NotFound(_) | weft_workspace::Error::Forbidden(_)) => {
+                    refused.push(json!({ "topic": name, "reason": "not found" }));
+                }
+                Err(e) => refused.push(json!({ "topic": name, "reason": e.to_string() })),
+            }
+        }
+        if !self.send(json!({ "kind": "subscribed", "topics": self.topic_names(), "refused": refused })).await {
+            return false;
+        }
+        let Some(after) = after else { return true };
+        // Resuming: what committed after `after`, up to where the live feed took over.
+        match self.state.workspace.live_replay(after).await {
+            Ok(Some(events)) => {
+                let seen = self.seen;
+                for event in events.iter().filter(|e| e.seq <= seen) {
+                    if !self.deliver(event).await {
+                        return false;
+                    }
+                }
+                true
+            }
+            Ok(None) => self.send(json!({ "kind": "resync", "reason": "too far behind to replay", "seq": self.seen })).await,
+            Err(e) => self.send(json!({ "kind": "error", "reason": e.to_string() })).await,
+        }
+    }
+
+    async fn deliver(&mut self, event: &StoredEvent) -> bool {
+        if self.topics.is_empty() {
+            return true;
+        }
+        let notices = match self.state.workspace.live_view(&self.principal, &self.topics, event, &mut self.cache).await {
+            Ok(notices) => notices,
+            Err(e) => {
+                tracing::warn!(error = %e, seq = event.seq, "live view failed; the client resyncs");
+                return self.send(json!({ "kind": "resync", "reason": "the server could not check an event", "seq": event.seq })).await;
+            }
+        };
+        for notice in notices {
+            let mut value = serde_json::to_value(&notice).unwrap_or(Value::Null);
+            value["kind"] = json!("event");
+            if !self.send(value).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn topic_names(&self) -> Vec<String> {
+        self.topics.iter().map(ToString::to_string).collect()
+    }
+
+    async fn send(&mut self, value: Value) -> bool {
+        self.send_raw(Message::Text(Utf8Bytes::from(value.to_string()))).await
+    }
+
+    async fn send_raw(&mut self, message: Message) -> bool {
+        matches!(tokio::time::timeout(SEND_TIMEOUT, self.socket.send(message)).await, Ok(Ok(())))
+    }
+}
