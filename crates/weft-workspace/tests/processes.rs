@@ -107,7 +107,7 @@ async fn start(o: &Org, by: &Principal, key: &str, variables: Json) -> Uuid {
         Json::Object(m) => m,
         _ => Map::new(),
     };
-    let input = StartProcess { key: key.into(), record: None, variables };
+    let input = StartProcess { key: key.into(), record: None, variables, idempotency_key: None };
     o.ws.start_process(by, input).await.expect("the process starts").id
 }
 

@@ -1,4 +1,4 @@
-//! The business API under `/api/v1`: object types and records. Handlers translate HTTP
+//! The business API under `/api/v1`: object types, records, decisions, processes and tasks. Handlers translate HTTP
 //! into façade calls and façade errors into problems; they hold no business rules.
 
 pub mod actor;
@@ -10,8 +10,10 @@ pub mod events;
 pub mod me;
 pub mod org;
 pub mod principals;
+pub mod processes;
 pub mod records;
 pub mod roles;
+pub mod tasks;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -84,4 +86,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(decisions::versions))
         .routes(routes!(decisions::version))
         .routes(routes!(decisions::evaluate))
+        .routes(routes!(processes::deploy, processes::list))
+        .routes(routes!(processes::versions))
+        .routes(routes!(processes::version))
+        .routes(routes!(processes::start))
+        .routes(routes!(processes::metrics))
+        .routes(routes!(processes::instance))
+        .routes(routes!(processes::withdraw))
+        .routes(routes!(processes::cancel))
+        .routes(routes!(processes::of_record))
+        .routes(routes!(processes::publish))
+        .routes(routes!(processes::incidents))
+        .routes(routes!(processes::retry_incident))
+        .routes(routes!(processes::calendars))
+        .routes(routes!(processes::calendar, processes::put_calendar, processes::delete_calendar))
+        .routes(routes!(tasks::mine))
+        .routes(routes!(tasks::get))
+        .routes(routes!(tasks::claim))
+        .routes(routes!(tasks::complete))
+        .routes(routes!(tasks::approve))
+        .routes(routes!(tasks::reject))
+        .routes(routes!(tasks::transfer))
+        .routes(routes!(tasks::delegate))
+        .routes(routes!(tasks::return_to))
 }

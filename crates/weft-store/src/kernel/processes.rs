@@ -138,6 +138,25 @@ pub async fn latest_definition(db: &Database, key: &str) -> Result<Option<Stored
     db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
 }
 
+/// Every version of every process (or of `key`), by key, newest version first.
+pub async fn all_definitions(db: &Database, key: Option<&str>) -> Result<Vec<StoredDefinition>> {
+    let mut select = definitions();
+    if let Some(key) = key {
+        select.and_where(Expr::col(t("process_key")).eq(key));
+    }
+    let select = select.order_by(t("process_key"), Order::Asc).order_by(t("version"), Order::Desc).to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_definition).collect()
+}
+
+/// One version of `key`.
+pub async fn definition_version(db: &Database, key: &str, version: i64) -> Result<Option<StoredDefinition>> {
+    let select = definitions()
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("version")).eq(version))
+        .to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+}
+
 /// The process keys whose newest version starts on `transition` of `record_type`.
 pub async fn started_on(db: &Database, record_type: &str, transition: &str) -> Result<Vec<String>> {
     let select = Query::select()
@@ -426,6 +445,16 @@ pub async fn open_tasks_of(db: &Database, assignees: &[Uuid]) -> Result<Vec<Stor
     db.fetch_all(&select).await?.iter().map(decode_task).collect()
 }
 
+/// Open tasks nobody holds yet (candidates may claim them), oldest first.
+pub async fn open_unassigned_tasks(db: &Database) -> Result<Vec<StoredTask>> {
+    let select = task_select()
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("assignee")).is_null())
+        .order_by(t("created_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}
+
 /// Ends an open task (completed or cancelled); false when it was not open any more.
 pub async fn end_task(
     tx: &mut Tx,
@@ -631,6 +660,45 @@ pub async fn retry_job(tx: &mut Tx, id: &str, due_at: OffsetDateTime, error: &st
     Ok(tx.execute(&update).await? > 0)
 }
 
+/// Jobs that ran out of retries (or failed with a business error): incidents, oldest first.
+pub async fn incident_jobs(db: &Database) -> Result<Vec<StoredJob>> {
+    let select = Query::select()
+        .columns(JOB_COLUMNS.map(t))
+        .from(t("process_jobs"))
+        .and_where(Expr::col(t("status")).eq("incident"))
+        .order_by(t("due_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_job).collect()
+}
+
+/// Puts an incident job back in the queue with fresh attempts (an admin's retry); false
+/// when it is no incident.
+pub async fn requeue_job(tx: &mut Tx, id: &str, due_at: OffsetDateTime) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_jobs"))
+        .value(t("status"), "pending")
+        .value(t("attempts"), 0)
+        .value(t("due_at"), Expr::val(timestamp(backend, due_at)))
+        .value(t("locked_by"), Option::<String>::None)
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("incident"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// Closes an incident job whose failure the process took over (its token is retried).
+pub async fn resolve_incident_job(tx: &mut Tx, id: &str) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_jobs"))
+        .value(t("status"), "done")
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("incident"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
 // ── subscriptions and steps ────────────────────────────────────────────────────────────
 
 pub async fn insert_subscription(
@@ -766,6 +834,13 @@ pub async fn put_calendar(tx: &mut Tx, name: &str, definition: &str, by: &str, a
         .to_owned();
     tx.execute(&upsert).await?;
     Ok(())
+}
+
+/// Removes the calendar `name`; false when there was none.
+pub async fn delete_calendar(tx: &mut Tx, name: &str) -> Result<bool> {
+    let delete =
+        Query::delete().from_table(t("business_calendars")).and_where(Expr::col(t("name")).eq(name)).to_owned();
+    Ok(tx.execute(&delete).await? > 0)
 }
 
 /// Every calendar: (name, definition JSON).

@@ -85,6 +85,37 @@ impl Workspace {
         Ok(def)
     }
 
+    /// Every calendar's declaration, by name (staff).
+    pub async fn business_calendars(&self, principal: &Principal) -> Result<Vec<CalendarDef>> {
+        self.require_staff(principal)?;
+        let mut out: Vec<CalendarDef> = self.working_time().await?.0.values().map(|c| c.def().clone()).collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Removes a calendar (admin). Timers naming it afterwards raise incidents.
+    pub async fn delete_business_calendar(&self, principal: &Principal, name: &str) -> Result<()> {
+        self.require_admin(principal)?;
+        let principal = principal.clone();
+        let name = name.to_owned();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !store::delete_calendar(tx, &name).await? {
+                        return Err(Error::NotFound(format!("business calendar `{name}`")));
+                    }
+                    let detail = serde_json::json!({ "name": name });
+                    admin_audit::record(tx, &principal, "calendar.delete", "business_calendar", &name, detail).await?;
+                    Ok::<(), Error>(())
+                })
+            })
+            .await?;
+        if let Ok(mut cache) = self.processes.calendars.0.write() {
+            *cache = None;
+        }
+        Ok(())
+    }
+
     /// One calendar's declaration (staff).
     pub async fn business_calendar(&self, principal: &Principal, name: &str) -> Result<CalendarDef> {
         self.require_staff(principal)?;

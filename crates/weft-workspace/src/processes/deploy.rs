@@ -76,7 +76,8 @@ fn problems(found: Vec<weft_process::Problem>) -> Error {
         found
             .into_iter()
             .map(|p| weft_model::schema::FieldError {
-                pointer: String::new(),
+                // The element to fix, as a pointer into the definition (`/manager_approve`).
+                pointer: p.element.as_deref().map(|e| format!("/{e}")).unwrap_or_default(),
                 code: weft_model::schema::FieldErrorCode::InvalidFormat,
                 reason: p.to_string(),
             })
@@ -120,6 +121,17 @@ impl Workspace {
     pub async fn deploy_process(&self, principal: &Principal, input: DeployProcess) -> Result<Vec<DeployedProcess>> {
         self.require_admin(principal)?;
         let parsed = weft_process::parse(&input.xml).map_err(problems)?;
+        // A task's form fields are variables once it completes: conditions may name them.
+        let mut input = input;
+        for process in &parsed.processes {
+            for element in &process.elements {
+                if let weft_process::model::ElementKind::UserTask(task) = &element.kind {
+                    for field in &task.fields {
+                        input.variables.entry(field.name.clone()).or_insert_with(|| field.field_type.clone());
+                    }
+                }
+            }
+        }
         let keys: Vec<String> = parsed.processes.iter().filter(|p| p.executable).map(|p| p.id.clone()).collect();
         let names: Vec<String> = parsed
             .processes
