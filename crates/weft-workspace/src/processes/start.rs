@@ -57,8 +57,7 @@ impl Workspace {
         check_variables(&definition, self.type_decl_of(&definition).as_ref(), &input.variables)?;
         let id = match &input.idempotency_key {
             Some(key) => {
-                let digest =
-                    Sha256::digest(format!("{} started {} with key {key}", principal.id, input.key).as_bytes());
+                let digest = Sha256::digest(format!("{} started with key {key}", principal.id).as_bytes());
                 let mut bytes = [0u8; 16];
                 bytes.copy_from_slice(&digest[..16]);
                 let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
