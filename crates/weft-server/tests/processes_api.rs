@@ -19,6 +19,7 @@ on_both_databases!(
     forms_candidates_delegation_and_stale_etags,
     strangers_and_guests_see_nothing_of_others_processes,
     incidents_metrics_and_calendars_are_for_administrators,
+    the_openapi_document_describes_processes_and_tasks,
 );
 
 fn fixture(name: &str) -> String {
@@ -651,4 +652,28 @@ async fn incidents_metrics_and_calendars_are_for_administrators(backend: TestBac
 /// Makes every waiting job due now (skips the retry backoff).
 async fn force_due(app: &TestApp) {
     app.db.execute("UPDATE process_jobs SET due_at = '2000-01-01T00:00:00Z' WHERE status = 'pending'").await;
+}
+
+async fn the_openapi_document_describes_processes_and_tasks(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.expect("document");
+    let mut ids = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        if !(path.contains("process") || path.starts_with("/api/v1/tasks") || path.contains("calendars")) {
+            continue;
+        }
+        for operation in item.as_object().expect("operations").values() {
+            ids.push(operation["operationId"].as_str().expect("operation id").to_owned());
+            assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()), "{path}");
+        }
+    }
+    for expected in ["deploy_process", "start_instance", "get_instance", "my_tasks", "complete_task", "approve_task"] {
+        assert!(ids.iter().any(|i| i == expected), "{expected} missing in {ids:?}");
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operation ids repeat");
+    assert!(count >= 26, "{ids:?}");
+    assert!(doc["paths"]["/api/v1/records/{type}/{id}/processes"]["get"].is_object());
 }

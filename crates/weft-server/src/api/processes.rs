@@ -150,7 +150,7 @@ fn parse_variables(text: Option<&str>) -> Result<BTreeMap<String, String>, Probl
         (status = 415, description = "Not XML", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every problem of the definition; `pointer` names the element", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn deploy(
+pub async fn deploy_process(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Query(params): Query<DeployParams>,
@@ -170,7 +170,10 @@ pub async fn deploy(
 /// The newest version of every deployed process.
 #[utoipa::path(get, path = "/api/v1/processes", tag = "processes",
     responses((status = 200, body = DefinitionList), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(state): State<AppState>, Actor(actor): Actor) -> Result<AppJson<DefinitionList>, Problem> {
+pub async fn list_processes(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+) -> Result<AppJson<DefinitionList>, Problem> {
     let items = state.workspace.process_definitions(&actor, None).await?;
     Ok(AppJson(DefinitionList { items: items.into_iter().map(|d| definition_body(d, None)).collect() }))
 }
@@ -179,7 +182,7 @@ pub async fn list(State(state): State<AppState>, Actor(actor): Actor) -> Result<
 #[utoipa::path(get, path = "/api/v1/processes/{key}/versions", tag = "processes",
     params(("key" = String, Path)),
     responses((status = 200, body = DefinitionList), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn versions(
+pub async fn process_versions(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(key): Path<String>,
@@ -192,7 +195,7 @@ pub async fn versions(
 #[utoipa::path(get, path = "/api/v1/processes/{key}/versions/{version}", tag = "processes",
     params(("key" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = DefinitionBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn version(
+pub async fn process_version(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path((key, version)): Path<(String, String)>,
@@ -341,7 +344,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
         (status = 404, description = "No such process, or a record the caller may not read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every bad variable", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn start(
+pub async fn start_instance(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(key): Path<String>,
@@ -370,7 +373,7 @@ pub async fn start(
 #[utoipa::path(get, path = "/api/v1/process-instances/{id}", tag = "processes",
     params(("id" = String, Path)),
     responses((status = 200, body = InstanceBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn instance(
+pub async fn get_instance(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -424,7 +427,7 @@ pub struct ReasonRequest {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It has ended", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn withdraw(
+pub async fn withdraw_instance(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -444,7 +447,7 @@ pub async fn withdraw(
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn cancel(
+pub async fn cancel_instance(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(id): Path<String>,
@@ -463,7 +466,7 @@ pub async fn cancel(
 #[utoipa::path(get, path = "/api/v1/records/{type}/{id}/processes", tag = "processes",
     params(("type" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = InstanceList), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn of_record(
+pub async fn record_processes(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path((type_name, id)): Path<(String, String)>,
@@ -496,7 +499,7 @@ pub struct MessageResult {
 /// Publishes a message to the instance waiting for it (members and services).
 #[utoipa::path(post, path = "/api/v1/process-messages", tag = "processes", request_body = MessageRequest,
     responses((status = 200, body = MessageResult), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn publish(
+pub async fn publish_message(
     State(state): State<AppState>,
     Actor(actor): Actor,
     AppJson(body): AppJson<MessageRequest>,
@@ -583,7 +586,7 @@ impl From<ProcessMetrics> for MetricsBody {
     params(("key" = String, Path)),
     responses((status = 200, body = MetricsBody), (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn metrics(
+pub async fn process_metrics(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(key): Path<String>,
@@ -631,7 +634,10 @@ pub struct IncidentList {
 /// Jobs that failed for good (out of retries, or an error nothing caught).
 #[utoipa::path(get, path = "/api/v1/admin/process-incidents", tag = "admin",
     responses((status = 200, body = IncidentList), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn incidents(State(state): State<AppState>, Admin(actor): Admin) -> Result<AppJson<IncidentList>, Problem> {
+pub async fn list_incidents(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+) -> Result<AppJson<IncidentList>, Problem> {
     let items = state.workspace.process_incidents(&actor).await?;
     Ok(AppJson(IncidentList { items: items.into_iter().map(Into::into).collect() }))
 }
@@ -663,7 +669,10 @@ pub struct CalendarList {
 /// Business calendars timers count working time in (`weft:calendar` on a timer).
 #[utoipa::path(get, path = "/api/v1/admin/calendars", tag = "admin",
     responses((status = 200, body = CalendarList), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn calendars(State(state): State<AppState>, Actor(actor): Actor) -> Result<AppJson<CalendarList>, Problem> {
+pub async fn list_calendars(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+) -> Result<AppJson<CalendarList>, Problem> {
     Ok(AppJson(CalendarList { items: state.workspace.business_calendars(&actor).await? }))
 }
 
@@ -671,7 +680,7 @@ pub async fn calendars(State(state): State<AppState>, Actor(actor): Actor) -> Re
 #[utoipa::path(get, path = "/api/v1/admin/calendars/{name}", tag = "admin", params(("name" = String, Path)),
     responses((status = 200, description = "The calendar declaration", body = Object),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn calendar(
+pub async fn get_calendar(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(name): Path<String>,

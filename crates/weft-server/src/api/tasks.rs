@@ -118,7 +118,7 @@ pub struct TaskList {
 /// and units, and those of people they stand in for today.
 #[utoipa::path(get, path = "/api/v1/tasks/mine", tag = "tasks",
     responses((status = 200, body = TaskList), (status = 403, description = "Partner contacts have no inbox of tasks", body = Problem, content_type = "application/problem+json")))]
-pub async fn mine(State(state): State<AppState>, Actor(actor): Actor) -> Result<AppJson<TaskList>, Problem> {
+pub async fn my_tasks(State(state): State<AppState>, Actor(actor): Actor) -> Result<AppJson<TaskList>, Problem> {
     let items = state.workspace.my_tasks(&actor).await?;
     Ok(AppJson(TaskList { items: items.into_iter().map(task_body).collect() }))
 }
@@ -126,7 +126,7 @@ pub async fn mine(State(state): State<AppState>, Actor(actor): Actor) -> Result<
 /// One task, with its form; its ETag goes with `If-Match` on the operations.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
     responses((status = 200, body = TaskBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(
+pub async fn get_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -170,7 +170,7 @@ async fn after(state: &AppState, actor: &Principal, id: &str) -> Response {
         (status = 409, description = "Someone holds it, or it has ended", body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn claim(
+pub async fn claim_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -203,7 +203,7 @@ pub struct CompleteRequest {
         (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every missing or bad form field", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn complete(
+pub async fn complete_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -244,7 +244,7 @@ async fn decide(
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn approve(
+pub async fn approve_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -264,7 +264,7 @@ pub async fn approve(
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn reject(
+pub async fn reject_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -292,7 +292,7 @@ pub struct HandOverRequest {
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn transfer(
+pub async fn transfer_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -316,7 +316,7 @@ pub async fn transfer(
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn delegate(
+pub async fn delegate_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
@@ -347,7 +347,7 @@ pub struct ReturnRequest {
         (status = 409, description = "No such earlier step, or the task has ended", body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn return_to(
+pub async fn return_task(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
