@@ -618,6 +618,13 @@ async fn incidents_metrics_and_calendars_are_for_administrators(backend: TestBac
 
     let metrics = c.manager.get("/api/v1/processes/po_approval/metrics").await.ok(200);
     assert_eq!(metrics["active"], 1);
+
+    // A message nothing waits for and no process starts on is kept; a blank name is refused.
+    let kept =
+        c.starter.post("/api/v1/process-messages", json!({ "name": "invoice_paid", "correlation": "INV-1" })).await;
+    assert_eq!(kept.ok(200)["status"], "buffered");
+    c.starter.post("/api/v1/process-messages", json!({ "name": " " })).await.problem(422, "validation_failed");
+    c.starter.post("/api/v1/process-messages", json!({})).await.problem(400, "malformed_json");
     c.manager.get("/api/v1/processes/nothing/metrics").await.problem(404, "not_found");
 
     // Business calendars: administrators write, members read.

@@ -490,13 +490,16 @@ pub struct MessageRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageResult {
-    /// `delivered` (to `instance`) or `buffered` (kept until an instance waits for it, 7 days).
+    /// `delivered` (to the waiting `instance`), `started` (a message start event started
+    /// `instance`) or `buffered` (kept until an instance waits for it, 7 days).
     pub status: String,
     pub instance: Option<Uuid>,
     pub message: Option<Uuid>,
 }
 
-/// Publishes a message to the instance waiting for it (members and services).
+/// Publishes a message: to the instance waiting for it (name and correlation), else it
+/// starts the process whose message start event has that name, else it is kept (members
+/// and services).
 #[utoipa::path(post, path = "/api/v1/process-messages", tag = "processes", request_body = MessageRequest,
     responses((status = 200, body = MessageResult), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn publish_message(
@@ -514,6 +517,9 @@ pub async fn publish_message(
     Ok(AppJson(match delivery {
         weft_workspace::processes::Delivery::Delivered(instance) => {
             MessageResult { status: "delivered".into(), instance: Some(instance), message: None }
+        }
+        weft_workspace::processes::Delivery::Started(instance) => {
+            MessageResult { status: "started".into(), instance: Some(instance), message: None }
         }
         weft_workspace::processes::Delivery::Buffered(id) => {
             MessageResult { status: "buffered".into(), instance: None, message: Some(id) }

@@ -455,6 +455,39 @@ pub async fn open_unassigned_tasks(db: &Database) -> Result<Vec<StoredTask>> {
     db.fetch_all(&select).await?.iter().map(decode_task).collect()
 }
 
+/// How many open tasks each of `assignees` holds (those holding none are left out).
+pub async fn open_task_counts(db: &Database, assignees: &[Uuid]) -> Result<Vec<(Uuid, i64)>> {
+    let select = Query::select()
+        .column(t("assignee"))
+        .expr_as(Expr::col(t("id")).count(), t("n"))
+        .from(t("process_tasks"))
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("assignee")).is_in(assignees.iter().map(|a| uuid(*a))))
+        .group_by_col(t("assignee"))
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(|r| Ok((r.get("assignee")?, r.get("n")?))).collect()
+}
+
+/// Who among `among` was given a task at `element` of process `key` last (round robin).
+pub async fn last_assignee(db: &Database, key: &str, element: &str, among: &[Uuid]) -> Result<Option<Uuid>> {
+    let instances = Query::select()
+        .column(t("id"))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    let select = Query::select()
+        .column(t("assignee"))
+        .from(t("process_tasks"))
+        .and_where(Expr::col(t("element")).eq(element))
+        .and_where(Expr::col(t("assignee")).is_in(among.iter().map(|a| uuid(*a))))
+        .and_where(Expr::col(t("instance_id")).in_subquery(instances))
+        .order_by(t("created_at"), Order::Desc)
+        .order_by(t("id"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    db.fetch_optional(&select).await?.map(|r| r.get("assignee")).transpose()
+}
+
 /// Ends an open task (completed or cancelled); false when it was not open any more.
 pub async fn end_task(
     tx: &mut Tx,

@@ -232,7 +232,8 @@ impl Workspace {
         let name = payload["message"].as_str().unwrap_or_default();
         let correlation = payload["correlation"].as_str();
         let variables = payload["variables"].as_object().cloned().unwrap_or_default();
-        self.deliver_message(&Principal::system(), name, correlation, variables, super::messages::DEFAULT_TTL).await?;
+        let ttl = super::messages::DEFAULT_TTL;
+        self.deliver_message(&Principal::system(), name, correlation, variables, ttl, &job.id).await?;
         self.close_job(job).await
     }
 

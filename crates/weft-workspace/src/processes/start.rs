@@ -162,6 +162,60 @@ impl Workspace {
         parent: Option<Parent>,
         actor: String,
     ) -> Result<Uuid> {
+        self.start_instance_at(key, id, variables, record, started_by, parent, actor, None).await
+    }
+
+    /// Starts the newest process whose message start event is named `name` (a message
+    /// nothing waits for), with the message's variables; `origin` names the message, so the
+    /// same message (a replayed publish job) starts one instance. `None` when no process
+    /// starts on it.
+    pub(super) async fn start_by_message(
+        &self,
+        principal: &Principal,
+        name: &str,
+        payload: &Map<String, Json>,
+        origin: &str,
+    ) -> Result<Option<Uuid>> {
+        let mut seen = std::collections::HashSet::new();
+        for definition in store::all_definitions(&self.db, None).await? {
+            // Newest version first per key: older versions never start anything.
+            if !seen.insert(definition.process_key.clone()) {
+                continue;
+            }
+            let deployment = self.deployment(definition.id).await?;
+            let Some((process, event)) = deployment.message_start(name) else { continue };
+            if process != definition.process_key {
+                continue;
+            }
+            let event = event.to_owned();
+            let digest = Sha256::digest(format!("{} started by message {origin}", definition.process_key).as_bytes());
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(&digest[..16]);
+            let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+            let started_by = (!principal.is_system()).then_some(principal.on_behalf_of.unwrap_or(principal.id));
+            let mut variables = payload.clone();
+            if let Some(starter) = started_by {
+                variables.insert("starter".into(), json!(starter.to_string()));
+            }
+            let key = definition.process_key.clone();
+            self.start_instance_at(&key, id, variables, None, started_by, None, principal.actor(), Some(event)).await?;
+            return Ok(Some(id));
+        }
+        Ok(None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn start_instance_at(
+        &self,
+        key: &str,
+        id: Uuid,
+        variables: Map<String, Json>,
+        record: Option<(String, Uuid)>,
+        started_by: Option<Uuid>,
+        parent: Option<Parent>,
+        actor: String,
+        start_event: Option<String>,
+    ) -> Result<Uuid> {
         let definition = store::latest_definition(&self.db, key)
             .await?
             .ok_or_else(|| Error::NotFound(format!("process `{key}`")))?;
@@ -175,7 +229,7 @@ impl Workspace {
         let working_time = self.working_time().await?;
         let engine = Engine::with_working_time(working_time.as_ref());
         let (state, effects) = engine
-            .start(&deployment, Start::new(id, key, variables), now)
+            .start(&deployment, Start { start_event, ..Start::new(id, key, variables) }, now)
             .map_err(|e| Error::Conflict(e.to_string()))?;
         let (parent_instance, parent_wait) = match parent {
             Some(p) => (Some(p.instance), Some(p.wait)),
