@@ -42,6 +42,7 @@ on_both_databases!(
     a_lifecycle_transition_starts_the_process_once,
     a_message_start_event_starts_an_instance_per_message,
     round_robin_and_least_loaded_pick_among_the_candidates,
+    a_timer_start_event_starts_instances_on_its_schedule_once_each,
 );
 
 fn fixture(name: &str) -> String {
@@ -845,4 +846,60 @@ async fn round_robin_and_least_loaded_pick_among_the_candidates(backend: TestBac
     }
     let third = start(&o, &starter, "balance", json!({})).await;
     assert_eq!(only_open_task(&o, third).await.assignee, Some(pool[0]));
+}
+
+fn timer_started(name: &str, definition: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d_stocktake" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="stocktake" name="{name}" isExecutable="true">
+    <bpmn:startEvent id="every_hour">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:timerEventDefinition>{definition}</bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:userTask id="count" name="Count the stock">
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="every_hour" targetRef="count" />
+    <bpmn:sequenceFlow id="f2" sourceRef="count" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#
+    )
+}
+
+async fn a_timer_start_event_starts_instances_on_its_schedule_once_each(backend: TestBackend) {
+    let o = org(backend, Clock::frozen(datetime!(2026-03-02 01:00 UTC))).await;
+    let instances = |version: i64| {
+        format!("SELECT COUNT(*) FROM process_instances WHERE process_key = 'stocktake' AND version = {version}")
+    };
+    let cycle = r#"<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R3/PT1H</bpmn:timeCycle>"#;
+    deploy(&o, timer_started("Stocktake", cycle), None, &[]).await;
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 0, "not before the first hour");
+    o.clock.advance(std::time::Duration::from_secs(3600));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 1, "one instance per occurrence");
+    let started = o.db.scalar("SELECT COUNT(*) FROM process_tasks WHERE element = 'count'").await;
+    assert_eq!(started, Some(1));
+    o.clock.advance(std::time::Duration::from_secs(3600));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 2);
+
+    // A new version takes over: the old schedule stops, the new date fires once.
+    let date = r#"<bpmn:timeDate xsi:type="bpmn:tFormalExpression">2026-03-05T00:00:00Z</bpmn:timeDate>"#;
+    deploy(&o, timer_started("Stocktake v2", date), None, &[]).await;
+    o.clock.advance(std::time::Duration::from_secs(10 * 86_400));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 2, "the old version's timer was cancelled");
+    assert_eq!(count(&o, &instances(2)).await, 1);
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM process_start_timers WHERE status = 'pending'").await, 0);
+
+    // A timer start event must be a literal timer.
+    let feel = r#"<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">=duration("PT1H")</bpmn:timeDuration>"#;
+    let input = DeployProcess { xml: timer_started("Stocktake v3", feel), ..Default::default() };
+    assert!(matches!(o.ws.deploy_process(&o.admin, input).await, Err(Error::Validation(_))));
 }

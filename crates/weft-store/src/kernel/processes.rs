@@ -997,3 +997,136 @@ pub async fn open_tasks_of_process(db: &Database, key: &str) -> Result<Vec<Store
         .to_owned();
     db.fetch_all(&select).await?.iter().map(decode_task).collect()
 }
+
+// ── timer start events ─────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStartTimer {
+    /// `<definition id>/<start event id>`
+    pub id: String,
+    pub definition_id: Uuid,
+    pub process_key: String,
+    pub element: String,
+    pub spec: String,
+    pub calendar: Option<String>,
+    pub due_at: OffsetDateTime,
+    pub fired: i64,
+    /// `pending`, `done` or `cancelled`.
+    pub status: String,
+    pub last_error: Option<String>,
+}
+
+const START_TIMER_COLUMNS: [&str; 10] =
+    ["id", "definition_id", "process_key", "element", "spec", "calendar", "due_at", "fired", "status", "last_error"];
+
+fn decode_start_timer(row: &DbRow) -> Result<StoredStartTimer> {
+    Ok(StoredStartTimer {
+        id: row.get("id")?,
+        definition_id: row.get("definition_id")?,
+        process_key: row.get("process_key")?,
+        element: row.get("element")?,
+        spec: row.get("spec")?,
+        calendar: row.get("calendar")?,
+        due_at: row.get("due_at")?,
+        fired: row.get("fired")?,
+        status: row.get("status")?,
+        last_error: row.get("last_error")?,
+    })
+}
+
+/// Cancels the pending timer start events of every version of `key` (a new version is
+/// deployed); returns how many.
+pub async fn cancel_start_timers(tx: &mut Tx, key: &str) -> Result<u64> {
+    let update = Query::update()
+        .table(t("process_start_timers"))
+        .value(t("status"), "cancelled")
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("status")).eq("pending"))
+        .to_owned();
+    tx.execute(&update).await
+}
+
+pub async fn insert_start_timer(tx: &mut Tx, timer: &StoredStartTimer) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_start_timers"))
+        .columns(START_TIMER_COLUMNS.map(t))
+        .values_panic([
+            timer.id.as_str().into(),
+            Expr::val(uuid(timer.definition_id)).into(),
+            timer.process_key.as_str().into(),
+            timer.element.as_str().into(),
+            timer.spec.as_str().into(),
+            timer.calendar.clone().into(),
+            Expr::val(timestamp(backend, timer.due_at)).into(),
+            timer.fired.into(),
+            timer.status.as_str().into(),
+            timer.last_error.clone().into(),
+        ])
+        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+/// Pending timer start events due at `now`, oldest first.
+pub async fn due_start_timers(db: &Database, now: OffsetDateTime, limit: u64) -> Result<Vec<StoredStartTimer>> {
+    let select = Query::select()
+        .columns(START_TIMER_COLUMNS.map(t))
+        .from(t("process_start_timers"))
+        .and_where(Expr::col(t("status")).eq("pending"))
+        .and_where(Expr::col(t("due_at")).lte(timestamp(db.backend(), now)))
+        .order_by(t("due_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .limit(limit)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_start_timer).collect()
+}
+
+/// The timer start events of `key` (every version), by id.
+pub async fn start_timers_of(db: &Database, key: &str) -> Result<Vec<StoredStartTimer>> {
+    let select = Query::select()
+        .columns(START_TIMER_COLUMNS.map(t))
+        .from(t("process_start_timers"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_start_timer).collect()
+}
+
+/// Moves a timer start event past occurrence `fired` (it fired): to `next`, or done when
+/// there is none. False when another worker moved it first.
+pub async fn advance_start_timer(
+    tx: &mut Tx,
+    id: &str,
+    fired: i64,
+    next: Option<OffsetDateTime>,
+    error: Option<&str>,
+) -> Result<bool> {
+    let backend = tx.backend();
+    let mut update = Query::update();
+    update
+        .table(t("process_start_timers"))
+        .value(t("fired"), fired + 1)
+        .value(t("last_error"), error.map(str::to_owned))
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("fired")).eq(fired))
+        .and_where(Expr::col(t("status")).eq("pending"));
+    match next {
+        Some(at) => update.value(t("due_at"), Expr::val(timestamp(backend, at))),
+        None => update.value(t("status"), "done"),
+    };
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// Puts a failed occurrence off until `due_at`, keeping the error for admins.
+pub async fn delay_start_timer(tx: &mut Tx, id: &str, due_at: OffsetDateTime, error: &str) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_start_timers"))
+        .value(t("due_at"), Expr::val(timestamp(backend, due_at)))
+        .value(t("last_error"), error)
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("pending"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}

@@ -21,6 +21,12 @@ pub(super) struct CalendarCache(RwLock<Option<Arc<Calendars>>>);
 #[derive(Debug, Default)]
 pub(super) struct Calendars(HashMap<String, BusinessCalendar>);
 
+impl Calendars {
+    pub(super) fn get(&self, name: &str) -> Option<&BusinessCalendar> {
+        self.0.get(name)
+    }
+}
+
 impl WorkingTime for Calendars {
     /// A timer naming an unknown calendar cannot be computed: the engine raises an incident
     /// rather than silently counting plain time.

@@ -156,7 +156,12 @@ impl Workspace {
             }
         }
         let env = self.environment(input.record_type.as_deref(), &input.variables, &keys).await?;
-        weft_process::validate(parsed, &env).map_err(problems)?;
+        let deployment = weft_process::validate(parsed, &env).map_err(problems)?;
+        let now = self.process_now();
+        let mut start_timers = Vec::new();
+        for key in &keys {
+            start_timers.extend(self.timer_starts(&deployment, key, now).await?);
+        }
         let checksum = hex::encode(Sha256::digest(input.xml.as_bytes()));
         let variables = serde_json::to_string(&input.variables).map_err(|e| Error::Internal(e.to_string()))?;
         let principal = principal.clone();
@@ -195,6 +200,23 @@ impl Workspace {
                             deployed_by: principal.actor(),
                         };
                         store::insert_definition(tx, &stored).await?;
+                        // The newest version alone starts on timers.
+                        store::cancel_start_timers(tx, key).await?;
+                        for timer in start_timers.iter().filter(|t| t.process_key == *key) {
+                            let row = store::StoredStartTimer {
+                                id: format!("{}/{}", stored.id, timer.element),
+                                definition_id: stored.id,
+                                process_key: key.clone(),
+                                element: timer.element.clone(),
+                                spec: timer.spec.to_string(),
+                                calendar: timer.calendar.clone(),
+                                due_at: timer.first,
+                                fired: 0,
+                                status: "pending".into(),
+                                last_error: None,
+                            };
+                            store::insert_start_timer(tx, &row).await?;
+                        }
                         let detail =
                             json!({ "version": version, "record_type": stored.record_type, "checksum": checksum });
                         admin_audit::record(tx, &principal, "process.deploy", "process", key, detail).await?;

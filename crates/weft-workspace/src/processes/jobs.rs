@@ -4,6 +4,8 @@
 //! between leaves a job whose lock expires and is claimed again, and the replayed step
 //! either finds its work done (`UnknownWait`, the job is closed) or does it once.
 //!
+//! Each pass also starts the instances of timer start events that are due (`start_timers`).
+//!
 //! Kinds: `timer` (fires the timer), `weft:transition` (moves the bound record through the
 //! façade as the system principal), `weft:decision` (evaluates a deployed decision),
 //! `weft:notify` (a reminder, an outbox event), and the internal `weft:start_child`,
@@ -66,7 +68,7 @@ impl Workspace {
                 Box::pin(async move { Ok::<_, Error>(store::claim_due(tx, now, limit, &worker, now + LOCK).await?) })
             })
             .await?;
-        let mut run = JobRun::default();
+        let mut run = JobRun { done: self.fire_start_timers(limit).await?, ..JobRun::default() };
         for job in claimed {
             match self.run_job(&job).await {
                 Ok(()) => run.done += 1,

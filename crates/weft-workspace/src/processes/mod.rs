@@ -22,6 +22,7 @@ mod jobs;
 mod messages;
 mod metrics;
 mod start;
+mod start_timers;
 mod step;
 mod tasks;
 

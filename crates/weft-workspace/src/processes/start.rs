@@ -204,6 +204,11 @@ impl Workspace {
         Ok(None)
     }
 
+    /// An instance started by a timer start event (`element`), as the system.
+    pub(super) async fn start_timer_instance(&self, key: &str, id: Uuid, element: String) -> Result<Uuid> {
+        self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element)).await
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn start_instance_at(
         &self,
