@@ -354,6 +354,13 @@ async fn bad_definitions_and_inputs_are_listed_problems(backend: TestBackend) {
     c.admin.xml("/api/v1/processes?variables=amount:color", &peer).await.problem(400, "bad_request");
     c.admin.xml("/api/v1/processes?record_type=no_such_type", &peer).await.problem(404, "not_found");
     c.admin.xml("/api/v1/processes?variables=amount:decimal", &peer).await.ok(201);
+    // A form field of no known type, and one declared twice.
+    let form = INSPECTION
+        .replace(r#"name="checked_on" type="date""#, r#"name="checked_on" type="colour""#)
+        .replace(r#"<weft:field name="result""#, r#"<weft:field name="sample_size" /><weft:field name="result""#);
+    let r = c.admin.xml("/api/v1/processes", &form).await;
+    let problem = r.problem(422, "validation_failed");
+    assert_eq!(r.pointers(), ["/inspect", "/inspect"], "{problem}");
     // Members may not deploy.
     c.starter.xml("/api/v1/processes?variables=amount:decimal", &peer).await.problem(403, "forbidden");
 

@@ -239,6 +239,7 @@ async fn decide(
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = CommentRequest,
     responses(
         (status = 200, body = TaskBody),
+        (status = 204, description = "Done; the caller may no longer see the task"),
         (status = 403, description = "Not the caller's, or self-approval is forbidden here", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -259,6 +260,7 @@ pub async fn approve_task(
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = CommentRequest,
     responses(
         (status = 200, body = TaskBody),
+        (status = 204, description = "Done; the caller may no longer see the task"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
