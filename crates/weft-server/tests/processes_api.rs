@@ -513,13 +513,24 @@ async fn forms_candidates_delegation_and_stale_etags(backend: TestBackend) {
     c.app.workspace.create_delegation(&Principal::member(c.manager.id), absence).await.expect("delegation");
     let mine = c.deputy.get("/api/v1/tasks/mine").await.ok(200);
     assert_eq!(mine["items"][0]["id"], json!(task), "{mine}");
+    // Explicitly acting for the manager (`Weft-On-Behalf-Of`) shows the manager's inbox.
+    let manager_id = c.manager.id.to_string();
+    let acting = c.deputy.send(Method::GET, "/api/v1/tasks/mine", None, &[("weft-on-behalf-of", &manager_id)]).await;
+    assert_eq!(acting.ok(200)["items"][0]["id"], json!(task));
+    c.other
+        .send(Method::GET, "/api/v1/tasks/mine", None, &[("weft-on-behalf-of", &manager_id)])
+        .await
+        .problem(403, "forbidden");
     // Transfer (转交) by the deputy to the other employee, who then rejects.
     let moved = c.deputy.post(&format!("/api/v1/tasks/{task}/transfer"), json!({ "to": c.other.id })).await.ok(200);
     assert_eq!(moved["assignee"], json!(c.other.id));
     c.manager.post(&format!("/api/v1/tasks/{task}/approve"), json!({})).await.problem(404, "not_found");
     let rejected = c.other.post(&format!("/api/v1/tasks/{task}/reject"), json!({ "comment": "no" })).await.ok(200);
     assert_eq!(rejected["outcome"], json!({ "approved": false, "comment": "no" }));
-    let actions: Vec<String> = c.app.audit_entries().await.into_iter().map(|e| e.action).collect();
+    let entries = c.app.audit_entries().await;
+    let transfer = entries.iter().find(|e| e.action == "process.task.transfer").expect("transfer audited");
+    assert_eq!(transfer.actor, format!("{} for {}", c.deputy.id, c.manager.id), "the delegate acted for the manager");
+    let actions: Vec<String> = entries.into_iter().map(|e| e.action).collect();
     for action in ["process.task.claim", "process.task.delegate", "process.task.transfer", "process.task.reject"] {
         assert!(actions.iter().any(|a| a == action), "{action} missing in {actions:?}");
     }

@@ -367,12 +367,12 @@ impl Workspace {
         }
     }
 
-    /// 撤回: the starter takes the request back (an admin may too).
+    /// 撤回: the starter (or someone acting for them) takes the request back; an admin may too.
     pub async fn withdraw_process(&self, principal: &Principal, instance: Uuid, reason: Option<String>) -> Result<()> {
         let stored = store::instance(&self.db, instance)
             .await?
             .ok_or_else(|| Error::NotFound(format!("process instance {instance}")))?;
-        if stored.started_by != Some(principal.id) && !self.is_admin(principal) {
+        if stored.started_by != Some(principal.on_behalf_of.unwrap_or(principal.id)) && !self.is_admin(principal) {
             self.process_instance(principal, instance).await?;
             return Err(Error::Forbidden("only the person who started it may withdraw it".into()));
         }
