@@ -327,6 +327,16 @@ async fn an_approval_runs_over_http_and_transitions_the_record(backend: TestBack
     assert_eq!(withdrawn["status"], "withdrawn");
     assert!(c.manager.get("/api/v1/tasks/mine").await.ok(200)["items"].as_array().unwrap().is_empty());
     c.starter.post(&format!("/api/v1/process-instances/{second}/withdraw"), json!({})).await.problem(409, "conflict");
+
+    // 我发起的: the starter's own instances, newest first, narrowed by status.
+    let mine = c.starter.get("/api/v1/process-instances/mine").await.ok(200);
+    let ids: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [second.as_str(), id.as_str()]);
+    let withdrawn = c.starter.get("/api/v1/process-instances/mine?status=withdrawn").await.ok(200);
+    assert_eq!(withdrawn["items"].as_array().unwrap().len(), 1);
+    assert!(c.manager.get("/api/v1/process-instances/mine").await.ok(200)["items"].as_array().unwrap().is_empty());
+    c.starter.get("/api/v1/process-instances/mine?status=lost").await.problem(400, "bad_request");
+    c.starter.get("/api/v1/process-instances/mine?colour=red").await.problem(400, "bad_request");
 }
 
 async fn bad_definitions_and_inputs_are_listed_problems(backend: TestBackend) {
@@ -699,6 +709,6 @@ async fn the_openapi_document_describes_processes_and_tasks(backend: TestBackend
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), count, "operation ids repeat");
-    assert!(count >= 26, "{ids:?}");
+    assert!(count >= 27, "{ids:?}");
     assert!(doc["paths"]["/api/v1/records/{type}/{id}/processes"]["get"].is_object());
 }

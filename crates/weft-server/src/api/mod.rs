@@ -91,6 +91,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(processes::process_version))
         .routes(routes!(processes::start_instance))
         .routes(routes!(processes::process_metrics))
+        .routes(routes!(processes::my_instances))
         .routes(routes!(processes::get_instance))
         .routes(routes!(processes::withdraw_instance))
         .routes(routes!(processes::cancel_instance))

@@ -367,6 +367,27 @@ pub async fn start_instance(
     Ok(response)
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MineParams {
+    /// `active`, `completed`, `cancelled` or `withdrawn`.
+    pub status: Option<String>,
+}
+
+/// 我发起的: the instances the caller started, newest first (at most 200).
+#[utoipa::path(get, path = "/api/v1/process-instances/mine", tag = "processes", params(MineParams),
+    responses((status = 200, body = InstanceList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_instances(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    params: Result<Query<MineParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<AppJson<InstanceList>, Problem> {
+    let Query(params) = params.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
+    let items = state.workspace.my_processes(&actor, params.status.as_deref()).await?;
+    Ok(AppJson(InstanceList { items: items.into_iter().map(instance_body).collect() }))
+}
+
 /// One instance: where its tokens are, its variables (when the caller may see them), its
 /// tasks and finished steps. The starter, administrators and whoever stands to one of its
 /// tasks may look; anyone else gets 404.

@@ -289,6 +289,26 @@ pub async fn instances_of_record(db: &Database, record_type: &str, record_id: Uu
     db.fetch_all(&select).await?.iter().map(decode_instance).collect()
 }
 
+/// The instances `principal` started (optionally only those with `status`), newest first,
+/// at most `limit`.
+pub async fn instances_started_by(
+    db: &Database,
+    principal: Uuid,
+    status: Option<&str>,
+    limit: u64,
+) -> Result<Vec<StoredInstance>> {
+    let mut select = Query::select()
+        .columns(INSTANCE_COLUMNS.map(t))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("started_by")).eq(uuid(principal)))
+        .to_owned();
+    if let Some(status) = status {
+        select.and_where(Expr::col(t("status")).eq(status));
+    }
+    let select = select.order_by(t("started_at"), Order::Desc).order_by(t("id"), Order::Desc).limit(limit).to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_instance).collect()
+}
+
 /// Stores a step's new state if nobody stepped the instance since `revision` was read;
 /// false otherwise (the caller reloads and tries again).
 pub async fn save_state(

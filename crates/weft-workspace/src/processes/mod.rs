@@ -230,6 +230,37 @@ impl Workspace {
         Ok(out)
     }
 
+    /// 我发起的: the instances the principal started (or the person they act for), newest
+    /// first, at most 200; `status` narrows them (`active`, `completed`, `cancelled`,
+    /// `withdrawn`). Partner contacts see them without variables.
+    pub async fn my_processes(
+        &self,
+        principal: &weft_model::Principal,
+        status: Option<&str>,
+    ) -> Result<Vec<InstanceView>> {
+        if let Some(status) = status
+            && !matches!(status, "active" | "completed" | "cancelled" | "withdrawn")
+        {
+            return Err(Error::BadRequest(format!(
+                "`{status}` is not a status (active, completed, cancelled, withdrawn)"
+            )));
+        }
+        let me = principal.on_behalf_of.unwrap_or(principal.id);
+        let guest = matches!(principal.kind, weft_model::PrincipalKind::Guest { .. });
+        store::instances_started_by(&self.db, me, status, 200)
+            .await?
+            .iter()
+            .map(|stored| {
+                let mut out = view(stored)?;
+                if guest {
+                    out.variables.clear();
+                    out.variables_visible = false;
+                }
+                Ok(out)
+            })
+            .collect()
+    }
+
     /// The instances bound to a record the principal may read.
     pub async fn processes_of_record(
         &self,
