@@ -1,8 +1,9 @@
-//! User task operations: complete (with outputs), approve or reject, claim, transfer,
-//! return to an earlier step, and the starter's withdrawal. Each checks who may act and is
-//! audited.
+//! User task operations: complete (with outputs, checked against the task's `weft:form`
+//! fields), approve or reject, claim, transfer, delegate, return to an earlier step, and the
+//! starter's withdrawal. Each checks who may act and is audited. "My tasks" is the inbox.
 //!
-//! Who may act on an open task: its assignee; a delegate of the assignee under a
+//! Who may act on an open task: its assignee, and whoever delegated it to them (委托; they
+//! stay named on it); a delegate of the assignee under a
 //! delegation in force on the process clock's day (recorded as "delegate for assignee");
 //! while nobody holds it, a candidate (listed, holding a candidate role, or a member of a
 //! candidate unit); and an admin. Anyone else is told the task does not exist, except the
