@@ -339,6 +339,8 @@ pub struct UserTask {
     /// `weft:assignment forbidSelfApproval="true"`: the starter may not complete it.
     pub forbid_self_approval: bool,
     pub form: Option<Form>,
+    /// `weft:form` / `weft:field`: what completing the task must send, checked by the façade.
+    pub fields: Vec<FormField>,
     /// `zeebe:taskSchedule dueDate` / `followUpDate`.
     pub due: Option<ExprId>,
     pub follow_up: Option<ExprId>,
@@ -352,6 +354,24 @@ pub enum Form {
     /// `formKey` (embedded Camunda forms) or `externalReference`.
     Key(String),
 }
+
+/// One field of a task's form (`<weft:field name="reason" type="text" required="true"
+/// options="a,b"/>` inside `<weft:form>`): the outputs a completion must carry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FormField {
+    pub name: String,
+    /// `text`, `integer`, `decimal`, `boolean`, `date` or `json`.
+    #[serde(rename = "type")]
+    pub field_type: String,
+    #[serde(default)]
+    pub required: bool,
+    /// Allowed values of a `text` field, when listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+/// The field types a form may declare.
+pub const FORM_FIELD_TYPES: [&str; 6] = ["text", "integer", "decimal", "boolean", "date", "json"];
 
 /// How the façade picks the assignee when no fixed one is given.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -13,8 +13,8 @@ use roxmltree::{Document, Node, ParsingOptions};
 use crate::Problem;
 use crate::model::{
     AssignmentRule, Boundary, BoundaryTrigger, CallActivity, CatchTrigger, Definitions, Element, ElementKind,
-    EndResult, ErrorDecl, ErrorRef, ExprId, ExprRole, Expression, Flow, Form, Job, Mapping, MessageDecl, MessageRef,
-    MultiInstance, Process, StartTrigger, Timer, TimerKind, UserTask,
+    EndResult, ErrorDecl, ErrorRef, ExprId, ExprRole, Expression, FORM_FIELD_TYPES, Flow, Form, FormField, Job,
+    Mapping, MessageDecl, MessageRef, MultiInstance, Process, StartTrigger, Timer, TimerKind, UserTask,
 };
 use crate::problem::ProblemCode;
 
@@ -546,6 +546,37 @@ impl Reader<'_, '_> {
                 }
             }
             task.forbid_self_approval = matches!(w.attribute("forbidSelfApproval"), Some("true"));
+        }
+        if let Some(form) = extension(node, WEFT_NS, "form") {
+            for field in form.children().filter(|c| c.is_element() && c.tag_name().name() == "field") {
+                let line = self.line(field);
+                let Some(name) = non_empty(field.attribute("name")) else {
+                    self.problem(Some(id), line, ProblemCode::MissingAttribute, "a `weft:field` has no `name`");
+                    continue;
+                };
+                let field_type = non_empty(field.attribute("type")).unwrap_or("text");
+                if !FORM_FIELD_TYPES.contains(&field_type) {
+                    self.problem(
+                        Some(id),
+                        line,
+                        ProblemCode::InvalidValue,
+                        format!("form field `{name}`: `{field_type}` is not one of {}", FORM_FIELD_TYPES.join(", ")),
+                    );
+                    continue;
+                }
+                if task.fields.iter().any(|f| f.name == name) {
+                    self.problem(Some(id), line, ProblemCode::DuplicateId, format!("form field `{name}` twice"));
+                    continue;
+                }
+                task.fields.push(FormField {
+                    name: name.to_owned(),
+                    field_type: field_type.to_owned(),
+                    required: matches!(field.attribute("required"), Some("true")),
+                    options: non_empty(field.attribute("options"))
+                        .map(|o| o.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                });
+            }
         }
         task
     }

@@ -18,6 +18,8 @@ use utoipa::OpenApi;
         (name = "records", description = "Records of declared types: the one path for every change"),
         (name = "admin", description = "Operating the workspace"),
         (name = "decisions", description = "DMN decision tables: approval matrices, routing, scoring"),
+        (name = "processes", description = "BPMN processes on records: deploy, start, follow, withdraw, metrics"),
+        (name = "tasks", description = "User tasks: my tasks, claim, complete, approve, reject, transfer, delegate, return"),
     ),
 )]
 struct BaseDocument;

@@ -387,6 +387,18 @@ impl Workspace {
         Ok(acting)
     }
 
+    /// Whom `principal` stands in for on `day` (the delegators), for their inbox.
+    pub async fn delegators_of(&self, principal: Uuid, day: Date) -> Result<Vec<Uuid>> {
+        let mut out: Vec<Uuid> = delegations::in_force_to(&self.db, principal, &format_day(day))
+            .await?
+            .into_iter()
+            .map(|d| d.from)
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Who may act for `principal` on `day` (their delegates then), for routing tasks of
     /// someone away.
     pub async fn delegates_of(&self, principal: Uuid, day: Date) -> Result<Vec<Uuid>> {

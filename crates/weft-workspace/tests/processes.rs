@@ -40,6 +40,9 @@ on_both_databases!(
     a_business_rule_task_evaluates_a_deployed_decision,
     a_job_held_by_a_dead_worker_is_taken_over_and_runs_once,
     a_lifecycle_transition_starts_the_process_once,
+    a_message_start_event_starts_an_instance_per_message,
+    round_robin_and_least_loaded_pick_among_the_candidates,
+    a_timer_start_event_starts_instances_on_its_schedule_once_each,
 );
 
 fn fixture(name: &str) -> String {
@@ -107,7 +110,7 @@ async fn start(o: &Org, by: &Principal, key: &str, variables: Json) -> Uuid {
         Json::Object(m) => m,
         _ => Map::new(),
     };
-    let input = StartProcess { key: key.into(), record: None, variables };
+    let input = StartProcess { key: key.into(), record: None, variables, idempotency_key: None };
     o.ws.start_process(by, input).await.expect("the process starts").id
 }
 
@@ -741,4 +744,162 @@ async fn a_lifecycle_transition_starts_the_process_once(backend: TestBackend) {
     o.ws.run_jobs_until_idle().await.unwrap();
     let record = o.ws.get(&o.starter, "purchase_order", order).await.unwrap();
     assert_eq!(record.system.state.as_deref(), Some("approved"));
+}
+
+const ORDER_RECEIVED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d_orders" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="incoming_order" name="Incoming order" isExecutable="true">
+    <bpmn:startEvent id="received" name="Order received">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="m_order" />
+    </bpmn:startEvent>
+    <bpmn:userTask id="confirm" name="Confirm the order">
+      <bpmn:extensionElements><zeebe:assignmentDefinition assignee="=starter" /></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="received" targetRef="confirm" />
+    <bpmn:sequenceFlow id="f2" sourceRef="confirm" targetRef="end" />
+  </bpmn:process>
+  <bpmn:message id="m_order" name="order_received" />
+</bpmn:definitions>"#;
+
+async fn a_message_start_event_starts_an_instance_per_message(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    deploy(&o, ORDER_RECEIVED.to_owned(), None, &[("order_number", "text")]).await;
+    let payload = |n: &str| object(json!({ "order_number": n }));
+    let first = o.ws.publish_process_message(&o.starter, "order_received", None, payload("SO-1")).await.unwrap();
+    let Delivery::Started(first) = first else { panic!("the message starts the process: {first:?}") };
+    let second = o.ws.publish_process_message(&o.starter, "order_received", None, payload("SO-2")).await.unwrap();
+    let Delivery::Started(second) = second else { panic!("a second message, a second instance: {second:?}") };
+    assert_ne!(first, second);
+    let got = o.ws.process_instance(&o.starter, first).await.unwrap();
+    assert_eq!((got.process_key.as_str(), got.started_by), ("incoming_order", Some(o.starter.id)));
+    assert_eq!(got.variables.get("order_number"), Some(&json!("SO-1")));
+    let task = only_open_task(&o, first).await;
+    assert_eq!((task.element.as_str(), task.assignee), ("confirm", Some(o.starter.id)));
+    // A message no process starts on and nothing waits for is kept.
+    let kept = o.ws.publish_process_message(&o.starter, "invoice_received", None, Map::new()).await.unwrap();
+    assert!(matches!(kept, Delivery::Buffered(_)));
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM process_instances").await, 2);
+}
+
+fn pool_process(key: &str, rule: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d_{key}" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="{key}" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="handle" name="Handle">
+      <bpmn:extensionElements>
+        <zeebe:assignmentDefinition candidateGroups="pool" />
+        <weft:assignment rule="{rule}" forbidSelfApproval="true" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="handle" />
+    <bpmn:sequenceFlow id="f2" sourceRef="handle" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#
+    )
+}
+
+async fn round_robin_and_least_loaded_pick_among_the_candidates(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let role = RoleDef {
+        name: "pool".into(),
+        labels: BTreeMap::new(),
+        description: String::new(),
+        for_guests: false,
+        grants: vec![],
+        field_rules: vec![],
+    };
+    o.ws.put_role(&o.admin, role).await.expect("pool role");
+    let mut pool = Vec::new();
+    for _ in 0..3 {
+        pool.push(people::member(&o.ws, &["employee", "pool"]).await.id);
+    }
+    // The starter holds the role too, but may not take their own request.
+    let starter = people::member(&o.ws, &["employee", "pool"]).await;
+    pool.sort();
+    deploy(&o, pool_process("rotation", "round_robin"), None, &[]).await;
+    deploy(&o, pool_process("balance", "least_loaded"), None, &[]).await;
+
+    let mut turns = Vec::new();
+    for _ in 0..4 {
+        let id = start(&o, &starter, "rotation", json!({})).await;
+        turns.push(only_open_task(&o, id).await.assignee.expect("assigned in turn"));
+    }
+    assert_eq!(turns, [pool[0], pool[1], pool[2], pool[0]]);
+
+    // pool[0] holds two open tasks, the others one: the next balanced task goes to pool[1],
+    // then pool[2]; once pool[0] finishes both, to pool[0].
+    let first = start(&o, &starter, "balance", json!({})).await;
+    assert_eq!(only_open_task(&o, first).await.assignee, Some(pool[1]));
+    let second = start(&o, &starter, "balance", json!({})).await;
+    assert_eq!(only_open_task(&o, second).await.assignee, Some(pool[2]));
+    for task in o.ws.my_tasks(&Principal::member(pool[0])).await.unwrap() {
+        o.ws.complete_task(&Principal::member(pool[0]), &task.id, Map::new()).await.unwrap();
+    }
+    let third = start(&o, &starter, "balance", json!({})).await;
+    assert_eq!(only_open_task(&o, third).await.assignee, Some(pool[0]));
+}
+
+fn timer_started(name: &str, definition: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d_stocktake" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="stocktake" name="{name}" isExecutable="true">
+    <bpmn:startEvent id="every_hour">
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:timerEventDefinition>{definition}</bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:userTask id="count" name="Count the stock">
+      <bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="every_hour" targetRef="count" />
+    <bpmn:sequenceFlow id="f2" sourceRef="count" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#
+    )
+}
+
+async fn a_timer_start_event_starts_instances_on_its_schedule_once_each(backend: TestBackend) {
+    let o = org(backend, Clock::frozen(datetime!(2026-03-02 01:00 UTC))).await;
+    let instances = |version: i64| {
+        format!("SELECT COUNT(*) FROM process_instances WHERE process_key = 'stocktake' AND version = {version}")
+    };
+    let cycle = r#"<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R3/PT1H</bpmn:timeCycle>"#;
+    deploy(&o, timer_started("Stocktake", cycle), None, &[]).await;
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 0, "not before the first hour");
+    o.clock.advance(std::time::Duration::from_secs(3600));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 1, "one instance per occurrence");
+    let started = o.db.scalar("SELECT COUNT(*) FROM process_tasks WHERE element = 'count'").await;
+    assert_eq!(started, Some(1));
+    o.clock.advance(std::time::Duration::from_secs(3600));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 2);
+
+    // A new version takes over: the old schedule stops, the new date fires once.
+    let date = r#"<bpmn:timeDate xsi:type="bpmn:tFormalExpression">2026-03-05T00:00:00Z</bpmn:timeDate>"#;
+    deploy(&o, timer_started("Stocktake v2", date), None, &[]).await;
+    o.clock.advance(std::time::Duration::from_secs(10 * 86_400));
+    o.ws.run_jobs_until_idle().await.unwrap();
+    o.ws.run_jobs_until_idle().await.unwrap();
+    assert_eq!(count(&o, &instances(1)).await, 2, "the old version's timer was cancelled");
+    assert_eq!(count(&o, &instances(2)).await, 1);
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM process_start_timers WHERE status = 'pending'").await, 0);
+
+    // A timer start event must be a literal timer.
+    let feel = r#"<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">=duration("PT1H")</bpmn:timeDuration>"#;
+    let input = DeployProcess { xml: timer_started("Stocktake v3", feel), ..Default::default() };
+    assert!(matches!(o.ws.deploy_process(&o.admin, input).await, Err(Error::Validation(_))));
 }

@@ -1,5 +1,6 @@
-//! The business API under `/api/v1`: object types and records. Handlers translate HTTP
-//! into façade calls and façade errors into problems; they hold no business rules.
+//! The business API under `/api/v1`: object types, records, decisions, processes, tasks and
+//! collaboration (threads, channels, inbox, live). Handlers translate HTTP into façade calls
+//! and façade errors into problems; they hold no business rules.
 
 pub mod actor;
 pub mod auth;
@@ -12,8 +13,10 @@ pub mod live;
 pub mod me;
 pub mod org;
 pub mod principals;
+pub mod processes;
 pub mod records;
 pub mod roles;
+pub mod tasks;
 pub mod types;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -104,4 +107,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::get_attachment, collab::delete_attachment))
         .routes(routes!(collab::attachment_content))
         .routes(routes!(live::live))
+        .routes(routes!(processes::deploy_process, processes::list_processes))
+        .routes(routes!(processes::process_versions))
+        .routes(routes!(processes::process_version))
+        .routes(routes!(processes::start_instance))
+        .routes(routes!(processes::process_metrics))
+        .routes(routes!(processes::my_instances))
+        .routes(routes!(processes::get_instance))
+        .routes(routes!(processes::withdraw_instance))
+        .routes(routes!(processes::cancel_instance))
+        .routes(routes!(processes::record_processes))
+        .routes(routes!(processes::publish_message))
+        .routes(routes!(processes::list_incidents))
+        .routes(routes!(processes::retry_incident))
+        .routes(routes!(processes::list_calendars))
+        .routes(routes!(processes::get_calendar, processes::put_calendar, processes::delete_calendar))
+        .routes(routes!(tasks::my_tasks))
+        .routes(routes!(tasks::get_task))
+        .routes(routes!(tasks::claim_task))
+        .routes(routes!(tasks::complete_task))
+        .routes(routes!(tasks::approve_task))
+        .routes(routes!(tasks::reject_task))
+        .routes(routes!(tasks::transfer_task))
+        .routes(routes!(tasks::delegate_task))
+        .routes(routes!(tasks::return_task))
 }

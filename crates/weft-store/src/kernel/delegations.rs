@@ -154,3 +154,10 @@ pub async fn in_force_from(db: &Database, from: Uuid, to: Option<Uuid>, day: &st
     in_force(&mut select, day);
     db.fetch_all(&select).await?.iter().map(decode).collect()
 }
+
+/// The delegations to `to` in force on `day` (whom `to` stands in for then).
+pub async fn in_force_to(db: &Database, to: Uuid, day: &str) -> Result<Vec<StoredDelegation>> {
+    let mut select = select().and_where(Expr::col(t("to_principal")).eq(uuid(to))).to_owned();
+    in_force(&mut select, day);
+    db.fetch_all(&select).await?.iter().map(decode).collect()
+}

@@ -138,6 +138,25 @@ pub async fn latest_definition(db: &Database, key: &str) -> Result<Option<Stored
     db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
 }
 
+/// Every version of every process (or of `key`), by key, newest version first.
+pub async fn all_definitions(db: &Database, key: Option<&str>) -> Result<Vec<StoredDefinition>> {
+    let mut select = definitions();
+    if let Some(key) = key {
+        select.and_where(Expr::col(t("process_key")).eq(key));
+    }
+    let select = select.order_by(t("process_key"), Order::Asc).order_by(t("version"), Order::Desc).to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_definition).collect()
+}
+
+/// One version of `key`.
+pub async fn definition_version(db: &Database, key: &str, version: i64) -> Result<Option<StoredDefinition>> {
+    let select = definitions()
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("version")).eq(version))
+        .to_owned();
+    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+}
+
 /// The process keys whose newest version starts on `transition` of `record_type`.
 pub async fn started_on(db: &Database, record_type: &str, transition: &str) -> Result<Vec<String>> {
     let select = Query::select()
@@ -267,6 +286,26 @@ pub async fn instances_of_record(db: &Database, record_type: &str, record_id: Uu
         .and_where(Expr::col(t("record_id")).eq(uuid(record_id)))
         .order_by(t("started_at"), Order::Asc)
         .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_instance).collect()
+}
+
+/// The instances `principal` started (optionally only those with `status`), newest first,
+/// at most `limit`.
+pub async fn instances_started_by(
+    db: &Database,
+    principal: Uuid,
+    status: Option<&str>,
+    limit: u64,
+) -> Result<Vec<StoredInstance>> {
+    let mut select = Query::select()
+        .columns(INSTANCE_COLUMNS.map(t))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("started_by")).eq(uuid(principal)))
+        .to_owned();
+    if let Some(status) = status {
+        select.and_where(Expr::col(t("status")).eq(status));
+    }
+    let select = select.order_by(t("started_at"), Order::Desc).order_by(t("id"), Order::Desc).limit(limit).to_owned();
     db.fetch_all(&select).await?.iter().map(decode_instance).collect()
 }
 
@@ -424,6 +463,49 @@ pub async fn open_tasks_of(db: &Database, assignees: &[Uuid]) -> Result<Vec<Stor
         .order_by(t("created_at"), Order::Asc)
         .to_owned();
     db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}
+
+/// Open tasks nobody holds yet (candidates may claim them), oldest first.
+pub async fn open_unassigned_tasks(db: &Database) -> Result<Vec<StoredTask>> {
+    let select = task_select()
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("assignee")).is_null())
+        .order_by(t("created_at"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}
+
+/// How many open tasks each of `assignees` holds (those holding none are left out).
+pub async fn open_task_counts(db: &Database, assignees: &[Uuid]) -> Result<Vec<(Uuid, i64)>> {
+    let select = Query::select()
+        .column(t("assignee"))
+        .expr_as(Expr::col(t("id")).count(), t("n"))
+        .from(t("process_tasks"))
+        .and_where(Expr::col(t("status")).eq("open"))
+        .and_where(Expr::col(t("assignee")).is_in(assignees.iter().map(|a| uuid(*a))))
+        .group_by_col(t("assignee"))
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(|r| Ok((r.get("assignee")?, r.get("n")?))).collect()
+}
+
+/// Who among `among` was given a task at `element` of process `key` last (round robin).
+pub async fn last_assignee(db: &Database, key: &str, element: &str, among: &[Uuid]) -> Result<Option<Uuid>> {
+    let instances = Query::select()
+        .column(t("id"))
+        .from(t("process_instances"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .to_owned();
+    let select = Query::select()
+        .column(t("assignee"))
+        .from(t("process_tasks"))
+        .and_where(Expr::col(t("element")).eq(element))
+        .and_where(Expr::col(t("assignee")).is_in(among.iter().map(|a| uuid(*a))))
+        .and_where(Expr::col(t("instance_id")).in_subquery(instances))
+        .order_by(t("created_at"), Order::Desc)
+        .order_by(t("id"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    db.fetch_optional(&select).await?.map(|r| r.get("assignee")).transpose()
 }
 
 /// Ends an open task (completed or cancelled); false when it was not open any more.
@@ -631,6 +713,45 @@ pub async fn retry_job(tx: &mut Tx, id: &str, due_at: OffsetDateTime, error: &st
     Ok(tx.execute(&update).await? > 0)
 }
 
+/// Jobs that ran out of retries (or failed with a business error): incidents, oldest first.
+pub async fn incident_jobs(db: &Database) -> Result<Vec<StoredJob>> {
+    let select = Query::select()
+        .columns(JOB_COLUMNS.map(t))
+        .from(t("process_jobs"))
+        .and_where(Expr::col(t("status")).eq("incident"))
+        .order_by(t("due_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_job).collect()
+}
+
+/// Puts an incident job back in the queue with fresh attempts (an admin's retry); false
+/// when it is no incident.
+pub async fn requeue_job(tx: &mut Tx, id: &str, due_at: OffsetDateTime) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_jobs"))
+        .value(t("status"), "pending")
+        .value(t("attempts"), 0)
+        .value(t("due_at"), Expr::val(timestamp(backend, due_at)))
+        .value(t("locked_by"), Option::<String>::None)
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("incident"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// Closes an incident job whose failure the process took over (its token is retried).
+pub async fn resolve_incident_job(tx: &mut Tx, id: &str) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_jobs"))
+        .value(t("status"), "done")
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("incident"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
 // ── subscriptions and steps ────────────────────────────────────────────────────────────
 
 pub async fn insert_subscription(
@@ -768,6 +889,13 @@ pub async fn put_calendar(tx: &mut Tx, name: &str, definition: &str, by: &str, a
     Ok(())
 }
 
+/// Removes the calendar `name`; false when there was none.
+pub async fn delete_calendar(tx: &mut Tx, name: &str) -> Result<bool> {
+    let delete =
+        Query::delete().from_table(t("business_calendars")).and_where(Expr::col(t("name")).eq(name)).to_owned();
+    Ok(tx.execute(&delete).await? > 0)
+}
+
 /// Every calendar: (name, definition JSON).
 pub async fn calendars(db: &Database) -> Result<Vec<(String, String)>> {
     let select = Query::select()
@@ -888,4 +1016,137 @@ pub async fn open_tasks_of_process(db: &Database, key: &str) -> Result<Vec<Store
         .and_where(Expr::col(t("instance_id")).in_subquery(instances))
         .to_owned();
     db.fetch_all(&select).await?.iter().map(decode_task).collect()
+}
+
+// ── timer start events ─────────────────────────────────────────────────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStartTimer {
+    /// `<definition id>/<start event id>`
+    pub id: String,
+    pub definition_id: Uuid,
+    pub process_key: String,
+    pub element: String,
+    pub spec: String,
+    pub calendar: Option<String>,
+    pub due_at: OffsetDateTime,
+    pub fired: i64,
+    /// `pending`, `done` or `cancelled`.
+    pub status: String,
+    pub last_error: Option<String>,
+}
+
+const START_TIMER_COLUMNS: [&str; 10] =
+    ["id", "definition_id", "process_key", "element", "spec", "calendar", "due_at", "fired", "status", "last_error"];
+
+fn decode_start_timer(row: &DbRow) -> Result<StoredStartTimer> {
+    Ok(StoredStartTimer {
+        id: row.get("id")?,
+        definition_id: row.get("definition_id")?,
+        process_key: row.get("process_key")?,
+        element: row.get("element")?,
+        spec: row.get("spec")?,
+        calendar: row.get("calendar")?,
+        due_at: row.get("due_at")?,
+        fired: row.get("fired")?,
+        status: row.get("status")?,
+        last_error: row.get("last_error")?,
+    })
+}
+
+/// Cancels the pending timer start events of every version of `key` (a new version is
+/// deployed); returns how many.
+pub async fn cancel_start_timers(tx: &mut Tx, key: &str) -> Result<u64> {
+    let update = Query::update()
+        .table(t("process_start_timers"))
+        .value(t("status"), "cancelled")
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .and_where(Expr::col(t("status")).eq("pending"))
+        .to_owned();
+    tx.execute(&update).await
+}
+
+pub async fn insert_start_timer(tx: &mut Tx, timer: &StoredStartTimer) -> Result<bool> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_start_timers"))
+        .columns(START_TIMER_COLUMNS.map(t))
+        .values_panic([
+            timer.id.as_str().into(),
+            Expr::val(uuid(timer.definition_id)).into(),
+            timer.process_key.as_str().into(),
+            timer.element.as_str().into(),
+            timer.spec.as_str().into(),
+            timer.calendar.clone().into(),
+            Expr::val(timestamp(backend, timer.due_at)).into(),
+            timer.fired.into(),
+            timer.status.as_str().into(),
+            timer.last_error.clone().into(),
+        ])
+        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.execute(&insert).await? > 0)
+}
+
+/// Pending timer start events due at `now`, oldest first.
+pub async fn due_start_timers(db: &Database, now: OffsetDateTime, limit: u64) -> Result<Vec<StoredStartTimer>> {
+    let select = Query::select()
+        .columns(START_TIMER_COLUMNS.map(t))
+        .from(t("process_start_timers"))
+        .and_where(Expr::col(t("status")).eq("pending"))
+        .and_where(Expr::col(t("due_at")).lte(timestamp(db.backend(), now)))
+        .order_by(t("due_at"), Order::Asc)
+        .order_by(t("id"), Order::Asc)
+        .limit(limit)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_start_timer).collect()
+}
+
+/// The timer start events of `key` (every version), by id.
+pub async fn start_timers_of(db: &Database, key: &str) -> Result<Vec<StoredStartTimer>> {
+    let select = Query::select()
+        .columns(START_TIMER_COLUMNS.map(t))
+        .from(t("process_start_timers"))
+        .and_where(Expr::col(t("process_key")).eq(key))
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_start_timer).collect()
+}
+
+/// Moves a timer start event past occurrence `fired` (it fired): to `next`, or done when
+/// there is none. False when another worker moved it first.
+pub async fn advance_start_timer(
+    tx: &mut Tx,
+    id: &str,
+    fired: i64,
+    next: Option<OffsetDateTime>,
+    error: Option<&str>,
+) -> Result<bool> {
+    let backend = tx.backend();
+    let mut update = Query::update();
+    update
+        .table(t("process_start_timers"))
+        .value(t("fired"), fired + 1)
+        .value(t("last_error"), error.map(str::to_owned))
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("fired")).eq(fired))
+        .and_where(Expr::col(t("status")).eq("pending"));
+    match next {
+        Some(at) => update.value(t("due_at"), Expr::val(timestamp(backend, at))),
+        None => update.value(t("status"), "done"),
+    };
+    Ok(tx.execute(&update).await? > 0)
+}
+
+/// Puts a failed occurrence off until `due_at`, keeping the error for admins.
+pub async fn delay_start_timer(tx: &mut Tx, id: &str, due_at: OffsetDateTime, error: &str) -> Result<bool> {
+    let backend = tx.backend();
+    let update = Query::update()
+        .table(t("process_start_timers"))
+        .value(t("due_at"), Expr::val(timestamp(backend, due_at)))
+        .value(t("last_error"), error)
+        .and_where(Expr::col(t("id")).eq(id))
+        .and_where(Expr::col(t("status")).eq("pending"))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
 }

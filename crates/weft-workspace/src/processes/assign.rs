@@ -7,6 +7,7 @@ use time::Date;
 use uuid::Uuid;
 use weft_process::{Assignment, AssignmentRule};
 use weft_store::kernel::principals;
+use weft_store::kernel::processes as store;
 
 use crate::org::UnitLookup;
 use crate::{Result, Workspace};
@@ -27,6 +28,7 @@ impl Workspace {
         assignment: &Assignment,
         starter: Option<Uuid>,
         day: Date,
+        at: (&str, &str),
     ) -> Result<Resolved> {
         let mut out = Resolved::default();
         if let Some(rule) = &assignment.rule {
@@ -64,6 +66,16 @@ impl Workspace {
         if assignment.forbid_self_approval && out.assignee.is_some() && out.assignee == starter {
             out.assignee = None;
         }
+        if out.assignee.is_none()
+            && let Some(rule @ (AssignmentRule::RoundRobin | AssignmentRule::LeastLoaded)) = &assignment.rule
+        {
+            let skip = assignment.forbid_self_approval.then_some(starter).flatten();
+            let pool = self.candidate_pool(&out, skip).await?;
+            out.assignee = match rule {
+                AssignmentRule::RoundRobin => self.next_in_turn(&pool, at.0, at.1).await?,
+                _ => self.least_loaded(&pool).await?,
+            };
+        }
         if let Some(assignee) = out.assignee
             && let Some(delegate) = self.delegates_of(assignee, day).await?.into_iter().next()
         {
@@ -94,10 +106,58 @@ impl Workspace {
                 }
             }
             AssignmentRule::Starter => out.assignee = out.assignee.or(starter),
-            // Not resolved yet: the candidates decide (claim).
+            // Round robin and least loaded pick among the candidates once they are known
+            // (`resolve_assignment`); a decision is not resolved yet: the candidates claim.
             AssignmentRule::RoundRobin | AssignmentRule::LeastLoaded | AssignmentRule::Decision(_) => {}
         }
         Ok(())
+    }
+
+    /// The active members among the candidates (listed, holding a candidate role, or in a
+    /// candidate unit), by id; without `skip` (the starter, when self-approval is forbidden).
+    async fn candidate_pool(&self, candidates: &Resolved, skip: Option<Uuid>) -> Result<Vec<Uuid>> {
+        let directory = self.directory();
+        let mut pool: Vec<Uuid> = candidates.principals.clone();
+        for (principal, roles) in &directory.holdings {
+            if roles.iter().any(|r| candidates.roles.contains(r)) {
+                pool.push(*principal);
+            }
+        }
+        for unit in &candidates.units {
+            pool.extend(directory.org.members_of(*unit));
+        }
+        pool.sort();
+        pool.dedup();
+        let mut active = Vec::with_capacity(pool.len());
+        for id in pool {
+            if Some(id) == skip {
+                continue;
+            }
+            if principals::by_id_now(&self.db, id).await?.is_some_and(|p| p.kind == "member" && p.status == "active") {
+                active.push(id);
+            }
+        }
+        Ok(active)
+    }
+
+    /// Round robin: the candidate after the one who got this step last (by id, wrapping).
+    async fn next_in_turn(&self, pool: &[Uuid], key: &str, element: &str) -> Result<Option<Uuid>> {
+        if pool.is_empty() {
+            return Ok(None);
+        }
+        let last = store::last_assignee(&self.db, key, element, pool).await?;
+        let next = match last.and_then(|l| pool.iter().position(|p| *p == l)) {
+            Some(i) => pool.get((i + 1) % pool.len()),
+            None => pool.first(),
+        };
+        Ok(next.copied())
+    }
+
+    /// Least loaded: the candidate holding the fewest open tasks (the first by id on a tie).
+    async fn least_loaded(&self, pool: &[Uuid]) -> Result<Option<Uuid>> {
+        let counts: std::collections::HashMap<Uuid, i64> =
+            store::open_task_counts(&self.db, pool).await?.into_iter().collect();
+        Ok(pool.iter().min_by_key(|p| (counts.get(p).copied().unwrap_or(0), **p)).copied())
     }
 
     /// A principal by id or login; `None` when nobody matches (the task stays unassigned).

@@ -21,6 +21,12 @@ pub(super) struct CalendarCache(RwLock<Option<Arc<Calendars>>>);
 #[derive(Debug, Default)]
 pub(super) struct Calendars(HashMap<String, BusinessCalendar>);
 
+impl Calendars {
+    pub(super) fn get(&self, name: &str) -> Option<&BusinessCalendar> {
+        self.0.get(name)
+    }
+}
+
 impl WorkingTime for Calendars {
     /// A timer naming an unknown calendar cannot be computed: the engine raises an incident
     /// rather than silently counting plain time.
@@ -83,6 +89,37 @@ impl Workspace {
             *cache = None;
         }
         Ok(def)
+    }
+
+    /// Every calendar's declaration, by name (staff).
+    pub async fn business_calendars(&self, principal: &Principal) -> Result<Vec<CalendarDef>> {
+        self.require_staff(principal)?;
+        let mut out: Vec<CalendarDef> = self.working_time().await?.0.values().map(|c| c.def().clone()).collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Removes a calendar (admin). Timers naming it afterwards raise incidents.
+    pub async fn delete_business_calendar(&self, principal: &Principal, name: &str) -> Result<()> {
+        self.require_admin(principal)?;
+        let principal = principal.clone();
+        let name = name.to_owned();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !store::delete_calendar(tx, &name).await? {
+                        return Err(Error::NotFound(format!("business calendar `{name}`")));
+                    }
+                    let detail = serde_json::json!({ "name": name });
+                    admin_audit::record(tx, &principal, "calendar.delete", "business_calendar", &name, detail).await?;
+                    Ok::<(), Error>(())
+                })
+            })
+            .await?;
+        if let Ok(mut cache) = self.processes.calendars.0.write() {
+            *cache = None;
+        }
+        Ok(())
     }
 
     /// One calendar's declaration (staff).

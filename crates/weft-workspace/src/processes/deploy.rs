@@ -76,7 +76,8 @@ fn problems(found: Vec<weft_process::Problem>) -> Error {
         found
             .into_iter()
             .map(|p| weft_model::schema::FieldError {
-                pointer: String::new(),
+                // The element to fix, as a pointer into the definition (`/manager_approve`).
+                pointer: p.element.as_deref().map(|e| format!("/{e}")).unwrap_or_default(),
                 code: weft_model::schema::FieldErrorCode::InvalidFormat,
                 reason: p.to_string(),
             })
@@ -120,6 +121,17 @@ impl Workspace {
     pub async fn deploy_process(&self, principal: &Principal, input: DeployProcess) -> Result<Vec<DeployedProcess>> {
         self.require_admin(principal)?;
         let parsed = weft_process::parse(&input.xml).map_err(problems)?;
+        // A task's form fields are variables once it completes: conditions may name them.
+        let mut input = input;
+        for process in &parsed.processes {
+            for element in &process.elements {
+                if let weft_process::model::ElementKind::UserTask(task) = &element.kind {
+                    for field in &task.fields {
+                        input.variables.entry(field.name.clone()).or_insert_with(|| field.field_type.clone());
+                    }
+                }
+            }
+        }
         let keys: Vec<String> = parsed.processes.iter().filter(|p| p.executable).map(|p| p.id.clone()).collect();
         let names: Vec<String> = parsed
             .processes
@@ -144,7 +156,12 @@ impl Workspace {
             }
         }
         let env = self.environment(input.record_type.as_deref(), &input.variables, &keys).await?;
-        weft_process::validate(parsed, &env).map_err(problems)?;
+        let deployment = weft_process::validate(parsed, &env).map_err(problems)?;
+        let now = self.process_now();
+        let mut start_timers = Vec::new();
+        for key in &keys {
+            start_timers.extend(self.timer_starts(&deployment, key, now).await?);
+        }
         let checksum = hex::encode(Sha256::digest(input.xml.as_bytes()));
         let variables = serde_json::to_string(&input.variables).map_err(|e| Error::Internal(e.to_string()))?;
         let principal = principal.clone();
@@ -183,6 +200,23 @@ impl Workspace {
                             deployed_by: principal.actor(),
                         };
                         store::insert_definition(tx, &stored).await?;
+                        // The newest version alone starts on timers.
+                        store::cancel_start_timers(tx, key).await?;
+                        for timer in start_timers.iter().filter(|t| t.process_key == *key) {
+                            let row = store::StoredStartTimer {
+                                id: format!("{}/{}", stored.id, timer.element),
+                                definition_id: stored.id,
+                                process_key: key.clone(),
+                                element: timer.element.clone(),
+                                spec: timer.spec.to_string(),
+                                calendar: timer.calendar.clone(),
+                                due_at: timer.first,
+                                fired: 0,
+                                status: "pending".into(),
+                                last_error: None,
+                            };
+                            store::insert_start_timer(tx, &row).await?;
+                        }
                         let detail =
                             json!({ "version": version, "record_type": stored.record_type, "checksum": checksum });
                         admin_audit::record(tx, &principal, "process.deploy", "process", key, detail).await?;

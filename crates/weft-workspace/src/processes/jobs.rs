@@ -4,6 +4,8 @@
 //! between leaves a job whose lock expires and is claimed again, and the replayed step
 //! either finds its work done (`UnknownWait`, the job is closed) or does it once.
 //!
+//! Each pass also starts the instances of timer start events that are due (`start_timers`).
+//!
 //! Kinds: `timer` (fires the timer), `weft:transition` (moves the bound record through the
 //! façade as the system principal), `weft:decision` (evaluates a deployed decision),
 //! `weft:notify` (a reminder, an outbox event), and the internal `weft:start_child`,
@@ -30,6 +32,20 @@ pub struct JobRun {
     pub incidents: usize,
 }
 
+/// A job that failed for good, waiting for an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentView {
+    pub job: String,
+    pub instance: Uuid,
+    pub process_key: String,
+    pub element: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+    /// The instance's own incident at that element (its token is stuck there), if any.
+    pub incident: Option<String>,
+}
+
 /// How long a claimed job is held before another worker may take it over.
 const LOCK: Duration = Duration::minutes(5);
 
@@ -52,7 +68,7 @@ impl Workspace {
                 Box::pin(async move { Ok::<_, Error>(store::claim_due(tx, now, limit, &worker, now + LOCK).await?) })
             })
             .await?;
-        let mut run = JobRun::default();
+        let mut run = JobRun { done: self.fire_start_timers(limit).await?, ..JobRun::default() };
         for job in claimed {
             match self.run_job(&job).await {
                 Ok(()) => run.done += 1,
@@ -218,7 +234,8 @@ impl Workspace {
         let name = payload["message"].as_str().unwrap_or_default();
         let correlation = payload["correlation"].as_str();
         let variables = payload["variables"].as_object().cloned().unwrap_or_default();
-        self.deliver_message(&Principal::system(), name, correlation, variables, super::messages::DEFAULT_TTL).await?;
+        let ttl = super::messages::DEFAULT_TTL;
+        self.deliver_message(&Principal::system(), name, correlation, variables, ttl, &job.id).await?;
         self.close_job(job).await
     }
 
@@ -313,5 +330,71 @@ impl Workspace {
             Err(EngineError::UnknownWait(_) | EngineError::NotActive(_)) => self.close_job(job).await,
             Err(e) => Err(Error::Conflict(e.to_string())),
         }
+    }
+}
+
+/// Incidents for admins: list them, retry one.
+impl Workspace {
+    /// Every job that failed for good, oldest first (admin).
+    pub async fn process_incidents(&self, principal: &Principal) -> Result<Vec<IncidentView>> {
+        self.require_admin(principal)?;
+        let mut out = Vec::new();
+        for job in store::incident_jobs(&self.db).await? {
+            let Some(instance) = store::instance(&self.db, job.instance_id).await? else { continue };
+            let state = super::step::decode_state(&instance.state)?;
+            let incident =
+                state.incidents().find(|(_, element, _)| *element == job.element).map(|(id, ..)| id.to_string());
+            out.push(IncidentView {
+                job: job.id,
+                instance: job.instance_id,
+                process_key: instance.process_key,
+                element: job.element,
+                kind: job.kind,
+                attempts: job.attempts,
+                error: job.last_error,
+                incident,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Retries a failed job (admin): when the instance's token is stuck at the job's element,
+    /// the token goes through the element again (a fresh job); a timer or an internal job is
+    /// put back in the queue with fresh attempts. A failure the process handled itself (an
+    /// error boundary took another path) is not retried.
+    pub async fn retry_process_job(&self, principal: &Principal, job_id: &str) -> Result<()> {
+        self.require_admin(principal)?;
+        let job = store::job(&self.db, job_id)
+            .await?
+            .filter(|j| j.status == "incident")
+            .ok_or_else(|| Error::NotFound(format!("incident {job_id}")))?;
+        let incident =
+            self.process_incidents(principal).await?.into_iter().find(|i| i.job == job.id).and_then(|i| i.incident);
+        if let Some(incident) = incident {
+            self.retry_process_incident(principal, job.instance_id, &incident).await?;
+            let id = job.id.clone();
+            self.db
+                .write(move |tx| Box::pin(async move { Ok::<_, Error>(store::resolve_incident_job(tx, &id).await?) }))
+                .await?;
+            return Ok(());
+        }
+        let requeue = job.kind == "timer" || job.kind.starts_with("weft:child") || job.id.parse::<WaitId>().is_err();
+        if !requeue {
+            return Err(Error::Conflict(format!("the process handled the failure of job {job_id} already")));
+        }
+        let (id, due) = (job.id.clone(), self.process_now());
+        let detail = json!({ "job": job.id, "kind": job.kind });
+        let principal = principal.clone();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !store::requeue_job(tx, &id, due).await? {
+                        return Err(Error::Conflict(format!("job {id} is no incident any more")));
+                    }
+                    crate::admin_audit::record(tx, &principal, "process.job.retry", "process_job", &id, detail).await?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await
     }
 }

@@ -20,6 +20,8 @@ pub const DEFAULT_TTL: Duration = Duration::days(7);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     Delivered(Uuid),
+    /// Nothing waited for it, and it started this instance (a message start event).
+    Started(Uuid),
     /// Kept until a subscription appears or it expires.
     Buffered(Uuid),
 }
@@ -34,9 +36,13 @@ impl Workspace {
         payload: Map<String, Json>,
     ) -> Result<Delivery> {
         self.require_staff(principal)?;
-        self.deliver_message(principal, name, correlation, payload, DEFAULT_TTL).await
+        let origin = Uuid::now_v7().to_string();
+        self.deliver_message(principal, name, correlation, payload, DEFAULT_TTL, &origin).await
     }
 
+    /// To the oldest instance waiting for it; else it starts the process with a message
+    /// start event of that name; else it waits in the buffer. `origin` names the message
+    /// (a publish job's id), so a replay starts nothing twice.
     pub(super) async fn deliver_message(
         &self,
         principal: &Principal,
@@ -44,6 +50,7 @@ impl Workspace {
         correlation: Option<&str>,
         payload: Map<String, Json>,
         ttl: Duration,
+        origin: &str,
     ) -> Result<Delivery> {
         for instance in store::subscribers(&self.db, name, correlation).await? {
             let event = Event::MessageReceived {
@@ -55,6 +62,9 @@ impl Workspace {
             if self.apply_event(instance, event, cause).await?.is_ok() {
                 return Ok(Delivery::Delivered(instance));
             }
+        }
+        if let Some(started) = self.start_by_message(principal, name, &payload, origin).await? {
+            return Ok(Delivery::Started(started));
         }
         let id = Uuid::now_v7();
         let (name, correlation) = (name.to_owned(), correlation.map(str::to_owned));

@@ -22,6 +22,7 @@ mod jobs;
 mod messages;
 mod metrics;
 mod start;
+mod start_timers;
 mod step;
 mod tasks;
 
@@ -38,11 +39,14 @@ use crate::identity::Clock;
 use crate::{Error, Result, Workspace};
 
 pub use deploy::{DeployProcess, DeployedProcess};
+pub use jobs::IncidentView;
 pub use jobs::JobRun;
 pub use messages::Delivery;
 pub use metrics::{ProcessMetrics, StepMetrics};
 pub use start::{ProcessStarts, StartProcess};
 pub use tasks::TaskView;
+/// Business calendars' declaration format (re-exported for the HTTP layer).
+pub use weft_calendar::CalendarDef;
 
 /// The runtime's in-memory part: compiled deployments by definition id, the business
 /// calendars, and the clock every step reads (tests freeze and advance it).
@@ -78,6 +82,51 @@ pub struct InstanceView {
     pub variables: Map<String, Json>,
     /// Incidents waiting for an admin: (id, element, message).
     pub incidents: Vec<(String, String, String)>,
+    /// Where the instance stands: one entry per token.
+    pub tokens: Vec<TokenView>,
+    /// False when the caller may see the instance but not its data (`variables` is then
+    /// empty): a guest, or a participant who may not read the bound record.
+    pub variables_visible: bool,
+}
+
+/// One token of an instance: the element it is at and how it waits there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenView {
+    pub element: String,
+    /// `waiting`, `joining` or `incident`.
+    pub state: String,
+    pub entered_at: OffsetDateTime,
+}
+
+/// A deployed version of a process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefinitionView {
+    pub id: Uuid,
+    pub key: String,
+    pub version: i64,
+    pub name: String,
+    pub record_type: Option<String>,
+    pub start_on: Option<String>,
+    /// Declared variables, name to type.
+    pub variables: std::collections::BTreeMap<String, String>,
+    pub checksum: String,
+    pub deployed_at: OffsetDateTime,
+    pub deployed_by: String,
+}
+
+fn definition_view(d: &store::StoredDefinition) -> DefinitionView {
+    DefinitionView {
+        id: d.id,
+        key: d.process_key.clone(),
+        version: d.version,
+        name: d.name.clone(),
+        record_type: d.record_type.clone(),
+        start_on: d.start_on.clone(),
+        variables: serde_json::from_str(&d.variables).unwrap_or_default(),
+        checksum: d.checksum.clone(),
+        deployed_at: d.deployed_at,
+        deployed_by: d.deployed_by.clone(),
+    }
 }
 
 impl Workspace {
@@ -113,17 +162,103 @@ impl Workspace {
         Ok(deployment)
     }
 
-    /// One instance (the starter, an admin, or anyone with a task in it may look).
+    /// The deployed processes: every version of `key`, or the newest version of each
+    /// process (staff: definitions are internal).
+    pub async fn process_definitions(
+        &self,
+        principal: &weft_model::Principal,
+        key: Option<&str>,
+    ) -> Result<Vec<DefinitionView>> {
+        self.require_staff(principal)?;
+        let all = store::all_definitions(&self.db, key).await?;
+        let mut out: Vec<DefinitionView> = Vec::new();
+        for d in &all {
+            if key.is_none() && out.last().is_some_and(|last| last.key == d.process_key) {
+                continue;
+            }
+            out.push(definition_view(d));
+        }
+        if let Some(key) = key
+            && out.is_empty()
+        {
+            return Err(Error::NotFound(format!("process `{key}`")));
+        }
+        Ok(out)
+    }
+
+    /// One version of a process and its BPMN XML (staff).
+    pub async fn process_definition(
+        &self,
+        principal: &weft_model::Principal,
+        key: &str,
+        version: i64,
+    ) -> Result<(DefinitionView, String)> {
+        self.require_staff(principal)?;
+        let stored = store::definition_version(&self.db, key, version)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("process `{key}` version {version}")))?;
+        Ok((definition_view(&stored), stored.xml))
+    }
+
+    /// One instance. An admin, the starter, and whoever stands to one of its tasks
+    /// (assignee, delegate, candidate) may look; anyone else is told it does not exist.
+    /// Its variables are shown to an admin, to the member who started it, and to members who
+    /// may read the bound record (an unbound instance's to its participants); never to a
+    /// guest.
     pub async fn process_instance(&self, principal: &weft_model::Principal, id: Uuid) -> Result<InstanceView> {
         let stored =
             store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
-        if !self.is_admin(principal) && stored.started_by != Some(principal.id) {
-            let tasks = store::tasks_of_instance(&self.db, id).await?;
-            if !tasks.iter().any(|t| t.assignee == Some(principal.id)) {
-                return Err(Error::NotFound(format!("process instance {id}")));
-            }
+        let me = principal.on_behalf_of.unwrap_or(principal.id);
+        let admin = self.is_admin(principal);
+        let starter = stored.started_by == Some(me);
+        if !admin && !starter && !self.stands_to_instance(principal, id).await? {
+            return Err(Error::NotFound(format!("process instance {id}")));
         }
-        view(&stored)
+        let guest = matches!(principal.kind, weft_model::PrincipalKind::Guest { .. });
+        let visible = !guest
+            && (admin
+                || starter
+                || match (&stored.record_type, stored.record_id) {
+                    (Some(type_name), Some(record)) => self.get(principal, type_name, record).await.is_ok(),
+                    _ => true,
+                });
+        let mut out = view(&stored)?;
+        if !visible {
+            out.variables.clear();
+            out.variables_visible = false;
+        }
+        Ok(out)
+    }
+
+    /// 我发起的: the instances the principal started (or the person they act for), newest
+    /// first, at most 200; `status` narrows them (`active`, `completed`, `cancelled`,
+    /// `withdrawn`). Partner contacts see them without variables.
+    pub async fn my_processes(
+        &self,
+        principal: &weft_model::Principal,
+        status: Option<&str>,
+    ) -> Result<Vec<InstanceView>> {
+        if let Some(status) = status
+            && !matches!(status, "active" | "completed" | "cancelled" | "withdrawn")
+        {
+            return Err(Error::BadRequest(format!(
+                "`{status}` is not a status (active, completed, cancelled, withdrawn)"
+            )));
+        }
+        let me = principal.on_behalf_of.unwrap_or(principal.id);
+        let guest = matches!(principal.kind, weft_model::PrincipalKind::Guest { .. });
+        store::instances_started_by(&self.db, me, status, 200)
+            .await?
+            .iter()
+            .map(|stored| {
+                let mut out = view(stored)?;
+                if guest {
+                    out.variables.clear();
+                    out.variables_visible = false;
+                }
+                Ok(out)
+            })
+            .collect()
     }
 
     /// The instances bound to a record the principal may read.
@@ -134,7 +269,20 @@ impl Workspace {
         record: Uuid,
     ) -> Result<Vec<InstanceView>> {
         self.get(principal, type_name, record).await?;
-        store::instances_of_record(&self.db, type_name, record).await?.iter().map(view).collect()
+        let guest = matches!(principal.kind, weft_model::PrincipalKind::Guest { .. });
+        store::instances_of_record(&self.db, type_name, record)
+            .await?
+            .iter()
+            .map(|stored| {
+                let mut out = view(stored)?;
+                if guest {
+                    out.variables.clear();
+                    out.variables_visible = false;
+                    out.incidents.clear();
+                }
+                Ok(out)
+            })
+            .collect()
     }
 
     /// The steps an instance finished, for metrics and the timeline:
@@ -167,6 +315,22 @@ fn view(stored: &store::StoredInstance) -> Result<InstanceView> {
         started_at: stored.started_at,
         ended_at: stored.ended_at,
         incidents: state.incidents().map(|(id, e, m)| (id.to_string(), e.to_owned(), m.to_owned())).collect(),
+        tokens: state
+            .tokens
+            .iter()
+            .filter(|t| !matches!(t.state, weft_process::TokenState::Moving))
+            .map(|t| TokenView {
+                element: t.element.clone(),
+                state: match t.state {
+                    weft_process::TokenState::Joining { .. } => "joining",
+                    weft_process::TokenState::Incident { .. } => "incident",
+                    _ => "waiting",
+                }
+                .into(),
+                entered_at: t.entered_at,
+            })
+            .collect(),
         variables: state.variables,
+        variables_visible: true,
     })
 }

@@ -20,6 +20,9 @@ pub struct StartProcess {
     /// The record the instance is bound to: (type, id).
     pub record: Option<(String, Uuid)>,
     pub variables: Map<String, Json>,
+    /// A retry with the same key (by the same principal) returns the instance the first
+    /// request started instead of starting another.
+    pub idempotency_key: Option<String>,
 }
 
 /// Where a child instance comes from.
@@ -32,9 +35,14 @@ pub(super) struct Parent {
 
 impl Workspace {
     /// Starts the newest version of `input.key`. Bound to a record, the starter must be
-    /// able to read it (else `NotFound`) and the process must be deployed for its type.
+    /// able to read it (else `NotFound`, as for a missing record) and the process must be
+    /// deployed for its type; a guest may start a process only on a record of its own party.
+    /// The variables given must be declared by the deployment (or be fields of the bound
+    /// type) and fit their types; every problem is listed.
     pub async fn start_process(&self, principal: &Principal, input: StartProcess) -> Result<InstanceView> {
-        self.require_staff(principal)?;
+        if input.record.is_none() {
+            self.require_staff(principal)?;
+        }
         let mut variables = Map::new();
         if let Some((type_name, id)) = &input.record {
             let record = self.get(principal, type_name, *id).await?;
@@ -43,22 +51,40 @@ impl Workspace {
                 variables.insert("record".into(), Json::Object(fields));
             }
         }
+        let definition = store::latest_definition(&self.db, &input.key)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("process `{}`", input.key)))?;
+        check_variables(&definition, self.type_decl_of(&definition).as_ref(), &input.variables)?;
+        let id = match &input.idempotency_key {
+            Some(key) => {
+                let digest = Sha256::digest(format!("{} started with key {key}", principal.id).as_bytes());
+                let mut bytes = [0u8; 16];
+                bytes.copy_from_slice(&digest[..16]);
+                let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+                if let Some(existing) = store::instance(&self.db, id).await? {
+                    let same = existing.process_key == input.key
+                        && existing.record_type.clone().zip(existing.record_id) == input.record;
+                    if !same {
+                        return Err(Error::Conflict("the Idempotency-Key was used for another start".into()));
+                    }
+                    return view(&existing);
+                }
+                id
+            }
+            None => Uuid::now_v7(),
+        };
         variables.extend(input.variables);
         variables.insert("starter".into(), json!(principal.id.to_string()));
         let id = self
-            .start_instance(
-                &input.key,
-                Uuid::now_v7(),
-                variables,
-                input.record,
-                Some(principal.id),
-                None,
-                principal.actor(),
-            )
+            .start_instance(&input.key, id, variables, input.record, Some(principal.id), None, principal.actor())
             .await?;
         let stored =
             store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
         view(&stored)
+    }
+
+    fn type_decl_of(&self, definition: &store::StoredDefinition) -> Option<weft_model::schema::ObjectTypeDecl> {
+        definition.record_type.as_deref().and_then(|t| self.type_decl(t))
     }
 
     /// Starts `key` for a record: its lifecycle's processes begin here.
@@ -70,7 +96,12 @@ impl Workspace {
         record: Uuid,
         variables: Map<String, Json>,
     ) -> Result<InstanceView> {
-        let input = StartProcess { key: key.to_owned(), record: Some((type_name.to_owned(), record)), variables };
+        let input = StartProcess {
+            key: key.to_owned(),
+            record: Some((type_name.to_owned(), record)),
+            variables,
+            idempotency_key: None,
+        };
         self.start_process(principal, input).await
     }
 
@@ -131,6 +162,65 @@ impl Workspace {
         parent: Option<Parent>,
         actor: String,
     ) -> Result<Uuid> {
+        self.start_instance_at(key, id, variables, record, started_by, parent, actor, None).await
+    }
+
+    /// Starts the newest process whose message start event is named `name` (a message
+    /// nothing waits for), with the message's variables; `origin` names the message, so the
+    /// same message (a replayed publish job) starts one instance. `None` when no process
+    /// starts on it.
+    pub(super) async fn start_by_message(
+        &self,
+        principal: &Principal,
+        name: &str,
+        payload: &Map<String, Json>,
+        origin: &str,
+    ) -> Result<Option<Uuid>> {
+        let mut seen = std::collections::HashSet::new();
+        for definition in store::all_definitions(&self.db, None).await? {
+            // Newest version first per key: older versions never start anything.
+            if !seen.insert(definition.process_key.clone()) {
+                continue;
+            }
+            let deployment = self.deployment(definition.id).await?;
+            let Some((process, event)) = deployment.message_start(name) else { continue };
+            if process != definition.process_key {
+                continue;
+            }
+            let event = event.to_owned();
+            let digest = Sha256::digest(format!("{} started by message {origin}", definition.process_key).as_bytes());
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(&digest[..16]);
+            let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+            let started_by = (!principal.is_system()).then_some(principal.on_behalf_of.unwrap_or(principal.id));
+            let mut variables = payload.clone();
+            if let Some(starter) = started_by {
+                variables.insert("starter".into(), json!(starter.to_string()));
+            }
+            let key = definition.process_key.clone();
+            self.start_instance_at(&key, id, variables, None, started_by, None, principal.actor(), Some(event)).await?;
+            return Ok(Some(id));
+        }
+        Ok(None)
+    }
+
+    /// An instance started by a timer start event (`element`), as the system.
+    pub(super) async fn start_timer_instance(&self, key: &str, id: Uuid, element: String) -> Result<Uuid> {
+        self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element)).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn start_instance_at(
+        &self,
+        key: &str,
+        id: Uuid,
+        variables: Map<String, Json>,
+        record: Option<(String, Uuid)>,
+        started_by: Option<Uuid>,
+        parent: Option<Parent>,
+        actor: String,
+        start_event: Option<String>,
+    ) -> Result<Uuid> {
         let definition = store::latest_definition(&self.db, key)
             .await?
             .ok_or_else(|| Error::NotFound(format!("process `{key}`")))?;
@@ -144,7 +234,7 @@ impl Workspace {
         let working_time = self.working_time().await?;
         let engine = Engine::with_working_time(working_time.as_ref());
         let (state, effects) = engine
-            .start(&deployment, Start::new(id, key, variables), now)
+            .start(&deployment, Start { start_event, ..Start::new(id, key, variables) }, now)
             .map_err(|e| Error::Conflict(e.to_string()))?;
         let (parent_instance, parent_wait) = match parent {
             Some(p) => (Some(p.instance), Some(p.wait)),
@@ -171,6 +261,66 @@ impl Workspace {
         self.persist_step(&stored, Some(stored.clone()), &state, 0, effects, cause, now).await?;
         Ok(id)
     }
+}
+
+/// Variables a starter sends: declared by the deployment (name to type) or fields of the
+/// bound type, of the right shape; `starter` and `record` are the engine's to set.
+fn check_variables(
+    definition: &store::StoredDefinition,
+    decl: Option<&weft_model::schema::ObjectTypeDecl>,
+    given: &Map<String, Json>,
+) -> Result<()> {
+    use weft_model::schema::{FieldError, FieldErrorCode};
+    let declared: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&definition.variables).unwrap_or_default();
+    let mut errors = Vec::new();
+    for (name, value) in given {
+        let pointer = format!("/variables/{name}");
+        if matches!(name.as_str(), "starter" | "record") {
+            errors.push(FieldError {
+                pointer,
+                code: FieldErrorCode::ReadOnly,
+                reason: format!("`{name}` is set by the engine"),
+            });
+            continue;
+        }
+        let Some(ty) = declared.get(name) else {
+            let known = matches!(name.as_str(), "approved" | "comment")
+                || decl.is_some_and(|d| d.fields.iter().any(|f| f.name == *name));
+            if !known {
+                errors.push(FieldError {
+                    pointer,
+                    code: FieldErrorCode::UnknownField,
+                    reason: format!("`{name}` is not a variable process `{}` declares", definition.process_key),
+                });
+            }
+            continue;
+        };
+        if value.is_null() {
+            continue;
+        }
+        let number_text = |v: &Json| {
+            v.as_str().is_some_and(|t| {
+                let t = t.trim().trim_start_matches('-');
+                !t.is_empty() && t.split('.').count() <= 2 && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+            })
+        };
+        let fits = match ty.as_str() {
+            "text" | "date" | "datetime" | "duration" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "decimal" | "money" => value.is_number() || number_text(value),
+            "boolean" => value.is_boolean(),
+            _ => true,
+        };
+        if !fits {
+            errors.push(FieldError {
+                pointer,
+                code: FieldErrorCode::WrongType,
+                reason: format!("`{name}` must be a {ty}"),
+            });
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
 }
 
 /// The outbox consumer that starts processes on lifecycle transitions

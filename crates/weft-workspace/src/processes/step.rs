@@ -334,7 +334,8 @@ impl Workspace {
         for effect in effects {
             match effect {
                 Effect::CreateUserTask { id, element, name, assignment, due, inputs, .. } => {
-                    let resolved = self.resolve_assignment(&assignment, stored.started_by, now.date()).await?;
+                    let at = (stored.process_key.as_str(), element.as_str());
+                    let resolved = self.resolve_assignment(&assignment, stored.started_by, now.date(), at).await?;
                     out.push(Write::Task(Box::new(StoredTask {
                         id: id.to_string(),
                         instance_id: stored.id,

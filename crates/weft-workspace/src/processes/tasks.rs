@@ -1,8 +1,9 @@
-//! User task operations: complete (with outputs), approve or reject, claim, transfer,
-//! return to an earlier step, and the starter's withdrawal. Each checks who may act and is
-//! audited.
+//! User task operations: complete (with outputs, checked against the task's `weft:form`
+//! fields), approve or reject, claim, transfer, delegate, return to an earlier step, and the
+//! starter's withdrawal. Each checks who may act and is audited. "My tasks" is the inbox.
 //!
-//! Who may act on an open task: its assignee; a delegate of the assignee under a
+//! Who may act on an open task: its assignee, and whoever delegated it to them (委托; they
+//! stay named on it); a delegate of the assignee under a
 //! delegation in force on the process clock's day (recorded as "delegate for assignee");
 //! while nobody holds it, a candidate (listed, holding a candidate role, or a member of a
 //! candidate unit); and an admin. Anyone else is told the task does not exist, except the
@@ -12,7 +13,7 @@
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 use weft_model::{Principal, PrincipalKind};
-use weft_process::{EngineError, Event, WaitId};
+use weft_process::{EngineError, Event, FormField, WaitId};
 use weft_store::kernel::processes::{self as store, StoredTask};
 use weft_store::kernel::{outbox, principals};
 
@@ -39,10 +40,33 @@ pub struct TaskView {
     pub inputs: Map<String, Json>,
     pub record_type: Option<String>,
     pub record_id: Option<Uuid>,
+    pub created_at: time::OffsetDateTime,
+    pub ended_at: Option<time::OffsetDateTime>,
+    /// The fields its form declares (`weft:form`); filled when one task is read.
+    pub form: Vec<FormField>,
+}
+
+impl TaskView {
+    /// A tag of what acting on the task depends on (status, holder, delegation): an
+    /// `If-Match` with an older tag is refused, as a stale record version is.
+    pub fn etag(&self) -> String {
+        let text = format!(
+            "{}|{}|{:?}|{:?}",
+            self.id,
+            self.status,
+            self.assignee.map(|a| a.to_string()),
+            self.delegated_from.map(|a| a.to_string())
+        );
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
+        hex::encode(&digest[..8])
+    }
 }
 
 fn view(t: StoredTask) -> TaskView {
     TaskView {
+        created_at: t.created_at,
+        ended_at: t.ended_at,
+        form: Vec::new(),
         candidate_principals: serde_json::from_str(&t.candidate_principals).unwrap_or_default(),
         candidate_roles: serde_json::from_str(&t.candidate_roles).unwrap_or_default(),
         candidate_units: serde_json::from_str(&t.candidate_units).unwrap_or_default(),
@@ -85,7 +109,8 @@ impl Workspace {
         }
         let me = principal.on_behalf_of.unwrap_or(principal.id);
         if let Some(assignee) = task.assignee {
-            if assignee == me {
+            // The holder, and whoever handed it on (delegate) and may take it back.
+            if assignee == me || task.delegated_from == Some(me) {
                 return Ok(Standing::Acts(principal.clone()));
             }
             if principal.on_behalf_of.is_none()
@@ -107,6 +132,24 @@ impl Workspace {
             return Ok(Standing::Sees("the task is someone else's".into()));
         }
         Ok(Standing::Stranger)
+    }
+
+    /// Whether `principal` stands to any task of the instance (holds, held, may claim, or
+    /// stands in for its holder), so may see the instance.
+    pub(super) async fn stands_to_instance(&self, principal: &Principal, instance: Uuid) -> Result<bool> {
+        if matches!(principal.kind, PrincipalKind::Guest { .. }) {
+            return Ok(false);
+        }
+        let actor = principal.actor();
+        for task in store::tasks_of_instance(&self.db, instance).await?.into_iter().map(view) {
+            if task.ended_by.as_deref() == Some(actor.as_str()) {
+                return Ok(true);
+            }
+            if !matches!(self.standing(principal, &task, None).await?, Standing::Stranger) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The task and the principal to act as, or why not.
@@ -131,8 +174,25 @@ impl Workspace {
         let instance = store::instance(&self.db, task.instance).await?.ok_or_else(|| not_found(id))?;
         match self.standing(principal, &task, instance.started_by).await? {
             Standing::Stranger if task.ended_by.as_deref() != Some(&principal.actor()) => Err(not_found(id)),
-            _ => Ok(task),
+            _ => {
+                let mut task = task;
+                task.form = self.task_form(task.instance, &task.element).await?;
+                Ok(task)
+            }
         }
+    }
+
+    /// The form fields the task's element declares.
+    async fn task_form(&self, instance: Uuid, element: &str) -> Result<Vec<FormField>> {
+        let Some(stored) = store::instance(&self.db, instance).await? else { return Ok(Vec::new()) };
+        let deployment = self.deployment(stored.definition_id).await?;
+        let found = deployment.definitions().process(&stored.process_key).and_then(|p| p.element(element)).and_then(
+            |(_, e)| match &e.kind {
+                weft_process::model::ElementKind::UserTask(task) => Some(task.fields.clone()),
+                _ => None,
+            },
+        );
+        Ok(found.unwrap_or_default())
     }
 
     /// The tasks of an instance (admin, the starter, or anyone holding one of them).
@@ -141,10 +201,31 @@ impl Workspace {
         Ok(store::tasks_of_instance(&self.db, instance).await?.into_iter().map(view).collect())
     }
 
-    /// Open tasks assigned to the principal (and to those they stand in for today).
+    /// The principal's inbox of open tasks, oldest first: those assigned to them, those of
+    /// the people they stand in for today (an out-of-office delegation in force on the
+    /// process clock's day), and unassigned ones they may claim as a candidate (listed by
+    /// name, through a role they hold, or a unit they belong to).
     pub async fn my_tasks(&self, principal: &Principal) -> Result<Vec<TaskView>> {
         self.require_staff(principal)?;
-        Ok(store::open_tasks_of(&self.db, &[principal.id]).await?.into_iter().map(view).collect())
+        let me = principal.on_behalf_of.unwrap_or(principal.id);
+        let mut holders = vec![me];
+        if principal.on_behalf_of.is_none() {
+            holders.extend(self.delegators_of(me, self.process_now().date()).await?);
+        }
+        let mut out: Vec<TaskView> = store::open_tasks_of(&self.db, &holders).await?.into_iter().map(view).collect();
+        let directory = self.directory();
+        let (roles, units) = (directory.roles_of(me), directory.org.units_of(me));
+        for task in store::open_unassigned_tasks(&self.db).await?.into_iter().map(view) {
+            if task.candidate_principals.contains(&me)
+                || roles.iter().any(|r| task.candidate_roles.contains(r))
+                || units.iter().any(|u| task.candidate_units.contains(u))
+            {
+                out.push(task);
+            }
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        out.dedup_by(|a, b| a.id == b.id);
+        Ok(out)
     }
 
     /// Completes a task with `outputs` (they become process variables).
@@ -181,6 +262,7 @@ impl Workspace {
         if forbid && starter == Some(person) && !acting.is_system() {
             return Err(Error::Forbidden("this step may not be approved by the person who started it".into()));
         }
+        check_form(&self.task_form(task.instance, &task.element).await?, &outputs)?;
         let wait = wait_id(id)?;
         let mut cause =
             Cause::new(acting.actor(), action, json!({ "task": id, "element": task.element, "outputs": outputs }));
@@ -212,14 +294,40 @@ impl Workspace {
         self.reassign(&acting, &task, to, "task.transfer").await
     }
 
+    /// 委托: hands the task to another member to do for its holder, who stays named on it
+    /// (`delegated_from`) and may still act on it.
+    pub async fn delegate_task(&self, principal: &Principal, id: &str, to: Uuid) -> Result<TaskView> {
+        let (task, acting, _) = self.task_for_action(principal, id).await?;
+        let target = principals::by_id_now(&self.db, to).await?;
+        if !target.is_some_and(|p| p.kind == "member" && p.status == "active") {
+            return Err(Error::BadRequest(format!("{to} is not an active member")));
+        }
+        let holder = task.delegated_from.or(task.assignee).unwrap_or(acting.on_behalf_of.unwrap_or(acting.id));
+        if holder == to {
+            return Err(Error::BadRequest("a task cannot be delegated to its own holder".into()));
+        }
+        self.reassign_from(&acting, &task, to, Some(holder), "task.delegate").await
+    }
+
     async fn reassign(&self, acting: &Principal, task: &TaskView, to: Uuid, action: &str) -> Result<TaskView> {
+        self.reassign_from(acting, task, to, None, action).await
+    }
+
+    async fn reassign_from(
+        &self,
+        acting: &Principal,
+        task: &TaskView,
+        to: Uuid,
+        delegated_from: Option<Uuid>,
+        action: &str,
+    ) -> Result<TaskView> {
         let (id, instance, from) = (task.id.clone(), task.instance, task.assignee);
         let acting = acting.clone();
         let action = action.to_owned();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
-                    if !store::assign_task(tx, &id, to, None).await? {
+                    if !store::assign_task(tx, &id, to, delegated_from).await? {
                         return Err(Error::Conflict(format!("task {id} is no longer open")));
                     }
                     let detail = json!({ "task": id, "instance": instance, "from": from, "to": to });
@@ -260,12 +368,12 @@ impl Workspace {
         }
     }
 
-    /// 撤回: the starter takes the request back (an admin may too).
+    /// 撤回: the starter (or someone acting for them) takes the request back; an admin may too.
     pub async fn withdraw_process(&self, principal: &Principal, instance: Uuid, reason: Option<String>) -> Result<()> {
         let stored = store::instance(&self.db, instance)
             .await?
             .ok_or_else(|| Error::NotFound(format!("process instance {instance}")))?;
-        if stored.started_by != Some(principal.id) && !self.is_admin(principal) {
+        if stored.started_by != Some(principal.on_behalf_of.unwrap_or(principal.id)) && !self.is_admin(principal) {
             self.process_instance(principal, instance).await?;
             return Err(Error::Forbidden("only the person who started it may withdraw it".into()));
         }
@@ -275,6 +383,58 @@ impl Workspace {
             Err(e) => Err(engine_error(e)),
         }
     }
+}
+
+/// Checks a completion's outputs against the task's form: every required field present
+/// and not empty, every declared field of its type (and among its options); every problem
+/// at once.
+fn check_form(fields: &[FormField], outputs: &Map<String, Json>) -> Result<()> {
+    use weft_model::schema::{FieldError, FieldErrorCode};
+    let mut errors = Vec::new();
+    for field in fields {
+        let pointer = format!("/outputs/{}", field.name);
+        let value = outputs.get(&field.name).filter(|v| !v.is_null() && v.as_str() != Some(""));
+        let Some(value) = value else {
+            if field.required {
+                errors.push(FieldError {
+                    pointer,
+                    code: FieldErrorCode::Required,
+                    reason: format!("`{}` is required", field.name),
+                });
+            }
+            continue;
+        };
+        let fits = match field.field_type.as_str() {
+            "text" => value.as_str().is_some_and(|v| field.options.is_empty() || field.options.iter().any(|o| o == v)),
+            "integer" => value.as_i64().is_some() || value.as_str().is_some_and(|v| v.trim().parse::<i64>().is_ok()),
+            "decimal" => {
+                value.is_number()
+                    || value.as_str().is_some_and(|v| {
+                        let v = v.trim().trim_start_matches('-');
+                        !v.is_empty()
+                            && v.split('.').count() <= 2
+                            && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+                            && !v.starts_with('.')
+                            && !v.ends_with('.')
+                    })
+            }
+            "boolean" => value.is_boolean(),
+            "date" => value
+                .as_str()
+                .is_some_and(|v| time::Date::parse(v, &time::format_description::well_known::Iso8601::DATE).is_ok()),
+            _ => true,
+        };
+        if !fits {
+            let expected = if field.options.is_empty() {
+                format!("a {}", field.field_type)
+            } else {
+                format!("one of {}", field.options.join(", "))
+            };
+            let code = if field.options.is_empty() { FieldErrorCode::WrongType } else { FieldErrorCode::UnknownOption };
+            errors.push(FieldError { pointer, code, reason: format!("`{}` must be {expected}", field.name) });
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
 }
 
 pub(super) fn wait_id(id: &str) -> Result<WaitId> {
