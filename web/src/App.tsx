@@ -7,6 +7,7 @@ import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes } from 'react-router-dom';
 import { useSession } from './auth/session';
+import { LangContext } from './i18n/lang';
 import Home from './pages/Home';
 import Login from './pages/Login';
 import Shell from './pages/Shell';
@@ -35,6 +36,7 @@ export default function App() {
   }, [zh]);
 
   return (
+    <LangContext.Provider value={i18n.language}>
     <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1f5fbf', borderRadius: 6 } }}>
       <AntApp>
         {principal === undefined ? (
@@ -57,5 +59,6 @@ export default function App() {
         )}
       </AntApp>
     </ConfigProvider>
+    </LangContext.Provider>
   );
 }

@@ -4,6 +4,7 @@ import { MemoryRouter } from 'react-router-dom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { changeLang, i18n, initI18n } from '../i18n';
+import { LangContext } from '../i18n/lang';
 import { adaptField, FIELD_KINDS, type ApiFieldDecl, type FieldDef, type FieldKind } from '../meta/fields';
 import { displayComponent, FieldDisplay, FieldInput, inputComponent } from './dispatch';
 
@@ -50,7 +51,9 @@ const fieldOf = (kind: FieldKind): FieldDef =>
 function render(node: JSX.Element): string {
   return renderToStaticMarkup(
     <I18nextProvider i18n={i18n}>
-      <MemoryRouter>{node}</MemoryRouter>
+      <LangContext.Provider value={i18n.language}>
+        <MemoryRouter>{node}</MemoryRouter>
+      </LangContext.Provider>
     </I18nextProvider>,
   );
 }

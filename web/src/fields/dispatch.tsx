@@ -2,7 +2,7 @@
 // components. The switches end in `never`, so a kind added to `FieldKind` without a
 // component fails the build.
 import type { ComponentType } from 'react';
-import { useTranslation } from 'react-i18next';
+import { message, useLang } from '../i18n/lang';
 import { displayKind, type FieldKind } from '../meta/fields';
 import * as D from './display';
 import type { DisplayProps } from './display';
@@ -120,8 +120,8 @@ export function inputComponent(kind: FieldKind): ComponentType<InputProps> | nul
 
 /** A field's value for reading; empty values show a dash, hidden ones say so. */
 export function FieldDisplay({ field, value, hidden }: DisplayProps & { hidden?: boolean }) {
-  const { t } = useTranslation();
-  if (hidden) return <span className="weft-empty">{t('record.hidden')}</span>;
+  const lang = useLang();
+  if (hidden) return <span className="weft-empty">{message(lang, 'record.hidden')}</span>;
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
     return <D.Empty />;
   }

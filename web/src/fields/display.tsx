@@ -3,7 +3,7 @@
 // `dispatch.tsx` picks the component; nothing else switches on the kind.
 import { Tag, Typography } from 'antd';
 import type { ReactNode } from 'react';
-import { useTranslation } from 'react-i18next';
+import { message, useLang } from '../i18n/lang';
 import {
   formatDate,
   formatDateTime,
@@ -24,10 +24,6 @@ export interface DisplayProps {
 }
 
 const Empty = () => <span className="weft-empty">—</span>;
-
-function useLang() {
-  return useTranslation().i18n.language;
-}
 
 export function TextDisplay({ value }: DisplayProps) {
   return <span>{String(value)}</span>;
@@ -62,8 +58,8 @@ export function PercentDisplay({ value }: DisplayProps) {
 }
 
 export function BooleanDisplay({ value }: DisplayProps) {
-  const { t } = useTranslation();
-  return <span>{value ? t('common.yes') : t('common.no')}</span>;
+  const lang = useLang();
+  return <span>{message(lang, value ? 'common.yes' : 'common.no')}</span>;
 }
 
 export function DateDisplay({ value }: DisplayProps) {
@@ -130,9 +126,9 @@ export function IdDisplay({ value }: DisplayProps) {
 }
 
 export function LinesDisplay({ field, value }: DisplayProps) {
-  const { t, i18n } = useTranslation();
+  const lang = useLang();
   const lines = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
-  if (lines.length === 0) return <span className="weft-empty">{t('record.noLines')}</span>;
+  if (lines.length === 0) return <span className="weft-empty">{message(lang, 'record.noLines')}</span>;
   const cols = field.lines ?? [];
   return (
     <div className="weft-lines-scroll">
@@ -140,7 +136,7 @@ export function LinesDisplay({ field, value }: DisplayProps) {
         <thead>
           <tr>
             {cols.map((c) => (
-              <th key={c.name}>{labelOf(c.label, i18n.language)}</th>
+              <th key={c.name}>{labelOf(c.label, lang)}</th>
             ))}
           </tr>
         </thead>
@@ -161,11 +157,11 @@ export function LinesDisplay({ field, value }: DisplayProps) {
 }
 
 export function AttachmentDisplay({ value }: DisplayProps) {
-  const { t } = useTranslation();
+  const lang = useLang();
   const items = Array.isArray(value) ? value : [value];
   return (
     <span title={items.join('\n')}>
-      {items.length === 1 ? <Typography.Text code>{String(items[0]).slice(0, 12)}</Typography.Text> : t('record.attachments', { count: items.length })}
+      {items.length === 1 ? <Typography.Text code>{String(items[0]).slice(0, 12)}</Typography.Text> : message(lang, 'record.attachments', { count: items.length })}
     </span>
   );
 }

@@ -163,6 +163,7 @@ export function DateTimeInput({ value, onChange, id }: InputProps) {
 
 /** Days, hours and minutes → `P1DT2H30M`. */
 export function DurationInput({ value, onChange, id }: InputProps) {
+  const { t } = useTranslation();
   const p = (value ? parseDuration(String(value)) : null) ?? { negative: false, days: 0, hours: 0, minutes: 0, seconds: 0 };
   const set = (key: 'days' | 'hours' | 'minutes', n: number | null) => {
     const next = { ...p, [key]: n ?? 0 };
@@ -171,9 +172,9 @@ export function DurationInput({ value, onChange, id }: InputProps) {
   };
   return (
     <Space.Compact style={full}>
-      <InputNumber id={id} min={0} precision={0} value={p.days || null} addonAfter="d" aria-label="days" onChange={(n) => set('days', n)} />
-      <InputNumber min={0} max={23} precision={0} value={p.hours || null} addonAfter="h" aria-label="hours" onChange={(n) => set('hours', n)} />
-      <InputNumber min={0} max={59} precision={0} value={p.minutes || null} addonAfter="min" aria-label="minutes" onChange={(n) => set('minutes', n)} />
+      <InputNumber id={id} min={0} precision={0} value={p.days || null} addonAfter={t('record.days')} aria-label="days" onChange={(n) => set('days', n)} />
+      <InputNumber min={0} max={23} precision={0} value={p.hours || null} addonAfter={t('record.hours')} aria-label="hours" onChange={(n) => set('hours', n)} />
+      <InputNumber min={0} max={59} precision={0} value={p.minutes || null} addonAfter={t('record.minutes')} aria-label="minutes" onChange={(n) => set('minutes', n)} />
     </Space.Compact>
   );
 }
@@ -257,7 +258,7 @@ export function LinesInput({ field, value, onChange, id }: InputProps) {
           </Button>
         </div>
       ))}
-      <Button size="small" onClick={() => onChange?.([...lines, {}])}>
+      <Button size="small" style={{ alignSelf: 'flex-start' }} onClick={() => onChange?.([...lines, {}])}>
         {t('record.addLine')}
       </Button>
     </div>

@@ -78,6 +78,10 @@ const en = {
     hidden: 'Hidden',
     attachments: '{{count}} files',
     invalidJson: 'Not valid JSON',
+    days: 'd',
+    hours: 'h',
+    minutes: 'min',
+    filters: 'Filters',
   },
   timeline: {
     created: 'Created',
@@ -107,6 +111,22 @@ const en = {
     types: 'Object types',
   },
   apps: { core: 'Core data', admin: 'Workspace types' },
+  fieldError: {
+    unknown_field: 'There is no such field.',
+    read_only: 'This field cannot be set.',
+    required: 'Required.',
+    wrong_type: 'Wrong kind of value.',
+    too_long: 'Too long.',
+    out_of_range: 'Out of the allowed range.',
+    too_many_decimals: 'Too many decimal places.',
+    invalid_format: 'Not in the expected format.',
+    unknown_option: 'Not one of the options.',
+    duplicate: 'Already taken.',
+    invalid_currency: 'Not a valid currency.',
+    unknown_reference: 'The linked record does not exist, or you may not see it.',
+    not_editable: 'Cannot be changed in this state.',
+    guard_failed: 'The condition for this action does not hold.',
+  },
   common: { loading: 'Loading…', retry: 'Retry', yes: 'Yes', no: 'No', none: '—' },
 };
 

@@ -80,6 +80,10 @@ const zh: Messages = {
     hidden: '已隐藏',
     attachments: '{{count}} 个文件',
     invalidJson: '不是有效的 JSON',
+    days: '天',
+    hours: '时',
+    minutes: '分',
+    filters: '筛选条件',
   },
   timeline: {
     created: '创建',
@@ -109,6 +113,22 @@ const zh: Messages = {
     types: '对象类型',
   },
   apps: { core: '基础数据', admin: '自定义类型' },
+  fieldError: {
+    unknown_field: '没有这个字段。',
+    read_only: '此字段不可设置。',
+    required: '必填。',
+    wrong_type: '值的类型不对。',
+    too_long: '太长了。',
+    out_of_range: '超出允许范围。',
+    too_many_decimals: '小数位数过多。',
+    invalid_format: '格式不正确。',
+    unknown_option: '不是可选项之一。',
+    duplicate: '已被占用。',
+    invalid_currency: '不是有效的币种。',
+    unknown_reference: '关联的记录不存在，或您无权查看。',
+    not_editable: '当前状态下不可修改。',
+    guard_failed: '不满足执行此操作的条件。',
+  },
   common: { loading: '加载中…', retry: '重试', yes: '是', no: '否', none: '—' },
 };
 

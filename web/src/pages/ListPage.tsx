@@ -1,5 +1,5 @@
-import { PlusOutlined } from '@ant-design/icons';
-import { Alert, Button, DatePicker, Input, InputNumber, Select, Space, Table, Tag, Typography, type TableProps } from 'antd';
+import { FilterOutlined, PlusOutlined } from '@ant-design/icons';
+import { Alert, Button, DatePicker, Grid, Input, InputNumber, Select, Space, Table, Tag, Typography, type TableProps } from 'antd';
 import type { SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -48,6 +48,9 @@ function List({ def }: { def: TypeDef }) {
   const [filters, setFilters] = useState<Record<string, FilterValue | undefined>>({});
   const [applied, setApplied] = useState<string | undefined>(undefined);
   const dataAt = useRef<number | null>(null);
+  // On a phone the filters fold away behind a button.
+  const phone = Grid.useBreakpoint().md === false;
+  const [filtersOpen, setFiltersOpen] = useState(false);
 
   const listable = def.fields.filter((f) => !WIDE.has(f.kind));
   const [visible, setVisible] = useState<string[]>(() => listable.slice(0, 6).map((f) => f.name));
@@ -169,6 +172,11 @@ function List({ def }: { def: TypeDef }) {
       <div className="weft-toolbar">
         <Typography.Title level={2}>{labelOf(def.pluralLabel, lang)}</Typography.Title>
         {count !== null ? <span data-testid="list-count">{t('list.count', { count, formatted: formatInteger(lang, count) })}</span> : null}
+        {phone ? (
+          <Button icon={<FilterOutlined />} aria-expanded={filtersOpen} onClick={() => setFiltersOpen((o) => !o)}>
+            {t('list.filter')}
+          </Button>
+        ) : null}
         {def.permissions.create ? (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${def.name}/new`)}>
             {t('list.new')}
@@ -176,6 +184,7 @@ function List({ def }: { def: TypeDef }) {
         ) : null}
       </div>
       <form
+        hidden={phone && !filtersOpen}
         className="weft-filters"
         aria-label={t('list.filter')}
         onSubmit={(e) => {
@@ -218,6 +227,9 @@ function List({ def }: { def: TypeDef }) {
         </Space>
       </form>
       {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
+      {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every
+          column after each render. */}
+      <div className="weft-table-scroll">
       <Table<RecordJson>
         rowKey="id"
         size="middle"
@@ -226,10 +238,10 @@ function List({ def }: { def: TypeDef }) {
         loading={loading}
         pagination={false}
         onChange={onTable}
-        scroll={{ x: 'max-content' }}
         locale={{ emptyText: t('list.empty') }}
         onRow={(r) => ({ onDoubleClick: () => navigate(`/r/${def.name}/${r.id}`) })}
       />
+      </div>
       <div className="weft-list-footer">
         {cursor ? (
           <Button onClick={() => void load(cursor)} loading={loading}>

@@ -1,9 +1,9 @@
-import { Alert, App, Button, Descriptions, Empty, Form, Modal, Skeleton, Tabs, Tag, Timeline, Typography } from 'antd';
+import { Alert, App, Button, Descriptions, Empty, Form, Grid, Modal, Skeleton, Tabs, Tag, Timeline, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, versionOf, type Problem, type RecordJson, type TimelineEntry } from '../api/client';
-import { fieldErrors } from '../api/problem';
+import { fieldErrors, type FieldError } from '../api/problem';
 import { FieldDisplay, FieldInput } from '../fields/dispatch';
 import { formatDateTime } from '../format';
 import { titleOf, useTypes } from '../meta/context';
@@ -21,13 +21,25 @@ export default function RecordPage() {
 
 type FormApi = ReturnType<typeof Form.useForm>[0];
 
+/** A field error in the UI's language: English shows the server's reason (the most
+ * precise); Chinese the message for the error's code, or the reason when it has none. */
+export function useFieldErrorText() {
+  const { t, i18n } = useTranslation();
+  return useCallback(
+    (e: FieldError) =>
+      i18n.language !== 'en' && e.code && i18n.exists(`fieldError.${e.code}`) ? t(`fieldError.${e.code}` as 'fieldError.required') : e.reason,
+    [t, i18n],
+  );
+}
+
 /** Shows a problem: field errors at their fields, the rest in the returned message. */
 function useProblemText() {
   const { t } = useTranslation();
+  const errorText = useFieldErrorText();
   return useCallback(
     (problem: Problem, form: FormApi | null, fields: FieldDef[]): string => {
       if (problem.status === 422 && problem.errors?.length && form) {
-        const { fields: at, other } = fieldErrors(problem, (n) => fields.some((f) => f.name === n));
+        const { fields: at, other } = fieldErrors(problem, (n) => fields.some((f) => f.name === n), errorText);
         form.setFields(at.map((e) => ({ name: e.name, errors: e.errors })));
         return other.length ? `${t('record.invalid')} ${other.join('; ')}` : t('record.invalid');
       }
@@ -35,8 +47,14 @@ function useProblemText() {
       if (problem.status === 404) return t('record.notFound');
       return t('record.error', { detail: problem.detail ?? problem.title });
     },
-    [t],
+    [t, errorText],
   );
+}
+
+/** Clears a field's server error as soon as its value changes. */
+function clearErrorsOnChange(form: FormApi) {
+  return (changed: Record<string, unknown>) =>
+    form.setFields(Object.keys(changed).map((name) => ({ name, errors: [] })));
 }
 
 /** Form rows for every field of a type, through the dispatcher. */
@@ -44,7 +62,7 @@ function FieldsForm({ def, form, initial }: { def: TypeDef; form: FormApi; initi
   const { i18n } = useTranslation();
   const lang = i18n.language;
   return (
-    <Form form={form} layout="vertical" initialValues={initial} name="record" scrollToFirstError>
+    <Form form={form} layout="vertical" initialValues={initial} name="record" scrollToFirstError onValuesChange={clearErrorsOnChange(form)}>
       <div className="weft-form-grid">
         {def.fields.map((f) => (
           <Form.Item
@@ -139,6 +157,7 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
   const [transition, setTransition] = useState<TransitionDef | null>(null);
   const [form] = Form.useForm();
   const problemText = useProblemText();
+  const phone = Grid.useBreakpoint().md === false;
 
   const load = useCallback(async () => {
     const { data, error: problem, response } = await api.GET('/api/v1/records/{type}/{id}', { params: { path: { type: def.name, id } } });
@@ -243,7 +262,13 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
             children: editing ? (
               <FieldsForm def={{ ...def, fields: def.fields.map((f) => (editableHere(f) ? f : { ...f, readOnly: true })) }} form={form} initial={record} />
             ) : (
-              <Descriptions bordered size="small" column={{ xs: 1, sm: 1, md: 2 }} className="weft-details">
+              <Descriptions
+                bordered
+                size="small"
+                column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }}
+                className="weft-details"
+                styles={{ label: { width: phone ? 96 : 140 } }}
+              >
                 {def.fields.map((f) => (
                   <Descriptions.Item key={f.name} label={labelOf(f.label, lang)} span={WIDE.has(f.kind) ? 2 : 1}>
                     <span data-field={f.name}>
@@ -339,7 +364,7 @@ function TransitionDialog({
     >
       {error ? <Alert role="alert" type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
       {transition.inputs.length ? (
-        <Form form={form} layout="vertical" name="transition">
+        <Form form={form} layout="vertical" name="transition" onValuesChange={clearErrorsOnChange(form)}>
           {transition.inputs.map((f) => (
             <Form.Item key={f.name} name={f.name} label={labelOf(f.label, lang)} required={f.required} validateTrigger={[]}>
               <FieldInput field={f} />
