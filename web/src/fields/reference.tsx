@@ -7,6 +7,8 @@ import { feelString } from '../feel/filter';
 import { titleOf, useTypes } from '../meta/context';
 
 const titles = new Map<string, Promise<string | null>>();
+/** Titles already fetched, so a list shows them in its first render. */
+const known = new Map<string, string>();
 
 function fetchTitle(type: string, id: string, title: (r: RecordJson) => string): Promise<string | null> {
   const key = `${type}/${id}`;
@@ -14,7 +16,11 @@ function fetchTitle(type: string, id: string, title: (r: RecordJson) => string):
   if (!p) {
     p = api
       .GET('/api/v1/records/{type}/{id}', { params: { path: { type, id } } })
-      .then(({ data }) => (data ? title(data as RecordJson) : null))
+      .then(({ data }) => {
+        const text = data ? title(data as RecordJson) : null;
+        if (text) known.set(key, text);
+        return text;
+      })
       .catch(() => null);
     titles.set(key, p);
   }
@@ -24,10 +30,11 @@ function fetchTitle(type: string, id: string, title: (r: RecordJson) => string):
 export function LinkedRecord({ type, id }: { type: string; id: string }) {
   const { byName } = useTypes();
   const def = byName(type);
-  const [title, setTitle] = useState<string | null>(null);
+  const [title, setTitle] = useState<string | null>(() => known.get(`${type}/${id}`) ?? null);
   useEffect(() => {
     let live = true;
-    if (def?.permissions.read) void fetchTitle(type, id, (r) => titleOf(def, r)).then((t) => live && setTitle(t));
+    if (def?.permissions.read && !known.has(`${type}/${id}`))
+      void fetchTitle(type, id, (r) => titleOf(def, r)).then((t) => live && setTitle(t));
     return () => {
       live = false;
     };
