@@ -5,10 +5,11 @@ import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, Route, Routes } from 'react-router-dom';
+import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { useSession } from './auth/session';
 import { LangContext } from './i18n/lang';
 import Home from './pages/Home';
+import AcceptInvitation from './pages/AcceptInvitation';
 import Login from './pages/Login';
 import Shell from './pages/Shell';
 
@@ -30,6 +31,7 @@ export function PageLoading() {
 export default function App() {
   const { i18n } = useTranslation();
   const { principal, isAdmin } = useSession();
+  const { pathname } = useLocation();
   const zh = i18n.language !== 'en';
   useEffect(() => {
     dayjs.locale(zh ? 'zh-cn' : 'en');
@@ -42,7 +44,7 @@ export default function App() {
         {principal === undefined ? (
           <PageLoading />
         ) : principal === null ? (
-          <Login />
+          pathname === '/accept-invitation' ? <AcceptInvitation /> : <Login />
         ) : (
           <Shell>
             <Suspense fallback={<PageLoading />}>

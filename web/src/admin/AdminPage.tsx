@@ -1,6 +1,6 @@
 // Administration: loaded only for administrators (a lazy chunk the router never
 // requests for anyone else). People and partner invitations for now.
-import { Alert, Button, Card, Form, Input, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Select, Table, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type Principal } from '../api/client';
@@ -8,18 +8,29 @@ import { ReferencePicker } from '../fields/reference';
 
 export default function AdminPage() {
   const { t } = useTranslation();
+  const { i18n } = useTranslation();
   const [people, setPeople] = useState<Principal[]>([]);
+  const [guestRoles, setGuestRoles] = useState<{ value: string; label: string }[]>([]);
   const [token, setToken] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm();
 
   const load = () => void api.GET('/api/v1/admin/principals').then(({ data }) => setPeople(data?.items ?? []));
   useEffect(load, []);
+  useEffect(() => {
+    void api.GET('/api/v1/admin/roles').then(({ data }) =>
+      setGuestRoles(
+        (data ?? [])
+          .filter((r) => r.for_guests)
+          .map((r) => ({ value: r.name, label: r.labels?.[i18n.language === 'en' ? 'en' : 'zh-CN'] ?? r.name })),
+      ),
+    );
+  }, [i18n.language]);
 
-  const invite = async (v: { login: string; display_name: string; party: string }) => {
+  const invite = async (v: { login: string; display_name: string; party: string; roles?: string[] }) => {
     setError(null);
     const { data, error: problem } = await api.POST('/api/v1/admin/invitations', {
-      body: { login: v.login, display_name: v.display_name, party: v.party },
+      body: { login: v.login, display_name: v.display_name, party: v.party, roles: v.roles?.length ? v.roles : undefined },
     });
     if (data) {
       setToken(data.token);
@@ -33,7 +44,19 @@ export default function AdminPage() {
       <Typography.Title level={2}>{t('admin.title')}</Typography.Title>
       <Card title={t('admin.invite')} size="small" style={{ marginBottom: 16 }}>
         {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
-        {token ? <Alert type="success" showIcon message={t('admin.invited')} description={<Typography.Text code copyable>{token}</Typography.Text>} style={{ marginBottom: 12 }} /> : null}
+        {token ? (
+          <Alert
+            type="success"
+            showIcon
+            message={t('invitation.link')}
+            description={
+              <Typography.Text code copyable data-testid="invitation-link">
+                {`${window.location.origin}/accept-invitation#token=${encodeURIComponent(token)}`}
+              </Typography.Text>
+            }
+            style={{ marginBottom: 12 }}
+          />
+        ) : null}
         <Form form={form} layout="vertical" onFinish={(v) => void invite(v)} name="invite">
           <div className="weft-form-grid">
             <Form.Item name="login" label={t('admin.login')} rules={[{ required: true }]}>
@@ -44,6 +67,9 @@ export default function AdminPage() {
             </Form.Item>
             <Form.Item name="party" label={t('admin.party')} rules={[{ required: true }]}>
               <ReferencePicker target="party" />
+            </Form.Item>
+            <Form.Item name="roles" label={t('admin.roles')}>
+              <Select mode="multiple" allowClear options={guestRoles} placeholder="guest" />
             </Form.Item>
           </div>
           <Button type="primary" htmlType="submit">

@@ -117,6 +117,8 @@ function List({ def }: { def: TypeDef }) {
     },
     ...listable
       .filter((f) => visible.includes(f.name) && f.name !== def.titleField)
+      // A phone shows the first two chosen columns; the rest scroll sideways on wider screens.
+      .slice(0, phone ? 2 : undefined)
       .map((f) => ({
         key: f.name,
         dataIndex: f.name,
@@ -124,7 +126,6 @@ function List({ def }: { def: TypeDef }) {
         sorter: f.sortable,
         sortOrder: f.sortable ? sortOrder(f.name) : undefined,
         render: (v: unknown) => <FieldDisplay field={f} value={v} />,
-        ellipsis: true,
       })),
     ...(def.states.length
       ? [
@@ -148,7 +149,7 @@ function List({ def }: { def: TypeDef }) {
       render: (v: string) => formatDateTime(lang, v),
       responsive: ['md'],
     },
-  ], [def, lang, t, visible, sort]);
+  ], [def, lang, t, visible, sort, phone]);
 
   const onTable: TableProps<RecordJson>['onChange'] = (_p, _f, sorter) => {
     const s = (Array.isArray(sorter) ? sorter[0] : sorter) as SorterResult<RecordJson>;
