@@ -79,10 +79,18 @@ describe('the web UI', () => {
     await signIn(page, 'nobody-at-all', 'not the password');
     assert.equal(await page.locator('[role=alert]').innerText(), wrong, 'unknown login and wrong password read alike');
     await shot(page, 'login-desktop');
-    await page.fill('#login_login', 'admin');
-    await page.fill('#login_password', ADMIN_PASSWORD);
-    await page.click('form[id=login] button[type=submit]');
+    // By keyboard alone: the login field has the focus, Tab moves on, Enter signs in.
+    await page.reload();
+    await page.locator('#login_login:focus').waitFor();
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
     await page.locator('.weft-nav').waitFor();
+    // A visible focus ring on keyboard focus.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'the focused element shows where the focus is');
     assert.ok(await page.locator('.weft-nav', { hasText: '系统管理' }).isVisible(), 'admins see administration');
     assert.ok(await page.locator('.weft-nav', { hasText: '测试订单' }).isVisible(), 'object types from their zh labels');
   });

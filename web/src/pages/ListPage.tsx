@@ -9,11 +9,12 @@ import { buildFilter, clause, filterKindOf, type FilterKind, type FilterValue } 
 import { FieldDisplay } from '../fields/dispatch';
 import { formatDateTime, formatInteger } from '../format';
 import { titleOf, useTypes } from '../meta/context';
-import { labelOf, type FieldDef, type TypeDef } from '../meta/fields';
+import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/fields';
 
 const PAGE = 50;
 /** Kinds too large for a table cell. */
 const WIDE = new Set(['long_text', 'rich_text', 'lines', 'json']);
+const NUMERIC = new Set(['integer', 'decimal', 'money', 'percent']);
 
 declare global {
   interface Window {
@@ -125,7 +126,8 @@ function List({ def }: { def: TypeDef }) {
         title: labelOf(f.label, lang),
         sorter: f.sortable,
         sortOrder: f.sortable ? sortOrder(f.name) : undefined,
-        render: (v: unknown) => <FieldDisplay field={f} value={v} />,
+        align: NUMERIC.has(displayKind(f)) ? ('right' as const) : undefined,
+        render: (v: unknown, r: RecordJson) => <FieldDisplay field={f} value={v} hidden={!(f.name in r)} />,
       })),
     ...(def.states.length
       ? [

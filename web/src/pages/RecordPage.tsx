@@ -260,7 +260,7 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
             key: 'details',
             label: t('record.details'),
             children: editing ? (
-              <FieldsForm def={{ ...def, fields: def.fields.map((f) => (editableHere(f) ? f : { ...f, readOnly: true })) }} form={form} initial={record} />
+              <FieldsForm def={{ ...def, fields: def.fields.map((f) => (editableHere(f) && f.name in record ? f : { ...f, readOnly: true })) }} form={form} initial={record} />
             ) : (
               <Descriptions
                 bordered
@@ -272,7 +272,8 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
                 {def.fields.map((f) => (
                   <Descriptions.Item key={f.name} label={labelOf(f.label, lang)} span={WIDE.has(f.kind) ? 2 : 1}>
                     <span data-field={f.name}>
-                      <FieldDisplay field={f} value={record[f.name]} />
+                      {/* A field the server left out is one the user's roles hide. */}
+                      <FieldDisplay field={f} value={record[f.name]} hidden={!(f.name in record)} />
                     </span>
                   </Descriptions.Item>
                 ))}
