@@ -39,8 +39,8 @@ export function LinkedRecord({ type, id }: { type: string; id: string }) {
       live = false;
     };
   }, [type, id, def]);
-  const text = title ?? id.slice(0, 8);
-  return def?.permissions.read ? <Link to={`/r/${type}/${id}`}>{text}</Link> : <span title={id}>{text}</span>;
+  // Without a title the record is not readable (or not there): no link to a dead end.
+  return title ? <Link to={`/r/${type}/${id}`}>{title}</Link> : <span title={id}>{id.slice(0, 8)}</span>;
 }
 
 interface PickerProps {
