@@ -14,6 +14,7 @@ const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const GUEST = { login: 'buyer@alpha.example', password: 'alpha buyer password' };
 const ROWS_PER_PARTY = 30;
+const RENDER_RUNS = 7;
 
 let server;
 let browser;
@@ -100,11 +101,11 @@ describe('the web UI', () => {
     await page.locator('.ant-table-row').nth(49).waitFor();
     assert.equal(await page.locator('.ant-table-row').count(), 50);
     assert.match(await page.getByTestId('list-count').innerText(), /60/);
-    // First render of 50 rows after their data arrived, on five fresh loads. The budget
+    // First render of 50 rows after their data arrived, on seven fresh loads. The budget
     // holds for the fastest: the machine is shared with builds that make single runs
     // noisy (BENCHMARKS.md records the median too).
     const runs = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < RENDER_RUNS; i++) {
       if (i > 0) await page.reload();
       await page.waitForFunction(() => window.__weftMetrics?.listRenderMs !== undefined);
       const m = await page.evaluate(() => window.__weftMetrics);
@@ -115,8 +116,8 @@ describe('the web UI', () => {
     metrics.list50 = {
       runs,
       minRenderMs: sorted('renderMs')[0],
-      medianRenderMs: sorted('renderMs')[2],
-      medianCommitMs: sorted('commitMs')[2],
+      medianRenderMs: sorted('renderMs')[RENDER_RUNS >> 1],
+      medianCommitMs: sorted('commitMs')[RENDER_RUNS >> 1],
     };
     console.log('first render of 50 rows:', JSON.stringify(metrics.list50));
     assert.ok(metrics.list50.minRenderMs < 200, `first render of 50 rows: ${JSON.stringify(metrics.list50)} (budget 200 ms)`);
@@ -132,6 +133,10 @@ describe('the web UI', () => {
     await page.getByLabel('标题').fill('order 00');
     await page.getByRole('button', { name: '应 用' }).click();
     await page.getByTestId('list-count').filter({ hasText: '18' }).waitFor();
+    // The CSV export holds what the list shows.
+    const href = await page.getByTestId('export-csv').getAttribute('href');
+    const csv = await page.evaluate((h) => fetch(h).then((r) => r.text()), href);
+    assert.equal(csv.trim().split('\n').length, 1 + 18, csv.slice(0, 300));
     await page.getByRole('button', { name: '重 置' }).click();
     await page.getByTestId('list-count').filter({ hasText: '60' }).waitFor();
 
@@ -183,6 +188,11 @@ describe('the web UI', () => {
     const line = page.locator('.weft-line[data-line="0"] input');
     await line.nth(0).fill('Bolt M8');
     await line.nth(1).fill('12');
+    await page.getByRole('button', { name: '添加行' }).click();
+    const second = page.locator('.weft-line[data-line="1"] input');
+    await second.nth(0).fill('Nut M8');
+    await second.nth(1).fill('24');
+    await page.locator('.weft-line[data-line="1"]').getByRole('button', { name: '上移' }).click();
     await page.click('#record_files');
     await page.keyboard.type('a'.repeat(64));
     await page.keyboard.press('Enter');
@@ -216,9 +226,7 @@ describe('the web UI', () => {
     assert.equal(Number(record.discount), 12.5);
     assert.match(record.meeting, /^2026-03-1[34]T\d\d:30:00Z$/, `meeting ${record.meeting}`);
     assert.match(record.description, /<b>world<\/b>/);
-    assert.equal(record.items.length, 1);
-    assert.equal(record.items[0].item, 'Bolt M8');
-    assert.equal(record.items[0].qty, 12);
+    assert.deepEqual(record.items.map((l) => [l.item, l.qty]), [['Nut M8', 24], ['Bolt M8', 12]], 'lines in their new order');
     assert.ok(record.related, 'the reference is set');
     assert.equal(record.total_weight, '7.500');
     for (const f of ['title', 'amount', 'priority', 'customer']) await page.locator(`[data-field=${f}]`).waitFor();
@@ -361,6 +369,7 @@ describe('the web UI', () => {
     const text = await guest.locator('.ant-table-tbody').innerText();
     assert.ok(!text.includes('Bravo'), 'no record of the other party');
     assert.ok(text.includes('Alpha'));
+    assert.equal(await guest.getByTestId('export-csv').count(), 0, 'the portal role grants no export');
     await shot(guest, 'portal-list-desktop');
     await guest.goto(server.base + '/admin');
     await guest.locator('h2', { hasText: '欢迎' }).waitFor(); // back home: no such page

@@ -919,15 +919,22 @@ async fn types_tell_each_caller_what_it_may_do(backend: TestBackend) {
     let admin = Caller::admin(&fx.app).get("/api/v1/types").await.ok(StatusCode::OK);
     assert_eq!(
         permissions_of(&admin, "deal"),
-        Some(json!({ "read": true, "create": true, "update": true, "delete": true, "transitions": ["win"] })),
+        Some(
+            json!({ "read": true, "create": true, "update": true, "delete": true, "export": true, "transitions": ["win"] })
+        ),
         "{admin:#}"
     );
     let guest = fx.guest_no_export.get("/api/v1/types").await.ok(StatusCode::OK);
     assert_eq!(
         permissions_of(&guest, "deal"),
-        Some(json!({ "read": true, "create": true, "update": true, "delete": false, "transitions": [] })),
+        Some(
+            json!({ "read": true, "create": true, "update": true, "delete": false, "export": false, "transitions": [] })
+        ),
         "{guest:#}"
     );
     let one = fx.guest_no_export.get("/api/v1/types/deal").await.ok(StatusCode::OK);
     assert_eq!(one["permissions"]["delete"], false, "{one:#}");
+    // The same guest through a token with both its roles may export.
+    let both = fx.guest_api.get("/api/v1/types/deal").await.ok(StatusCode::OK);
+    assert_eq!(both["permissions"]["export"], true, "{both:#}");
 }

@@ -38,6 +38,8 @@ pub struct TypePermissions {
     pub create: bool,
     pub update: bool,
     pub delete: bool,
+    /// May export what it may list (CSV).
+    pub export: bool,
     /// The lifecycle transitions it may run (guards and states still apply).
     pub transitions: Vec<String>,
 }
@@ -473,6 +475,7 @@ impl Workspace {
             create: holds(Action::Create),
             update: holds(Action::Update),
             delete: holds(Action::Delete),
+            export: holds(Action::Export),
             transitions,
         })
     }

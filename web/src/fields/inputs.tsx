@@ -233,7 +233,14 @@ export function IdInput({ value, onChange, id }: InputProps) {
   );
 }
 
-/** Child lines: add, edit and remove rows; each cell through the dispatcher. */
+function move<T>(items: T[], from: number, to: number): T[] {
+  const out = [...items];
+  const [item] = out.splice(from, 1);
+  out.splice(to, 0, item);
+  return out;
+}
+
+/** Child lines: add, edit, reorder and remove rows; each cell through the dispatcher. */
 export function LinesInput({ field, value, onChange, id }: InputProps) {
   const { t, i18n } = useTranslation();
   const lines = Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
@@ -253,9 +260,17 @@ export function LinesInput({ field, value, onChange, id }: InputProps) {
               <FieldInput field={c} value={line[c.name]} onChange={(v) => setCell(i, c.name, v)} />
             </label>
           ))}
-          <Button danger size="small" onClick={() => onChange?.(lines.filter((_, j) => j !== i))}>
-            {t('record.removeLine')}
-          </Button>
+          <Space size={4}>
+            <Button size="small" aria-label={t('record.moveUp')} disabled={i === 0} onClick={() => onChange?.(move(lines, i, i - 1))}>
+              ↑
+            </Button>
+            <Button size="small" aria-label={t('record.moveDown')} disabled={i === lines.length - 1} onClick={() => onChange?.(move(lines, i, i + 1))}>
+              ↓
+            </Button>
+            <Button danger size="small" onClick={() => onChange?.(lines.filter((_, j) => j !== i))}>
+              {t('record.removeLine')}
+            </Button>
+          </Space>
         </div>
       ))}
       <Button size="small" style={{ alignSelf: 'flex-start' }} onClick={() => onChange?.([...lines, {}])}>

@@ -106,7 +106,7 @@ export interface TypeDef {
   states: StateDef[];
   initialState?: string;
   transitions: TransitionDef[];
-  permissions: { read: boolean; create: boolean; update: boolean; delete: boolean };
+  permissions: { read: boolean; create: boolean; update: boolean; delete: boolean; export: boolean };
 }
 
 const PERCENT_SCALE = 4;
@@ -188,6 +188,7 @@ export function adaptType(info: ApiTypeInfo): TypeDef {
       create: info.permissions.create,
       update: info.permissions.update,
       delete: info.permissions.delete,
+      export: info.permissions.export,
     },
   };
 }

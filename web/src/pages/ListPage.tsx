@@ -1,4 +1,4 @@
-import { FilterOutlined, PlusOutlined } from '@ant-design/icons';
+import { DownloadOutlined, FilterOutlined, PlusOutlined } from '@ant-design/icons';
 import { Alert, Button, DatePicker, Grid, Input, InputNumber, Select, Space, Table, Typography, type TableProps } from 'antd';
 import type { SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
@@ -179,6 +179,17 @@ function List({ def }: { def: TypeDef }) {
         {phone ? (
           <Button icon={<FilterOutlined />} aria-expanded={filtersOpen} onClick={() => setFiltersOpen((o) => !o)}>
             {t('list.filter')}
+          </Button>
+        ) : null}
+        {def.permissions.export ? (
+          // What the list shows (the applied filter), as CSV; the server checks `export`.
+          <Button
+            icon={<DownloadOutlined />}
+            href={`/api/v1/records/${def.name}/export${applied ? `?filter=${encodeURIComponent(applied)}` : ''}`}
+            download={`${def.name}.csv`}
+            data-testid="export-csv"
+          >
+            {t('list.export')}
           </Button>
         ) : null}
         {def.permissions.create ? (

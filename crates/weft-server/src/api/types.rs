@@ -37,6 +37,7 @@ fn type_info(
         create: false,
         update: false,
         delete: false,
+        export: false,
         transitions: Vec::new(),
     });
     TypeInfo { name: declaration.name.clone(), app, revision, declaration, permissions }
