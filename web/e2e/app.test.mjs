@@ -231,6 +231,8 @@ describe('the web UI', () => {
     assert.equal(record.total_weight, '7.500');
     for (const f of ['title', 'amount', 'priority', 'customer']) await page.locator(`[data-field=${f}]`).waitFor();
     assert.match(await page.locator('[data-field=amount]').innerText(), /1,234\.56/);
+    await page.locator('[data-field=handler]', { hasText: 'Admin' }).waitFor();
+    await page.locator('[data-field=department]', { hasText: 'Sales 销售部' }).waitFor();
     await shot(page, 'record-desktop');
     await phoneShot(adminContext, `/r/test_order/${id}`, 'record-phone', (p) => p.locator('[data-field=title]').waitFor());
     metrics.createdRecord = id;

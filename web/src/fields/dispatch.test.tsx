@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { changeLang, i18n, initI18n } from '../i18n';
 import { LangContext } from '../i18n/lang';
+import { SessionProvider } from '../auth/session';
 import { adaptField, FIELD_KINDS, type ApiFieldDecl, type FieldDef, type FieldKind } from '../meta/fields';
 import { displayComponent, FieldDisplay, FieldInput, inputComponent } from './dispatch';
 
@@ -52,7 +53,9 @@ function render(node: JSX.Element): string {
   return renderToStaticMarkup(
     <I18nextProvider i18n={i18n}>
       <LangContext.Provider value={i18n.language}>
-        <MemoryRouter>{node}</MemoryRouter>
+        <SessionProvider>
+          <MemoryRouter>{node}</MemoryRouter>
+        </SessionProvider>
       </LangContext.Provider>
     </I18nextProvider>,
   );

@@ -47,8 +47,9 @@ export function displayComponent(kind: Exclude<FieldKind, 'computed'>): Componen
     case 'party':
       return D.ReferenceDisplay;
     case 'principal':
+      return D.PrincipalDisplay;
     case 'org_unit':
-      return D.IdDisplay;
+      return D.OrgUnitDisplay;
     case 'lines':
       return D.LinesDisplay;
     case 'attachment':

@@ -14,6 +14,7 @@ import {
   formatPercent,
 } from '../format';
 import { labelOf, type FieldDef } from '../meta/fields';
+import { PrincipalName, UnitName } from './people';
 import { LinkedRecord } from './reference';
 // Lines show their cells through the dispatcher (used at render time only).
 import { FieldDisplay } from './dispatch';
@@ -115,14 +116,12 @@ export function ReferenceDisplay({ field, value }: DisplayProps) {
   return <LinkedRecord type={field.target ?? ''} id={String(value)} />;
 }
 
-/** A principal or org unit: its id, shortened (their names need admin reads). */
-export function IdDisplay({ value }: DisplayProps) {
-  const id = String(value);
-  return (
-    <Typography.Text code title={id}>
-      {id.slice(0, 8)}
-    </Typography.Text>
-  );
+export function PrincipalDisplay({ value }: DisplayProps) {
+  return <PrincipalName id={String(value)} />;
+}
+
+export function OrgUnitDisplay({ value }: DisplayProps) {
+  return <UnitName id={String(value)} />;
 }
 
 export function LinesDisplay({ field, value }: DisplayProps) {

@@ -5,6 +5,7 @@ import { useNavigate, useParams } from 'react-router-dom';
 import { api, versionOf, type Problem, type RecordJson, type TimelineEntry } from '../api/client';
 import { fieldErrors, type FieldError } from '../api/problem';
 import { FieldDisplay, FieldInput } from '../fields/dispatch';
+import { PrincipalName } from '../fields/people';
 import { formatDateTime } from '../format';
 import { titleOf, useTypes } from '../meta/context';
 import { labelOf, type FieldDef, type TransitionDef, type TypeDef } from '../meta/fields';
@@ -423,7 +424,8 @@ function RecordTimeline({ def, id }: { def: TypeDef; id: string }) {
           <div>
             <strong>{what(e)}</strong>{' '}
             <Typography.Text type="secondary">
-              {formatDateTime(lang, e.at)} · {t('timeline.version', { version: e.version })}
+              {formatDateTime(lang, e.at)} · {t('timeline.version', { version: e.version })} ·{' '}
+              {/^[0-9a-f-]{36}/.test(e.actor) ? <PrincipalName id={e.actor.slice(0, 36)} /> : e.actor}
             </Typography.Text>
             <ul className="weft-timeline-changes">
               {changesOf(e).map((c, i) => (
