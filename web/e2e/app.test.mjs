@@ -274,6 +274,7 @@ describe('the web UI', () => {
 
     await page.getByRole('tab', { name: '时间线' }).click();
     await page.locator('.weft-timeline', { hasText: '流转：驳回' }).waitFor();
+    assert.ok(await page.locator('.weft-timeline', { hasText: '原因: Price too high' }).isVisible(), 'the reason is in the timeline');
     assert.ok(await page.locator('.weft-timeline', { hasText: '创建' }).isVisible());
     await shot(page, 'timeline-desktop');
     await phoneShot(adminContext, `/r/test_order/${id}`, 'timeline-phone', async (p) => {

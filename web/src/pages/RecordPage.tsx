@@ -404,10 +404,21 @@ function RecordTimeline({ def, id }: { def: TypeDef; id: string }) {
     }
     return t('timeline.other', { command: e.command });
   };
+  // In the declaration's order, state first; computed fields follow from the others.
+  const order = (name: string) => (name === 'state' ? -1 : def.fields.findIndex((f) => f.name === name));
   const changesOf = (e: TimelineEntry): { field: string; from?: unknown; to?: unknown }[] => {
     const c = e.changes as unknown;
-    const list = Array.isArray(c) ? c : ((c as { changes?: unknown[] })?.changes ?? []);
-    return list as { field: string; from?: unknown; to?: unknown }[];
+    const list = (Array.isArray(c) ? c : ((c as { changes?: unknown[] })?.changes ?? [])) as { field: string; from?: unknown; to?: unknown }[];
+    return list
+      .filter((x) => def.fields.find((f) => f.name === x.field)?.kind !== 'computed')
+      .sort((a, b) => order(a.field) - order(b.field));
+  };
+  // A transition's inputs (a reason for rejecting…), kept with its history entry.
+  const inputsOf = (e: TimelineEntry): [FieldDef, unknown][] => {
+    const inputs = (e.changes as { inputs?: Record<string, unknown> } | null)?.inputs;
+    const tr = def.transitions.find((x) => `transition:${x.name}` === e.command);
+    if (!inputs || !tr) return [];
+    return tr.inputs.filter((f) => inputs[f.name] !== undefined && inputs[f.name] !== null).map((f) => [f, inputs[f.name]]);
   };
   const show = (name: string, v: unknown) => {
     const f = def.fields.find((x) => x.name === name);
@@ -428,6 +439,11 @@ function RecordTimeline({ def, id }: { def: TypeDef; id: string }) {
               {/^[0-9a-f-]{36}/.test(e.actor) ? <PrincipalName id={e.actor.slice(0, 36)} /> : e.actor}
             </Typography.Text>
             <ul className="weft-timeline-changes">
+              {inputsOf(e).map(([f, v]) => (
+                <li key={`input-${f.name}`}>
+                  {labelOf(f.label, lang)}: <FieldDisplay field={f} value={v} />
+                </li>
+              ))}
               {changesOf(e).map((c, i) => (
                 <li key={i}>
                   {fieldLabel(c.field)}: {e.command === 'create' ? null : <>{show(c.field, c.from)} → </>}
