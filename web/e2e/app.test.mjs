@@ -59,7 +59,12 @@ before(async () => {
   fx = await seed(server.admin, ROWS_PER_PARTY);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    // No network beyond 127.0.0.1 here: without these Chromium keeps reaching for
+    // Google's hosts (updates, sync, QUIC probes).
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+    ],
   });
   adminContext = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
   page = await adminContext.newPage();
