@@ -288,6 +288,35 @@ describe('the web UI', () => {
     });
   });
 
+  test('kanban: dragging a card runs the transition between the states, with its dialog', async () => {
+    const find = async (title) =>
+      (await server.admin.ok('GET', `/api/v1/records/test_order?limit=1&filter=${encodeURIComponent(`title = "${title}"`)}`)).items[0];
+    const card = await find('Bravo order 030');
+    await page.goto(`${server.base}/r/test_order`);
+    await page.locator('[data-view=board]').click();
+    await page.waitForURL(/view=board/);
+    const cardEl = page.locator(`[data-record="${card.id}"]`);
+    await cardEl.waitFor();
+    await shot(page, 'kanban-desktop');
+
+    // No transition leads from draft to rejected: the board says so and nothing moves.
+    await cardEl.dragTo(page.locator('section[data-state=rejected]'));
+    await page.locator('.ant-message', { hasText: '没有可将记录' }).waitFor();
+    assert.equal((await find('Bravo order 030')).state, 'draft');
+
+    await cardEl.dragTo(page.locator('section[data-state=submitted]'));
+    await page.locator(`section[data-state=submitted] [data-record="${card.id}"]`).waitFor();
+    assert.equal((await find('Bravo order 030')).state, 'submitted');
+
+    await page.locator(`[data-record="${card.id}"]`).dragTo(page.locator('section[data-state=rejected]'));
+    const dialog = page.locator('.ant-modal');
+    await dialog.locator('#transition_reason').fill('Out of stock');
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await page.locator(`section[data-state=rejected] [data-record="${card.id}"]`).waitFor();
+    assert.equal((await find('Bravo order 030')).state, 'rejected');
+    await phoneShot(adminContext, '/r/test_order?view=board', 'kanban-phone', (p) => p.getByTestId('kanban').waitFor());
+  });
+
   test('a version conflict is explained, not swallowed', async () => {
     const list = await server.admin.ok('GET', `/api/v1/records/test_order?limit=1&filter=${encodeURIComponent('title = "Alpha order 002"')}`);
     const id = list.items[0].id;

@@ -139,6 +139,12 @@ const en = {
     invalid: 'This invitation is unknown, used or expired. Ask for a new one.',
     link: 'Send this link to the contact (shown only now):',
   },
+  kanban: {
+    table: 'Table',
+    board: 'Board',
+    noTransition: 'No action of yours moves a record from {{from}} to {{to}}.',
+    stale: 'Someone else changed this record meanwhile; the board was reloaded.',
+  },
   common: { loading: 'Loading…', retry: 'Retry', yes: 'Yes', no: 'No', none: '—' },
 };
 

@@ -141,6 +141,12 @@ const zh: Messages = {
     invalid: '此邀请不存在、已使用或已过期。请索取新的邀请。',
     link: '请将此链接发给联系人（仅显示这一次）：',
   },
+  kanban: {
+    table: '表格',
+    board: '看板',
+    noTransition: '您没有可将记录从“{{from}}”移到“{{to}}”的操作。',
+    stale: '在此期间其他人修改了这条记录，看板已重新加载。',
+  },
   common: { loading: '加载中…', retry: '重试', yes: '是', no: '否', none: '—' },
 };
 

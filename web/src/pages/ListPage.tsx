@@ -1,15 +1,16 @@
 import { DownloadOutlined, FilterOutlined, PlusOutlined } from '@ant-design/icons';
-import { Alert, Button, DatePicker, Grid, Input, InputNumber, Select, Space, Table, Typography, type TableProps } from 'antd';
+import { Alert, Button, DatePicker, Grid, Input, InputNumber, Segmented, Select, Space, Table, Typography, type TableProps } from 'antd';
 import type { SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, type RecordJson } from '../api/client';
 import { buildFilter, clause, filterKindOf, type FilterKind, type FilterValue } from '../feel/filter';
 import { FieldDisplay } from '../fields/dispatch';
 import { formatDateTime, formatInteger } from '../format';
 import { titleOf, useTypes } from '../meta/context';
 import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/fields';
+import Kanban from './Kanban';
 
 const PAGE = 50;
 /** Kinds too large for a table cell. */
@@ -52,6 +53,9 @@ function List({ def }: { def: TypeDef }) {
   // On a phone the filters fold away behind a button.
   const phone = Grid.useBreakpoint().md === false;
   const [filtersOpen, setFiltersOpen] = useState(false);
+  // `?view=board`: the kanban board by state (types with a lifecycle).
+  const [params, setParams] = useSearchParams();
+  const board = def.states.length > 0 && params.get('view') === 'board';
 
   const listable = def.fields.filter((f) => !WIDE.has(f.kind));
   const [visible, setVisible] = useState<string[]>(() => listable.slice(0, 5).map((f) => f.name));
@@ -176,6 +180,17 @@ function List({ def }: { def: TypeDef }) {
       <div className="weft-toolbar">
         <Typography.Title level={2}>{labelOf(def.pluralLabel, lang)}</Typography.Title>
         {count !== null ? <span data-testid="list-count">{t('list.count', { count, formatted: formatInteger(lang, count) })}</span> : null}
+        {def.states.length ? (
+          <Segmented
+            aria-label={t('kanban.board')}
+            value={board ? 'board' : 'table'}
+            onChange={(v) => setParams(v === 'board' ? { view: 'board' } : {}, { replace: true })}
+            options={[
+              { value: 'table', label: t('kanban.table') },
+              { value: 'board', label: <span data-view="board">{t('kanban.board')}</span> },
+            ]}
+          />
+        ) : null}
         {phone ? (
           <Button icon={<FilterOutlined />} aria-expanded={filtersOpen} onClick={() => setFiltersOpen((o) => !o)}>
             {t('list.filter')}
@@ -242,6 +257,15 @@ function List({ def }: { def: TypeDef }) {
         </Space>
       </form>
       {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
+      {board ? (
+        <Kanban
+          def={def}
+          rows={rows}
+          onChanged={(record) => setRows((prev) => prev.map((r) => (r.id === record.id ? record : r)))}
+          onStale={() => void load(null)}
+        />
+      ) : (
+        <>
       {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every
           column after each render. */}
       <div className="weft-table-scroll">
@@ -257,6 +281,8 @@ function List({ def }: { def: TypeDef }) {
         onRow={(r) => ({ onDoubleClick: () => navigate(`/r/${def.name}/${r.id}`) })}
       />
       </div>
+        </>
+      )}
       <div className="weft-list-footer">
         {cursor ? (
           <Button onClick={() => void load(cursor)} loading={loading}>
