@@ -317,6 +317,18 @@ describe('the web UI', () => {
     await phoneShot(adminContext, '/r/test_order?view=board', 'kanban-phone', (p) => p.getByTestId('kanban').waitFor());
   });
 
+  test('calendar: records on the day of their date field, month by month', async () => {
+    await page.goto(`${server.base}/r/test_order?view=calendar&month=2026-03`);
+    const cal = page.getByTestId('calendar');
+    // Seeded: order 003 of each party is due on 2026-03-12; the record made in the form on 03-14.
+    await cal.locator('td[title="2026-03-12"]', { hasText: 'Alpha order 003' }).waitFor();
+    assert.ok(await cal.locator('td[title="2026-03-12"]', { hasText: 'Bravo order 003' }).isVisible());
+    assert.ok(await cal.locator('td[title="2026-03-14"]', { hasText: 'E2E every field' }).isVisible());
+    await shot(page, 'calendar-desktop');
+    await cal.locator('td[title="2026-03-12"] a', { hasText: 'Alpha order 003' }).click();
+    await page.locator('h2', { hasText: 'Alpha order 003' }).waitFor();
+  });
+
   test('a version conflict is explained, not swallowed', async () => {
     const list = await server.admin.ok('GET', `/api/v1/records/test_order?limit=1&filter=${encodeURIComponent('title = "Alpha order 002"')}`);
     const id = list.items[0].id;

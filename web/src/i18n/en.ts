@@ -142,6 +142,8 @@ const en = {
   kanban: {
     table: 'Table',
     board: 'Board',
+    calendar: 'Calendar',
+    views: 'View',
     noTransition: 'No action of yours moves a record from {{from}} to {{to}}.',
     stale: 'Someone else changed this record meanwhile; the board was reloaded.',
   },

@@ -144,6 +144,8 @@ const zh: Messages = {
   kanban: {
     table: '表格',
     board: '看板',
+    calendar: '日历',
+    views: '视图',
     noTransition: '您没有可将记录从“{{from}}”移到“{{to}}”的操作。',
     stale: '在此期间其他人修改了这条记录，看板已重新加载。',
   },

@@ -10,6 +10,8 @@ import { FieldDisplay } from '../fields/dispatch';
 import { formatDateTime, formatInteger } from '../format';
 import { titleOf, useTypes } from '../meta/context';
 import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/fields';
+import dayjs from 'dayjs';
+import CalendarView from './CalendarView';
 import Kanban from './Kanban';
 
 const PAGE = 50;
@@ -56,6 +58,12 @@ function List({ def }: { def: TypeDef }) {
   // `?view=board`: the kanban board by state (types with a lifecycle).
   const [params, setParams] = useSearchParams();
   const board = def.states.length > 0 && params.get('view') === 'board';
+  // `?view=calendar&month=2026-03`: by the first date field (types that have one).
+  const dateField = def.fields.find((f) => f.kind === 'date' || f.kind === 'datetime');
+  const calendar = !!dateField && params.get('view') === 'calendar';
+  const monthParam = params.get('month');
+  const month = monthParam && /^\d{4}-\d{2}$/.test(monthParam) ? dayjs(`${monthParam}-01`) : dayjs().startOf('month');
+  const view = board ? 'board' : calendar ? 'calendar' : 'table';
 
   const listable = def.fields.filter((f) => !WIDE.has(f.kind));
   const [visible, setVisible] = useState<string[]>(() => listable.slice(0, 5).map((f) => f.name));
@@ -180,14 +188,15 @@ function List({ def }: { def: TypeDef }) {
       <div className="weft-toolbar">
         <Typography.Title level={2}>{labelOf(def.pluralLabel, lang)}</Typography.Title>
         {count !== null ? <span data-testid="list-count">{t('list.count', { count, formatted: formatInteger(lang, count) })}</span> : null}
-        {def.states.length ? (
+        {def.states.length || dateField ? (
           <Segmented
-            aria-label={t('kanban.board')}
-            value={board ? 'board' : 'table'}
-            onChange={(v) => setParams(v === 'board' ? { view: 'board' } : {}, { replace: true })}
+            aria-label={t('kanban.views')}
+            value={view}
+            onChange={(v) => setParams(v === 'table' ? {} : { view: String(v) }, { replace: true })}
             options={[
               { value: 'table', label: t('kanban.table') },
-              { value: 'board', label: <span data-view="board">{t('kanban.board')}</span> },
+              ...(def.states.length ? [{ value: 'board', label: <span data-view="board">{t('kanban.board')}</span> }] : []),
+              ...(dateField ? [{ value: 'calendar', label: <span data-view="calendar">{t('kanban.calendar')}</span> }] : []),
             ]}
           />
         ) : null}
@@ -257,7 +266,15 @@ function List({ def }: { def: TypeDef }) {
         </Space>
       </form>
       {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
-      {board ? (
+      {calendar && dateField ? (
+        <CalendarView
+          def={def}
+          field={dateField}
+          filter={applied}
+          month={month}
+          onMonth={(m) => setParams({ view: 'calendar', month: m.format('YYYY-MM') }, { replace: true })}
+        />
+      ) : board ? (
         <Kanban
           def={def}
           rows={rows}
@@ -284,7 +301,7 @@ function List({ def }: { def: TypeDef }) {
         </>
       )}
       <div className="weft-list-footer">
-        {cursor ? (
+        {cursor && !calendar ? (
           <Button onClick={() => void load(cursor)} loading={loading}>
             {t('list.more')}
           </Button>
