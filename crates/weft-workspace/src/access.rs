@@ -31,7 +31,7 @@ use crate::directory::Directory;
 use crate::{Error, Result, Workspace};
 
 /// The actions a principal holds a grant for on one type (`Workspace::type_permissions`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TypePermissions {
     /// May list and read records (some of them: scopes and conditions still apply).
     pub read: bool,

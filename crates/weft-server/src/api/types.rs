@@ -32,14 +32,8 @@ fn type_info(
     app: String,
     revision: i64,
 ) -> TypeInfo {
-    let permissions = workspace.type_permissions(actor, &declaration.name).unwrap_or(TypePermissions {
-        read: false,
-        create: false,
-        update: false,
-        delete: false,
-        export: false,
-        transitions: Vec::new(),
-    });
+    // A type is in the catalog it was listed from; none granted if it just went away.
+    let permissions = workspace.type_permissions(actor, &declaration.name).unwrap_or_default();
     TypeInfo { name: declaration.name.clone(), app, revision, declaration, permissions }
 }
 
