@@ -7,7 +7,7 @@ DATA ?= ./data
 BIND ?= 127.0.0.1:8080
 WEFT := ./target/release/weft
 
-.PHONY: run build test test-rust lint clean-data
+.PHONY: run build web test test-rust test-web lint clean-data
 
 run: build
 	@mkdir -p $(DATA)
@@ -18,10 +18,14 @@ run: build
 	@echo "Open http://$(BIND) and sign in as admin (Ctrl-C stops the server)"
 	$(WEFT) --data $(DATA) serve --bind $(BIND)
 
-build:
+# The web UI first: the binary serves web/dist (server.web_dir) at /.
+build: web
 	$(CARGO) build --release --locked -p weft
 
-test: test-rust
+web:
+	cd web && npm ci && npm run build
+
+test: test-rust test-web
 	@if [ -z "$$WEFT_TEST_DATABASE_URL" ]; then \
 		echo ""; \
 		echo "NOTE: the PostgreSQL variants were SKIPPED (WEFT_TEST_DATABASE_URL is unset)."; \
@@ -37,6 +41,16 @@ test-rust:
 		echo "cargo-nextest not found; using cargo test"; \
 		$(CARGO) test --workspace --locked --no-fail-fast; \
 	fi
+
+# The web UI's tests: type-check and build (API types from web/openapi.json), unit tests
+# (vitest), the first-route size budget, then the browser tests (playwright-core driving
+# Debian's chromium, installed by ensure-chromium.sh) against a real `weft serve` built
+# here. `CARGO_TARGET_DIR` is honoured; WEFT_BIN names another binary.
+test-web:
+	cd web && npm ci && npm run build && npm test && npm run size
+	bash web/scripts/ensure-chromium.sh
+	$(CARGO) build --locked -p weft
+	cd web && npm run e2e
 
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -35,6 +35,7 @@ on_both_databases!(
     visible_record_with_a_forbidden_action_is_403_naming_the_permission,
     guests_are_refused_administration,
     members_without_admin_are_refused_roles_types_decisions_and_consumers,
+    types_tell_each_caller_what_it_may_do,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -907,4 +908,33 @@ async fn admin_writes_refuse_non_admins_whatever_the_body(backend: TestBackend) 
         .map(|(who, what, a)| format!("{what} as a {who}: {} {}", a.status, a.text))
         .collect();
     assert!(wrong.is_empty(), "not refused as forbidden:\n{}", wrong.join("\n"));
+}
+
+/// `GET /api/v1/types` says what the caller holds a grant for, so a UI offers only that.
+async fn types_tell_each_caller_what_it_may_do(backend: TestBackend) {
+    let fx = portal(backend).await;
+    let permissions_of = |list: &Value, name: &str| {
+        list["items"].as_array().into_iter().flatten().find(|t| t["name"] == name).map(|t| t["permissions"].clone())
+    };
+    let admin = Caller::admin(&fx.app).get("/api/v1/types").await.ok(StatusCode::OK);
+    assert_eq!(
+        permissions_of(&admin, "deal"),
+        Some(
+            json!({ "read": true, "create": true, "update": true, "delete": true, "export": true, "transitions": ["win"] })
+        ),
+        "{admin:#}"
+    );
+    let guest = fx.guest_no_export.get("/api/v1/types").await.ok(StatusCode::OK);
+    assert_eq!(
+        permissions_of(&guest, "deal"),
+        Some(
+            json!({ "read": true, "create": true, "update": true, "delete": false, "export": false, "transitions": [] })
+        ),
+        "{guest:#}"
+    );
+    let one = fx.guest_no_export.get("/api/v1/types/deal").await.ok(StatusCode::OK);
+    assert_eq!(one["permissions"]["delete"], false, "{one:#}");
+    // The same guest through a token with both its roles may export.
+    let both = fx.guest_api.get("/api/v1/types/deal").await.ok(StatusCode::OK);
+    assert_eq!(both["permissions"]["export"], true, "{both:#}");
 }

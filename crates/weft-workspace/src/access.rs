@@ -30,6 +30,20 @@ use crate::catalog::TypeEntry;
 use crate::directory::Directory;
 use crate::{Error, Result, Workspace};
 
+/// The actions a principal holds a grant for on one type (`Workspace::type_permissions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TypePermissions {
+    /// May list and read records (some of them: scopes and conditions still apply).
+    pub read: bool,
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    /// May export what it may list (CSV).
+    pub export: bool,
+    /// The lifecycle transitions it may run (guards and states still apply).
+    pub transitions: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Read,
@@ -441,6 +455,29 @@ impl Workspace {
         let mut read_only = agreed("update", &[FieldRuleKind::Hidden, FieldRuleKind::ReadOnly]);
         read_only.retain(|f| !hidden.contains(f));
         FieldRules { hidden, read_only }
+    }
+
+    /// What `principal` holds a grant for on a type (shares aside): what a UI offers,
+    /// never what decides (every request is checked again). `None` for an unknown type.
+    pub fn type_permissions(&self, principal: &Principal, type_name: &str) -> Option<TypePermissions> {
+        let entry = self.catalog.get(type_name)?;
+        let holds = |action: Action| self.reach(principal, &entry, &action).has_grant();
+        let transitions = entry
+            .decl
+            .lifecycle
+            .iter()
+            .flat_map(|l| l.transitions.iter())
+            .filter(|t| holds(Action::Transition(t.name.clone())))
+            .map(|t| t.name.clone())
+            .collect();
+        Some(TypePermissions {
+            read: holds(Action::Read),
+            create: holds(Action::Create),
+            update: holds(Action::Update),
+            delete: holds(Action::Delete),
+            export: holds(Action::Export),
+            transitions,
+        })
     }
 
     /// Administrative work (users, roles, org units, declarations, purges) needs a role

@@ -35,7 +35,7 @@ use weft_model::schema::ObjectTypeDecl;
 use weft_store::kernel::registry;
 use weft_store::{Database, MigrationStatus, PlannedMigration, StoreOptions};
 
-pub use access::{Action, FieldRules, Reach};
+pub use access::{Action, FieldRules, Reach, TypePermissions};
 pub use aggregate::{AggregateGroup, AggregateQuery};
 pub use builtin_roles::builtin_roles;
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};

@@ -6,8 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use weft_model::Principal;
 use weft_model::schema::ObjectTypeDecl;
-use weft_workspace::{DeclareOptions, DeclarePlan};
+use weft_workspace::{DeclareOptions, DeclarePlan, TypePermissions, Workspace};
 
 use super::actor::{Actor, Admin};
 use crate::{AppJson, AppState, Problem};
@@ -19,6 +20,21 @@ pub struct TypeInfo {
     pub app: String,
     pub revision: i64,
     pub declaration: ObjectTypeDecl,
+    /// What the caller holds a grant for on this type: what a UI should offer. Every
+    /// request is still checked on its own.
+    pub permissions: TypePermissions,
+}
+
+fn type_info(
+    workspace: &Workspace,
+    actor: &Principal,
+    declaration: ObjectTypeDecl,
+    app: String,
+    revision: i64,
+) -> TypeInfo {
+    // A type is in the catalog it was listed from; none granted if it just went away.
+    let permissions = workspace.type_permissions(actor, &declaration.name).unwrap_or_default();
+    TypeInfo { name: declaration.name.clone(), app, revision, declaration, permissions }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,15 +57,15 @@ fn options(params: &DeclareParams) -> DeclareOptions {
     DeclareOptions { app: "admin".into(), dry_run: params.dry_run, allow_destructive: params.allow_destructive }
 }
 
-/// Every declared object type.
+/// Every declared object type, with what the caller may do on each.
 #[utoipa::path(get, path = "/api/v1/types", tag = "types",
     responses((status = 200, body = TypeList)))]
-pub async fn list_types(State(state): State<AppState>, Actor(_actor): Actor) -> AppJson<TypeList> {
+pub async fn list_types(State(state): State<AppState>, Actor(actor): Actor) -> AppJson<TypeList> {
     let items = state
         .workspace
         .types()
         .into_iter()
-        .map(|(declaration, app, revision)| TypeInfo { name: declaration.name.clone(), app, revision, declaration })
+        .map(|(declaration, app, revision)| type_info(&state.workspace, &actor, declaration, app, revision))
         .collect();
     AppJson(TypeList { items })
 }
@@ -79,7 +95,7 @@ pub async fn declare_type(
     responses((status = 200, body = TypeInfo), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_type(
     State(state): State<AppState>,
-    Actor(_actor): Actor,
+    Actor(actor): Actor,
     Path(name): Path<String>,
 ) -> Result<AppJson<TypeInfo>, Problem> {
     state
@@ -87,9 +103,7 @@ pub async fn get_type(
         .types()
         .into_iter()
         .find(|(d, _, _)| d.name == name)
-        .map(|(declaration, app, revision)| {
-            AppJson(TypeInfo { name: declaration.name.clone(), app, revision, declaration })
-        })
+        .map(|(declaration, app, revision)| AppJson(type_info(&state.workspace, &actor, declaration, app, revision)))
         .ok_or_else(|| weft_workspace::Error::NotFound(format!("type `{name}`")).into())
 }
 

@@ -1,0 +1,453 @@
+// Browser tests: Debian's chromium driven by playwright-core against a real `weft serve`
+// (see harness.mjs). Screenshots and measurements go to web/test-output/ (not committed).
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TOTP } from 'otpauth';
+import { chromium } from 'playwright-core';
+import { Caller, seed, startServer, webDir, ADMIN_PASSWORD } from './harness.mjs';
+
+const OUT = join(webDir, 'test-output');
+const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const GUEST = { login: 'buyer@alpha.example', password: 'alpha buyer password' };
+const ROWS_PER_PARTY = 30;
+const RENDER_RUNS = 7;
+
+let server;
+let browser;
+let fx;
+let adminContext;
+let page;
+const metrics = {};
+
+async function shot(p, name) {
+  await p.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+
+/** Screenshots of the same page at phone width, in a context sharing the cookies. */
+async function phoneShot(context, path, name, ready) {
+  const phone = await browser.newContext({ storageState: await context.storageState(), viewport: PHONE, locale: 'zh-CN', isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  await p.goto(server.base + path);
+  await ready(p);
+  await shot(p, name);
+  await phone.close();
+}
+
+async function signIn(p, login, password) {
+  await p.goto(server.base + '/');
+  await p.fill('#login_login', login);
+  await p.fill('#login_password', password);
+  await p.click('form[id=login] button[type=submit]');
+}
+
+/** The visible dropdown's option with `text`. */
+function option(p, text) {
+  return p.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: text }).first();
+}
+
+function formItem(p, inputId) {
+  return p.locator('.ant-form-item', { has: p.locator(`#${inputId}`) });
+}
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  server = await startServer();
+  fx = await seed(server.admin, ROWS_PER_PARTY);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // No network beyond 127.0.0.1 here: without these Chromium keeps reaching for
+    // Google's hosts (updates, sync, QUIC probes).
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  adminContext = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+  page = await adminContext.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+});
+
+after(async () => {
+  writeFileSync(join(OUT, 'metrics.json'), JSON.stringify(metrics, null, 2));
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('the web UI', () => {
+  test('sign-in: a wrong password gets a message that does not say whether the account exists', async () => {
+    await signIn(page, 'admin', 'not the password');
+    const wrong = await page.locator('[role=alert]').innerText();
+    assert.match(wrong, /登录名或密码不正确/);
+    await signIn(page, 'nobody-at-all', 'not the password');
+    assert.equal(await page.locator('[role=alert]').innerText(), wrong, 'unknown login and wrong password read alike');
+    await shot(page, 'login-desktop');
+    // By keyboard alone: the login field has the focus, Tab moves on, Enter signs in.
+    await page.reload();
+    await page.locator('#login_login:focus').waitFor();
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.locator('.weft-nav').waitFor();
+    // A visible focus ring on keyboard focus.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'the focused element shows where the focus is');
+    assert.ok(await page.locator('.weft-nav', { hasText: '系统管理' }).isVisible(), 'admins see administration');
+    assert.ok(await page.locator('.weft-nav', { hasText: '测试订单' }).isVisible(), 'object types from their zh labels');
+  });
+
+  test('the list shows 50 rows with count, sorts, filters and pages by cursor', async () => {
+    await page.goto(server.base + '/r/test_order');
+    await page.locator('.ant-table-row').nth(49).waitFor();
+    assert.equal(await page.locator('.ant-table-row').count(), 50);
+    assert.match(await page.getByTestId('list-count').innerText(), /60/);
+    // First render of 50 rows after their data arrived, on seven fresh loads. The budget
+    // holds for the fastest: the machine is shared with builds that make single runs
+    // noisy (BENCHMARKS.md records the median too).
+    const runs = [];
+    for (let i = 0; i < RENDER_RUNS; i++) {
+      if (i > 0) await page.reload();
+      await page.waitForFunction(() => window.__weftMetrics?.listRenderMs !== undefined);
+      const m = await page.evaluate(() => window.__weftMetrics);
+      assert.equal(m.listRows, 50);
+      runs.push({ commitMs: Math.round(m.listCommitMs * 10) / 10, renderMs: Math.round(m.listRenderMs * 10) / 10 });
+    }
+    const sorted = (key) => runs.map((r) => r[key]).sort((a, b) => a - b);
+    metrics.list50 = {
+      runs,
+      minRenderMs: sorted('renderMs')[0],
+      medianRenderMs: sorted('renderMs')[RENDER_RUNS >> 1],
+      medianCommitMs: sorted('commitMs')[RENDER_RUNS >> 1],
+    };
+    console.log('first render of 50 rows:', JSON.stringify(metrics.list50));
+    assert.ok(metrics.list50.minRenderMs < 200, `first render of 50 rows: ${JSON.stringify(metrics.list50)} (budget 200 ms)`);
+    await page.locator('.ant-table-row').nth(49).waitFor();
+    await shot(page, 'list-desktop');
+
+    await page.getByRole('button', { name: '加载更多' }).click();
+    await page.locator('.ant-table-row').nth(59).waitFor();
+
+    await page.locator('th', { hasText: '金额' }).click(); // ascending
+    await page.locator('.ant-table-row').first().filter({ hasText: '100.50' }).waitFor();
+
+    await page.getByLabel('标题').fill('order 00');
+    await page.getByRole('button', { name: '应 用' }).click();
+    await page.getByTestId('list-count').filter({ hasText: '18' }).waitFor();
+    // The CSV export holds what the list shows.
+    const href = await page.getByTestId('export-csv').getAttribute('href');
+    const csv = await page.evaluate((h) => fetch(h).then((r) => r.text()), href);
+    assert.equal(csv.trim().split('\n').length, 1 + 18, csv.slice(0, 300));
+    await page.getByRole('button', { name: '重 置' }).click();
+    await page.getByTestId('list-count').filter({ hasText: '60' }).waitFor();
+
+    await phoneShot(adminContext, '/r/test_order', 'list-phone', (p) => p.locator('.ant-table-row').first().waitFor());
+  });
+
+  test('create a record with every field type', async () => {
+    await page.goto(server.base + '/r/test_order/new');
+    await page.locator('#record_title').waitFor();
+    await shot(page, 'form-new-desktop');
+    await phoneShot(adminContext, '/r/test_order/new', 'form-new-phone', (p) => p.locator('#record_title').waitFor());
+
+    await page.fill('#record_title', 'E2E every field');
+    await page.click('#record_customer');
+    await page.keyboard.type('Alpha');
+    await option(page, 'Alpha Trading').click();
+    await page.fill('#record_amount', '1234.56');
+    await page.fill('#record_quantity', '3');
+    await page.fill('#record_weight', '2.5');
+    await page.fill('#record_discount', '12.5');
+    await page.click('#record_urgent');
+    await page.click('#record_due');
+    await page.keyboard.type('2026-03-14');
+    await page.keyboard.press('Enter');
+    await page.click('#record_meeting');
+    await page.keyboard.type('2026-03-14 09:30');
+    await page.keyboard.press('Enter');
+    await page.locator('.ant-picker-dropdown:not(.ant-picker-dropdown-hidden) .ant-picker-ok button').click({ timeout: 2000 }).catch(() => {});
+    await page.fill('#record_effort', '1');
+    await page.getByLabel('hours').fill('2');
+    await page.getByLabel('minutes').fill('30');
+    await page.fill('#record_contact_email', 'buyer@alpha.example');
+    await page.fill('#record_contact_phone', '+86 10 1234 5678');
+    await page.fill('#record_website', 'https://alpha.example/orders');
+    await page.click('#record_priority');
+    await option(page, '高').click();
+    await page.click('#record_tags');
+    await option(page, '钢材').click();
+    await option(page, '出口').click();
+    await page.keyboard.press('Escape');
+    await page.click('#record_related');
+    await page.keyboard.type('Alpha order 001');
+    await option(page, 'Alpha order 001').click();
+    await page.fill('#record_handler', server.admin.principal.id);
+    await page.fill('#record_department', fx.unit.id);
+    await page.fill('#record_notes', 'first line\nsecond line');
+    await page.fill('#record_description', '<p>Hello <b>world</b></p>');
+    await page.getByRole('button', { name: '添加行' }).click();
+    const line = page.locator('.weft-line[data-line="0"] input');
+    await line.nth(0).fill('Bolt M8');
+    await line.nth(1).fill('12');
+    await page.getByRole('button', { name: '添加行' }).click();
+    const second = page.locator('.weft-line[data-line="1"] input');
+    await second.nth(0).fill('Nut M8');
+    await second.nth(1).fill('24');
+    await page.locator('.weft-line[data-line="1"]').getByRole('button', { name: '上移' }).click();
+    await page.click('#record_files');
+    await page.keyboard.type('a'.repeat(64));
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await page.fill('#record_extra', '{"origin": "e2e", "n": [1, 2]}');
+    await page.getByRole('button', { name: '保 存' }).click();
+    await page.waitForURL(/\/r\/test_order\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop();
+    const record = await server.admin.ok('GET', `/api/v1/records/test_order/${id}`);
+    const expected = {
+      title: 'E2E every field',
+      customer: fx.partyA.id,
+      amount: { amount: '1234.56', currency: 'CNY' },
+      quantity: 3,
+      urgent: true,
+      due: '2026-03-14',
+      effort: 'P1DT2H30M',
+      contact_email: 'buyer@alpha.example',
+      contact_phone: '+86 10 1234 5678',
+      website: 'https://alpha.example/orders',
+      priority: 'high',
+      tags: ['steel', 'export'],
+      handler: server.admin.principal.id,
+      department: fx.unit.id,
+      notes: 'first line\nsecond line',
+      files: ['a'.repeat(64)],
+      extra: { origin: 'e2e', n: [1, 2] },
+    };
+    for (const [k, v] of Object.entries(expected)) assert.deepEqual(record[k], v, `field ${k}: ${JSON.stringify(record[k])}`);
+    assert.equal(Number(record.weight), 2.5);
+    assert.equal(Number(record.discount), 12.5);
+    assert.match(record.meeting, /^2026-03-1[34]T\d\d:30:00Z$/, `meeting ${record.meeting}`);
+    assert.match(record.description, /<b>world<\/b>/);
+    assert.deepEqual(record.items.map((l) => [l.item, l.qty]), [['Nut M8', 24], ['Bolt M8', 12]], 'lines in their new order');
+    assert.ok(record.related, 'the reference is set');
+    assert.equal(record.total_weight, '7.500');
+    for (const f of ['title', 'amount', 'priority', 'customer']) await page.locator(`[data-field=${f}]`).waitFor();
+    assert.match(await page.locator('[data-field=amount]').innerText(), /1,234\.56/);
+    await page.locator('[data-field=handler]', { hasText: 'Admin' }).waitFor();
+    await page.locator('[data-field=department]', { hasText: 'Sales 销售部' }).waitFor();
+    await shot(page, 'record-desktop');
+    await phoneShot(adminContext, `/r/test_order/${id}`, 'record-phone', (p) => p.locator('[data-field=title]').waitFor());
+    metrics.createdRecord = id;
+  });
+
+  test('a server validation error is shown at its field', async () => {
+    await page.goto(server.base + '/r/test_order/new');
+    await page.fill('#record_title', 'Bad e-mail');
+    await page.fill('#record_contact_email', 'not-an-email');
+    await page.fill('#record_website', 'ftp://x');
+    await page.getByRole('button', { name: '保 存' }).click();
+    const email = formItem(page, 'record_contact_email').locator('.ant-form-item-explain-error');
+    await email.waitFor();
+    assert.ok((await email.innerText()).length > 0);
+    assert.ok(await formItem(page, 'record_website').locator('.ant-form-item-explain-error').isVisible());
+    assert.equal(await formItem(page, 'record_title').locator('.ant-form-item-explain-error').count(), 0);
+    assert.match(await page.locator('[role=alert]').first().innerText(), /部分字段需要修改/);
+    assert.match(page.url(), /\/new$/, 'nothing was created');
+    await shot(page, 'form-errors-desktop');
+  });
+
+  test('lifecycle transitions run through a dialog, with required inputs', async () => {
+    const id = metrics.createdRecord;
+    await page.goto(`${server.base}/r/test_order/${id}`);
+    await page.locator('[data-transition=submit]').click();
+    await page.locator('.ant-modal').getByRole('button', { name: '确 认' }).click();
+    await page.getByTestId('record-state').filter({ hasText: '已提交' }).waitFor();
+    await page.locator('[data-transition=reject]').click();
+    const dialog = page.locator('.ant-modal');
+    await dialog.locator('#transition_reason').waitFor();
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await dialog.locator('.ant-form-item-explain-error').waitFor(); // the reason is required
+    await dialog.locator('#transition_reason').fill('Price too high');
+    await shot(page, 'transition-dialog-desktop');
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await page.getByTestId('record-state').filter({ hasText: '已驳回' }).waitFor();
+    const record = await server.admin.ok('GET', `/api/v1/records/test_order/${id}`);
+    assert.equal(record.state, 'rejected');
+
+    await page.getByRole('tab', { name: '时间线' }).click();
+    await page.locator('.weft-timeline', { hasText: '流转：驳回' }).waitFor();
+    assert.ok(await page.locator('.weft-timeline', { hasText: '原因: Price too high' }).isVisible(), 'the reason is in the timeline');
+    assert.ok(await page.locator('.weft-timeline', { hasText: '创建' }).isVisible());
+    await shot(page, 'timeline-desktop');
+    await phoneShot(adminContext, `/r/test_order/${id}`, 'timeline-phone', async (p) => {
+      await p.getByRole('tab', { name: '时间线' }).click();
+      await p.locator('.weft-timeline').waitFor();
+    });
+  });
+
+  test('kanban: dragging a card runs the transition between the states, with its dialog', async () => {
+    const find = async (title) =>
+      (await server.admin.ok('GET', `/api/v1/records/test_order?limit=1&filter=${encodeURIComponent(`title = "${title}"`)}`)).items[0];
+    const card = await find('Bravo order 030');
+    await page.goto(`${server.base}/r/test_order`);
+    await page.locator('[data-view=board]').click();
+    await page.waitForURL(/view=board/);
+    const cardEl = page.locator(`[data-record="${card.id}"]`);
+    await cardEl.waitFor();
+    await shot(page, 'kanban-desktop');
+
+    // No transition leads from draft to rejected: the board says so and nothing moves.
+    await cardEl.dragTo(page.locator('section[data-state=rejected]'));
+    await page.locator('.ant-message', { hasText: '没有可将记录' }).waitFor();
+    assert.equal((await find('Bravo order 030')).state, 'draft');
+
+    await cardEl.dragTo(page.locator('section[data-state=submitted]'));
+    await page.locator(`section[data-state=submitted] [data-record="${card.id}"]`).waitFor();
+    assert.equal((await find('Bravo order 030')).state, 'submitted');
+
+    await page.locator(`[data-record="${card.id}"]`).dragTo(page.locator('section[data-state=rejected]'));
+    const dialog = page.locator('.ant-modal');
+    await dialog.locator('#transition_reason').fill('Out of stock');
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await page.locator(`section[data-state=rejected] [data-record="${card.id}"]`).waitFor();
+    assert.equal((await find('Bravo order 030')).state, 'rejected');
+    await phoneShot(adminContext, '/r/test_order?view=board', 'kanban-phone', (p) => p.getByTestId('kanban').waitFor());
+  });
+
+  test('calendar: records on the day of their date field, month by month', async () => {
+    await page.goto(`${server.base}/r/test_order?view=calendar&month=2026-03`);
+    const cal = page.getByTestId('calendar');
+    // Seeded: order 003 of each party is due on 2026-03-12; the record made in the form on 03-14.
+    await cal.locator('td[title="2026-03-12"]', { hasText: 'Alpha order 003' }).waitFor();
+    assert.ok(await cal.locator('td[title="2026-03-12"]', { hasText: 'Bravo order 003' }).isVisible());
+    assert.ok(await cal.locator('td[title="2026-03-14"]', { hasText: 'E2E every field' }).isVisible());
+    await shot(page, 'calendar-desktop');
+    await cal.locator('td[title="2026-03-12"] a', { hasText: 'Alpha order 003' }).click();
+    await page.locator('h2', { hasText: 'Alpha order 003' }).waitFor();
+  });
+
+  test('a version conflict is explained, not swallowed', async () => {
+    const list = await server.admin.ok('GET', `/api/v1/records/test_order?limit=1&filter=${encodeURIComponent('title = "Alpha order 002"')}`);
+    const id = list.items[0].id;
+    await page.goto(`${server.base}/r/test_order/${id}`);
+    await page.getByRole('button', { name: '编 辑' }).click();
+    await page.fill('#record_notes', 'mine');
+    await server.admin.ok('PATCH', `/api/v1/records/test_order/${id}`, { notes: 'theirs' });
+    await page.getByRole('button', { name: '保 存' }).click();
+    const alert = page.locator('[role=alert]', { hasText: '其他人修改了这条记录' });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /当前版本 2/);
+    await alert.getByRole('button').click();
+    await page.locator('[data-field=notes]', { hasText: 'theirs' }).waitFor();
+  });
+
+  test('language: switch to English, remembered across reloads, and back', async () => {
+    await page.goto(server.base + '/r/test_order');
+    await page.locator('[data-lang=en]').click();
+    await page.locator('h2', { hasText: 'Test orders' }).waitFor();
+    assert.ok(await page.locator('.weft-nav', { hasText: 'Home' }).isVisible());
+    assert.match(await page.locator('.ant-table-row').first().innerText(), /¥|CN¥/);
+    await page.reload();
+    await page.locator('h2', { hasText: 'Test orders' }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await shot(page, 'list-en-desktop');
+    await page.locator('[data-lang=zh]').click();
+    await page.locator('h2', { hasText: '测试订单' }).waitFor();
+    assert.ok(await page.locator('.weft-nav', { hasText: '首页' }).isVisible());
+  });
+
+  test('an administrator invites a partner contact, who accepts the link and gets the portal', async () => {
+    await page.goto(server.base + '/admin');
+    await page.locator('h2', { hasText: '系统管理' }).waitFor();
+    await shot(page, 'admin-desktop');
+    await page.fill('#invite_login', GUEST.login);
+    await page.fill('#invite_display_name', 'Alpha Buyer');
+    await page.click('#invite_party');
+    await page.keyboard.type('Alpha');
+    await option(page, 'Alpha Trading').click();
+    await page.click('#invite_roles');
+    await option(page, 'portal').click();
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: '邀请伙伴联系人' }).click();
+    const link = (await page.getByTestId('invitation-link').innerText()).trim();
+    assert.match(link, /\/accept-invitation#token=/);
+
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const guest = await context.newPage();
+    const scripts = [];
+    guest.on('request', (q) => q.resourceType() === 'script' && scripts.push(q.url()));
+    await guest.goto(link);
+    await guest.fill('#accept_password', GUEST.password);
+    await guest.fill('#accept_confirm', 'something else entirely');
+    await guest.getByRole('button', { name: '设置密码并登录' }).click();
+    await formItem(guest, 'accept_confirm').locator('.ant-form-item-explain-error', { hasText: '不一致' }).waitFor();
+    await guest.fill('#accept_confirm', GUEST.password);
+    await guest.getByRole('button', { name: '设置密码并登录' }).click();
+    await guest.locator('h2', { hasText: '欢迎，Alpha Buyer' }).waitFor();
+    assert.equal(new URL(guest.url()).hash, '', 'the token leaves the address bar');
+    await guest.getByTestId('user-menu').click();
+    await guest.getByText('退出登录').click();
+    await guest.locator('#login_login').waitFor();
+    await context.close();
+    assert.deepEqual(scripts.filter((u) => /AdminPage/.test(u)), [], 'the admin chunk is never loaded for a guest');
+  });
+
+  test('a guest sees only its party\'s records, and no admin code or navigation', async () => {
+    const guestApi = await Caller.signIn(server.base, GUEST.login, GUEST.password);
+    const visible = await guestApi.ok('GET', '/api/v1/records/test_order?count=true&limit=1');
+
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const guest = await context.newPage();
+    const scripts = [];
+    guest.on('request', (q) => q.resourceType() === 'script' && scripts.push(q.url()));
+    await signIn(guest, GUEST.login, GUEST.password);
+    await guest.locator('.weft-nav').waitFor();
+    await guest.locator('.weft-nav', { hasText: '测试订单' }).waitFor();
+    assert.equal(await guest.locator('.weft-nav', { hasText: '系统管理' }).count(), 0, 'no admin navigation');
+    assert.equal(await guest.locator('.weft-nav', { hasText: '地址' }).count(), 0, 'only readable types');
+    assert.ok(await guest.locator('.weft-brand', { hasText: '伙伴门户' }).isVisible());
+    await shot(guest, 'portal-home-desktop');
+
+    await guest.locator('.weft-nav a', { hasText: '测试订单' }).click();
+    await guest.locator('.ant-table-row').first().waitFor();
+    assert.match(await guest.getByTestId('list-count').innerText(), new RegExp(String(visible.count)));
+    assert.equal(visible.count, ROWS_PER_PARTY, 'exactly the party\'s records');
+    const text = await guest.locator('.ant-table-tbody').innerText();
+    assert.ok(!text.includes('Bravo'), 'no record of the other party');
+    assert.ok(text.includes('Alpha'));
+    assert.equal(await guest.getByTestId('export-csv').count(), 0, 'the portal role grants no export');
+    await shot(guest, 'portal-list-desktop');
+    await guest.goto(server.base + '/admin');
+    await guest.locator('h2', { hasText: '欢迎' }).waitFor(); // back home: no such page
+    assert.deepEqual(scripts.filter((u) => /AdminPage/.test(u)), [], 'the admin chunk is never loaded');
+    await phoneShot(context, '/r/test_order', 'portal-list-phone', (p) => p.locator('.ant-table-row').first().waitFor());
+    await phoneShot(context, '/', 'portal-home-phone', (p) => p.locator('h2', { hasText: '欢迎' }).waitFor());
+    await context.close();
+  });
+
+  test('sign-in with a TOTP code', async () => {
+    await server.admin.ok('POST', '/api/v1/admin/principals', {
+      login: 'totp.user', display_name: 'TOTP User', password: 'totp user password', roles: ['employee'],
+    });
+    const user = await Caller.signIn(server.base, 'totp.user', 'totp user password');
+    const enrol = await user.ok('POST', '/api/v1/me/totp');
+    const totp = new TOTP({ secret: enrol.secret, digits: 6, period: 30, algorithm: 'SHA1' });
+    await user.ok('POST', '/api/v1/me/totp/confirm', { code: totp.generate() });
+
+    const context = await browser.newContext({ locale: 'en-US', viewport: DESKTOP });
+    const p = await context.newPage();
+    await signIn(p, 'totp.user', 'totp user password');
+    await p.locator('#totp_code').waitFor();
+    await p.fill('#totp_code', '000000');
+    await p.click('form[id=totp] button[type=submit]');
+    assert.match(await p.locator('[role=alert]').innerText(), /code is not right/);
+    // The confirming code's step is used up; the next step's code is within the skew.
+    await p.fill('#totp_code', totp.generate({ timestamp: Date.now() + 30_000 }));
+    await p.click('form[id=totp] button[type=submit]');
+    await p.locator('.weft-nav', { hasText: 'Home' }).waitFor();
+    await context.close();
+  });
+});

@@ -1,0 +1,99 @@
+// References: a link showing the target's title, and a search-as-you-type picker.
+import { Select, Spin } from 'antd';
+import { useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { api, type RecordJson } from '../api/client';
+import { feelString } from '../feel/filter';
+import { titleOf, useTypes } from '../meta/context';
+
+const titles = new Map<string, Promise<string | null>>();
+/** Titles already fetched, so a list shows them in its first render. */
+const known = new Map<string, string>();
+
+function fetchTitle(type: string, id: string, title: (r: RecordJson) => string): Promise<string | null> {
+  const key = `${type}/${id}`;
+  let p = titles.get(key);
+  if (!p) {
+    p = api
+      .GET('/api/v1/records/{type}/{id}', { params: { path: { type, id } } })
+      .then(({ data }) => {
+        const text = data ? title(data as RecordJson) : null;
+        if (text) known.set(key, text);
+        return text;
+      })
+      .catch(() => null);
+    titles.set(key, p);
+  }
+  return p;
+}
+
+export function LinkedRecord({ type, id }: { type: string; id: string }) {
+  const { byName } = useTypes();
+  const def = byName(type);
+  const [title, setTitle] = useState<string | null>(() => known.get(`${type}/${id}`) ?? null);
+  useEffect(() => {
+    let live = true;
+    if (def?.permissions.read && !known.has(`${type}/${id}`))
+      void fetchTitle(type, id, (r) => titleOf(def, r)).then((t) => live && setTitle(t));
+    return () => {
+      live = false;
+    };
+  }, [type, id, def]);
+  // Without a title the record is not readable (or not there): no link to a dead end.
+  return title ? <Link to={`/r/${type}/${id}`}>{title}</Link> : <span title={id}>{id.slice(0, 8)}</span>;
+}
+
+interface PickerProps {
+  target: string;
+  value?: string | null;
+  onChange?: (value: string | null) => void;
+  id?: string;
+  'aria-label'?: string;
+}
+
+/** Picks a record of `target`, searching its title field as one types. */
+export function ReferencePicker({ target, value, onChange, id, ...rest }: PickerProps) {
+  const { byName } = useTypes();
+  const def = byName(target);
+  const [options, setOptions] = useState<{ value: string; label: string }[]>([]);
+  const [loading, setLoading] = useState(false);
+  const seq = useRef(0);
+
+  const search = (text: string) => {
+    const n = ++seq.current;
+    setLoading(true);
+    const titleField = def?.titleField;
+    const filter = text && titleField ? `contains(${titleField}, ${feelString(text)})` : undefined;
+    void api
+      .GET('/api/v1/records/{type}', { params: { path: { type: target }, query: { filter, limit: 20 } } })
+      .then(({ data }) => {
+        if (n !== seq.current) return;
+        setOptions((data?.items ?? []).map((r) => ({ value: String(r.id), label: titleOf(def, r as RecordJson) })));
+      })
+      .finally(() => n === seq.current && setLoading(false));
+  };
+
+  useEffect(() => {
+    if (!value) return;
+    void fetchTitle(target, value, (r) => titleOf(def, r)).then((label) => {
+      if (label) setOptions((o) => (o.some((x) => x.value === value) ? o : [...o, { value, label }]));
+    });
+  }, [target, value, def]);
+
+  return (
+    <Select
+      id={id}
+      aria-label={rest['aria-label']}
+      showSearch
+      allowClear
+      value={value ?? undefined}
+      filterOption={false}
+      onSearch={search}
+      onFocus={() => options.length <= 1 && search('')}
+      onChange={(v) => onChange?.(v ?? null)}
+      notFoundContent={loading ? <Spin size="small" /> : undefined}
+      options={options}
+      style={{ width: '100%' }}
+    />
+  );
+}

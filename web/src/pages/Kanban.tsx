@@ -1,0 +1,127 @@
+// The kanban board of a type with a lifecycle: a column per state, a card per record;
+// dropping a card on another column runs the transition between the two states (its
+// dialog first when it asks for inputs). Guards are the server's: a refusal is shown.
+import { App } from 'antd';
+import { useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
+import { api, versionOf, type RecordJson } from '../api/client';
+import { FieldDisplay } from '../fields/dispatch';
+import { titleOf } from '../meta/context';
+import { labelOf, type TransitionDef, type TypeDef } from '../meta/fields';
+import { TransitionDialog } from './transition';
+
+interface Props {
+  def: TypeDef;
+  rows: RecordJson[];
+  onChanged: (record: RecordJson) => void;
+  /** Someone else changed a record meanwhile: reload the board. */
+  onStale: () => void;
+}
+
+export default function Kanban({ def, rows, onChanged, onStale }: Props) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const { message } = App.useApp();
+  const [over, setOver] = useState<string | null>(null);
+  const [pending, setPending] = useState<{ record: RecordJson; transition: TransitionDef } | null>(null);
+  // Up to two fields under the title: the first ones that are not the title.
+  const shown = def.fields.filter((f) => f.name !== def.titleField && !['lines', 'json', 'rich_text', 'long_text'].includes(f.kind)).slice(0, 2);
+
+  const run = async (record: RecordJson, transition: TransitionDef) => {
+    if (transition.inputs.length) return setPending({ record, transition });
+    const { data, error, response } = await api.POST('/api/v1/records/{type}/{id}/transitions/{name}', {
+      params: { path: { type: def.name, id: record.id, name: transition.name }, header: { 'If-Match': `"${record.version}"` } },
+      body: {},
+    });
+    if (data) {
+      const next = data as RecordJson;
+      onChanged({ ...next, version: versionOf(response.headers.get('etag')) ?? next.version });
+      void message.success(t('record.transitionDone', { action: labelOf(transition.label, lang) }));
+    } else if (error?.status === 412) {
+      void message.warning(t('kanban.stale'));
+      onStale();
+    } else {
+      void message.error(t('record.transitionRefused', { detail: error?.detail ?? error?.title ?? '' }));
+    }
+  };
+
+  const drop = (state: string) => (e: DragEvent) => {
+    e.preventDefault();
+    setOver(null);
+    const record = rows.find((r) => r.id === e.dataTransfer.getData('text/x-weft-record'));
+    if (!record || record.state === state) return;
+    const transition = def.transitions.find((x) => x.allowed && x.to === state && x.from.includes(String(record.state)));
+    if (!transition) {
+      void message.warning(t('kanban.noTransition', { from: stateLabel(String(record.state)), to: stateLabel(state) }));
+      return;
+    }
+    void run(record, transition);
+  };
+
+  const stateLabel = (name: string) => labelOf(def.states.find((s) => s.name === name)?.label, lang) || name;
+
+  return (
+    <div className="weft-kanban" data-testid="kanban">
+      {def.states.map((s) => {
+        const cards = rows.filter((r) => r.state === s.name);
+        return (
+          <section
+            key={s.name}
+            className={`weft-kanban-col${over === s.name ? ' weft-kanban-over' : ''}`}
+            data-state={s.name}
+            aria-label={labelOf(s.label, lang)}
+            onDragOver={(e) => {
+              e.preventDefault();
+              setOver(s.name);
+            }}
+            onDragLeave={() => setOver((o) => (o === s.name ? null : o))}
+            onDrop={drop(s.name)}
+          >
+            <header>
+              {labelOf(s.label, lang)} <span className="weft-kanban-count">{cards.length}</span>
+            </header>
+            {cards.map((r) => (
+              <article
+                key={r.id}
+                className="weft-kanban-card"
+                draggable
+                data-record={r.id}
+                onDragStart={(e) => {
+                  e.dataTransfer.setData('text/x-weft-record', r.id);
+                  e.dataTransfer.effectAllowed = 'move';
+                }}
+              >
+                <Link to={`/r/${def.name}/${r.id}`}>{titleOf(def, r)}</Link>
+                {shown.map((f) => (
+                  <div key={f.name} className="weft-kanban-field">
+                    <FieldDisplay field={f} value={r[f.name]} hidden={!(f.name in r)} />
+                  </div>
+                ))}
+              </article>
+            ))}
+          </section>
+        );
+      })}
+      {pending ? (
+        <TransitionDialog
+          def={def}
+          id={pending.record.id}
+          version={pending.record.version}
+          transition={pending.transition}
+          onClose={() => setPending(null)}
+          onDone={(record, version) => {
+            setPending(null);
+            onChanged({ ...record, version });
+            void message.success(t('record.transitionDone', { action: labelOf(pending.transition.label, lang) }));
+          }}
+          onConflict={() => {
+            setPending(null);
+            void message.warning(t('kanban.stale'));
+            onStale();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}

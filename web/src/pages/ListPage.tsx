@@ -1,0 +1,397 @@
+import { DownloadOutlined, FilterOutlined, PlusOutlined } from '@ant-design/icons';
+import { Alert, Button, DatePicker, Grid, Input, InputNumber, Segmented, Select, Space, Table, Typography, type TableProps } from 'antd';
+import type { SorterResult, SortOrder } from 'antd/es/table/interface';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
+import { api, type RecordJson } from '../api/client';
+import { buildFilter, clause, filterKindOf, type FilterKind, type FilterValue } from '../feel/filter';
+import { FieldDisplay } from '../fields/dispatch';
+import { formatDateTime, formatInteger } from '../format';
+import { titleOf, useTypes } from '../meta/context';
+import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/fields';
+import dayjs from 'dayjs';
+import CalendarView from './CalendarView';
+import Kanban from './Kanban';
+
+const PAGE = 50;
+/** Kinds too large for a table cell. */
+const WIDE = new Set(['long_text', 'rich_text', 'lines', 'json']);
+const NUMERIC = new Set(['integer', 'decimal', 'money', 'percent']);
+
+declare global {
+  interface Window {
+    /** Timings the browser tests read: ms from data arrival to the rows on screen. */
+    __weftMetrics?: { listCommitMs?: number; listRenderMs?: number; listRows?: number };
+  }
+}
+
+interface FilterSpec {
+  field: FieldDef | 'state';
+  kind: FilterKind;
+}
+
+export default function ListPage() {
+  const { type = '' } = useParams();
+  const { byName, types } = useTypes();
+  const def = byName(type);
+  if (!def) return types.length ? <Alert type="warning" message={type} /> : null;
+  return <List key={type} def={def} />;
+}
+
+function List({ def }: { def: TypeDef }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const navigate = useNavigate();
+  const [rows, setRows] = useState<RecordJson[]>([]);
+  const [count, setCount] = useState<number | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [sort, setSort] = useState<string>('-created_at');
+  const [filters, setFilters] = useState<Record<string, FilterValue | undefined>>({});
+  const [applied, setApplied] = useState<string | undefined>(undefined);
+  const dataAt = useRef<number | null>(null);
+  // On a phone the filters fold away behind a button.
+  const phone = Grid.useBreakpoint().md === false;
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  // `?view=board`: the kanban board by state (types with a lifecycle).
+  const [params, setParams] = useSearchParams();
+  const board = def.states.length > 0 && params.get('view') === 'board';
+  // `?view=calendar&month=2026-03`: by the first date field (types that have one).
+  const dateField = def.fields.find((f) => f.kind === 'date' || f.kind === 'datetime');
+  const calendar = !!dateField && params.get('view') === 'calendar';
+  const monthParam = params.get('month');
+  const month = monthParam && /^\d{4}-\d{2}$/.test(monthParam) ? dayjs(`${monthParam}-01`) : dayjs().startOf('month');
+  const view = board ? 'board' : calendar ? 'calendar' : 'table';
+
+  const listable = def.fields.filter((f) => !WIDE.has(f.kind));
+  const [visible, setVisible] = useState<string[]>(() => listable.slice(0, 5).map((f) => f.name));
+
+  const filterSpecs: FilterSpec[] = useMemo(() => {
+    const out: FilterSpec[] = [];
+    if (def.states.length) out.push({ field: 'state', kind: 'options' });
+    for (const f of def.fields) {
+      const kind = filterKindOf(f);
+      if (kind) out.push({ field: f, kind });
+    }
+    return out.slice(0, 6);
+  }, [def]);
+
+  const load = useCallback(
+    async (after: string | null) => {
+      setLoading(true);
+      const { data, error: problem } = await api.GET('/api/v1/records/{type}', {
+        params: { path: { type: def.name }, query: { filter: applied, sort, limit: PAGE, cursor: after ?? undefined, count: after === null } },
+      });
+      if (data) {
+        dataAt.current = performance.now();
+        setRows((prev) => (after ? [...prev, ...(data.items as RecordJson[])] : (data.items as RecordJson[])));
+        setCursor(data.next_cursor ?? null);
+        if (after === null) setCount(data.count ?? null);
+        setError(null);
+      } else {
+        setError(t('list.badFilter', { detail: problem?.detail ?? problem?.title ?? '' }));
+      }
+      setLoading(false);
+    },
+    [def.name, applied, sort, t],
+  );
+
+  useEffect(() => {
+    void load(null);
+  }, [load]);
+
+  // First render after the data arrived: measured for BENCHMARKS.md by the browser tests.
+  // `listCommitMs`: React has put the rows in the DOM; `listRenderMs`: the next frame,
+  // after style, layout and paint.
+  useLayoutEffect(() => {
+    if (dataAt.current === null) return;
+    const started = dataAt.current;
+    dataAt.current = null;
+    const committed = performance.now() - started;
+    requestAnimationFrame(() => {
+      setTimeout(() => {
+        window.__weftMetrics = { ...window.__weftMetrics, listCommitMs: committed, listRenderMs: performance.now() - started, listRows: rows.length };
+      }, 0);
+    });
+  }, [rows]);
+
+  const stateLabel = (name: string) => labelOf(def.states.find((s) => s.name === name)?.label, lang) || name;
+  const sortOrder = (key: string): SortOrder => (sort === key ? 'ascend' : sort === `-${key}` ? 'descend' : null);
+
+  // Memoised: the table re-renders its rows only when the columns or the rows change.
+  const columns: TableProps<RecordJson>['columns'] = useMemo(() => [
+    {
+      key: '__title',
+      title: def.titleField ? labelOf(def.fields.find((f) => f.name === def.titleField)?.label, lang) : t('list.number'),
+      render: (_, r) => <Link to={`/r/${def.name}/${r.id}`}>{titleOf(def, r)}</Link>,
+      width: 180,
+    },
+    ...listable
+      .filter((f) => visible.includes(f.name) && f.name !== def.titleField)
+      // A phone shows the first two chosen columns; the rest scroll sideways on wider screens.
+      .slice(0, phone ? 2 : undefined)
+      .map((f) => ({
+        key: f.name,
+        dataIndex: f.name,
+        title: labelOf(f.label, lang),
+        sorter: f.sortable,
+        sortOrder: f.sortable ? sortOrder(f.name) : undefined,
+        align: NUMERIC.has(displayKind(f)) ? ('right' as const) : undefined,
+        render: (v: unknown, r: RecordJson) => <FieldDisplay field={f} value={v} hidden={!(f.name in r)} />,
+      })),
+    ...(def.states.length
+      ? [
+          {
+            key: 'state',
+            dataIndex: 'state',
+            title: t('list.state'),
+            sorter: true,
+            sortOrder: sortOrder('state'),
+            // A plain span styled as a tag: antd's Tag costs a style hook per row.
+            render: (v: string) => (v ? <span className="weft-state">{stateLabel(v)}</span> : null),
+          },
+        ]
+      : []),
+    {
+      key: 'updated_at',
+      dataIndex: 'updated_at',
+      title: t('list.updated'),
+      sorter: true,
+      sortOrder: sortOrder('updated_at'),
+      render: (v: string) => formatDateTime(lang, v),
+      responsive: ['md'],
+    },
+  ], [def, lang, t, visible, sort, phone]);
+
+  const onTable: TableProps<RecordJson>['onChange'] = (_p, _f, sorter) => {
+    const s = (Array.isArray(sorter) ? sorter[0] : sorter) as SorterResult<RecordJson>;
+    const key = String(s?.columnKey ?? '');
+    if (!s?.order || !key) setSort('-created_at');
+    else setSort(s.order === 'descend' ? `-${key}` : key);
+  };
+
+  const apply = () =>
+    setApplied(
+      buildFilter(
+        filterSpecs.map((spec) => {
+          const name = spec.field === 'state' ? 'state' : spec.field.name;
+          const value = filters[name];
+          return value ? clause(name, spec.kind, value) : null;
+        }),
+      ),
+    );
+
+  return (
+    <div className="weft-page weft-list">
+      <div className="weft-toolbar">
+        <Typography.Title level={2}>{labelOf(def.pluralLabel, lang)}</Typography.Title>
+        {count !== null ? <span data-testid="list-count">{t('list.count', { count, formatted: formatInteger(lang, count) })}</span> : null}
+        {def.states.length || dateField ? (
+          <Segmented
+            aria-label={t('kanban.views')}
+            value={view}
+            onChange={(v) => setParams(v === 'table' ? {} : { view: String(v) }, { replace: true })}
+            options={[
+              { value: 'table', label: t('kanban.table') },
+              ...(def.states.length ? [{ value: 'board', label: <span data-view="board">{t('kanban.board')}</span> }] : []),
+              ...(dateField ? [{ value: 'calendar', label: <span data-view="calendar">{t('kanban.calendar')}</span> }] : []),
+            ]}
+          />
+        ) : null}
+        {phone ? (
+          <Button icon={<FilterOutlined />} aria-expanded={filtersOpen} onClick={() => setFiltersOpen((o) => !o)}>
+            {t('list.filter')}
+          </Button>
+        ) : null}
+        {def.permissions.export ? (
+          // What the list shows (the applied filter), as CSV; the server checks `export`.
+          <Button
+            icon={<DownloadOutlined />}
+            href={`/api/v1/records/${def.name}/export${applied ? `?filter=${encodeURIComponent(applied)}` : ''}`}
+            download={`${def.name}.csv`}
+            data-testid="export-csv"
+          >
+            {t('list.export')}
+          </Button>
+        ) : null}
+        {def.permissions.create ? (
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${def.name}/new`)}>
+            {t('list.new')}
+          </Button>
+        ) : null}
+      </div>
+      <form
+        hidden={phone && !filtersOpen}
+        className="weft-filters"
+        aria-label={t('list.filter')}
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply();
+        }}
+      >
+        {filterSpecs.map((spec) => (
+          <FilterControl
+            key={spec.field === 'state' ? 'state' : spec.field.name}
+            spec={spec}
+            def={def}
+            value={filters[spec.field === 'state' ? 'state' : spec.field.name]}
+            onChange={(v) => setFilters((f) => ({ ...f, [spec.field === 'state' ? 'state' : (spec.field as FieldDef).name]: v }))}
+          />
+        ))}
+        <Space>
+          <Button htmlType="submit" type="primary" ghost>
+            {t('list.apply')}
+          </Button>
+          <Button
+            onClick={() => {
+              setFilters({});
+              setApplied(undefined);
+            }}
+          >
+            {t('list.reset')}
+          </Button>
+          <Select
+            mode="multiple"
+            aria-label={t('list.columns')}
+            placeholder={t('list.columns')}
+            maxTagCount={0}
+            maxTagPlaceholder={() => t('list.columns')}
+            style={{ minWidth: 120 }}
+            value={visible}
+            onChange={setVisible}
+            options={listable.map((f) => ({ value: f.name, label: labelOf(f.label, lang) }))}
+          />
+        </Space>
+      </form>
+      {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
+      {calendar && dateField ? (
+        <CalendarView
+          def={def}
+          field={dateField}
+          filter={applied}
+          month={month}
+          onMonth={(m) => setParams({ view: 'calendar', month: m.format('YYYY-MM') }, { replace: true })}
+        />
+      ) : board ? (
+        <Kanban
+          def={def}
+          rows={rows}
+          onChanged={(record) => setRows((prev) => prev.map((r) => (r.id === record.id ? record : r)))}
+          onStale={() => void load(null)}
+        />
+      ) : (
+        <>
+      {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every
+          column after each render. */}
+      <div className="weft-table-scroll">
+      <Table<RecordJson>
+        rowKey="id"
+        size="middle"
+        columns={columns}
+        dataSource={rows}
+        loading={loading}
+        pagination={false}
+        onChange={onTable}
+        locale={{ emptyText: t('list.empty') }}
+        onRow={(r) => ({ onDoubleClick: () => navigate(`/r/${def.name}/${r.id}`) })}
+      />
+      </div>
+        </>
+      )}
+      <div className="weft-list-footer">
+        {cursor && !calendar ? (
+          <Button onClick={() => void load(cursor)} loading={loading}>
+            {t('list.more')}
+          </Button>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: TypeDef; value?: FilterValue; onChange: (v: FilterValue | undefined) => void }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const label = spec.field === 'state' ? t('list.state') : labelOf(spec.field.label, lang);
+  const range = value?.op === 'range' ? value : { op: 'range' as const, from: null, to: null };
+  let control;
+  switch (spec.kind) {
+    case 'text':
+      control = (
+        <Input
+          allowClear
+          aria-label={label}
+          placeholder={t('list.contains')}
+          value={value?.op === 'contains' ? value.text : ''}
+          onChange={(e) => onChange(e.target.value ? { op: 'contains', text: e.target.value } : undefined)}
+        />
+      );
+      break;
+    case 'number':
+      control = (
+        <Space.Compact>
+          <InputNumber<string> stringMode aria-label={`${label} ${t('list.from')}`} placeholder={t('list.from')} value={(range.from as string) ?? null} onChange={(v) => onChange({ ...range, from: v })} />
+          <InputNumber<string> stringMode aria-label={`${label} ${t('list.to')}`} placeholder={t('list.to')} value={(range.to as string) ?? null} onChange={(v) => onChange({ ...range, to: v })} />
+        </Space.Compact>
+      );
+      break;
+    case 'date':
+    case 'datetime':
+      control = (
+        <DatePicker.RangePicker
+          aria-label={label}
+          onChange={(d) =>
+            onChange(
+              d
+                ? spec.kind === 'date'
+                  ? { op: 'range', from: d[0]?.format('YYYY-MM-DD'), to: d[1]?.format('YYYY-MM-DD') }
+                  : { op: 'range', from: d[0]?.startOf('day').toISOString(), to: d[1]?.endOf('day').toISOString() }
+                : undefined,
+            )
+          }
+        />
+      );
+      break;
+    case 'options': {
+      const options =
+        spec.field === 'state'
+          ? def.states.map((s) => ({ value: s.name, label: labelOf(s.label, lang) }))
+          : (spec.field.options ?? []).map((o) => ({ value: o.value, label: labelOf(o.label, lang) }));
+      control = (
+        <Select
+          mode="multiple"
+          allowClear
+          aria-label={label}
+          style={{ minWidth: 160 }}
+          options={options}
+          value={value?.op === 'in' ? value.values : []}
+          onChange={(values: string[]) => onChange(values.length ? { op: 'in', values } : undefined)}
+        />
+      );
+      break;
+    }
+    case 'boolean':
+      control = (
+        <Select
+          allowClear
+          aria-label={label}
+          style={{ minWidth: 100 }}
+          value={value?.op === 'is' ? String(value.value) : undefined}
+          options={[
+            { value: 'true', label: t('list.yes') },
+            { value: 'false', label: t('list.no') },
+          ]}
+          onChange={(v?: string) => onChange(v === undefined ? undefined : { op: 'is', value: v === 'true' })}
+        />
+      );
+      break;
+  }
+  return (
+    <label className="weft-filter">
+      <span>{label}</span>
+      {control}
+    </label>
+  );
+}

@@ -1,0 +1,121 @@
+// What the record page and the kanban board share: problem documents shown at their
+// fields, and the dialog that runs a lifecycle transition with its inputs.
+import { Alert, Form, Modal, Typography } from 'antd';
+import { useCallback, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, versionOf, type Problem, type RecordJson } from '../api/client';
+import { fieldErrors, type FieldError } from '../api/problem';
+import { FieldInput } from '../fields/dispatch';
+import { labelOf, type FieldDef, type TransitionDef, type TypeDef } from '../meta/fields';
+
+export type FormApi = ReturnType<typeof Form.useForm>[0];
+
+/** A field error in the UI's language: English shows the server's reason (the most
+ * precise); Chinese the message for the error's code, or the reason when it has none. */
+export function useFieldErrorText() {
+  const { t, i18n } = useTranslation();
+  return useCallback(
+    (e: FieldError) =>
+      i18n.language !== 'en' && e.code && i18n.exists(`fieldError.${e.code}`) ? t(`fieldError.${e.code}` as 'fieldError.required') : e.reason,
+    [t, i18n],
+  );
+}
+
+/** Shows a problem: field errors at their fields, the rest in the returned message. */
+export function useProblemText() {
+  const { t } = useTranslation();
+  const errorText = useFieldErrorText();
+  return useCallback(
+    (problem: Problem, form: FormApi | null, fields: FieldDef[]): string => {
+      if (problem.status === 422 && problem.errors?.length && form) {
+        const { fields: at, other } = fieldErrors(problem, (n) => fields.some((f) => f.name === n), errorText);
+        form.setFields(at.map((e) => ({ name: e.name, errors: e.errors })));
+        return other.length ? `${t('record.invalid')} ${other.join('; ')}` : t('record.invalid');
+      }
+      if (problem.status === 403) return t('record.forbidden');
+      if (problem.status === 404) return t('record.notFound');
+      return t('record.error', { detail: problem.detail ?? problem.title });
+    },
+    [t, errorText],
+  );
+}
+
+/** Clears a field's server error as soon as its value changes. */
+export function clearErrorsOnChange(form: FormApi) {
+  return (changed: Record<string, unknown>) =>
+    form.setFields(Object.keys(changed).map((name) => ({ name, errors: [] })));
+}
+
+export function TransitionDialog({
+  def,
+  id,
+  version,
+  transition,
+  onClose,
+  onDone,
+  onConflict,
+}: {
+  def: TypeDef;
+  id: string;
+  version: number;
+  transition: TransitionDef;
+  onClose: () => void;
+  onDone: (record: RecordJson, version: number) => void;
+  onConflict: (current?: number) => void;
+}) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.language;
+  const [form] = Form.useForm();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problemText = useProblemText();
+  const title = labelOf(transition.label, lang);
+
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    const values = form.getFieldsValue(true) as Record<string, unknown>;
+    const body: Record<string, unknown> = {};
+    for (const f of transition.inputs) if (values[f.name] !== undefined && values[f.name] !== null) body[f.name] = values[f.name];
+    const { data, error: problem, response } = await api.POST('/api/v1/records/{type}/{id}/transitions/{name}', {
+      params: { path: { type: def.name, id, name: transition.name }, header: { 'If-Match': `"${version}"` } },
+      body,
+    });
+    setBusy(false);
+    if (data) {
+      const record = data as RecordJson;
+      onDone(record, versionOf(response.headers.get('etag')) ?? record.version);
+    } else if (problem?.status === 412) onConflict(problem.current_version ?? undefined);
+    else if (problem) {
+      const text = problemText(problem, form, transition.inputs);
+      setError(problem.status === 422 && problem.errors?.length ? text : t('record.transitionRefused', { detail: problem.detail ?? problem.title }));
+    }
+  };
+
+  return (
+    <Modal
+      open
+      title={t('record.transitionTitle', { action: title })}
+      onCancel={onClose}
+      onOk={() => void run()}
+      okText={t('record.confirm')}
+      cancelText={t('record.cancel')}
+      confirmLoading={busy}
+      destroyOnClose
+    >
+      {error ? <Alert role="alert" type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
+      {transition.inputs.length ? (
+        <Form form={form} layout="vertical" name="transition" onValuesChange={clearErrorsOnChange(form)}>
+          {transition.inputs.map((f) => (
+            <Form.Item key={f.name} name={f.name} label={labelOf(f.label, lang)} required={f.required} validateTrigger={[]}>
+              <FieldInput field={f} />
+            </Form.Item>
+          ))}
+        </Form>
+      ) : (
+        <Typography.Paragraph>{title}?</Typography.Paragraph>
+      )}
+    </Modal>
+  );
+}
+
