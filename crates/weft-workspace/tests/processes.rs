@@ -43,6 +43,7 @@ on_both_databases!(
     a_message_start_event_starts_an_instance_per_message,
     round_robin_and_least_loaded_pick_among_the_candidates,
     a_timer_start_event_starts_instances_on_its_schedule_once_each,
+    to_dos_are_in_the_inbox_of_who_may_act,
 );
 
 fn fixture(name: &str) -> String {
@@ -902,4 +903,41 @@ async fn a_timer_start_event_starts_instances_on_its_schedule_once_each(backend:
     let feel = r#"<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">=duration("PT1H")</bpmn:timeDuration>"#;
     let input = DeployProcess { xml: timer_started("Stocktake v3", feel), ..Default::default() };
     assert!(matches!(o.ws.deploy_process(&o.admin, input).await, Err(Error::Validation(_))));
+}
+
+async fn to_dos_are_in_the_inbox_of_who_may_act(backend: TestBackend) {
+    use weft_workspace::collab::InboxQuery;
+    let clock = Clock::frozen(datetime!(2026-03-02 01:00 UTC));
+    let o = org(backend, clock).await;
+    o.ws.put_business_calendar(&o.admin, cn_calendar()).await.unwrap();
+    deploy(&o, fixture("reminders.bpmn"), None, &[("approver", "text"), ("due_at", "datetime")]).await;
+    let id = start(
+        &o,
+        &o.starter,
+        "sla_approval",
+        json!({ "approver": o.starter.id.to_string(), "due_at": "2026-03-03T01:00:00Z" }),
+    )
+    .await;
+    let task = only_open_task(&o, id).await;
+    let todo = InboxQuery { kind: Some("todo".into()), ..InboxQuery::default() };
+
+    let page = o.ws.inbox(&o.starter, &todo).await.unwrap();
+    assert_eq!(page.items.len(), 1, "{page:?}");
+    let item = &page.items[0];
+    assert_eq!((item.kind.as_str(), item.task.as_deref()), ("todo", Some(task.id.as_str())));
+    assert_eq!(item.due_at.as_deref(), Some("2026-03-03T01:00:00.000000Z"));
+    assert!(!item.overdue);
+    let counts = o.ws.inbox_counts(&o.starter).await.unwrap();
+    assert_eq!((counts.open_by_kind.get("todo").copied(), counts.overdue), (Some(1), 0));
+    // Nobody else has it; a guest has no to-dos at all.
+    assert!(o.ws.inbox(&o.other, &todo).await.unwrap().items.is_empty());
+    let guest = people::guest(&o.ws, Uuid::now_v7(), &["guest"]).await;
+    assert!(o.ws.inbox(&guest, &todo).await.unwrap().items.is_empty());
+
+    // Past its due time it is overdue (the escalation job has not run yet).
+    o.clock.advance(std::time::Duration::from_secs(2 * 86_400));
+    let page = o.ws.inbox(&o.starter, &todo).await.unwrap();
+    assert!(page.items[0].overdue);
+    assert_eq!(page.items[0].id, item.id, "a to-do keeps its id");
+    assert_eq!(o.ws.inbox_counts(&o.starter).await.unwrap().overdue, 1);
 }

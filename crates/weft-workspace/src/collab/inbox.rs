@@ -10,6 +10,7 @@ use weft_model::schema::{FieldError, FieldErrorCode};
 use weft_store::format_utc;
 use weft_store::kernel::collab::{self as store, InboxFilter, StoredInboxItem};
 
+use crate::processes::TaskView;
 use crate::{Error, Result, Workspace};
 
 const KINDS: &[&str] = &["mention", "update", "alert", "todo"];
@@ -53,6 +54,13 @@ pub struct InboxItemView {
     pub snoozed_until: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// A to-do's process task (act on it under `/api/v1/tasks/{task}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -66,6 +74,8 @@ pub struct InboxPage {
 pub struct InboxCounts {
     /// Unread, awake items.
     pub unread: i64,
+    /// Open to-dos past their due time.
+    pub overdue: i64,
     /// Items not done, awake, by kind.
     pub open_by_kind: std::collections::BTreeMap<String, i64>,
 }
@@ -109,6 +119,35 @@ fn view(item: StoredInboxItem) -> InboxItemView {
         snoozed_until: item.snoozed_until.map(format_utc),
         created_at: format_utc(item.created_at),
         updated_at: format_utc(item.updated_at),
+        task: None,
+        due_at: None,
+        overdue: false,
+    }
+}
+
+/// An open process task as a to-do. Its id is derived from the task's, so it is stable;
+/// it is done by completing the task, not by marking.
+fn todo_view(task: TaskView, now: OffsetDateTime) -> InboxItemView {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(task.id.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    InboxItemView {
+        id: uuid::Builder::from_random_bytes(bytes).into_uuid(),
+        kind: "todo".into(),
+        type_name: task.record_type.clone(),
+        record: task.record_id,
+        thread: None,
+        message: None,
+        actor: "system".into(),
+        summary: task.name.clone().unwrap_or_else(|| task.element.clone()),
+        state: "unread".into(),
+        snoozed_until: None,
+        created_at: format_utc(task.created_at),
+        updated_at: format_utc(task.created_at),
+        overdue: task.due_at.is_some_and(|due| due < now),
+        due_at: task.due_at.map(format_utc),
+        task: Some(task.id),
     }
 }
 
@@ -154,6 +193,9 @@ impl Workspace {
         if !(1..=200).contains(&limit) {
             return Err(bad("/limit", FieldErrorCode::OutOfRange, "1 to 200"));
         }
+        if query.kind.as_deref() == Some("todo") {
+            return self.todos(principal, query, limit).await;
+        }
         let filter = InboxFilter {
             kind: query.kind.clone(),
             states,
@@ -171,8 +213,42 @@ impl Workspace {
         Ok(InboxPage { items: items.into_iter().map(view).collect(), next: next.flatten() })
     }
 
+    /// To-dos: the open process tasks the principal may act on (assigned, claimable, or of
+    /// someone they stand in for), oldest first; guests have none.
+    async fn todos(&self, principal: &Principal, query: &InboxQuery, limit: u64) -> Result<InboxPage> {
+        if principal.party().is_some() {
+            return Ok(InboxPage { items: Vec::new(), next: None });
+        }
+        let now = self.process_now();
+        let mut tasks = self.my_tasks(principal).await?;
+        tasks.retain(|t| {
+            query.type_name.as_ref().is_none_or(|ty| t.record_type.as_ref() == Some(ty))
+                && query.record.is_none_or(|r| t.record_id == Some(r))
+        });
+        tasks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let skip = match &query.cursor {
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .map_err(|_| bad("/cursor", FieldErrorCode::InvalidFormat, "not a cursor this inbox gave out"))?,
+            None => 0,
+        };
+        let total = tasks.len();
+        let items: Vec<InboxItemView> =
+            tasks.into_iter().skip(skip).take(limit as usize).map(|t| todo_view(t, now)).collect();
+        let next = (skip + items.len() < total).then(|| (skip + items.len()).to_string());
+        Ok(InboxPage { items, next })
+    }
+
     pub async fn inbox_counts(&self, principal: &Principal) -> Result<InboxCounts> {
         let mut counts = InboxCounts::default();
+        if principal.party().is_none() {
+            let now = self.process_now();
+            let tasks = self.my_tasks(principal).await?;
+            counts.overdue = tasks.iter().filter(|t| t.due_at.is_some_and(|d| d < now)).count() as i64;
+            if !tasks.is_empty() {
+                counts.open_by_kind.insert("todo".into(), tasks.len() as i64);
+            }
+        }
         for (kind, state, n) in store::inbox_counts(&self.db, principal.id, weft_store::now()).await? {
             if state == "unread" {
                 counts.unread += n;
