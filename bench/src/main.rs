@@ -10,6 +10,7 @@ mod common;
 mod fixture;
 mod list_1m;
 mod list_scoped;
+mod live_fanout;
 mod raw_commit;
 mod records;
 mod records_http;
@@ -43,6 +44,10 @@ enum Command {
     /// (unit-tree scope): p50/p95/p99 of a page and the next one.
     #[command(name = "list-scoped")]
     ListScoped(list_scoped::Args),
+    /// Issue 7's realtime target: N WebSocket clients of one channel, latency of each
+    /// message's delivery.
+    #[command(name = "live-fanout")]
+    LiveFanout(live_fanout::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
             Command::RecordsHttp(args) => records_http::run(args).await,
             Command::List1m(args) => list_1m::run(args).await,
             Command::ListScoped(args) => list_scoped::run(args).await,
+            Command::LiveFanout(args) => live_fanout::run(args).await,
         }
     });
     match result {

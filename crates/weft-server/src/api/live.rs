@@ -10,15 +10,15 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use weft_model::{ErrorCode, Principal};
-use weft_workspace::collab::live::{LiveCache, StoredEvent, Topic};
+use weft_workspace::collab::live::{LiveCache, LiveItem, Topic};
 
 use super::actor::Actor;
 use crate::{AppState, Problem};
@@ -63,7 +63,9 @@ pub async fn live(
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let origin_host = origin.split("://").nth(1).unwrap_or_default();
         if origin_host != host {
-            return Err(Problem::new(ErrorCode::Forbidden).with_detail("a live connection must come from this server's pages"));
+            return Err(
+                Problem::new(ErrorCode::Forbidden).with_detail("a live connection must come from this server's pages")
+            );
         }
     }
     let feed = state.workspace.live_feed().await?;
@@ -76,7 +78,7 @@ struct Connection {
     state: AppState,
     principal: Principal,
     socket: WebSocket,
-    feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>,
+    feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     topics: Vec<Topic>,
     cache: LiveCache,
     /// The last event number this connection has dealt with (sent or not ours).
@@ -89,7 +91,7 @@ impl Connection {
         state: AppState,
         principal: Principal,
         socket: WebSocket,
-        feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>,
+        feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     ) -> Self {
         Connection {
             state,
@@ -126,12 +128,12 @@ impl Connection {
                 }
                 event = self.feed.recv() => {
                     match event {
-                        Ok(event) => {
-                            if event.seq <= self.seen {
+                        Ok(item) => {
+                            if item.seq() <= self.seen {
                                 continue;
                             }
-                            self.seen = event.seq;
-                            if !self.deliver(&event).await {
+                            self.seen = item.seq();
+                            if !self.deliver(&item).await {
                                 break;
                             }
                         }
@@ -165,11 +167,16 @@ impl Connection {
             Message::Text(text) => text,
             Message::Close(_) => return false,
             Message::Ping(_) | Message::Pong(_) => return true,
-            Message::Binary(_) => return self.send(json!({ "kind": "error", "reason": "send JSON text frames" })).await,
+            Message::Binary(_) => {
+                return self.send(json!({ "kind": "error", "reason": "send JSON text frames" })).await;
+            }
         };
         let parsed: Result<ClientMessage, _> = serde_json::from_str(text.as_str());
         match parsed {
-            Err(e) => self.send(json!({ "kind": "error", "reason": format!("not a message this server understands: {e}") })).await,
+            Err(e) => {
+                self.send(json!({ "kind": "error", "reason": format!("not a message this server understands: {e}") }))
+                    .await
+            }
             Ok(ClientMessage::Ping) => self.send(json!({ "kind": "pong", "seq": self.seen })).await,
             Ok(ClientMessage::Unsubscribe { topics }) => {
                 self.topics.retain(|t| !topics.contains(&t.to_string()));
@@ -211,27 +218,33 @@ impl Connection {
         match self.state.workspace.live_replay(after).await {
             Ok(Some(events)) => {
                 let seen = self.seen;
-                for event in events.iter().filter(|e| e.seq <= seen) {
-                    if !self.deliver(event).await {
+                for item in events.iter().filter(|e| e.seq() <= seen) {
+                    if !self.deliver(item).await {
                         return false;
                     }
                 }
                 true
             }
-            Ok(None) => self.send(json!({ "kind": "resync", "reason": "too far behind to replay", "seq": self.seen })).await,
+            Ok(None) => {
+                self.send(json!({ "kind": "resync", "reason": "too far behind to replay", "seq": self.seen })).await
+            }
             Err(e) => self.send(json!({ "kind": "error", "reason": e.to_string() })).await,
         }
     }
 
-    async fn deliver(&mut self, event: &StoredEvent) -> bool {
+    async fn deliver(&mut self, item: &LiveItem) -> bool {
         if self.topics.is_empty() {
             return true;
         }
-        let notices = match self.state.workspace.live_view(&self.principal, &self.topics, event, &mut self.cache).await {
+        let notices = match self.state.workspace.live_view(&self.principal, &self.topics, item, &mut self.cache).await {
             Ok(notices) => notices,
             Err(e) => {
-                tracing::warn!(error = %e, seq = event.seq, "live view failed; the client resyncs");
-                return self.send(json!({ "kind": "resync", "reason": "the server could not check an event", "seq": event.seq })).await;
+                tracing::warn!(error = %e, seq = item.seq(), "live view failed; the client resyncs");
+                return self
+                    .send(
+                        json!({ "kind": "resync", "reason": "the server could not check an event", "seq": item.seq() }),
+                    )
+                    .await;
             }
         };
         for notice in notices {

@@ -5,7 +5,7 @@
 //! message's summary when the principal may read the message); the data itself is fetched
 //! through the API, which checks access again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,11 +16,12 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_store::kernel::collab as store;
-pub use weft_store::kernel::outbox::StoredEvent;
 use weft_store::kernel::outbox;
-use weft_store::records::rows::{self, Source};
+pub use weft_store::kernel::outbox::StoredEvent;
+use weft_store::records::rows::{self, Source, StoredRecord};
 
 use super::access::visible_to;
+use crate::catalog::TypeEntry;
 use crate::{Error, Result, Workspace};
 
 /// Events kept for connections that fall behind; beyond it they are told to resync.
@@ -93,14 +94,30 @@ pub struct LiveCache {
 /// The outbox tail shared by all connections.
 #[derive(Debug)]
 pub struct LiveFeed {
-    sender: broadcast::Sender<Arc<StoredEvent>>,
+    sender: broadcast::Sender<Arc<LiveItem>>,
+}
+
+/// An event with what every connection needs to judge it, looked up once by the tail
+/// rather than once per connection: the record it is about (as it is now), and for a
+/// channel message the channel's members.
+#[derive(Debug)]
+pub struct LiveItem {
+    pub event: StoredEvent,
+    record: Option<(Arc<TypeEntry>, StoredRecord)>,
+    members: Option<BTreeSet<Uuid>>,
+}
+
+impl LiveItem {
+    pub fn seq(&self) -> i64 {
+        self.event.seq
+    }
 }
 
 impl Workspace {
     /// Subscribes to every event committed from now on (starting the tail on first use).
     /// A receiver that falls more than a few thousand events behind gets `Lagged`: the
     /// connection then tells its client to resync instead of buffering without bound.
-    pub async fn live_feed(&self) -> Result<broadcast::Receiver<Arc<StoredEvent>>> {
+    pub async fn live_feed(&self) -> Result<broadcast::Receiver<Arc<LiveItem>>> {
         let feed = self
             .live
             .get_or_try_init(|| async {
@@ -120,7 +137,7 @@ impl Workspace {
 
     /// The events after `after` (up to `MAX_REPLAY`), for a client that reconnects;
     /// `None` when it is further behind and must refetch.
-    pub async fn live_replay(&self, after: i64) -> Result<Option<Vec<StoredEvent>>> {
+    pub async fn live_replay(&self, after: i64) -> Result<Option<Vec<LiveItem>>> {
         let head = outbox::head(&self.db).await?;
         if head - after > MAX_REPLAY {
             return Ok(None);
@@ -131,7 +148,9 @@ impl Workspace {
             let batch = outbox::read_after(&self.db, from, 1000).await?;
             let Some(last) = batch.last() else { break };
             from = last.seq;
-            out.extend(batch.into_iter().filter(|e| e.seq <= head));
+            for event in batch.into_iter().filter(|e| e.seq <= head) {
+                out.push(self.live_item(event).await?);
+            }
         }
         Ok(Some(out))
     }
@@ -157,17 +176,35 @@ impl Workspace {
         }
     }
 
-    /// What `principal`, listening to `topics`, may be told about `event`.
+    /// An event with its record and channel members looked up (once, for every listener).
+    async fn live_item(&self, event: StoredEvent) -> Result<LiveItem> {
+        let kind = event.kind.clone();
+        let mut item = LiveItem { record: None, members: None, event };
+        if item.event.type_name == "channel" && kind.starts_with("message.") {
+            if let Some(id) = item.event.record_id {
+                item.members = Some(store::members(&self.db, id).await?.into_iter().collect());
+            }
+        } else if (kind.starts_with("record.") || kind.starts_with("message.") || kind.starts_with("attachment."))
+            && let (Some(id), Ok(entry)) = (item.event.record_id, self.entry(&item.event.type_name))
+            && let Some(record) = rows::get(Source::Db(&self.db), &entry.spec, id, true).await?
+        {
+            item.record = Some((entry, record));
+        }
+        Ok(item)
+    }
+
+    /// What `principal`, listening to `topics`, may be told about `item`.
     pub async fn live_view(
         &self,
         principal: &Principal,
         topics: &[Topic],
-        event: &StoredEvent,
+        item: &LiveItem,
         cache: &mut LiveCache,
     ) -> Result<Vec<LiveEvent>> {
+        let event = &item.event;
         let mut out = Vec::new();
         for topic in topics {
-            if let Some(data) = self.live_data(principal, topic, event, cache).await? {
+            if let Some(data) = self.live_data(principal, topic, item, cache).await? {
                 out.push(LiveEvent { seq: event.seq, topic: topic.to_string(), event: event.kind.clone(), data });
             }
         }
@@ -178,9 +215,10 @@ impl Workspace {
         &self,
         principal: &Principal,
         topic: &Topic,
-        event: &StoredEvent,
+        item: &LiveItem,
         cache: &mut LiveCache,
     ) -> Result<Option<Json>> {
+        let event = &item.event;
         let p = &event.payload;
         match topic {
             Topic::Inbox => {
@@ -194,8 +232,9 @@ impl Workspace {
                 if event.type_name != "channel" || event.record_id != Some(*id) || !event.kind.starts_with("message.") {
                     return Ok(None);
                 }
-                let member = match cache.memberships.get(id) {
-                    Some((member, at)) if at.elapsed() < MEMBERSHIP_TTL => *member,
+                let member = match (&item.members, cache.memberships.get(id)) {
+                    (Some(members), _) => members.contains(&principal.id),
+                    (None, Some((member, at))) if at.elapsed() < MEMBERSHIP_TTL => *member,
                     _ => {
                         let member = store::is_member(&self.db, *id, principal.id).await?;
                         cache.memberships.insert(*id, (member, Instant::now()));
@@ -211,13 +250,13 @@ impl Workspace {
                 if &event.type_name != type_name || event.record_id != Some(*id) {
                     return Ok(None);
                 }
-                self.record_notice(principal, event).await
+                self.record_notice(principal, item).await
             }
             Topic::Type(type_name) => {
                 if &event.type_name != type_name || !event.kind.starts_with("record.") {
                     return Ok(None);
                 }
-                self.record_notice(principal, event).await
+                self.record_notice(principal, item).await
             }
         }
     }
@@ -227,16 +266,18 @@ impl Workspace {
         visible_to(principal).contains(&visibility)
     }
 
-    async fn record_notice(&self, principal: &Principal, event: &StoredEvent) -> Result<Option<Json>> {
+    async fn record_notice(&self, principal: &Principal, item: &LiveItem) -> Result<Option<Json>> {
+        let event = &item.event;
         let kind = event.kind.as_str();
         let relevant = kind.starts_with("record.") || kind.starts_with("message.") || kind.starts_with("attachment.");
         let (Some(id), true) = (event.record_id, relevant) else { return Ok(None) };
-        let Ok(entry) = self.entry(&event.type_name) else { return Ok(None) };
-        // A deletion is news to those who could read the record before it.
-        let Some(record) = rows::get(Source::Db(&self.db), &entry.spec, id, true).await? else {
+        // Looked up by the tail; a deletion is news to those who could read the record
+        // before it, hence deleted records too.
+        let Some((entry, record)) = &item.record else { return Ok(None) };
+        if record.system.id != id {
             return Ok(None);
-        };
-        if !self.readable_now(principal, &entry, &record).await? {
+        }
+        if !self.readable_now(principal, entry, record).await? {
             return Ok(None);
         }
         let p = &event.payload;
@@ -264,16 +305,25 @@ fn message_notice(p: &Json) -> Json {
     })
 }
 
-async fn tail(workspace: Workspace, sender: broadcast::Sender<Arc<StoredEvent>>, mut after: i64) {
+async fn tail(workspace: Workspace, sender: broadcast::Sender<Arc<LiveItem>>, mut after: i64) {
     let mut idle = Duration::from_millis(20);
     loop {
         match outbox::read_after(&workspace.db, after, 512).await {
             Ok(events) if !events.is_empty() => {
                 idle = Duration::from_millis(20);
                 for event in events {
-                    after = event.seq;
-                    // No receivers is fine: nobody is connected.
-                    let _ = sender.send(Arc::new(event));
+                    let seq = event.seq;
+                    match workspace.live_item(event).await {
+                        Ok(item) => {
+                            after = seq;
+                            // No receivers is fine: nobody is connected.
+                            let _ = sender.send(Arc::new(item));
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, seq, "live feed cannot look up an event; retrying");
+                            break;
+                        }
+                    }
                 }
                 continue;
             }
