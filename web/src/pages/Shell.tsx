@@ -96,7 +96,7 @@ export default function Shell({ children }: { children: ReactNode }) {
           <div className="weft-header-right">
             <Link to="/inbox" className="weft-header-btn weft-badge-btn" aria-label={`${t('shell.inbox')} · ${t('inbox.badge', { count: unread })}`} data-testid="inbox-badge" data-unread={unread}>
               <Badge count={unread} size="small" overflowCount={99}>
-                <Button type="text" icon={<BellOutlined />} tabIndex={-1} className="weft-header-btn" />
+                <BellOutlined className="weft-bell" />
               </Badge>
             </Link>
             <LangSwitch />
