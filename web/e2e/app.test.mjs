@@ -505,6 +505,12 @@ describe('the web UI', () => {
     await input.pressSequentially('请 @Li');
     await page.locator('.ant-mentions-dropdown-menu-item', { hasText: 'Li Wei' }).first().click();
     await input.pressSequentially('看一下图纸');
+    // Too large (the harness runs the server with a 1 MB file limit): the problem's detail is shown.
+    await page.getByTestId('attach-input').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1024 * 1024 + 4096, 7) });
+    const tooLarge = await page.getByTestId('composer').getByRole('alert').innerText();
+    assert.match(tooLarge, /huge\.bin/, tooLarge);
+    console.log('413 shown as:', tooLarge);
+    assert.equal(await page.getByTestId('composer').locator('.ant-tag', { hasText: 'huge.bin' }).count(), 0);
     await page.getByTestId('attach-input').setInputFiles({ name: 'drawing.png', mimeType: 'image/png', buffer: png() });
     await page.getByTestId('composer').locator('.ant-tag', { hasText: 'drawing.png' }).waitFor();
     await page.getByTestId('composer').getByText('共享', { exact: true }).click();
