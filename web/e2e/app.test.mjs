@@ -508,7 +508,7 @@ describe('the web UI', () => {
     // Too large (the harness runs the server with a 1 MB file limit): the problem's detail is shown.
     await page.getByTestId('attach-input').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(1024 * 1024 + 4096, 7) });
     const tooLarge = await page.getByTestId('composer').getByRole('alert').innerText();
-    assert.match(tooLarge, /huge\.bin/, tooLarge);
+    assert.match(tooLarge, /huge\.bin 太大.*1048576/, tooLarge);
     console.log('413 shown as:', tooLarge);
     assert.equal(await page.getByTestId('composer').locator('.ant-tag', { hasText: 'huge.bin' }).count(), 0);
     await page.getByTestId('attach-input').setInputFiles({ name: 'drawing.png', mimeType: 'image/png', buffer: png() });

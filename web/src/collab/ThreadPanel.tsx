@@ -53,7 +53,7 @@ function AttachmentLink({ a }: { a: Attachment }) {
   );
 }
 
-function MessageItem({ m, names }: { m: Message; names: Map<string, string> }) {
+export function MessageItem({ m, names }: { m: Message; names: Map<string, string> }) {
   const { t, i18n } = useTranslation();
   const deleted = !!m.deleted_at;
   return (
@@ -131,7 +131,7 @@ export function ThreadPanel({ type, id, version }: { type: string; id: string; v
       if (data) setFiles((f) => [...f, data]);
       else {
         const p = asProblem(problem, response.status);
-        setError(t('thread.uploadFailed', { file: file.name, detail: p.detail ?? p.title }));
+        setError(t(response.status === 413 ? 'thread.tooLarge' : 'thread.uploadFailed', { file: file.name, detail: p.detail ?? p.title }));
       }
     }
   };

@@ -102,6 +102,7 @@ const en = {
     posted: 'Posted.',
     dropHint: 'Drop files here to attach',
     guestShared: 'Everyone on this record sees your messages.',
+    tooLarge: '{{file}} is too large to attach: {{detail}}',
     uploadFailed: 'Could not upload {{file}}: {{detail}}',
   },
   inbox: {

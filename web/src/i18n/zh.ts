@@ -104,6 +104,7 @@ const zh: Messages = {
     posted: '已发送。',
     dropHint: '拖放文件到此处添加附件',
     guestShared: '此记录的所有参与者都能看到您的消息。',
+    tooLarge: '{{file}} 太大，无法添加：{{detail}}',
     uploadFailed: '无法上传 {{file}}：{{detail}}',
   },
   inbox: {
