@@ -513,6 +513,14 @@ describe('the web UI', () => {
     assert.equal(await page.getByTestId('composer').locator('.ant-tag', { hasText: 'huge.bin' }).count(), 0);
     await page.getByTestId('attach-input').setInputFiles({ name: 'drawing.png', mimeType: 'image/png', buffer: png() });
     await page.getByTestId('composer').locator('.ant-tag', { hasText: 'drawing.png' }).waitFor();
+    // A second file by drag-and-drop onto the composer.
+    await page.getByTestId('composer').evaluate((el) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['quantities and dimensions\n'], 'notes.txt', { type: 'text/plain' }));
+      el.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+      el.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    });
+    await page.getByTestId('composer').locator('.ant-tag', { hasText: 'notes.txt' }).waitFor();
     await page.getByTestId('composer').getByText('共享', { exact: true }).click();
     await page.getByTestId('post').click();
     await page.locator('[data-testid=message]', { hasText: '看一下图纸' }).waitFor();
@@ -531,6 +539,7 @@ describe('the web UI', () => {
     const img = shared.locator('img[alt="drawing.png"]');
     await img.waitFor();
     assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 48), 'the thumbnail loads from the content URL');
+    assert.match(await shared.locator('a.weft-attachment', { hasText: 'notes.txt' }).getAttribute('href'), /^\/api\/v1\/attachments\/[0-9a-f-]+\/content$/);
     const posted = (await server.admin.ok('GET', `/api/v1/records/test_order/${order.id}/thread`)).messages;
     assert.deepEqual(posted[0].mentions, [li.id], 'the mention is sent by id');
 
