@@ -480,6 +480,10 @@ describe('the web UI', () => {
       login: 'li.wei', display_name: 'Li Wei', password: 'li wei password', roles: ['employee', 'sales'],
     });
     await server.admin.ok('POST', `/api/v1/admin/org/units/${fx.unit.id}/members`, { principal: li.id, primary: true });
+    const wang = await server.admin.ok('POST', '/api/v1/admin/principals', {
+      login: 'wang.fang', display_name: '王芳', password: 'wang fang password', roles: ['employee', 'sales'],
+    });
+    await server.admin.ok('POST', `/api/v1/admin/org/units/${fx.unit.id}/members`, { principal: wang.id, primary: true });
     const guestApi = await Caller.signIn(server.base, GUEST.login, GUEST.password);
     const order = (await guestApi.ok('GET', '/api/v1/records/test_order?limit=1')).items[0];
     const path = `/r/test_order/${order.id}`;
@@ -579,6 +583,19 @@ describe('the web UI', () => {
     await liPage.locator('.ant-tabs-tabpane-active .ant-empty').waitFor();
     const left = await (await Caller.signIn(server.base, 'li.wei', 'li wei password')).ok('GET', '/api/v1/inbox?kind=mention');
     assert.equal(left.items.length, 0, 'the mention is done');
+
+    // A member (not an administrator) mentions a colleague found through the org chart.
+    await openThread(liPage);
+    const liInput = liPage.getByTestId('composer').locator('textarea');
+    await liInput.click();
+    await liInput.pressSequentially('@王');
+    await liPage.locator('.ant-mentions-dropdown-menu-item', { hasText: '王芳' }).first().click();
+    await liInput.pressSequentially('请安排送样');
+    await liPage.getByTestId('post').click();
+    await liPage.locator('[data-testid=message]', { hasText: '请安排送样' }).waitFor();
+    const last = (await server.admin.ok('GET', `/api/v1/records/test_order/${order.id}/thread`)).messages.at(-1);
+    assert.deepEqual(last.mentions, [wang.id]);
+    assert.equal(last.visibility, 'internal', 'a member posts internal by default');
     await liContext.close();
   });
 
