@@ -104,7 +104,7 @@ export async function startServer() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(bin, ['--data', data, 'serve', '--bind', `127.0.0.1:${port}`], {
-    env: { ...process.env, WEFT_SERVER__WEB_DIR: dist, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    env: { ...process.env, WEFT_SERVER__WEB_DIR: dist, WEFT_ATTACHMENTS__MAX_FILE_MB: '1', RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let exited = null;

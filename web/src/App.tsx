@@ -17,6 +17,7 @@ import Shell from './pages/Shell';
 // code never reaches a guest's browser.
 const ListPage = lazy(() => import('./pages/ListPage'));
 const RecordPage = lazy(() => import('./pages/RecordPage'));
+const Inbox = lazy(() => import('./pages/Inbox'));
 const AdminPage = lazy(() => import('./admin/AdminPage'));
 
 export function PageLoading() {
@@ -50,6 +51,7 @@ export default function App() {
             <Suspense fallback={<PageLoading />}>
               <Routes>
                 <Route path="/" element={<Home />} />
+                <Route path="/inbox" element={<Inbox />} />
                 <Route path="/r/:type" element={<ListPage />} />
                 <Route path="/r/:type/new" element={<RecordPage />} />
                 <Route path="/r/:type/:id" element={<RecordPage />} />

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, setCsrfToken, type Principal } from '../api/client';
+import { stopLive } from '../live/client';
 
 export interface SessionState {
   /** undefined while the first check runs; null when signed out. */
@@ -35,6 +36,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(async () => {
     await api.POST('/api/v1/auth/logout').catch(() => undefined);
+    stopLive();
     setCsrfToken(null);
     setPrincipal(null);
   }, []);

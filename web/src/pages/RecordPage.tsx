@@ -1,5 +1,5 @@
 import { Alert, App, Button, Descriptions, Empty, Form, Grid, Skeleton, Tabs, Tag, Timeline, Typography } from 'antd';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, versionOf, type RecordJson, type TimelineEntry } from '../api/client';
@@ -7,6 +7,8 @@ import { FieldDisplay, FieldInput } from '../fields/dispatch';
 import { clearErrorsOnChange, TransitionDialog, useProblemText, type FormApi } from './transition';
 import { PrincipalName } from '../fields/people';
 import { formatDateTime } from '../format';
+import { ThreadPanel } from '../collab/ThreadPanel';
+import { useLive } from '../live/useLive';
 import { titleOf, useTypes } from '../meta/context';
 import { labelOf, type FieldDef, type TransitionDef, type TypeDef } from '../meta/fields';
 
@@ -122,6 +124,8 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
   const [form] = Form.useForm();
   const problemText = useProblemText();
   const phone = Grid.useBreakpoint().md === false;
+  const [threadTick, setThreadTick] = useState(0);
+  const [tab, setTab] = useState('details');
 
   const load = useCallback(async () => {
     const { data, error: problem, response } = await api.GET('/api/v1/records/{type}/{id}', { params: { path: { type: def.name, id } } });
@@ -135,6 +139,19 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // Live: messages refresh the thread; changes to the record reload it (unless being edited,
+  // where a save would then meet the version conflict and say so) and its history.
+  const editingRef = useRef(editing);
+  editingRef.current = editing;
+  useLive(`record:${def.name}/${id}`, (s) => {
+    const message = s.kind === 'event' && s.event.startsWith('message.');
+    if (s.kind === 'resync' || message) setThreadTick((n) => n + 1);
+    if (s.kind === 'resync' || !message) {
+      if (!editingRef.current) void load();
+      setTimelineKey((k) => k + 1);
+    }
+  });
 
   const reload = async () => {
     setConflict(null);
@@ -219,6 +236,8 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
       ) : null}
       {error ? <Alert role="alert" type="error" showIcon message={error} style={{ marginBottom: 16 }} /> : null}
       <Tabs
+        activeKey={tab}
+        onChange={setTab}
         items={[
           {
             key: 'details',
@@ -244,7 +263,19 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
               </Descriptions>
             ),
           },
-          { key: 'timeline', label: t('record.timeline'), children: <RecordTimeline key={timelineKey} def={def} id={id} /> },
+          {
+            key: 'timeline',
+            label: t('record.timeline'),
+            children: (
+              <div className="weft-activity">
+                <ThreadPanel type={def.name} id={id} version={threadTick} />
+                <div className="weft-history">
+                  <Typography.Title level={4}>{t('record.history')}</Typography.Title>
+                  <RecordTimeline key={timelineKey} def={def} id={id} />
+                </div>
+              </div>
+            ),
+          },
         ]}
       />
       {transition ? (

@@ -1,5 +1,5 @@
-import { HomeOutlined, LogoutOutlined, MenuOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
-import { Alert, Button, Drawer, Dropdown, Grid, Layout, Menu, type MenuProps } from 'antd';
+import { BellOutlined, HomeOutlined, LogoutOutlined, MenuOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
+import { Alert, Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, type MenuProps } from 'antd';
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
@@ -8,6 +8,7 @@ import { useSession } from '../auth/session';
 import { LangSwitch } from '../LangSwitch';
 import { TypesContext } from '../meta/context';
 import { adaptType, labelOf, type TypeDef } from '../meta/fields';
+import { useInboxCounts } from './inboxCounts';
 
 /** The frame around every page: header (language, user menu), navigation by app and
  * object type (only the types the user may read), and the types for every page below. */
@@ -22,6 +23,8 @@ export default function Shell({ children }: { children: ReactNode }) {
   const phone = screens.md === false;
   const location = useLocation();
   const navigate = useNavigate();
+  const counts = useInboxCounts();
+  const unread = counts?.unread ?? 0;
 
   const reload = useCallback(async () => {
     const { data, response } = await api.GET('/api/v1/types');
@@ -41,7 +44,10 @@ export default function Shell({ children }: { children: ReactNode }) {
   const items: MenuProps['items'] = useMemo(() => {
     const apps = [...new Set(readable.map((x) => x.app))].sort();
     const appLabel = (app: string) => (app === 'core' || app === 'admin' ? t(`apps.${app}`) : app);
-    const out: MenuProps['items'] = [{ key: '/', icon: <HomeOutlined />, label: <Link to="/">{t('shell.home')}</Link> }];
+    const out: MenuProps['items'] = [
+      { key: '/', icon: <HomeOutlined />, label: <Link to="/">{t('shell.home')}</Link> },
+      { key: '/inbox', icon: <BellOutlined />, label: <Link to="/inbox">{t('shell.inbox')}</Link> },
+    ];
     for (const app of apps) {
       out.push({
         key: `app:${app}`,
@@ -60,7 +66,9 @@ export default function Shell({ children }: { children: ReactNode }) {
 
   const selected = location.pathname.startsWith('/admin')
     ? '/admin'
-    : (/^\/r\/[^/]+/.exec(location.pathname)?.[0] ?? '/');
+    : location.pathname === '/inbox'
+      ? '/inbox'
+      : (/^\/r\/[^/]+/.exec(location.pathname)?.[0] ?? '/');
 
   const nav = <Menu mode="inline" items={items} selectedKeys={[selected]} className="weft-nav" aria-label={t('shell.menu')} />;
 
@@ -86,6 +94,11 @@ export default function Shell({ children }: { children: ReactNode }) {
             {isGuest ? <span className="weft-brand-sub">{t('shell.portal')}</span> : null}
           </Link>
           <div className="weft-header-right">
+            <Link to="/inbox" className="weft-header-btn weft-badge-btn" aria-label={`${t('shell.inbox')} · ${t('inbox.badge', { count: unread })}`} data-testid="inbox-badge" data-unread={unread}>
+              <Badge count={unread} size="small" overflowCount={99}>
+                <BellOutlined className="weft-bell" />
+              </Badge>
+            </Link>
             <LangSwitch />
             <Dropdown menu={userMenu} trigger={['click']}>
               <Button type="text" icon={<UserOutlined />} className="weft-header-btn" data-testid="user-menu">

@@ -1,0 +1,250 @@
+// A record's thread: messages oldest first, and a composer with internal/shared, @-mentions
+// and files (by button or drag-and-drop: uploaded first, then posted with the message).
+import { PaperClipOutlined, SendOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Empty, Mentions, Segmented, Skeleton, Tag, Typography } from 'antd';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, asProblem, type Schemas } from '../api/client';
+import { useSession } from '../auth/session';
+import { PrincipalName } from '../fields/people';
+import { formatDateTime } from '../format';
+import { mentionedIds, mergePeople, type Person } from './mentions';
+import { usePeople } from './people';
+
+export type Message = Schemas['MessageView'];
+export type Attachment = Schemas['AttachmentView'];
+type Visibility = Schemas['MessageVisibility'];
+
+export const contentUrl = (id: string) => `/api/v1/attachments/${encodeURIComponent(id)}/content`;
+
+function size(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The whole thread, page by page. */
+export async function loadThread(type: string, id: string): Promise<Message[]> {
+  const out: Message[] = [];
+  let after = 0;
+  for (let i = 0; i < 20; i++) {
+    const { data } = await api.GET('/api/v1/records/{type}/{id}/thread', { params: { path: { type, id }, query: { after, limit: 200 } } });
+    if (!data) break;
+    out.push(...data.messages);
+    if (data.next_after === null || data.next_after === undefined) break;
+    after = data.next_after;
+  }
+  return out;
+}
+
+function AttachmentLink({ a }: { a: Attachment }) {
+  const url = contentUrl(a.id);
+  if (a.content_type.startsWith('image/')) {
+    return (
+      <a href={url} target="_blank" rel="noreferrer" className="weft-attachment weft-attachment-image" title={`${a.filename} · ${size(a.size)}`}>
+        <img src={url} alt={a.filename} loading="lazy" />
+      </a>
+    );
+  }
+  return (
+    <a href={url} target="_blank" rel="noreferrer" className="weft-attachment">
+      <PaperClipOutlined /> {a.filename} <Typography.Text type="secondary">({size(a.size)})</Typography.Text>
+    </a>
+  );
+}
+
+export function MessageItem({ m, names }: { m: Message; names: Map<string, string> }) {
+  const { t, i18n } = useTranslation();
+  const deleted = !!m.deleted_at;
+  return (
+    <li className={`weft-message weft-message-${m.visibility}`} data-testid="message" data-visibility={m.visibility}>
+      <div className="weft-message-head">
+        <strong className="weft-message-author">{names.get(m.author) ?? <PrincipalName id={m.author} />}</strong>
+        <Typography.Text type="secondary" className="weft-message-time">
+          {formatDateTime(i18n.language, m.created_at)}
+        </Typography.Text>
+        <Tag color={m.visibility === 'internal' ? 'orange' : 'green'} bordered={false}>
+          {t(`thread.${m.visibility}`)}
+        </Tag>
+        {m.edited_at && !deleted ? <Typography.Text type="secondary">{t('thread.edited')}</Typography.Text> : null}
+      </div>
+      {deleted ? (
+        <Typography.Text type="secondary" italic>
+          {t('thread.deleted')}
+        </Typography.Text>
+      ) : (
+        <div className="weft-message-body">{m.body}</div>
+      )}
+      {!deleted && m.attachments.length ? (
+        <div className="weft-message-files">
+          {m.attachments.map((a) => (
+            <AttachmentLink key={a.id} a={a} />
+          ))}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export function ThreadPanel({ type, id, version }: { type: string; id: string; version: number }) {
+  const { t } = useTranslation();
+  const { isGuest } = useSession();
+  const { message } = App.useApp();
+  const directory = usePeople();
+  const [messages, setMessages] = useState<Message[] | null>(null);
+  const [body, setBody] = useState('');
+  const [visibility, setVisibility] = useState<Visibility>(isGuest ? 'shared' : 'internal');
+  const [files, setFiles] = useState<Attachment[]>([]);
+  const [uploading, setUploading] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const refresh = useCallback(async () => {
+    setMessages(await loadThread(type, id));
+  }, [type, id]);
+  // The record page passes its version: a live event that changed the record reloads both.
+  useEffect(() => {
+    void refresh();
+  }, [refresh, version]);
+
+  const names = useMemo(() => new Map(directory.map((p) => [p.id, p.name])), [directory]);
+  // Guests and members outside the chart can still mention whoever is already in the thread
+  // under a name they know.
+  const people: Person[] = useMemo(
+    () => mergePeople(directory, (messages ?? []).flatMap((m) => (names.has(m.author) ? [{ id: m.author, name: names.get(m.author)! }] : []))),
+    [directory, messages, names],
+  );
+
+  const upload = async (list: FileList | File[]) => {
+    setError(null);
+    for (const file of Array.from(list)) {
+      setUploading((n) => n + 1);
+      const { data, error: problem, response } = await api.POST('/api/v1/records/{type}/{id}/attachments', {
+        params: { path: { type, id }, query: { filename: file.name, visibility: isGuest ? 'shared' : visibility } },
+        body: file as unknown as number[],
+        bodySerializer: (b: unknown) => b as BodyInit,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
+      setUploading((n) => n - 1);
+      if (data) setFiles((f) => [...f, data]);
+      else {
+        const p = asProblem(problem, response.status);
+        setError(t(response.status === 413 ? 'thread.tooLarge' : 'thread.uploadFailed', { file: file.name, detail: p.detail ?? p.title }));
+      }
+    }
+  };
+
+  const post = async () => {
+    if (!body.trim() && files.length === 0) return;
+    setBusy(true);
+    setError(null);
+    const { data, error: problem, response } = await api.POST('/api/v1/records/{type}/{id}/thread', {
+      params: { path: { type, id } },
+      body: {
+        body: body.trim() || files.map((f) => f.filename).join(', '),
+        visibility: isGuest ? 'shared' : visibility,
+        mentions: mentionedIds(body, people),
+        attachments: files.map((f) => f.id),
+      },
+    });
+    setBusy(false);
+    if (data) {
+      setBody('');
+      setFiles([]);
+      void message.success(t('thread.posted'));
+      await refresh();
+    } else {
+      const p = asProblem(problem, response.status);
+      setError(p.detail ?? p.title);
+    }
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    if (e.dataTransfer.files.length) void upload(e.dataTransfer.files);
+  };
+
+  return (
+    <section className="weft-thread" aria-label={t('thread.title')}>
+      <Typography.Title level={4}>{t('thread.title')}</Typography.Title>
+      {messages === null ? (
+        <Skeleton active />
+      ) : messages.length === 0 ? (
+        <Empty description={t('thread.empty')} image={Empty.PRESENTED_IMAGE_SIMPLE} />
+      ) : (
+        <ol className="weft-messages">
+          {messages.map((m) => (
+            <MessageItem key={m.id} m={m} names={names} />
+          ))}
+        </ol>
+      )}
+      <div
+        className={`weft-composer${dragging ? ' weft-composer-drag' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+        data-testid="composer"
+      >
+        {error ? <Alert role="alert" type="error" showIcon message={error} closable onClose={() => setError(null)} style={{ marginBottom: 8 }} /> : null}
+        <Mentions
+          value={body}
+          onChange={setBody}
+          rows={3}
+          prefix="@"
+          placeholder={t('thread.placeholder')}
+          aria-label={t('thread.placeholder')}
+          options={people.map((p) => ({ value: p.name, key: p.id, label: p.name }))}
+          data-testid="composer-input"
+        />
+        {files.length ? (
+          <div className="weft-composer-files">
+            {files.map((f) => (
+              <Tag key={f.id} closable onClose={() => setFiles((l) => l.filter((x) => x.id !== f.id))} icon={<PaperClipOutlined />}>
+                {f.filename}
+              </Tag>
+            ))}
+          </div>
+        ) : null}
+        <div className="weft-composer-bar">
+          {isGuest ? (
+            <Typography.Text type="secondary">{t('thread.guestShared')}</Typography.Text>
+          ) : (
+            <Segmented
+              value={visibility}
+              onChange={(v) => setVisibility(v as Visibility)}
+              options={[
+                { value: 'internal', label: t('thread.internal') },
+                { value: 'shared', label: t('thread.shared') },
+              ]}
+              aria-label={t('thread.visibility')}
+            />
+          )}
+          <span className="weft-composer-hint">{t('thread.dropHint')}</span>
+          <input
+            ref={fileInput}
+            type="file"
+            multiple
+            hidden
+            data-testid="attach-input"
+            onChange={(e) => {
+              if (e.target.files?.length) void upload(e.target.files);
+              e.target.value = '';
+            }}
+          />
+          <Button icon={<PaperClipOutlined />} onClick={() => fileInput.current?.click()} loading={uploading > 0}>
+            {t('thread.attach')}
+          </Button>
+          <Button type="primary" icon={<SendOutlined />} onClick={() => void post()} loading={busy} disabled={uploading > 0} data-testid="post">
+            {t('thread.post')}
+          </Button>
+        </div>
+      </div>
+    </section>
+  );
+}
