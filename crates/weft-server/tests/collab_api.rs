@@ -113,6 +113,8 @@ async fn threads_messages_and_inbox_over_http(backend: TestBackend) {
     assert_eq!(status, StatusCode::OK);
     let bodies: Vec<&str> = page["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, vec!["Ships Friday", "Thank you"]);
+    // Whoever reads a message knows who wrote it, without access to the people directory.
+    assert_eq!(page["messages"][0]["author_name"], "Test Administrator", "{page}");
     let note_url = app.url(&format!("/api/v1/messages/{}", note["id"].as_str().unwrap()));
     let (status, content_type, _) = answer(f.guest.client.get(&note_url).send().await.unwrap()).await;
     assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM));

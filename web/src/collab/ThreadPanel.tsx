@@ -59,7 +59,7 @@ export function MessageItem({ m, names }: { m: Message; names: Map<string, strin
   return (
     <li className={`weft-message weft-message-${m.visibility}`} data-testid="message" data-visibility={m.visibility}>
       <div className="weft-message-head">
-        <strong className="weft-message-author">{names.get(m.author) ?? <PrincipalName id={m.author} />}</strong>
+        <strong className="weft-message-author">{names.get(m.author) ?? m.author_name ?? <PrincipalName id={m.author} />}</strong>
         <Typography.Text type="secondary" className="weft-message-time">
           {formatDateTime(i18n.language, m.created_at)}
         </Typography.Text>

@@ -79,6 +79,9 @@ pub struct MessageView {
     /// Position in the thread: 1, 2, …
     pub seq: i64,
     pub author: Uuid,
+    /// The author's display name: whoever may read a message may know who wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<Uuid>,
     pub visibility: MessageVisibility,
@@ -162,6 +165,7 @@ pub(super) fn view(
         thread: m.thread_id,
         seq: m.seq,
         author: m.author_id,
+        author_name: None,
         on_behalf_of: m.on_behalf_of,
         visibility: visibility_of(&m.visibility),
         body: (!deleted).then_some(m.body),
@@ -399,7 +403,7 @@ impl Workspace {
             .await?;
         let rows = std::slice::from_ref(&written);
         let files = self.attachments_of(rows).await?;
-        Ok(view(written, &BTreeMap::new(), &files))
+        self.named(view(written, &BTreeMap::new(), &files)).await
     }
 
     /// Checks mentioned principals: they must exist and be active, and must be able to see
@@ -558,11 +562,27 @@ impl Workspace {
         let next_after = more.then(|| rows.last().map(|m| m.seq)).flatten();
         let reactions = self.reactions_of(&rows).await?;
         let files = self.attachments_of(&rows).await?;
-        Ok(ThreadPage {
-            thread: Some(thread),
-            messages: rows.into_iter().map(|m| view(m, &reactions, &files)).collect(),
-            next_after,
-        })
+        let mut messages: Vec<MessageView> = rows.into_iter().map(|m| view(m, &reactions, &files)).collect();
+        self.name_authors(&mut messages).await?;
+        Ok(ThreadPage { thread: Some(thread), messages, next_after })
+    }
+
+    /// Fills in the authors' display names (one lookup per distinct author).
+    async fn name_authors(&self, messages: &mut [MessageView]) -> Result<()> {
+        let mut names: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
+        for m in messages.iter_mut() {
+            if !names.contains_key(&m.author) {
+                let name = principals::by_id_now(&self.db, m.author).await?.map(|p| p.display_name);
+                names.insert(m.author, name);
+            }
+            m.author_name = names.get(&m.author).cloned().flatten();
+        }
+        Ok(())
+    }
+
+    async fn named(&self, mut message: MessageView) -> Result<MessageView> {
+        self.name_authors(std::slice::from_mut(&mut message)).await?;
+        Ok(message)
     }
 
     async fn attachments_of(&self, rows: &[StoredMessage]) -> Result<BTreeMap<Uuid, Vec<AttachmentView>>> {
@@ -605,7 +625,7 @@ impl Workspace {
         let (message, _) = self.visible_message(principal, id).await?;
         let rows = std::slice::from_ref(&message);
         let (reactions, files) = (self.reactions_of(rows).await?, self.attachments_of(rows).await?);
-        Ok(view(message, &reactions, &files))
+        self.named(view(message, &reactions, &files)).await
     }
 
     /// Earlier bodies of an edited message, for whoever can see it. A deleted message's
@@ -703,7 +723,7 @@ impl Workspace {
             .await?;
         let rows = std::slice::from_ref(&edited);
         let (reactions, files) = (self.reactions_of(rows).await?, self.attachments_of(rows).await?);
-        Ok(view(edited, &reactions, &files))
+        self.named(view(edited, &reactions, &files)).await
     }
 
     /// Deletes a message, leaving a tombstone. Its author or an administrator.
