@@ -115,6 +115,11 @@ async fn threads_messages_and_inbox_over_http(backend: TestBackend) {
     assert_eq!(bodies, vec!["Ships Friday", "Thank you"]);
     // Whoever reads a message knows who wrote it, without access to the people directory.
     assert_eq!(page["messages"][0]["author_name"], "Test Administrator", "{page}");
+    // So does the record's history: the guest sees who created the order by name.
+    let timeline_url = app.url(&format!("/api/v1/records/order/{}/timeline", f.order_a));
+    let (status, _, timeline) = answer(f.guest.client.get(&timeline_url).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{timeline}");
+    assert_eq!(timeline[0]["actor_name"], "Test Administrator", "{timeline}");
     let note_url = app.url(&format!("/api/v1/messages/{}", note["id"].as_str().unwrap()));
     let (status, content_type, _) = answer(f.guest.client.get(&note_url).send().await.unwrap()).await;
     assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM));

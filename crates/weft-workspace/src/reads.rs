@@ -50,6 +50,10 @@ pub struct TimelineEntry {
     /// `history` now; thread messages and process steps join later.
     pub kind: &'static str,
     pub actor: String,
+    /// Who acted, by display name (`<name>` or `<delegate> for <delegator>`); absent for
+    /// Weft's own engines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     pub command: String,
     pub version: i64,
     #[schema(value_type = Object)]
@@ -134,17 +138,39 @@ impl Workspace {
         self.get(principal, type_name, id).await?;
         let hidden = self.field_rules(principal, &*self.entry(type_name)?).hidden;
         let entries = history::for_record(&self.db, type_name, id).await?;
-        Ok(entries
-            .into_iter()
-            .map(|h| TimelineEntry {
+        let mut names: std::collections::BTreeMap<Uuid, Option<String>> = std::collections::BTreeMap::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for h in entries {
+            // `<id>` or `<delegate id> for <delegator id>`: each id by its display name.
+            let mut parts = Vec::new();
+            for id in h.actor.split(" for ").map(|p| Uuid::parse_str(p.trim())) {
+                let Ok(id) = id else {
+                    parts.clear();
+                    break;
+                };
+                if !names.contains_key(&id) {
+                    let name = weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name);
+                    names.insert(id, name);
+                }
+                match names.get(&id).cloned().flatten() {
+                    Some(name) => parts.push(name),
+                    None => {
+                        parts.clear();
+                        break;
+                    }
+                }
+            }
+            out.push(TimelineEntry {
                 at: format_utc(h.at),
                 kind: "history",
+                actor_name: (!parts.is_empty()).then(|| parts.join(" for ")),
                 actor: h.actor,
                 command: h.command,
                 version: h.version,
                 changes: without_hidden(h.changes, &hidden),
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 
     /// Removes the fields the principal may not see from a record about to be returned.

@@ -357,7 +357,7 @@ function RecordTimeline({ def, id }: { def: TypeDef; id: string }) {
             <strong>{what(e)}</strong>{' '}
             <Typography.Text type="secondary">
               {formatDateTime(lang, e.at)} · {t('timeline.version', { version: e.version })} ·{' '}
-              {/^[0-9a-f-]{36}/.test(e.actor) ? <PrincipalName id={e.actor.slice(0, 36)} /> : e.actor}
+              {e.actor_name ?? (/^[0-9a-f-]{36}/.test(e.actor) ? <PrincipalName id={e.actor.slice(0, 36)} /> : e.actor)}
             </Typography.Text>
             <ul className="weft-timeline-changes">
               {inputsOf(e).map(([f, v]) => (
