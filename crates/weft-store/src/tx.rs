@@ -231,6 +231,17 @@ pub fn timestamp(backend: Backend, at: time::OffsetDateTime) -> sea_query::Value
     }
 }
 
+/// A nullable timestamp bound for `backend` (`NULL` typed as the column is).
+pub fn opt_timestamp(backend: Backend, at: Option<time::OffsetDateTime>) -> sea_query::Value {
+    match at {
+        Some(at) => timestamp(backend, at),
+        None => match backend {
+            Backend::Sqlite => sea_query::Value::String(None),
+            Backend::Postgres => sea_query::Value::TimeDateTimeWithTimeZone(None),
+        },
+    }
+}
+
 /// `2026-11-25T08:00:00.123456Z`: always six fractional digits.
 pub fn format_utc(at: time::OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);

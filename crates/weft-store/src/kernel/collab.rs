@@ -2,24 +2,14 @@
 //! post what; these functions never widen a query on their own (every read of messages
 //! takes the visibilities the caller may see).
 
-use sea_query::{Cond, Expr, OnConflict, Order, Query, SelectStatement, Value as Sql};
+use sea_query::{Cond, Expr, OnConflict, Order, Query, SelectStatement};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
-use crate::tx::timestamp;
+use crate::tx::{opt_timestamp, timestamp};
 use crate::{Backend, Database, DbRow, Result, Tx};
-
-fn opt_timestamp(backend: Backend, at: Option<OffsetDateTime>) -> Sql {
-    match at {
-        Some(at) => timestamp(backend, at),
-        None => match backend {
-            Backend::Sqlite => Sql::String(None),
-            Backend::Postgres => Sql::TimeDateTimeWithTimeZone(None),
-        },
-    }
-}
 
 // ── threads ────────────────────────────────────────────────────────────────────────────
 
@@ -394,18 +384,7 @@ pub async fn edit_message(
     if tx.execute(&update).await? == 0 {
         return Ok(false);
     }
-    let revision = Query::insert()
-        .into_table(t("message_revisions"))
-        .columns([t("message_id"), t("version"), t("body"), t("replaced_at"), t("replaced_by")])
-        .values_panic([
-            Expr::val(uuid(old.id)).into(),
-            old.version.into(),
-            old.body.as_str().into(),
-            Expr::val(timestamp(backend, at)).into(),
-            by.into(),
-        ])
-        .to_owned();
-    tx.execute(&revision).await?;
+    keep_revision(tx, old, by, at).await?;
     Ok(true)
 }
 
@@ -426,6 +405,13 @@ pub async fn tombstone_message(tx: &mut Tx, old: &StoredMessage, by: &str, at: O
     if tx.execute(&update).await? == 0 {
         return Ok(false);
     }
+    keep_revision(tx, old, by, at).await?;
+    Ok(true)
+}
+
+/// Keeps the body a message had before an edit or its deletion.
+async fn keep_revision(tx: &mut Tx, old: &StoredMessage, by: &str, at: OffsetDateTime) -> Result<()> {
+    let backend = tx.backend();
     let revision = Query::insert()
         .into_table(t("message_revisions"))
         .columns([t("message_id"), t("version"), t("body"), t("replaced_at"), t("replaced_by")])
@@ -438,7 +424,7 @@ pub async fn tombstone_message(tx: &mut Tx, old: &StoredMessage, by: &str, at: O
         ])
         .to_owned();
     tx.execute(&revision).await?;
-    Ok(true)
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,7 +456,13 @@ pub async fn revisions(db: &Database, message: Uuid) -> Result<Vec<StoredRevisio
         .collect()
 }
 
-pub async fn add_reaction(tx: &mut Tx, message: Uuid, principal: Uuid, emoji: &str, at: OffsetDateTime) -> Result<bool> {
+pub async fn add_reaction(
+    tx: &mut Tx,
+    message: Uuid,
+    principal: Uuid,
+    emoji: &str,
+    at: OffsetDateTime,
+) -> Result<bool> {
     let backend = tx.backend();
     let insert = Query::insert()
         .into_table(t("message_reactions"))
@@ -569,7 +561,13 @@ pub async fn followers(db: &Database, type_name: &str, record_id: Uuid) -> Resul
     db.fetch_all(&select)
         .await?
         .iter()
-        .map(|row| Ok(StoredFollower { principal: row.get("principal_id")?, reason: row.get("reason")?, since: row.get("since")? }))
+        .map(|row| {
+            Ok(StoredFollower {
+                principal: row.get("principal_id")?,
+                reason: row.get("reason")?,
+                since: row.get("since")?,
+            })
+        })
         .collect()
 }
 
@@ -720,13 +718,9 @@ pub async fn inbox(db: &Database, principal: Uuid, filter: &InboxFilter) -> Resu
         select.and_where(Expr::col(t("record_id")).eq(uuid(record)));
     }
     if let Some((at, id)) = filter.before {
-        select.cond_where(
-            Cond::any().add(Expr::col(t("created_at")).lt(timestamp(backend, at))).add(
-                Cond::all()
-                    .add(Expr::col(t("created_at")).eq(timestamp(backend, at)))
-                    .add(Expr::col(t("id")).lt(uuid(id))),
-            ),
-        );
+        select.cond_where(Cond::any().add(Expr::col(t("created_at")).lt(timestamp(backend, at))).add(
+            Cond::all().add(Expr::col(t("created_at")).eq(timestamp(backend, at))).add(Expr::col(t("id")).lt(uuid(id))),
+        ));
     }
     select.order_by(t("created_at"), Order::Desc).order_by(t("id"), Order::Desc).limit(filter.limit);
     db.fetch_all(&select).await?.iter().map(decode_item).collect()
@@ -751,11 +745,7 @@ pub async fn inbox_counts(db: &Database, principal: Uuid, at: OffsetDateTime) ->
         .group_by_col(t("kind"))
         .group_by_col(t("state"))
         .to_owned();
-    db.fetch_all(&select)
-        .await?
-        .iter()
-        .map(|row| Ok((row.get("kind")?, row.get("state")?, row.get("n")?)))
-        .collect()
+    db.fetch_all(&select).await?.iter().map(|row| Ok((row.get("kind")?, row.get("state")?, row.get("n")?))).collect()
 }
 
 /// Sets the state (and clears or sets the snooze) of some of one principal's items;
@@ -804,7 +794,8 @@ pub async fn put_blob(tx: &mut Tx, sha256: &str, size: i64, content_type: &str, 
 }
 
 pub async fn blob_exists(db: &Database, sha256: &str) -> Result<bool> {
-    let select = Query::select().column(t("sha256")).from(t("blobs")).and_where(Expr::col(t("sha256")).eq(sha256)).to_owned();
+    let select =
+        Query::select().column(t("sha256")).from(t("blobs")).and_where(Expr::col(t("sha256")).eq(sha256)).to_owned();
     Ok(db.fetch_optional(&select).await?.is_some())
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
-use crate::tx::timestamp;
+use crate::tx::{opt_timestamp, timestamp};
 use crate::{Database, DbRow, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,14 +189,6 @@ pub async fn update_unit(tx: &mut Tx, unit: &StoredUnit) -> Result<bool> {
         .and_where(Expr::col(t("id")).eq(uuid(unit.id)))
         .to_owned();
     Ok(tx.execute(&update).await? > 0)
-}
-
-fn opt_timestamp(backend: crate::Backend, at: Option<OffsetDateTime>) -> sea_query::Value {
-    match (at, backend) {
-        (Some(at), _) => timestamp(backend, at),
-        (None, crate::Backend::Sqlite) => sea_query::Value::String(None),
-        (None, crate::Backend::Postgres) => sea_query::Value::TimeDateTimeWithTimeZone(None),
-    }
 }
 
 /// The units `principal` belongs to, read in the caller's transaction.

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
-use crate::tx::timestamp;
-use crate::{Backend, Database, DbRow, Error, Result, Tx};
+use crate::tx::{opt_timestamp, timestamp};
+use crate::{Database, DbRow, Error, Result, Tx};
 
 /// One row of `principals`. `kind` is `member`, `guest` or `service`; `status` is
 /// `active`, `invited` or `disabled`.
@@ -71,17 +71,6 @@ const COLUMNS: [&str; 17] = [
     "created_at",
     "updated_at",
 ];
-
-/// A nullable timestamp bound for `backend`.
-pub(crate) fn opt_timestamp(backend: Backend, at: Option<OffsetDateTime>) -> sea_query::Value {
-    match at {
-        Some(at) => timestamp(backend, at),
-        None => match backend {
-            Backend::Sqlite => sea_query::Value::String(None),
-            Backend::Postgres => sea_query::Value::TimeDateTimeWithTimeZone(None),
-        },
-    }
-}
 
 fn decode(row: &DbRow) -> Result<StoredPrincipal> {
     Ok(StoredPrincipal {

@@ -3,24 +3,14 @@
 //! read and write rows. Effects are keyed by the engine's wait id, so every insert here is
 //! "on conflict do nothing": a step replayed after a crash writes nothing twice.
 
-use sea_query::{Cond, Expr, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement, Value as Sql};
+use sea_query::{Cond, Expr, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
-use crate::tx::timestamp;
+use crate::tx::{opt_timestamp, timestamp};
 use crate::{Backend, Database, DbRow, Result, Tx};
-
-fn opt_timestamp(backend: Backend, at: Option<OffsetDateTime>) -> Sql {
-    match at {
-        Some(at) => timestamp(backend, at),
-        None => match backend {
-            Backend::Sqlite => Sql::String(None),
-            Backend::Postgres => Sql::TimeDateTimeWithTimeZone(None),
-        },
-    }
-}
 
 // ── definitions ────────────────────────────────────────────────────────────────────────
 

@@ -6,9 +6,9 @@ use sea_query::{Expr, Order, Query, SelectStatement};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::principals::opt_timestamp;
 use super::t;
 use crate::records::codec::uuid;
+use crate::tx::opt_timestamp;
 use crate::tx::timestamp;
 use crate::{Database, DbRow, Result, Tx};
 
