@@ -14,6 +14,7 @@ pub mod me;
 pub mod org;
 pub mod principals;
 pub mod processes;
+pub mod procurement;
 pub mod records;
 pub mod roles;
 pub mod tasks;
@@ -85,6 +86,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delegations::all))
         .routes(routes!(delegations::delegates))
         .routes(routes!(events::consumers))
+        .routes(routes!(procurement::supplier_scorecard))
         .routes(routes!(decisions::deploy, decisions::list))
         .routes(routes!(decisions::versions))
         .routes(routes!(decisions::version))

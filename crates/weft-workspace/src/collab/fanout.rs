@@ -23,6 +23,19 @@ use crate::{Error, Result, Workspace};
 /// Delivers inbox items; run it with `Workspace::spawn_consumer` (as `weft serve` does).
 pub struct InboxFanout;
 
+/// An alert for `Workspace::raise_alert`.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub recipients: Vec<Uuid>,
+    /// The record it is about.
+    pub type_name: String,
+    pub record_id: Uuid,
+    pub summary: String,
+    /// What raised it, e.g. `scorecard:<profile>:v<version>`: one item per source and
+    /// recipient.
+    pub source: String,
+}
+
 impl Consumer for InboxFanout {
     fn name(&self) -> &str {
         "inbox"
@@ -181,6 +194,48 @@ impl Workspace {
             });
         }
         self.deliver(items).await
+    }
+
+    /// An `alert` about a record in the inbox of each recipient who is active and may read
+    /// the record now (others are skipped, like the fan-out's). One item per recipient and
+    /// `source`: raising the same alert again delivers nothing twice. Returns how many
+    /// recipients it was addressed to. Engines call it (the supplier scorecard today; the
+    /// rules engine later).
+    pub async fn raise_alert(&self, alert: NewAlert) -> Result<usize> {
+        let entry = self.entry(&alert.type_name)?;
+        let Some(record) = rows::get(Source::Db(&self.db), &entry.spec, alert.record_id, false).await? else {
+            return Ok(0);
+        };
+        let at = weft_store::now();
+        let mut items = Vec::new();
+        let mut recipients = alert.recipients.clone();
+        recipients.sort();
+        recipients.dedup();
+        for id in recipients {
+            let Some(principal) = self.active_principal(id).await? else { continue };
+            if !self.readable_now(&principal, &entry, &record).await? {
+                continue;
+            }
+            items.push(StoredInboxItem {
+                id: Uuid::now_v7(),
+                principal: id,
+                kind: "alert".into(),
+                source: alert.source.clone(),
+                type_name: Some(alert.type_name.clone()),
+                record_id: Some(alert.record_id),
+                thread_id: None,
+                message_id: None,
+                actor: "system".into(),
+                summary: alert.summary.clone(),
+                state: "unread".into(),
+                snoozed_until: None,
+                created_at: at,
+                updated_at: at,
+            });
+        }
+        let addressed = items.len();
+        self.deliver(items).await?;
+        Ok(addressed)
     }
 
     async fn deliver(&self, items: Vec<StoredInboxItem>) -> Result<()> {

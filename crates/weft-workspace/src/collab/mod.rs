@@ -20,7 +20,7 @@ mod messages;
 
 pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};
 pub use channels::{ChannelView, NewChannel};
-pub use fanout::InboxFanout;
+pub use fanout::{InboxFanout, NewAlert};
 pub use followers::FollowerView;
 pub use inbox::{InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery};
 pub use messages::{MessageEdit, MessageView, NewMessage, ReactionView, RecordMention, RevisionView, ThreadPage};

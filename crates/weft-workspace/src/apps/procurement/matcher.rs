@@ -123,7 +123,7 @@ impl Workspace {
         Ok(matching::differences(&order_lines, &invoice_lines, tolerance))
     }
 
-    async fn match_invoice(&self, id: Uuid) -> Result<()> {
+    pub(super) async fn match_invoice(&self, id: Uuid) -> Result<()> {
         let system = Principal::system();
         let invoice = self.get(&system, "supplier_invoice", id).await?;
         if invoice.system.state.as_deref() != Some("submitted") {
@@ -172,12 +172,30 @@ impl Workspace {
         Ok(())
     }
 
-    /// A matched or accepted invoice becomes a payable, due after the agreed payment days.
+    /// A matched or accepted invoice becomes a payable, due after the agreed payment days,
+    /// with the `payable_due` process (finance's to-do).
     async fn create_payable(&self, invoice_id: Uuid) -> Result<()> {
+        let Some(payable) = self.open_payable(invoice_id).await? else { return Ok(()) };
+        let start = StartProcess {
+            key: "payable_due".into(),
+            record: Some(("payable".into(), payable)),
+            variables: Map::new(),
+            idempotency_key: Some(format!("payable_due:{payable}")),
+        };
+        match self.start_process(&Principal::system(), start).await {
+            // An install without the process (an admin removed it) still gets its payables.
+            Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The payable of a matched or accepted invoice, made now or found when an earlier
+    /// delivery made it; `None` while the invoice is in another state.
+    pub(super) async fn open_payable(&self, invoice_id: Uuid) -> Result<Option<Uuid>> {
         let system = Principal::system();
         let invoice = self.get(&system, "supplier_invoice", invoice_id).await?;
         if !matches!(invoice.system.state.as_deref(), Some("matched" | "accepted")) {
-            return Ok(());
+            return Ok(None);
         }
         let order_id = reference(&invoice.values, "purchase_order");
         let order = match order_id {
@@ -202,8 +220,8 @@ impl Workspace {
         input.insert("amount".into(), scaled(amount, 2).to_json());
         input.insert("currency".into(), Value::Text(text(invoice.values.get("currency"))).to_json());
         input.insert("due_date".into(), Value::Date(due).to_json());
-        let payable = match self.create(&system, "payable", input, None).await {
-            Ok(created) => created.id(),
+        match self.create(&system, "payable", input, None).await {
+            Ok(created) => Ok(created.id()),
             // Made by an earlier delivery of this event: find it, so its process still starts.
             Err(Error::Unique { .. } | Error::Conflict(_)) => {
                 let query = ListQuery {
@@ -211,20 +229,8 @@ impl Workspace {
                     limit: Some(1),
                     ..ListQuery::default()
                 };
-                self.list(&system, "payable", &query).await?.records.first().map(|p| p.system.id)
+                Ok(self.list(&system, "payable", &query).await?.records.first().map(|p| p.system.id))
             }
-            Err(e) => return Err(e),
-        };
-        let Some(payable) = payable else { return Ok(()) };
-        let start = StartProcess {
-            key: "payable_due".into(),
-            record: Some(("payable".into(), payable)),
-            variables: Map::new(),
-            idempotency_key: Some(format!("payable_due:{payable}")),
-        };
-        match self.start_process(&system, start).await {
-            // An install without the process (an admin removed it) still gets its payables.
-            Ok(_) | Err(Error::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -13,15 +13,21 @@
 //!   was received and accepted, with tolerances (pure).
 //! - `matcher`: the outbox consumer that matches submitted invoices, re-matches flagged
 //!   ones when a late receipt arrives, and turns matched or accepted invoices into payables.
+//! - `scorecard`: supplier scorecards computed from receipts, QC reports, invoices and
+//!   confirmations (pure) and the outbox consumer that keeps them on the supplier profiles.
+//! - `demo`: `weft demo`'s sample company, loaded through the façade.
 
+pub mod demo;
 mod matcher;
 mod matching;
 mod quantities;
+pub mod scorecard;
 
 use std::collections::BTreeMap;
 
 pub use matcher::ThreeWayMatch;
 pub use matching::{Difference, DifferenceKind, Tolerance};
+pub use scorecard::{Scorecard, ScorecardView, SupplierScorecard};
 use weft_model::schema::Value;
 use weft_store::Tx;
 use weft_store::records::rows::StoredRecord;

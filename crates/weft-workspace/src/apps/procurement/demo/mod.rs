@@ -1,0 +1,980 @@
+//! `weft demo`: a realistic sample company — a manufacturer (华东精工 Huadong Precision) with
+//! its org units and people, ~40 suppliers with their portal contacts and terms, ~200
+//! items and ~1,500 purchase orders of the last 12 months with everything that follows
+//! them — loaded through the façade, so history, audit and events are the real ones.
+//!
+//! What it does, in order:
+//!
+//! 1. Refuses a workspace that holds the demo already (its buyer's login exists) or any
+//!    procurement record (it only ever loads into a fresh workspace).
+//! 2. The company: org units (Purchasing, Finance, Warehouse, Production under the
+//!    company), its people with their roles and unit heads, the supplier parties, each
+//!    with a `supplier_portal` contact, their profiles (payment days, tolerances), items.
+//! 3. History (`plan`: deterministic from the seed and today's date): orders created by
+//!    their buyer (grouped by month and buyer into `bulk_create`s, so numbers follow the
+//!    months), submitted, then approved (or refused) **as the system** rather than through
+//!    1,500 approval processes; confirmations, progress reports, outgoing QC, shipping
+//!    notices and invoices by the supplier's contact; receipts and incoming QC by the
+//!    warehouse clerk; the three-way match by the matcher's own code; exceptions accepted or
+//!    refused by the buyer; payables and payments by finance; orders closed by the buyer.
+//!    Business dates (`order_date`, promised dates, `received_on`, `inspected_on`,
+//!    `invoice_date`, `paid_on`) are historical; the records' `created_at` and the events'
+//!    times are the moment of the load (so response times of historical orders are near
+//!    zero hours).
+//! 4. Every outbox consumer `weft serve` runs is moved past these events, so the server does
+//!    not start approval processes, matches or inbox items for history.
+//! 5. The present, through the real engines (the consumers and the process job worker run
+//!    here until idle): orders waiting for the manager's and finance's approval (live
+//!    `po_approval` processes, so the inboxes have to-dos), orders approved and waiting for
+//!    the supplier, a shipping notice in transit, an invoice exception for the buyer and a
+//!    matched invoice whose payable waits for finance.
+//! 6. Every supplier's scorecard computed; the buyers of suppliers below the threshold get
+//!    an alert.
+//!
+//! Independent commands of one step run concurrently (the SQLite writer folds them into
+//! group commits); hooked types are created with `bulk_create` (row by row in one
+//! transaction).
+
+mod names;
+mod plan;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value as Json, json};
+use time::{Date, Duration};
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_model::schema::Value;
+
+pub use self::names::{COMPANY, DOMAIN};
+pub use self::plan::Scale;
+use self::plan::{Outcome, Payment, Plan, Resolution};
+use super::quantities::reference;
+use crate::consumers::Consumer;
+use crate::identity::{NewPrincipal, PrincipalKindName, generate_password};
+use crate::org_admin::NewUnit;
+use crate::{BulkMode, BulkRow, Error, ListQuery, RecordView, Result, Workspace};
+
+/// Commands in flight at once during the load.
+const PARALLEL: usize = 48;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoOptions {
+    pub scale: Scale,
+    pub seed: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions { scale: Scale::Full, seed: 2026 }
+    }
+}
+
+/// Someone to sign in as, with the password generated for them (shown once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub role: String,
+    pub name: String,
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DemoReport {
+    pub sign_ins: Vec<SignIn>,
+    /// Records per type, as loaded.
+    pub counts: Vec<(String, u64)>,
+    /// How long each step took.
+    pub steps: Vec<(&'static str, StdDuration)>,
+    /// Suppliers whose score is below the alert threshold.
+    pub at_risk: Vec<String>,
+}
+
+/// The login of the demo's buyer: its presence marks a workspace holding the demo.
+pub fn buyer_login() -> String {
+    login_of("li.na")
+}
+
+fn login_of(name: &str) -> String {
+    format!("{name}@{DOMAIN}")
+}
+
+fn obj(value: Json) -> Map<String, Json> {
+    match value {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn iso(d: Date) -> String {
+    Value::Date(d).to_json().as_str().unwrap_or_default().to_owned()
+}
+
+fn line_ids(order: &RecordView) -> Vec<String> {
+    super::quantities::lines(&order.values)
+        .iter()
+        .map(|l| reference(l, "id").map(|id| id.to_string()).unwrap_or_default())
+        .collect()
+}
+
+/// Runs `f` over `items`, at most `PARALLEL` at a time; the results in the items' order.
+async fn each<T, R, F, Fut>(items: Vec<T>, f: F) -> Result<Vec<R>>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<R>> + Send + 'static,
+{
+    let mut out: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let mut set = tokio::task::JoinSet::new();
+    let mut pending = items.into_iter().enumerate();
+    loop {
+        while set.len() < PARALLEL {
+            let Some((i, item)) = pending.next() else { break };
+            let work = f(item);
+            set.spawn(async move { (i, work.await) });
+        }
+        let Some(joined) = set.join_next().await else { break };
+        let (i, result) = joined.map_err(|e| Error::Internal(format!("a demo task stopped: {e}")))?;
+        out[i] = Some(result?);
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// The principals the load acts as.
+struct Cast {
+    people: BTreeMap<&'static str, Principal>,
+    /// Per planned supplier: its party and its portal contact.
+    parties: Vec<Uuid>,
+    contacts: Vec<Principal>,
+}
+
+impl Cast {
+    fn person(&self, key: &str) -> Principal {
+        self.people.get(key).cloned().unwrap_or_else(Principal::system)
+    }
+}
+
+/// What the load made for one planned order.
+#[derive(Debug, Clone, Default)]
+struct Made {
+    order: Option<Uuid>,
+    lines: Vec<String>,
+    notices: Vec<Uuid>,
+    invoice: Option<Uuid>,
+}
+
+impl Workspace {
+    /// Whether this workspace holds the demo company (its buyer's login exists).
+    pub async fn demo_loaded(&self) -> Result<bool> {
+        match self.principal_by_login(&Principal::system(), &buyer_login()).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Loads the sample company (see the module documentation). `consumers` are the outbox
+    /// consumers `weft serve` runs: they are moved past the history and then run here for
+    /// the present. Refused (`Conflict`) when the demo or other procurement data is there.
+    pub async fn load_demo(&self, options: DemoOptions, consumers: &[Arc<dyn Consumer>]) -> Result<DemoReport> {
+        if self.demo_loaded().await? {
+            return Err(Error::Conflict(format!(
+                "the demo company is already loaded in this workspace (login `{}` exists); nothing was changed",
+                buyer_login()
+            )));
+        }
+        let installed = self.entry("purchase_order").is_ok_and(|e| e.app == super::APP);
+        if !installed {
+            return Err(Error::Unavailable("the procurement app is not installed; run `weft migrate` first".into()));
+        }
+        let system = Principal::system();
+        for type_name in ["purchase_order", "supplier_profile"] {
+            if self.count(&system, type_name, &ListQuery::default()).await? > 0 {
+                return Err(Error::Conflict(format!(
+                    "this workspace already holds `{type_name}` records; the demo loads only into a fresh workspace"
+                )));
+            }
+        }
+        let mut report = DemoReport::default();
+        let mut clock = Instant::now();
+        let mut lap = |report: &mut DemoReport, step: &'static str| {
+            report.steps.push((step, clock.elapsed()));
+            clock = Instant::now();
+        };
+        let today = weft_store::now().date();
+        let plan = plan::plan(options.seed, options.scale, today);
+
+        let cast = self.demo_company(&plan, &mut report).await?;
+        lap(&mut report, "company, people, suppliers");
+        let items = self.demo_items(&plan).await?;
+        lap(&mut report, "items");
+        let mut made = self.demo_orders(&plan, &cast, &items).await?;
+        lap(&mut report, "orders, approvals");
+        self.demo_supplier_answers(&plan, &cast, &mut made).await?;
+        lap(&mut report, "confirmations, progress");
+        self.demo_deliveries(&plan, &cast, &items, &mut made).await?;
+        lap(&mut report, "shipping notices, receipts, QC");
+        self.demo_invoices(&plan, &cast, &mut made).await?;
+        lap(&mut report, "invoices, payables, payments");
+
+        // History is history: the engines start from here.
+        let head = weft_store::kernel::outbox::head(&self.db).await?;
+        let names: Vec<String> = consumers.iter().map(|c| c.name().to_owned()).collect();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    for name in &names {
+                        weft_store::kernel::outbox::advance(tx, name, head, weft_store::now()).await?;
+                    }
+                    Ok::<_, Error>(())
+                })
+            })
+            .await?;
+        self.demo_present(&plan, &cast, &items, consumers).await?;
+        lap(&mut report, "current orders through the engines");
+
+        let scored = each(cast.parties.clone(), {
+            let ws = self.clone();
+            move |party| {
+                let ws = ws.clone();
+                async move { ws.refresh_scorecard(party).await }
+            }
+        })
+        .await?;
+        for (card, planned) in scored.iter().zip(&plan.suppliers) {
+            if let Some(score) = card.as_ref().and_then(|c| c.score)
+                && score < super::scorecard::ALERT_BELOW
+            {
+                report.at_risk.push(format!("{} ({score})", names::SUPPLIERS[planned.name].short));
+            }
+        }
+        // The alerts just raised reach live inboxes and other engines like any event.
+        self.settle(consumers).await?;
+        lap(&mut report, "scorecards");
+
+        for type_name in [
+            "party",
+            "supplier_profile",
+            "item",
+            "purchase_order",
+            "supplier_confirmation",
+            "progress_update",
+            "quality_inspection",
+            "shipping_notice",
+            "goods_receipt",
+            "supplier_invoice",
+            "payable",
+        ] {
+            report.counts.push((type_name.to_owned(), self.count(&system, type_name, &ListQuery::default()).await?));
+        }
+        Ok(report)
+    }
+
+    /// Runs the consumers and the process jobs until nothing is left to do.
+    async fn settle(&self, consumers: &[Arc<dyn Consumer>]) -> Result<()> {
+        for _ in 0..50 {
+            let mut handled = 0;
+            for consumer in consumers {
+                // Drain each: a batch is at most 256 events.
+                loop {
+                    let n = self.run_consumer_once(consumer.as_ref()).await?;
+                    handled += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }
+            let jobs = self.run_jobs_until_idle().await?;
+            if handled == 0 && jobs == Default::default() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn bulk(&self, principal: &Principal, type_name: &str, rows: Vec<Map<String, Json>>) -> Result<Vec<RecordView>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.bulk_create(principal, type_name, rows, BulkMode::AllOrNothing)
+            .await?
+            .into_iter()
+            .map(|row| match row {
+                BulkRow::Created(view) => Ok(view),
+                BulkRow::Failed(e) => Err(e),
+            })
+            .collect()
+    }
+
+    /// Transitions many records (type, id, transition, inputs) as `principal`, concurrently.
+    async fn transitions(&self, principal: &Principal, moves: Vec<(&'static str, Uuid, &'static str, Json)>) -> Result<()> {
+        let ws = self.clone();
+        let principal = principal.clone();
+        each(moves, move |(type_name, id, name, inputs)| {
+            let (ws, principal) = (ws.clone(), principal.clone());
+            async move { ws.transition(&principal, type_name, id, name, None, obj(inputs)).await.map(drop) }
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn demo_company(&self, plan: &Plan, report: &mut DemoReport) -> Result<Cast> {
+        let system = Principal::system();
+        let mut units = BTreeMap::new();
+        for (key, name, parent) in names::UNITS {
+            let parent = parent.and_then(|p| units.get(p).copied());
+            let code = Some(format!("HD-{}", key.to_uppercase()));
+            let unit = self.create_unit(&system, NewUnit { name: name.into(), code, parent, manager: None }).await?;
+            units.insert(key, unit.id);
+        }
+        let mut people = BTreeMap::new();
+        for person in &names::PEOPLE {
+            let password = person.sign_in.map(|_| generate_password()).transpose()?;
+            let login = login_of(person.login);
+            let created = self
+                .create_principal(
+                    &system,
+                    NewPrincipal {
+                        kind: Some(PrincipalKindName::Member),
+                        login: login.clone(),
+                        display_name: person.name.into(),
+                        email: Some(login.clone()),
+                        roles: Some(person.roles.iter().map(|r| (*r).to_owned()).collect()),
+                        password: password.clone(),
+                        ..NewPrincipal::default()
+                    },
+                )
+                .await?;
+            let unit = units[person.unit];
+            self.add_unit_member(&system, unit, created.id, true).await?;
+            if person.heads {
+                self.set_unit_manager(&system, unit, Some(created.id)).await?;
+            }
+            if let (Some(role), Some(password)) = (person.sign_in, password) {
+                report.sign_ins.push(SignIn {
+                    role: role.into(),
+                    name: person.name.into(),
+                    login,
+                    password: password.expose().to_owned(),
+                });
+            }
+            people.insert(person.key, Principal::member(created.id));
+        }
+
+        let party_rows = plan
+            .suppliers
+            .iter()
+            .map(|s| {
+                let n = &names::SUPPLIERS[s.name];
+                obj(json!({
+                    "name": n.name,
+                    "kind": "organisation",
+                    "roles": ["supplier"],
+                    "email": format!("sales@{}.example", n.slug),
+                    "website": format!("https://www.{}.example", n.slug),
+                    "industry": n.category,
+                    "notes": format!("{} · {}", n.city, n.short),
+                }))
+            })
+            .collect();
+        let parties: Vec<Uuid> = self.bulk(&system, "party", party_rows).await?.iter().map(|p| p.system.id).collect();
+        let mut contacts = Vec::new();
+        for (s, party) in plan.suppliers.iter().zip(&parties) {
+            let n = &names::SUPPLIERS[s.name];
+            let signs_in = s.name < 2;
+            let password = signs_in.then(generate_password).transpose()?;
+            let login = format!("sales@{}.example", n.slug);
+            let created = self
+                .create_principal(
+                    &system,
+                    NewPrincipal {
+                        kind: Some(PrincipalKindName::Guest),
+                        login: login.clone(),
+                        display_name: format!("{} ({})", n.contact, n.short),
+                        email: Some(login.clone()),
+                        party: Some(*party),
+                        roles: Some(vec!["supplier_portal".into()]),
+                        password: password.clone(),
+                        ..NewPrincipal::default()
+                    },
+                )
+                .await?;
+            if let Some(password) = password {
+                let shared = if s.share_score { "scorecard shared" } else { "scorecard not shared" };
+                report.sign_ins.push(SignIn {
+                    role: format!("supplier portal: {} ({shared})", n.short),
+                    name: n.contact.into(),
+                    login,
+                    password: password.expose().to_owned(),
+                });
+            }
+            contacts.push(Principal::guest(created.id, *party));
+        }
+        let profiles = plan
+            .suppliers
+            .iter()
+            .zip(&parties)
+            .map(|(s, party)| {
+                let n = &names::SUPPLIERS[s.name];
+                obj(json!({
+                    "supplier": party,
+                    "display_name": n.short,
+                    "category": n.category,
+                    "currency": "CNY",
+                    "payment_days": s.payment_days,
+                    "price_tolerance_pct": s.price_tolerance_pct.map(|d| d.to_string()),
+                    "share_score": s.share_score,
+                }))
+            })
+            .collect();
+        self.bulk(&system, "supplier_profile", profiles).await?;
+        Ok(Cast { people, parties, contacts })
+    }
+
+    async fn demo_items(&self, plan: &Plan) -> Result<Vec<Uuid>> {
+        let rows = plan
+            .items
+            .iter()
+            .map(|i| {
+                obj(json!({
+                    "code": i.code,
+                    "name": i.name,
+                    "category": i.category,
+                    "uom": i.uom,
+                    "specification": i.specification,
+                    "standard_price": i.standard_price.to_string(),
+                    "active": true,
+                }))
+            })
+            .collect();
+        Ok(self.bulk(&Principal::system(), "item", rows).await?.iter().map(|i| i.system.id).collect())
+    }
+
+    /// Orders by their buyers (a bulk create per month and buyer, in date order), submitted
+    /// by them and approved or refused as the system.
+    async fn demo_orders(&self, plan: &Plan, cast: &Cast, items: &[Uuid]) -> Result<Vec<Made>> {
+        let mut made = vec![Made::default(); plan.orders.len()];
+        let mut groups: Vec<((i32, u8, &str), Vec<usize>)> = Vec::new();
+        for (i, order) in plan.orders.iter().enumerate() {
+            let key = (order.order_date.year(), u8::from(order.order_date.month()), order.buyer);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        for ((_, _, buyer), members) in groups {
+            let rows = members
+                .iter()
+                .map(|&i| {
+                    let o = &plan.orders[i];
+                    let lines: Vec<Json> = o
+                        .lines
+                        .iter()
+                        .map(|l| {
+                            let item = &plan.items[l.item];
+                            json!({
+                                "item": items[l.item],
+                                "description": item.name,
+                                "qty": l.qty.to_string(),
+                                "uom": item.uom,
+                                "unit_price": l.unit_price.to_string(),
+                                "tax_rate": l.tax_rate.to_string(),
+                                "requested_date": iso(l.requested_date),
+                            })
+                        })
+                        .collect();
+                    obj(json!({
+                        "subject": o.subject,
+                        "supplier": cast.parties[o.supplier],
+                        "category": o.category,
+                        "currency": "CNY",
+                        "order_date": iso(o.order_date),
+                        "requested_date": iso(o.requested_date),
+                        "delivery_address": "江苏省苏州市工业园区星湖街 328 号 1 号仓库 / Warehouse 1, 328 Xinghu St, Suzhou",
+                        "lines": lines,
+                    }))
+                })
+                .collect();
+            let created = self.bulk(&cast.person(buyer), "purchase_order", rows).await?;
+            for (&i, order) in members.iter().zip(&created) {
+                made[i] = Made { order: Some(order.system.id), lines: line_ids(order), ..Made::default() };
+            }
+        }
+        for buyer in ["buyer", "buyer2"] {
+            let moves = plan
+                .orders
+                .iter()
+                .zip(&made)
+                .filter(|(o, _)| o.buyer == buyer)
+                .filter_map(|(_, m)| m.order)
+                .map(|id| ("purchase_order", id, "submit", json!({})))
+                .collect();
+            self.transitions(&cast.person(buyer), moves).await?;
+        }
+        let mut approvals = Vec::new();
+        let mut refusals = Vec::new();
+        for (o, m) in plan.orders.iter().zip(&made) {
+            let Some(id) = m.order else { continue };
+            match &o.outcome {
+                Outcome::Rejected { reason, .. } => refusals.push(("purchase_order", id, "reject", json!({ "reason": reason }))),
+                _ => approvals.push(("purchase_order", id, "approve", json!({}))),
+            }
+        }
+        let system = Principal::system();
+        self.transitions(&system, approvals).await?;
+        self.transitions(&system, refusals).await?;
+        for buyer in ["buyer", "buyer2"] {
+            let moves = plan
+                .orders
+                .iter()
+                .zip(&made)
+                .filter(|(o, _)| o.buyer == buyer && matches!(o.outcome, Outcome::Rejected { cancelled: true, .. }))
+                .filter_map(|(_, m)| m.order)
+                .map(|id| ("purchase_order", id, "cancel", json!({ "reason": "按审批意见取消 Cancelled as the approver advised" })))
+                .collect();
+            self.transitions(&cast.person(buyer), moves).await?;
+        }
+        Ok(made)
+    }
+
+    /// The suppliers' answers (some propose changes first, a few decline) and their
+    /// production progress reports.
+    async fn demo_supplier_answers(&self, plan: &Plan, cast: &Cast, made: &mut [Made]) -> Result<()> {
+        for (s, contact) in cast.contacts.iter().enumerate() {
+            let mine = || plan.orders.iter().zip(made.iter()).filter(move |(o, _)| o.supplier == s);
+            let mut first = Vec::new();
+            let mut second = Vec::new();
+            let mut progress = Vec::new();
+            for (o, m) in mine() {
+                let Some(id) = m.order else { continue };
+                match &o.outcome {
+                    Outcome::Declined { note } => {
+                        first.push(obj(json!({ "purchase_order": id, "decision": "reject", "note": note })));
+                    }
+                    Outcome::Confirmed(f) => {
+                        let lines: Vec<Json> = o
+                            .lines
+                            .iter()
+                            .zip(&m.lines)
+                            .filter_map(|(l, line)| l.promised.map(|d| json!({ "po_line": line, "promised_date": iso(d) })))
+                            .collect();
+                        let accept = obj(json!({
+                            "purchase_order": id,
+                            "decision": "accept",
+                            "promised_date": iso(f.promised_date),
+                            "note": "已安排生产 Scheduled for production",
+                            "lines": lines,
+                        }));
+                        match f.proposed_changes {
+                            Some(note) => {
+                                first.push(obj(json!({ "purchase_order": id, "decision": "accept_with_changes", "note": note })));
+                                second.push(accept);
+                            }
+                            None => first.push(accept),
+                        }
+                        for p in &f.progress {
+                            progress.push(obj(json!({
+                                "purchase_order": id,
+                                "percent": p.percent.to_string(),
+                                "stage": p.stage,
+                                "reported_on": iso(p.reported_on),
+                                "expected_ship_date": iso(p.expected_ship_date),
+                                "note": "按计划进行 On schedule",
+                            })));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.bulk(contact, "supplier_confirmation", first).await?;
+            self.bulk(contact, "supplier_confirmation", second).await?;
+            self.bulk(contact, "progress_update", progress).await?;
+        }
+        for buyer in ["buyer", "buyer2"] {
+            let moves = plan
+                .orders
+                .iter()
+                .zip(made.iter())
+                .filter(|(o, _)| o.buyer == buyer && matches!(o.outcome, Outcome::Declined { .. }))
+                .filter_map(|(_, m)| m.order)
+                .map(|id| ("purchase_order", id, "cancel", json!({ "reason": "供应商无法交付，另行采购 The supplier cannot deliver; sourcing elsewhere" })))
+                .collect();
+            self.transitions(&cast.person(buyer), moves).await?;
+        }
+        Ok(())
+    }
+
+    /// Outgoing QC and shipping notices by the suppliers; receipts (some lots partly
+    /// refused) and incoming QC by the warehouse; notices marked received.
+    async fn demo_deliveries(&self, plan: &Plan, cast: &Cast, items: &[Uuid], made: &mut [Made]) -> Result<()> {
+        let inspection = |order: Uuid, lines: &[String], o: &plan::OrderPlan, q: &plan::InspectionPlan| {
+            obj(json!({
+                "purchase_order": order,
+                "item": items[o.lines[q.line].item],
+                "po_line": lines[q.line],
+                "source": q.source,
+                "lot": q.lot,
+                "sample_size": q.sample,
+                "defects": q.defects,
+                "result": if q.pass { "pass" } else { "fail" },
+                "inspected_on": iso(q.on),
+                "note": q.note,
+            }))
+        };
+        for (s, contact) in cast.contacts.iter().enumerate() {
+            let mut notices = Vec::new();
+            let mut reports = Vec::new();
+            let mut owners = Vec::new();
+            for (i, (o, m)) in plan.orders.iter().zip(made.iter()).enumerate() {
+                let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
+                if o.supplier != s {
+                    continue;
+                }
+                for d in &f.deliveries {
+                    if let Some(q) = &d.outgoing_qc {
+                        reports.push(inspection(id, &m.lines, o, q));
+                    }
+                    let (carrier, _) = names::CARRIERS[d.carrier];
+                    let lines: Vec<Json> =
+                        d.lines.iter().map(|(line, qty, _)| json!({ "po_line": m.lines[*line], "qty": qty.to_string() })).collect();
+                    notices.push(obj(json!({
+                        "purchase_order": id,
+                        "carrier": carrier,
+                        "tracking_no": d.tracking,
+                        "ship_date": iso(d.ship_date),
+                        "eta": iso(d.eta),
+                        "lines": lines,
+                    })));
+                    owners.push(i);
+                }
+            }
+            self.bulk(contact, "quality_inspection", reports).await?;
+            let created = self.bulk(contact, "shipping_notice", notices).await?;
+            for (i, notice) in owners.into_iter().zip(created) {
+                made[i].notices.push(notice.system.id);
+            }
+        }
+
+        let clerk = cast.person("clerk");
+        let mut receipts = Vec::new();
+        let mut arrived = Vec::new();
+        let mut reports = Vec::new();
+        for (o, m) in plan.orders.iter().zip(made.iter()) {
+            let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
+            for (d, notice) in f.deliveries.iter().zip(&m.notices) {
+                let Some(received_on) = d.received_on else { continue };
+                let lines: Vec<Json> = d
+                    .lines
+                    .iter()
+                    .map(|(line, qty, accepted)| {
+                        let note = (accepted < qty).then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
+                        json!({ "po_line": m.lines[*line], "received_qty": qty.to_string(),
+                                "accepted_qty": accepted.to_string(), "note": note })
+                    })
+                    .collect();
+                receipts.push((received_on, obj(json!({
+                    "purchase_order": id,
+                    "shipping_notice": notice,
+                    "received_on": iso(received_on),
+                    "lines": lines,
+                }))));
+                arrived.push(("shipping_notice", *notice, "mark_received", json!({})));
+                if let Some(q) = &d.incoming_qc {
+                    reports.push((q.on, inspection(id, &m.lines, o, q)));
+                }
+            }
+        }
+        receipts.sort_by_key(|(on, _)| *on);
+        reports.sort_by_key(|(on, _)| *on);
+        self.bulk(&clerk, "goods_receipt", receipts.into_iter().map(|(_, r)| r).collect()).await?;
+        self.transitions(&clerk, arrived).await?;
+        self.bulk(&clerk, "quality_inspection", reports.into_iter().map(|(_, r)| r).collect()).await?;
+        Ok(())
+    }
+
+    /// Invoices by the suppliers, submitted; the three-way match by the matcher's own code;
+    /// differences accepted or refused by the buyer; payables, payments; orders closed.
+    async fn demo_invoices(&self, plan: &Plan, cast: &Cast, made: &mut [Made]) -> Result<()> {
+        for (s, contact) in cast.contacts.iter().enumerate() {
+            let mut rows = Vec::new();
+            let mut owners = Vec::new();
+            for (i, (o, m)) in plan.orders.iter().zip(made.iter()).enumerate() {
+                let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
+                let Some(invoice) = f.invoice.as_ref().filter(|_| o.supplier == s) else { continue };
+                let lines: Vec<Json> = invoice
+                    .lines
+                    .iter()
+                    .map(|(line, qty, price)| {
+                        json!({ "po_line": m.lines[*line], "qty": qty.to_string(), "unit_price": price.to_string(),
+                                "tax_rate": o.lines[*line].tax_rate.to_string() })
+                    })
+                    .collect();
+                rows.push(obj(json!({
+                    "purchase_order": id,
+                    "invoice_no": invoice.number,
+                    "invoice_date": iso(invoice.date),
+                    "lines": lines,
+                })));
+                owners.push(i);
+            }
+            let created = self.bulk(contact, "supplier_invoice", rows).await?;
+            let moves = created.iter().map(|inv| ("supplier_invoice", inv.system.id, "submit", json!({}))).collect();
+            self.transitions(contact, moves).await?;
+            for (i, invoice) in owners.into_iter().zip(created) {
+                made[i].invoice = Some(invoice.system.id);
+            }
+        }
+        let invoices: Vec<Uuid> = made.iter().filter_map(|m| m.invoice).collect();
+        let ws = self.clone();
+        each(invoices.clone(), move |id| {
+            let ws = ws.clone();
+            async move { ws.match_invoice(id).await }
+        })
+        .await?;
+        let states = self.states("supplier_invoice", &invoices).await?;
+        for buyer in ["buyer", "buyer2"] {
+            let mut moves = Vec::new();
+            for (o, m) in plan.orders.iter().zip(made.iter()) {
+                let (Some(id), Outcome::Confirmed(f)) = (m.invoice, &o.outcome) else { continue };
+                let Some(invoice) = &f.invoice else { continue };
+                if o.buyer != buyer || states.get(&id).map(String::as_str) != Some("exception") {
+                    continue;
+                }
+                moves.push(match invoice.if_flagged {
+                    Resolution::Accept(reason) => ("supplier_invoice", id, "accept", json!({ "reason": reason })),
+                    Resolution::Reject(reason) => ("supplier_invoice", id, "reject", json!({ "reason": reason })),
+                });
+            }
+            self.transitions(&cast.person(buyer), moves).await?;
+        }
+        let states = self.states("supplier_invoice", &invoices).await?;
+        let payable_for: Vec<Uuid> = invoices
+            .iter()
+            .copied()
+            .filter(|id| matches!(states.get(id).map(String::as_str), Some("matched" | "accepted")))
+            .collect();
+        let ws = self.clone();
+        let payables = each(payable_for.clone(), move |id| {
+            let ws = ws.clone();
+            async move { ws.open_payable(id).await }
+        })
+        .await?;
+        let payable_of: BTreeMap<Uuid, Uuid> =
+            payable_for.iter().zip(payables).filter_map(|(invoice, payable)| payable.map(|p| (*invoice, p))).collect();
+
+        let mut payments = Vec::new();
+        let mut closing = BTreeMap::<&str, Vec<(&'static str, Uuid, &'static str, Json)>>::new();
+        for (o, m) in plan.orders.iter().zip(made.iter()) {
+            let (Some(invoice_id), Outcome::Confirmed(f)) = (m.invoice, &o.outcome) else { continue };
+            let (Some(invoice), Some(payable)) = (&f.invoice, payable_of.get(&invoice_id)) else { continue };
+            match invoice.payment {
+                Payment::Paid(on) => payments.push((
+                    "payable",
+                    *payable,
+                    "pay",
+                    json!({ "paid_on": iso(on), "reference": format!("ICBC-{}-{}", iso(on).replace('-', ""), &payable.simple().to_string()[24..]) }),
+                )),
+                Payment::Scheduled => payments.push(("payable", *payable, "schedule", json!({}))),
+                Payment::Open => {}
+            }
+            if let Some(order) = m.order {
+                closing.entry(o.buyer).or_default().push(("purchase_order", order, "close", json!({})));
+            }
+        }
+        self.transitions(&cast.person("finance"), payments).await?;
+        for (buyer, moves) in closing {
+            self.transitions(&cast.person(buyer), moves).await?;
+        }
+        Ok(())
+    }
+
+    /// The states of some records, read as the system.
+    async fn states(&self, type_name: &str, ids: &[Uuid]) -> Result<BTreeMap<Uuid, String>> {
+        let ws = self.clone();
+        let type_name = type_name.to_owned();
+        let found = each(ids.to_vec(), move |id| {
+            let (ws, type_name) = (ws.clone(), type_name.clone());
+            async move { Ok((id, ws.get(&Principal::system(), &type_name, id).await?.system.state.unwrap_or_default())) }
+        })
+        .await?;
+        Ok(found.into_iter().collect())
+    }
+
+    /// An order of `lines` (item index, quantity) from supplier `s`, raised and submitted by
+    /// `buyer`.
+    async fn current_order(
+        &self,
+        plan: &Plan,
+        cast: &Cast,
+        items: &[Uuid],
+        buyer: &str,
+        s: usize,
+        subject: &str,
+        lines: &[(usize, Decimal)],
+    ) -> Result<RecordView> {
+        let today = plan.today;
+        let lines: Vec<Json> = lines
+            .iter()
+            .map(|(item, qty)| {
+                let i = &plan.items[*item];
+                json!({ "item": items[*item], "description": i.name, "qty": qty.to_string(), "uom": i.uom,
+                        "unit_price": i.standard_price.to_string(), "tax_rate": "13",
+                        "requested_date": iso(today + Duration::days(21)) })
+            })
+            .collect();
+        let input = obj(json!({
+            "subject": subject,
+            "supplier": cast.parties[s],
+            "category": names::SUPPLIERS[plan.suppliers[s].name].category,
+            "currency": "CNY",
+            "order_date": iso(today),
+            "requested_date": iso(today + Duration::days(21)),
+            "lines": lines,
+        }));
+        let buyer = cast.person(buyer);
+        let created = self.create(&buyer, "purchase_order", input, None).await?;
+        let crate::Created::Fresh(order) = created else {
+            return Err(Error::Internal("a fresh order was expected".into()));
+        };
+        self.transition(&buyer, "purchase_order", order.system.id, "submit", None, Map::new()).await
+    }
+
+    /// The lines of an order from supplier `s` worth about `target` (excluding tax): the
+    /// supplier's category's cheapest items, the first taking the amount.
+    fn lines_worth(plan: &Plan, s: usize, target: i64, count: usize) -> Vec<(usize, Decimal)> {
+        let category = names::SUPPLIERS[plan.suppliers[s].name].category;
+        let mut candidates: Vec<usize> = (0..plan.items.len()).filter(|i| plan.items[*i].category == category).collect();
+        candidates.sort_by_key(|i| plan.items[*i].standard_price);
+        let share = Decimal::from(target) / Decimal::from(count.max(1) as i64);
+        candidates
+            .into_iter()
+            .take(count)
+            .map(|i| (i, (share / plan.items[i].standard_price).floor().max(Decimal::ONE)))
+            .collect()
+    }
+
+    /// Today's work in progress, through the real engines.
+    async fn demo_present(&self, plan: &Plan, cast: &Cast, items: &[Uuid], consumers: &[Arc<dyn Consumer>]) -> Result<()> {
+        // Supplier 0 (components) and 1 (raw material) have portal sign-ins; 2 is the
+        // electronics supplier (James's).
+        let today = plan.today;
+        let (s0, s1) = (0, 1);
+        let s2 = plan.suppliers.iter().position(|s| names::SUPPLIERS[s.name].category == "electronics").unwrap_or(0);
+        let w = |s: usize, target: i64, n: usize| Self::lines_worth(plan, s, target, n);
+        // Waiting for approval: the manager's tier twice, the finance tier once.
+        self.current_order(plan, cast, items, "buyer", s0, "三号线扩产备件 Spare parts for line 3 expansion", &w(s0, 18_600, 2)).await?;
+        self.current_order(plan, cast, items, "buyer2", s2, "控制柜电子料 Control cabinet electronics", &w(s2, 36_400, 3)).await?;
+        let big = self.current_order(plan, cast, items, "buyer", s1, "季度钢材备货 Quarterly steel stock", &w(s1, 128_000, 2)).await?;
+        // Approved automatically (small), waiting for the supplier.
+        self.current_order(plan, cast, items, "buyer", s0, "补充紧固件 Fastener top-up", &w(s0, 3_200, 1)).await?;
+        self.current_order(plan, cast, items, "buyer", s1, "样品钢板 Sample steel sheets", &w(s1, 2_400, 1)).await?;
+        // To be shipped, received and invoiced below.
+        let shipped = self.current_order(plan, cast, items, "buyer", s0, "加急轴承 Rush bearings", &w(s0, 4_100, 1)).await?;
+        let flagged = self.current_order(plan, cast, items, "buyer", s0, "密封件补货 Seal restock", &w(s0, 3_900, 2)).await?;
+        let matched = self.current_order(plan, cast, items, "buyer", s1, "铝板小批量 Aluminium sheet small lot", &w(s1, 4_500, 1)).await?;
+        self.settle(consumers).await?;
+
+        // The manager approves the big order: it moves on to finance.
+        let manager = cast.person("manager");
+        for task in self.my_tasks(&manager).await? {
+            if task.record_id == Some(big.system.id) && task.status == "open" {
+                self.approve_task(&manager, &task.id, true, Some("同意，注意分批到货 Approved; deliver in batches".into()))
+                    .await?;
+            }
+        }
+
+        let (g0, g1) = (&cast.contacts[s0], &cast.contacts[s1]);
+        let promised = iso(today + Duration::days(7));
+        for (guest, order) in [(g0, &shipped), (g0, &flagged), (g1, &matched)] {
+            let input = obj(json!({ "purchase_order": order.system.id, "decision": "accept", "promised_date": promised,
+                                    "note": "可按期交付 We can deliver on time" }));
+            self.create(guest, "supplier_confirmation", input, None).await?;
+        }
+        let shipped_lines = line_ids(&shipped);
+        let qty = |order: &RecordView, i: usize| super::quantities::lines(&order.values)[i].get("qty").cloned();
+        let asn_lines: Vec<Json> =
+            shipped_lines.iter().enumerate().map(|(i, id)| json!({ "po_line": id, "qty": qty(&shipped, i).map(|q| q.to_json()) })).collect();
+        self.create(
+            g0,
+            "shipping_notice",
+            obj(json!({ "purchase_order": shipped.system.id, "carrier": names::CARRIERS[0].0, "tracking_no": "SF1408862205371",
+                        "ship_date": iso(today), "eta": iso(today + Duration::days(2)), "lines": asn_lines })),
+            None,
+        )
+        .await?;
+        let clerk = cast.person("clerk");
+        for (guest, order, overcharge) in [(g0, &flagged, true), (g1, &matched, false)] {
+            let ids = line_ids(order);
+            let receipt_lines: Vec<Json> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    let q = qty(order, i).map(|q| q.to_json());
+                    json!({ "po_line": id, "received_qty": q, "accepted_qty": q })
+                })
+                .collect();
+            self.create(
+                &clerk,
+                "goods_receipt",
+                obj(json!({ "purchase_order": order.system.id, "received_on": iso(today), "lines": receipt_lines })),
+                None,
+            )
+            .await?;
+            let invoice_lines: Vec<Json> = super::quantities::lines(&order.values)
+                .iter()
+                .zip(&ids)
+                .enumerate()
+                .map(|(i, (line, id))| {
+                    let price = super::quantities::number(line.get("unit_price"));
+                    let price = if overcharge && i == 0 { price * Decimal::new(106, 2) } else { price };
+                    json!({ "po_line": id, "qty": line.get("qty").map(Value::to_json), "unit_price": price.round_dp(2).to_string(), "tax_rate": "13" })
+                })
+                .collect();
+            let number = if overcharge { "SZP-2026-CUR1" } else { "BS-2026-CUR1" };
+            let created = self
+                .create(
+                    guest,
+                    "supplier_invoice",
+                    obj(json!({ "purchase_order": order.system.id, "invoice_no": number, "invoice_date": iso(today),
+                                "lines": invoice_lines })),
+                    None,
+                )
+                .await?;
+            let crate::Created::Fresh(invoice) = created else {
+                return Err(Error::Internal("a fresh invoice was expected".into()));
+            };
+            self.transition(guest, "supplier_invoice", invoice.system.id, "submit", None, Map::new()).await?;
+        }
+        self.settle(consumers).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cast_is_complete_and_consistent() {
+        let keys: Vec<&str> = names::PEOPLE.iter().map(|p| p.key).collect();
+        for needed in ["admin", "manager", "buyer", "buyer2", "finance", "clerk"] {
+            assert!(keys.contains(&needed), "{needed}");
+        }
+        for person in &names::PEOPLE {
+            assert!(names::UNITS.iter().any(|(k, _, _)| *k == person.unit), "{}", person.login);
+        }
+        let heads: Vec<&str> = names::PEOPLE.iter().filter(|p| p.heads).map(|p| p.unit).collect();
+        for (unit, _, _) in names::UNITS {
+            assert_eq!(heads.iter().filter(|h| **h == unit).count(), 1, "{unit} has one head");
+        }
+        let mut slugs: Vec<&str> = names::SUPPLIERS.iter().map(|s| s.slug).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), names::SUPPLIERS.len(), "portal logins are unique");
+        assert_eq!(buyer_login(), "li.na@huadong.example");
+    }
+}
