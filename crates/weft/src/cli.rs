@@ -1,7 +1,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Weft: one workspace for a company and the partners it works with.
 #[derive(Debug, Parser)]
@@ -46,6 +46,18 @@ pub enum Command {
         #[arg(long = "manifest", value_name = "FILE")]
         manifests: Vec<PathBuf>,
     },
+    /// Load a realistic sample company (a manufacturer with its people, ~40 suppliers with
+    /// portal contacts, ~200 items and ~1,500 purchase orders of the last 12 months) and
+    /// print how to sign in. Only into a workspace without procurement records; a second
+    /// run changes nothing and fails.
+    Demo {
+        /// `full` (the realistic default) or `small` (8 suppliers, 80 orders: for tests).
+        #[arg(long, value_enum, default_value_t = DemoScale::Full)]
+        scale: DemoScale,
+        /// The same seed makes the same company (as of today's date).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -68,6 +80,12 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoScale {
+    Small,
+    Full,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,11 +1,13 @@
 //! One function per subcommand.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use weft_workspace::Workspace;
 use weft_workspace::apps::{self, Manifest};
+use weft_workspace::consumers::Consumer;
 
 use crate::cli::{AuditCommand, Cli, Command, ConfigCommand};
 use crate::config::{self, Overrides};
@@ -34,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             migrate(&cli, dry_run, allow_destructive, manifests).await
         }
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&cli).await,
+        Command::Demo { scale, seed } => crate::demo::demo(&cli, scale, seed).await,
         Command::Serve { bind } => serve(&cli, Overrides { bind }).await,
         Command::User { ref command } => crate::users::user(&cli, command).await,
         Command::Token { ref command } => crate::users::token(&cli, command).await,
@@ -165,20 +168,15 @@ async fn audit_verify(cli: &Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
-    let loaded = config::load(&cli.common, &overrides)?;
-    logging::init(&loaded.config.log);
-    for w in &loaded.warnings {
-        tracing::warn!("{w}");
-    }
-    let manifests = manifests(&loaded.data_dir, &[])?;
-    let workspace = connect(&loaded).await?;
+/// Brings the schema and the apps (built-in, then `<data>/apps/*.json`) up to date, as
+/// `serve` does on start. Never destructive: that takes `weft migrate --allow-destructive`.
+pub(crate) async fn migrate_and_install(workspace: &Workspace, data_dir: &Path) -> anyhow::Result<()> {
+    let manifests = manifests(data_dir, &[])?;
     let applied = workspace.migrate().await?;
     for m in &applied {
         tracing::info!(version = m.version, description = %m.description, "migration applied");
     }
     for manifest in &manifests {
-        // Never destructive on start: that takes an explicit `weft migrate --allow-destructive`.
         let plans = workspace.install_manifest(manifest, false, false).await.with_context(|| {
             format!(
                 "app `{}` {} could not be installed; run `weft migrate --dry-run` to see why",
@@ -189,6 +187,31 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
             tracing::info!(app = %manifest.app, r#type = %plan.type_name, action = plan.action, "declaration applied");
         }
     }
+    Ok(())
+}
+
+/// The engines that follow the outbox while `weft serve` runs, each with its own offset:
+/// lifecycle transitions start processes; messages and transitions reach followers' and
+/// mentioned people's inboxes; submitted supplier invoices are matched against their orders
+/// and receipts; supplier scorecards follow receipts, QC reports, invoices and confirmations.
+/// `weft demo` moves each past the history it loads.
+pub(crate) fn outbox_consumers() -> Vec<Arc<dyn Consumer>> {
+    vec![
+        Arc::new(weft_workspace::processes::ProcessStarts),
+        Arc::new(weft_workspace::collab::InboxFanout),
+        Arc::new(weft_workspace::apps::procurement::ThreeWayMatch),
+        Arc::new(weft_workspace::apps::procurement::SupplierScorecard),
+    ]
+}
+
+async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
+    let loaded = config::load(&cli.common, &overrides)?;
+    logging::init(&loaded.config.log);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let workspace = connect(&loaded).await?;
+    migrate_and_install(&workspace, &loaded.data_dir).await?;
     let bind = loaded.config.server.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| {
         format!(
@@ -207,21 +230,15 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     tracing::info!(%address, "serving");
     println!("Weft is serving on http://{address}");
     let worker = tokio::spawn(process_job_worker(workspace.clone()));
-    // Lifecycle transitions that start a process reach it through the outbox.
     let (stop_consumers, stopping) = tokio::sync::watch::channel(false);
-    let starts =
-        workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::processes::ProcessStarts), stopping.clone());
-    // Messages and transitions reach followers' and mentioned people's inboxes the same way.
-    let inbox = workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::collab::InboxFanout), stopping.clone());
-    // Submitted supplier invoices are matched against their orders and receipts.
-    let matcher = workspace
-        .spawn_consumer(std::sync::Arc::new(weft_workspace::apps::procurement::ThreeWayMatch), stopping);
+    let consumers: Vec<_> =
+        outbox_consumers().into_iter().map(|c| workspace.spawn_consumer(c, stopping.clone())).collect();
     weft_server::serve(listener, app, weft_server::shutdown_signal()).await?;
     worker.abort();
     let _ = stop_consumers.send(true);
-    let _ = starts.await;
-    let _ = inbox.await;
-    let _ = matcher.await;
+    for consumer in consumers {
+        let _ = consumer.await;
+    }
     tracing::info!("in-flight requests finished; closing the database");
     workspace.close().await;
     Ok(())

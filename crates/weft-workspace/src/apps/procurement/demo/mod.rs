@@ -612,10 +612,13 @@ impl Workspace {
     /// Outgoing QC and shipping notices by the suppliers; receipts (some lots partly
     /// refused) and incoming QC by the warehouse; notices marked received.
     async fn demo_deliveries(&self, plan: &Plan, cast: &Cast, items: &[Uuid], made: &mut [Made]) -> Result<()> {
+        // A supplier's contact cannot read the item catalogue, so its reports name the order
+        // line only; the warehouse's name the item too.
         let inspection = |order: Uuid, lines: &[String], o: &plan::OrderPlan, q: &plan::InspectionPlan| {
+            let item = (q.source == "incoming").then(|| items[o.lines[q.line].item]);
             obj(json!({
                 "purchase_order": order,
-                "item": items[o.lines[q.line].item],
+                "item": item,
                 "po_line": lines[q.line],
                 "source": q.source,
                 "lot": q.lot,

@@ -63,8 +63,8 @@ pub struct Character {
     pub overbill: f64,
 }
 
-const GOOD: Character = Character { on_time: 0.95, refuse: 0.02, qc_fail: 0.02, overbill: 0.03 };
-const FAIR: Character = Character { on_time: 0.82, refuse: 0.06, qc_fail: 0.08, overbill: 0.10 };
+const GOOD: Character = Character { on_time: 0.97, refuse: 0.02, qc_fail: 0.02, overbill: 0.03 };
+const FAIR: Character = Character { on_time: 0.86, refuse: 0.06, qc_fail: 0.08, overbill: 0.10 };
 const POOR: Character = Character { on_time: 0.50, refuse: 0.22, qc_fail: 0.30, overbill: 0.25 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -474,7 +474,8 @@ fn fulfil(
     // Deliveries: one, or two for a partial first shipment; on time or late by character.
     let partial = rng.random_bool(0.15) && order.lines.iter().any(|l| l.qty > Decimal::ONE);
     let arrival = |rng: &mut StdRng, promised: Date, second: bool| -> Date {
-        if second {
+        // A back order is late more often than not.
+        if second && rng.random_bool(0.7) {
             promised + days(rng.random_range(3..=20))
         } else if rng.random_bool(c.on_time) {
             promised - days(rng.random_range(0..=3))
@@ -500,7 +501,7 @@ fn fulfil(
     let mut arrived_all = true;
     let mut last_arrival = answered_on;
     for (n, shipment) in shipments.into_iter().filter(|s| !s.is_empty()).enumerate() {
-        let received_on = arrival(rng, promised_date, n > 0).max(answered_on + days(1));
+        let received_on = arrival(rng, promised_date, n > 0).max(answered_on + days(1)).max(last_arrival + days(2));
         let transit = rng.random_range(1..=4);
         let ship_date = (received_on - days(transit)).max(answered_on);
         if ship_date > today {
