@@ -88,8 +88,8 @@ fn manifests(data_dir: &Path, extra: &[PathBuf]) -> anyhow::Result<Vec<Manifest>
         let text =
             std::fs::read_to_string(&file).with_context(|| format!("cannot read manifest {}", file.display()))?;
         let dir = file.parent().unwrap_or(Path::new("."));
-        let manifest = Manifest::load(&text, dir)
-            .map_err(|e| anyhow::anyhow!("manifest {} is not valid: {e}", file.display()))?;
+        let manifest =
+            Manifest::load(&text, dir).map_err(|e| anyhow::anyhow!("manifest {} is not valid: {e}", file.display()))?;
         out.push(manifest);
     }
     Ok(out)
@@ -214,8 +214,8 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     // Messages and transitions reach followers' and mentioned people's inboxes the same way.
     let inbox = workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::collab::InboxFanout), stopping.clone());
     // Submitted supplier invoices are matched against their orders and receipts.
-    let matcher = workspace
-        .spawn_consumer(std::sync::Arc::new(weft_workspace::apps::procurement::ThreeWayMatch), stopping);
+    let matcher =
+        workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::apps::procurement::ThreeWayMatch), stopping);
     weft_server::serve(listener, app, weft_server::shutdown_signal()).await?;
     worker.abort();
     let _ = stop_consumers.send(true);
