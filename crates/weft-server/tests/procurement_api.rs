@@ -273,9 +273,8 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
     assert_eq!(count["count"], 0, "{count}");
 
     // S confirms with a promised date, reports progress and an outgoing QC result.
-    let confirmation = c
-        .s
-        .create(
+    let confirmation =
+        c.s.create(
             "supplier_confirmation",
             json!({ "purchase_order": id, "decision": "accept", "promised_date": "2026-12-18", "note": "材料已备齐" }),
         )
@@ -296,9 +295,8 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
 
     // The shipping notice: more than is open is refused; 100 bolts and 30 housings ship.
     let lines = line_ids(&confirmed);
-    let too_many = c
-        .s
-        .post(
+    let too_many =
+        c.s.post(
             "/api/v1/records/shipping_notice",
             json!({ "purchase_order": id, "carrier": "SF Express", "tracking_no": "SF1234567890", "eta": "2026-12-17",
                     "lines": [{ "po_line": lines[0], "qty": "101" }] }),
@@ -307,9 +305,8 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
         .problem(422, "validation_failed");
     assert_eq!(too_many["errors"][0]["pointer"], "/lines/0/qty", "{too_many}");
     assert!(too_many["errors"][0]["reason"].as_str().unwrap().contains("100"), "{too_many}");
-    let asn = c
-        .s
-        .create(
+    let asn =
+        c.s.create(
             "shipping_notice",
             json!({ "purchase_order": id, "carrier": "SF Express", "tracking_no": "SF1234567890", "eta": "2026-12-17",
                     "lines": [{ "po_line": lines[0], "qty": "100" }, { "po_line": lines[1], "qty": "30" }] }),
@@ -317,7 +314,10 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
         .await;
     assert_eq!(asn["lines"][1]["description"], "Gearbox housing", "described from the order line");
     let shipped = c.buyer.record("purchase_order", &id).await;
-    assert_eq!((shipped["lines"][0]["shipped_qty"].as_str(), shipped["lines"][1]["shipped_qty"].as_str()), (Some("100.000"), Some("30.000")));
+    assert_eq!(
+        (shipped["lines"][0]["shipped_qty"].as_str(), shipped["lines"][1]["shipped_qty"].as_str()),
+        (Some("100.000"), Some("30.000"))
+    );
     assert!(c.b.list("shipping_notice").await.is_empty());
 
     // The warehouse books what arrived; S sees its receipt, B does not.
@@ -333,9 +333,8 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
     assert!(c.b.list("goods_receipt").await.is_empty());
 
     // S invoices the housings at 126.00 (5 % over; its tolerance is 1 %).
-    let invoice = c
-        .s
-        .create(
+    let invoice =
+        c.s.create(
             "supplier_invoice",
             json!({ "purchase_order": id, "invoice_no": "SZ-2026-0815", "invoice_date": "2026-12-16",
                     "lines": [{ "po_line": lines[0], "qty": "100", "unit_price": "25.00", "tax_rate": "13" },
@@ -409,9 +408,8 @@ async fn an_invoice_for_goods_not_received_waits_for_the_receipt(backend: TestBa
     let id = id_of(&order);
     let lines = line_ids(&order);
     // The bolts are invoiced before they arrive: an exception for the buyer, no payable.
-    let early = c
-        .s
-        .create(
+    let early =
+        c.s.create(
             "supplier_invoice",
             json!({ "purchase_order": id, "invoice_no": "SZ-2026-0899",
                     "lines": [{ "po_line": lines[0], "qty": "100", "unit_price": "25.00", "tax_rate": "13" }] }),
@@ -421,7 +419,10 @@ async fn an_invoice_for_goods_not_received_waits_for_the_receipt(backend: TestBa
     c.s.transition("supplier_invoice", &early_id, "submit", json!({})).await.ok(200);
     c.settle().await;
     let flagged = c.buyer.record("supplier_invoice", &early_id).await;
-    assert_eq!((flagged["state"].as_str(), flagged["differences"][0]["kind"].as_str()), (Some("exception"), Some("not_received")));
+    assert_eq!(
+        (flagged["state"].as_str(), flagged["differences"][0]["kind"].as_str()),
+        (Some("exception"), Some("not_received"))
+    );
     c.only_task(&c.buyer, "review").await;
     assert!(c.buyer.list("payable").await.is_empty());
     // The late receipt re-runs the match: the invoice matches, the buyer's to-do goes away.
@@ -439,9 +440,8 @@ async fn an_invoice_for_goods_not_received_waits_for_the_receipt(backend: TestBa
     assert_eq!(payables[0]["amount"], "2825.00", "100 × 25.00 + 13 %");
 
     // The housings are invoiced before they arrive too.
-    let invoice = c
-        .s
-        .create(
+    let invoice =
+        c.s.create(
             "supplier_invoice",
             json!({ "purchase_order": id, "invoice_no": "SZ-2026-0900",
                     "lines": [{ "po_line": lines[1], "qty": "50", "unit_price": "120.00", "tax_rate": "13" }] }),
@@ -527,7 +527,8 @@ async fn a_changed_order_needs_approval_and_confirmation_again(backend: TestBack
     assert_eq!(refused["errors"][0]["pointer"], "/lines", "{refused}");
     // Revising sends it back to draft; the change needs approval and S's confirmation again.
     c.buyer.transition("purchase_order", &id, "revise", json!({})).await.ok(200);
-    let changed = c.buyer.patch(&format!("/api/v1/records/purchase_order/{id}"), json!({ "lines": lines })).await.ok(200);
+    let changed =
+        c.buyer.patch(&format!("/api/v1/records/purchase_order/{id}"), json!({ "lines": lines })).await.ok(200);
     assert_eq!(changed["total_amount"], "9000.00");
     // Quantities Weft keeps cannot be typed in.
     let mut forged = changed["lines"].clone();
@@ -562,25 +563,31 @@ async fn supplier_documents_are_checked_against_the_order(backend: TestBackend) 
     let order = c.confirmed_order().await;
     let id = id_of(&order);
     // B's contact cannot point at S's order: it answers like a missing one.
-    let hidden = c
-        .b
-        .post("/api/v1/records/shipping_notice", json!({ "purchase_order": id, "carrier": "x", "tracking_no": "1",
-                "eta": "2026-12-30", "lines": [{ "po_line": line_ids(&order)[0], "qty": "1" }] }))
+    let hidden =
+        c.b.post(
+            "/api/v1/records/shipping_notice",
+            json!({ "purchase_order": id, "carrier": "x", "tracking_no": "1",
+                "eta": "2026-12-30", "lines": [{ "po_line": line_ids(&order)[0], "qty": "1" }] }),
+        )
         .await
         .problem(422, "validation_failed");
     assert_eq!(hidden["errors"][0]["pointer"], "/purchase_order", "{hidden}");
     assert!(!hidden.to_string().contains(&c.party_s));
     // S cannot file a document for another supplier, nor name a line the order lacks.
-    let other = c
-        .s
-        .post("/api/v1/records/progress_update", json!({ "purchase_order": id, "supplier": c.party_b, "percent": "10",
-                "stage": "materials" }))
+    let other =
+        c.s.post(
+            "/api/v1/records/progress_update",
+            json!({ "purchase_order": id, "supplier": c.party_b, "percent": "10",
+                "stage": "materials" }),
+        )
         .await;
     assert!(matches!(other.status.as_u16(), 403 | 422), "{}", other.text);
-    let unknown = c
-        .s
-        .post("/api/v1/records/supplier_invoice", json!({ "purchase_order": id, "invoice_no": "X-1",
-                "lines": [{ "po_line": Uuid::now_v7().to_string(), "qty": "1", "unit_price": "1" }] }))
+    let unknown =
+        c.s.post(
+            "/api/v1/records/supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "X-1",
+                "lines": [{ "po_line": Uuid::now_v7().to_string(), "qty": "1", "unit_price": "1" }] }),
+        )
         .await
         .problem(422, "validation_failed");
     assert_eq!(unknown["errors"][0]["pointer"], "/lines/0/po_line");
@@ -592,10 +599,12 @@ async fn supplier_documents_are_checked_against_the_order(backend: TestBackend) 
     )
     .await
     .problem(422, "validation_failed");
-    let receipt = c
-        .s
-        .post("/api/v1/records/goods_receipt", json!({ "purchase_order": id,
-                "lines": [{ "po_line": line_ids(&order)[0], "received_qty": "1", "accepted_qty": "1" }] }))
+    let receipt =
+        c.s.post(
+            "/api/v1/records/goods_receipt",
+            json!({ "purchase_order": id,
+                "lines": [{ "po_line": line_ids(&order)[0], "received_qty": "1", "accepted_qty": "1" }] }),
+        )
         .await;
     assert_eq!(receipt.status.as_u16(), 403, "{}", receipt.text);
     // Nothing of the refused writes landed.

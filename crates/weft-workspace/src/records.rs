@@ -20,8 +20,8 @@ use weft_store::{Tx, format_utc};
 
 use crate::access::Action;
 use crate::catalog::{Catalog, TypeEntry};
-use crate::{apps, expressions, party_link};
 use crate::{Error, Result, Workspace};
+use crate::{apps, expressions, party_link};
 
 /// A record as the façade hands it out.
 #[derive(Debug, Clone, PartialEq)]
@@ -596,14 +596,16 @@ impl Workspace {
                                 // left open) go one at a time, in this one transaction.
                                 let mut views = Vec::with_capacity(prepared.len());
                                 for (i, p) in prepared.iter().enumerate() {
-                                    views.push(insert_prepared(tx, &catalog, p).await.map_err(|e| match e {
-                                        Error::Validation(found) => Error::Validation(
-                                            found
-                                                .into_iter()
-                                                .map(|f| FieldError { pointer: format!("/{i}{}", f.pointer), ..f })
-                                                .collect(),
-                                        ),
-                                        other => other,
+                                    views.push(insert_prepared(tx, &catalog, p).await.map_err(|e| {
+                                        match e {
+                                            Error::Validation(found) => Error::Validation(
+                                                found
+                                                    .into_iter()
+                                                    .map(|f| FieldError { pointer: format!("/{i}{}", f.pointer), ..f })
+                                                    .collect(),
+                                            ),
+                                            other => other,
+                                        }
                                     })?);
                                 }
                                 return Ok(views);

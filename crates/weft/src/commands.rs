@@ -91,8 +91,8 @@ fn manifests(data_dir: &Path, extra: &[PathBuf]) -> anyhow::Result<Vec<Manifest>
         let text =
             std::fs::read_to_string(&file).with_context(|| format!("cannot read manifest {}", file.display()))?;
         let dir = file.parent().unwrap_or(Path::new("."));
-        let manifest = Manifest::load(&text, dir)
-            .map_err(|e| anyhow::anyhow!("manifest {} is not valid: {e}", file.display()))?;
+        let manifest =
+            Manifest::load(&text, dir).map_err(|e| anyhow::anyhow!("manifest {} is not valid: {e}", file.display()))?;
         out.push(manifest);
     }
     Ok(out)

@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn an_invoice_for_what_was_accepted_at_the_order_price_matches() {
-        assert!(differences(&[order_line("100", "2.50", "100")], &[bill("100", "2.50")], Tolerance::default()).is_empty());
+        assert!(
+            differences(&[order_line("100", "2.50", "100")], &[bill("100", "2.50")], Tolerance::default()).is_empty()
+        );
     }
 
     #[test]
@@ -156,7 +158,10 @@ mod tests {
         assert!(differences(&order, &[bill("100", "10.20")], Tolerance::default()).is_empty(), "2 % of 10");
         let found = differences(&order, &[bill("100", "10.21")], Tolerance::default());
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].kind, found[0].expected.as_str(), found[0].difference.as_str()), (DifferenceKind::Price, "10", "0.21"));
+        assert_eq!(
+            (found[0].kind, found[0].expected.as_str(), found[0].difference.as_str()),
+            (DifferenceKind::Price, "10", "0.21")
+        );
         let absolute = Tolerance { price_abs: d("0.5"), ..Tolerance::default() };
         assert!(differences(&order, &[bill("100", "10.5")], absolute).is_empty(), "the larger slack wins");
     }
@@ -166,7 +171,10 @@ mod tests {
         let order = [OrderLine { received: d("100"), accepted: d("90"), ..order_line("100", "1", "90") }];
         let found = differences(&order, &[bill("100", "1")], Tolerance::default());
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].kind, found[0].expected.as_str(), found[0].difference.as_str()), (DifferenceKind::Quantity, "90", "10"));
+        assert_eq!(
+            (found[0].kind, found[0].expected.as_str(), found[0].difference.as_str()),
+            (DifferenceKind::Quantity, "90", "10")
+        );
         let loose = Tolerance { qty_pct: d("12"), ..Tolerance::default() };
         assert!(differences(&order, &[bill("100", "1")], loose).is_empty(), "90 + 12 % of 90 ≥ 100");
     }

@@ -201,9 +201,11 @@ async fn order(
         return Err(Error::Validation(vec![error("/purchase_order", FieldErrorCode::Required, "is required")]));
     };
     let order = load_in_tx(tx, &entry, id).await.map_err(|e| match e {
-        Error::NotFound(_) => {
-            Error::Validation(vec![error("/purchase_order", FieldErrorCode::UnknownReference, format!("no record {id}"))])
-        }
+        Error::NotFound(_) => Error::Validation(vec![error(
+            "/purchase_order",
+            FieldErrorCode::UnknownReference,
+            format!("no record {id}"),
+        )]),
         other => other,
     })?;
     Ok((entry, order))
@@ -365,11 +367,7 @@ pub(super) async fn receive(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMa
 
 /// A supplier invoice: against an order the supplier confirmed, each line naming a line of
 /// it; the buyer who will resolve differences is the order's.
-pub(super) async fn new_invoice(
-    tx: &mut Tx,
-    catalog: &Catalog,
-    values: &mut BTreeMap<String, Value>,
-) -> Result<()> {
+pub(super) async fn new_invoice(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMap<String, Value>) -> Result<()> {
     let (_, order) = from_order(tx, catalog, values).await?;
     require_state(&order, &["confirmed", "closed"], "an invoice")?;
     let order_lines = lines(&order.values);
@@ -396,11 +394,7 @@ pub(super) async fn new_invoice(
 
 /// The supplier's answer to an order moves the order: accepted (with promised dates),
 /// changes proposed, or declined.
-pub(super) async fn confirmation(
-    tx: &mut Tx,
-    catalog: &Catalog,
-    values: &mut BTreeMap<String, Value>,
-) -> Result<()> {
+pub(super) async fn confirmation(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMap<String, Value>) -> Result<()> {
     let (entry, order) = from_order(tx, catalog, values).await?;
     require_state(&order, &["approved", "changes_proposed"], "a confirmation")?;
     let mut order_lines = lines(&order.values);
