@@ -1,10 +1,13 @@
-# Weft: `make run` builds everything in release, migrates and serves on 127.0.0.1:8080
-# with data in ./data; `make test` runs every test (SQLite always; PostgreSQL too when
-# WEFT_TEST_DATABASE_URL is set).
+# Weft: `make run` builds everything in release, migrates, loads the demo company on the
+# first start (DEMO=0 skips it) and serves on 127.0.0.1:8080 with data in ./data;
+# `make test` runs every test (SQLite always; PostgreSQL too when WEFT_TEST_DATABASE_URL is
+# set).
 
 CARGO ?= cargo
 DATA ?= ./data
 BIND ?= 127.0.0.1:8080
+# 1: the first run loads the demo company (`weft demo`); 0: an empty workspace.
+DEMO ?= 1
 WEFT := ./target/release/weft
 
 .PHONY: run build web test test-rust test-web lint clean-data
@@ -12,10 +15,15 @@ WEFT := ./target/release/weft
 run: build
 	@mkdir -p $(DATA)
 	$(WEFT) --data $(DATA) migrate
-	@# The first run makes an administrator `admin` and prints its password once.
+	@# The first run loads the demo company and prints its sign-ins once (DEMO=0 skips it).
+	@if [ "$(DEMO)" != "0" ]; then \
+		$(WEFT) --data $(DATA) user list | awk '$$4 == "li.na@huadong.example" { found = 1 } END { exit !found }' \
+			|| $(WEFT) --data $(DATA) demo; \
+	fi
+	@# Without the demo, the first run makes an administrator `admin` and prints its password once.
 	@$(WEFT) --data $(DATA) user list | awk 'NR > 1 && $$5 ~ /(^|,)admin(,|$$)/ { found = 1 } END { exit !found }' \
 		|| $(WEFT) --data $(DATA) user create --login admin --name Administrator --role admin
-	@echo "Open http://$(BIND) and sign in as admin (Ctrl-C stops the server)"
+	@echo "Open http://$(BIND) and sign in with the login printed on the first run (Ctrl-C stops the server)"
 	$(WEFT) --data $(DATA) serve --bind $(BIND)
 
 # The web UI first: the binary serves web/dist (server.web_dir) at /.
