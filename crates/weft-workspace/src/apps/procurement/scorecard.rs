@@ -377,6 +377,19 @@ fn order_line(order: &RecordView, line: &BTreeMap<String, Value>) -> Option<BTre
     lines(&order.values).into_iter().find(|l| reference(l, "id") == Some(wanted))
 }
 
+/// What the buyers read in their inbox when a supplier falls below the threshold.
+fn alert_summary(name: &str, card: &Scorecard) -> String {
+    let show = |d: Option<Decimal>, unit: &str| d.map_or("–".to_owned(), |d| format!("{d}{unit}"));
+    format!(
+        "Supplier score below {ALERT_BELOW}: {name} {} (on time {}, quality {}, price {}, response {})",
+        show(card.score, ""),
+        show(card.on_time_rate, " %"),
+        show(card.quality_rate, " %"),
+        show(card.price_variance, " %"),
+        show(card.response_hours, " h"),
+    )
+}
+
 fn quoted(d: Date) -> String {
     format!("date(\"{}\")", iso(d))
 }
@@ -533,7 +546,9 @@ impl Workspace {
     /// when a figure changed); alerts the buyers when the score falls below the threshold.
     /// `None` when the supplier has no profile.
     pub async fn refresh_scorecard(&self, supplier: Uuid) -> Result<Option<Scorecard>> {
-        let Some(profile) = self.supplier_profile(supplier).await? else { return Ok(None) };
+        if self.supplier_profile(supplier).await?.is_none() {
+            return Ok(None);
+        }
         let today = weft_store::now().date();
         let (evidence, buyers) = self.scorecard_evidence(supplier, today).await?;
         let card = compute(&evidence, today);
@@ -544,45 +559,43 @@ impl Workspace {
             ("response_hours", card.response_hours),
             ("score", card.score),
         ];
-        let stored = |field: &str| decimal(profile.values.get(field)).map(one_decimal);
-        let changes: Map<String, serde_json::Value> = figures
-            .iter()
-            .filter(|(field, value)| stored(field) != *value)
-            .map(|(field, value)| ((*field).to_owned(), value.map_or(serde_json::Value::Null, |v| v.to_string().into())))
-            .collect();
-        if changes.is_empty() {
-            return Ok(Some(card));
+        let mut alerted = false;
+        // A profile changed meanwhile (by a person) is read again and the figures written
+        // on top of that change.
+        for _ in 0..3 {
+            let Some(profile) = self.supplier_profile(supplier).await? else { return Ok(None) };
+            let stored = |field: &str| decimal(profile.values.get(field)).map(one_decimal);
+            let changes: Map<String, serde_json::Value> = figures
+                .iter()
+                .filter(|(field, value)| stored(field) != *value)
+                .map(|(field, value)| {
+                    ((*field).to_owned(), value.map_or(serde_json::Value::Null, |v| v.to_string().into()))
+                })
+                .collect();
+            if changes.is_empty() {
+                break;
+            }
+            if !alerted && falls_below(stored("score"), card.score) {
+                // Before the write: a crash between the two repeats the alert under the same
+                // key (the profile's version), which delivers nothing twice.
+                self.raise_alert(NewAlert {
+                    recipients: buyers.iter().copied().collect(),
+                    type_name: "supplier_profile".into(),
+                    record_id: profile.system.id,
+                    summary: alert_summary(text(profile.values.get("display_name")).unwrap_or_default(), &card),
+                    source: format!("scorecard:{}:v{}", profile.system.id, profile.system.version),
+                })
+                .await?;
+                alerted = true;
+            }
+            let (id, version) = (profile.system.id, Some(profile.system.version));
+            match self.update(&Principal::system(), "supplier_profile", id, version, changes).await {
+                Ok(_) => break,
+                Err(Error::Stale { .. }) => continue,
+                Err(e) => return Err(e),
+            }
         }
-        let previous = stored("score");
-        if falls_below(previous, card.score) {
-            let name = text(profile.values.get("display_name")).unwrap_or_default();
-            let show = |d: Option<Decimal>, unit: &str| d.map_or("–".to_owned(), |d| format!("{d}{unit}"));
-            // Before the write: a crash between the two repeats the alert under the same key
-            // (the profile's version), which delivers nothing twice.
-            self.raise_alert(NewAlert {
-                recipients: buyers.into_iter().collect(),
-                type_name: "supplier_profile".into(),
-                record_id: profile.system.id,
-                summary: format!(
-                    "Supplier score below {ALERT_BELOW}: {name} {} (on time {}, quality {}, price {}, response {})",
-                    show(card.score, ""),
-                    show(card.on_time_rate, " %"),
-                    show(card.quality_rate, " %"),
-                    show(card.price_variance, " %"),
-                    show(card.response_hours, " h"),
-                ),
-                source: format!("scorecard:{}:v{}", profile.system.id, profile.system.version),
-            })
-            .await?;
-        }
-        match self
-            .update(&Principal::system(), "supplier_profile", profile.system.id, Some(profile.system.version), changes)
-            .await
-        {
-            // Changed meanwhile (by a person or another node): the next event recomputes.
-            Ok(_) | Err(Error::Stale { .. }) => Ok(Some(card)),
-            Err(e) => Err(e),
-        }
+        Ok(Some(card))
     }
 
     /// `supplier`'s scorecard, computed now, for someone who may read its profile. A guest
