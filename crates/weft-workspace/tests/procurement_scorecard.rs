@@ -109,9 +109,8 @@ async fn the_scorecard_follows_receipts_qc_and_invoices(backend: TestBackend) {
     let c = company(backend).await;
     let system = Principal::system();
     // 100 bolts at 10.00 and 50 housings at 20.00, promised ten days ago.
-    let order = c
-        .ws
-        .create(
+    let order =
+        c.ws.create(
             &c.buyer,
             "purchase_order",
             object(json!({ "subject": "Bolts and housings", "supplier": c.supplier, "category": "components",

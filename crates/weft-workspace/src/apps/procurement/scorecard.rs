@@ -434,7 +434,10 @@ impl Workspace {
             .map(|o| (o.system.id, o))
             .collect();
         let receipts = self
-            .all_of("goods_receipt", format!("{of_supplier} and state = \"posted\" and received_on >= {}", quoted(since)))
+            .all_of(
+                "goods_receipt",
+                format!("{of_supplier} and state = \"posted\" and received_on >= {}", quoted(since)),
+            )
             .await?;
         let inspections = self.all_of("quality_inspection", of_supplier.clone()).await?;
         let invoices = self
@@ -730,10 +733,19 @@ mod tests {
     fn response_hours_average_approval_to_confirmation() {
         let evidence = Evidence {
             responses: vec![
-                Response { approved_at: datetime!(2026-11-01 08:00 UTC), confirmed_at: datetime!(2026-11-01 20:00 UTC) },
-                Response { approved_at: datetime!(2026-11-02 08:00 UTC), confirmed_at: datetime!(2026-11-04 20:00 UTC) },
+                Response {
+                    approved_at: datetime!(2026-11-01 08:00 UTC),
+                    confirmed_at: datetime!(2026-11-01 20:00 UTC),
+                },
+                Response {
+                    approved_at: datetime!(2026-11-02 08:00 UTC),
+                    confirmed_at: datetime!(2026-11-04 20:00 UTC),
+                },
                 // Confirmed before the window: left out.
-                Response { approved_at: datetime!(2025-01-01 08:00 UTC), confirmed_at: datetime!(2025-01-09 08:00 UTC) },
+                Response {
+                    approved_at: datetime!(2025-01-01 08:00 UTC),
+                    confirmed_at: datetime!(2025-01-09 08:00 UTC),
+                },
             ],
             ..Evidence::default()
         };

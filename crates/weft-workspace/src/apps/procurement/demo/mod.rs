@@ -159,6 +159,19 @@ impl Cast {
     }
 }
 
+/// One of today's orders: its buyer (a person's key), supplier (index into the plan's),
+/// subject, and lines of the supplier's category worth about `worth` (excluding tax).
+struct Today {
+    buyer: &'static str,
+    supplier: usize,
+    subject: &'static str,
+    worth: i64,
+    lines: usize,
+}
+
+/// Orders grouped for one bulk create: (year, month, buyer) and the plan's indexes.
+type OrderGroups = Vec<((i32, u8, &'static str), Vec<usize>)>;
+
 /// What the load made for one planned order.
 #[derive(Debug, Clone, Default)]
 struct Made {
@@ -297,7 +310,12 @@ impl Workspace {
         Ok(())
     }
 
-    async fn bulk(&self, principal: &Principal, type_name: &str, rows: Vec<Map<String, Json>>) -> Result<Vec<RecordView>> {
+    async fn bulk(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        rows: Vec<Map<String, Json>>,
+    ) -> Result<Vec<RecordView>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -312,7 +330,11 @@ impl Workspace {
     }
 
     /// Transitions many records (type, id, transition, inputs) as `principal`, concurrently.
-    async fn transitions(&self, principal: &Principal, moves: Vec<(&'static str, Uuid, &'static str, Json)>) -> Result<()> {
+    async fn transitions(
+        &self,
+        principal: &Principal,
+        moves: Vec<(&'static str, Uuid, &'static str, Json)>,
+    ) -> Result<()> {
         let ws = self.clone();
         let principal = principal.clone();
         each(moves, move |(type_name, id, name, inputs)| {
@@ -459,7 +481,7 @@ impl Workspace {
     /// by them and approved or refused as the system.
     async fn demo_orders(&self, plan: &Plan, cast: &Cast, items: &[Uuid]) -> Result<Vec<Made>> {
         let mut made = vec![Made::default(); plan.orders.len()];
-        let mut groups: Vec<((i32, u8, &str), Vec<usize>)> = Vec::new();
+        let mut groups: OrderGroups = Vec::new();
         for (i, order) in plan.orders.iter().enumerate() {
             let key = (order.order_date.year(), u8::from(order.order_date.month()), order.buyer);
             match groups.iter_mut().find(|(k, _)| *k == key) {
@@ -521,7 +543,9 @@ impl Workspace {
         for (o, m) in plan.orders.iter().zip(&made) {
             let Some(id) = m.order else { continue };
             match &o.outcome {
-                Outcome::Rejected { reason, .. } => refusals.push(("purchase_order", id, "reject", json!({ "reason": reason }))),
+                Outcome::Rejected { reason, .. } => {
+                    refusals.push(("purchase_order", id, "reject", json!({ "reason": reason })))
+                }
                 _ => approvals.push(("purchase_order", id, "approve", json!({}))),
             }
         }
@@ -535,7 +559,14 @@ impl Workspace {
                 .zip(&made)
                 .filter(|(o, _)| o.buyer == buyer && matches!(o.outcome, Outcome::Rejected { cancelled: true, .. }))
                 .filter_map(|(_, m)| m.order)
-                .map(|id| ("purchase_order", id, "cancel", json!({ "reason": "按审批意见取消 Cancelled as the approver advised" })))
+                .map(|id| {
+                    (
+                        "purchase_order",
+                        id,
+                        "cancel",
+                        json!({ "reason": "按审批意见取消 Cancelled as the approver advised" }),
+                    )
+                })
                 .collect();
             self.transitions(&cast.person(buyer), moves).await?;
         }
@@ -561,7 +592,9 @@ impl Workspace {
                             .lines
                             .iter()
                             .zip(&m.lines)
-                            .filter_map(|(l, line)| l.promised.map(|d| json!({ "po_line": line, "promised_date": iso(d) })))
+                            .filter_map(|(l, line)| {
+                                l.promised.map(|d| json!({ "po_line": line, "promised_date": iso(d) }))
+                            })
                             .collect();
                         let accept = obj(json!({
                             "purchase_order": id,
@@ -572,7 +605,9 @@ impl Workspace {
                         }));
                         match f.proposed_changes {
                             Some(note) => {
-                                first.push(obj(json!({ "purchase_order": id, "decision": "accept_with_changes", "note": note })));
+                                first.push(obj(
+                                    json!({ "purchase_order": id, "decision": "accept_with_changes", "note": note }),
+                                ));
                                 second.push(accept);
                             }
                             None => first.push(accept),
@@ -602,7 +637,14 @@ impl Workspace {
                 .zip(made.iter())
                 .filter(|(o, _)| o.buyer == buyer && matches!(o.outcome, Outcome::Declined { .. }))
                 .filter_map(|(_, m)| m.order)
-                .map(|id| ("purchase_order", id, "cancel", json!({ "reason": "供应商无法交付，另行采购 The supplier cannot deliver; sourcing elsewhere" })))
+                .map(|id| {
+                    (
+                        "purchase_order",
+                        id,
+                        "cancel",
+                        json!({ "reason": "供应商无法交付，另行采购 The supplier cannot deliver; sourcing elsewhere" }),
+                    )
+                })
                 .collect();
             self.transitions(&cast.person(buyer), moves).await?;
         }
@@ -643,8 +685,11 @@ impl Workspace {
                         reports.push(inspection(id, &m.lines, o, q));
                     }
                     let (carrier, _) = names::CARRIERS[d.carrier];
-                    let lines: Vec<Json> =
-                        d.lines.iter().map(|(line, qty, _)| json!({ "po_line": m.lines[*line], "qty": qty.to_string() })).collect();
+                    let lines: Vec<Json> = d
+                        .lines
+                        .iter()
+                        .map(|(line, qty, _)| json!({ "po_line": m.lines[*line], "qty": qty.to_string() }))
+                        .collect();
                     notices.push(obj(json!({
                         "purchase_order": id,
                         "carrier": carrier,
@@ -675,17 +720,21 @@ impl Workspace {
                     .lines
                     .iter()
                     .map(|(line, qty, accepted)| {
-                        let note = (accepted < qty).then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
+                        let note = (accepted < qty)
+                            .then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
                         json!({ "po_line": m.lines[*line], "received_qty": qty.to_string(),
                                 "accepted_qty": accepted.to_string(), "note": note })
                     })
                     .collect();
-                receipts.push((received_on, obj(json!({
-                    "purchase_order": id,
-                    "shipping_notice": notice,
-                    "received_on": iso(received_on),
-                    "lines": lines,
-                }))));
+                receipts.push((
+                    received_on,
+                    obj(json!({
+                        "purchase_order": id,
+                        "shipping_notice": notice,
+                        "received_on": iso(received_on),
+                        "lines": lines,
+                    })),
+                ));
                 arrived.push(("shipping_notice", *notice, "mark_received", json!({})));
                 if let Some(q) = &d.incoming_qc {
                     reports.push((q.on, inspection(id, &m.lines, o, q)));
@@ -808,18 +857,10 @@ impl Workspace {
         Ok(found.into_iter().collect())
     }
 
-    /// An order of `lines` (item index, quantity) from supplier `s`, raised and submitted by
-    /// `buyer`.
-    async fn current_order(
-        &self,
-        plan: &Plan,
-        cast: &Cast,
-        items: &[Uuid],
-        buyer: &str,
-        s: usize,
-        subject: &str,
-        lines: &[(usize, Decimal)],
-    ) -> Result<RecordView> {
+    /// One of today's orders, raised and submitted by its buyer.
+    async fn current_order(&self, plan: &Plan, cast: &Cast, items: &[Uuid], order: Today) -> Result<RecordView> {
+        let Today { buyer, supplier: s, subject, worth, lines } = order;
+        let lines = Self::lines_worth(plan, s, worth, lines);
         let today = plan.today;
         let lines: Vec<Json> = lines
             .iter()
@@ -851,7 +892,8 @@ impl Workspace {
     /// supplier's category's cheapest items, the first taking the amount.
     fn lines_worth(plan: &Plan, s: usize, target: i64, count: usize) -> Vec<(usize, Decimal)> {
         let category = names::SUPPLIERS[plan.suppliers[s].name].category;
-        let mut candidates: Vec<usize> = (0..plan.items.len()).filter(|i| plan.items[*i].category == category).collect();
+        let mut candidates: Vec<usize> =
+            (0..plan.items.len()).filter(|i| plan.items[*i].category == category).collect();
         candidates.sort_by_key(|i| plan.items[*i].standard_price);
         let share = Decimal::from(target) / Decimal::from(count.max(1) as i64);
         candidates
@@ -862,46 +904,69 @@ impl Workspace {
     }
 
     /// Today's work in progress, through the real engines.
-    async fn demo_present(&self, plan: &Plan, cast: &Cast, items: &[Uuid], consumers: &[Arc<dyn Consumer>]) -> Result<()> {
+    async fn demo_present(
+        &self,
+        plan: &Plan,
+        cast: &Cast,
+        items: &[Uuid],
+        consumers: &[Arc<dyn Consumer>],
+    ) -> Result<()> {
         // Supplier 0 (components) and 1 (raw material) have portal sign-ins; 2 is the
         // electronics supplier (James's).
         let today = plan.today;
         let (s0, s1) = (0, 1);
         let s2 = plan.suppliers.iter().position(|s| names::SUPPLIERS[s.name].category == "electronics").unwrap_or(0);
-        let w = |s: usize, target: i64, n: usize| Self::lines_worth(plan, s, target, n);
+        let today_order = |buyer, supplier, subject, worth, lines| Today { buyer, supplier, subject, worth, lines };
         // Waiting for approval: the manager's tier twice, the finance tier once.
-        self.current_order(plan, cast, items, "buyer", s0, "三号线扩产备件 Spare parts for line 3 expansion", &w(s0, 18_600, 2)).await?;
-        self.current_order(plan, cast, items, "buyer2", s2, "控制柜电子料 Control cabinet electronics", &w(s2, 36_400, 3)).await?;
-        let big = self.current_order(plan, cast, items, "buyer", s1, "季度钢材备货 Quarterly steel stock", &w(s1, 128_000, 2)).await?;
+        self.current_order(plan, cast, items, today_order("buyer", s0, "三号线扩产备件 Spare parts for line 3 expansion", 18_600, 2))
+        .await?;
+        self.current_order(plan, cast, items, today_order("buyer2", s2, "控制柜电子料 Control cabinet electronics", 36_400, 3))
+        .await?;
+        let big = self
+            .current_order(plan, cast, items, today_order("buyer", s1, "季度钢材备货 Quarterly steel stock", 128_000, 2))
+            .await?;
         // Approved automatically (small), waiting for the supplier.
-        self.current_order(plan, cast, items, "buyer", s0, "补充紧固件 Fastener top-up", &w(s0, 3_200, 1)).await?;
-        self.current_order(plan, cast, items, "buyer", s1, "样品钢板 Sample steel sheets", &w(s1, 2_400, 1)).await?;
+        self.current_order(plan, cast, items, today_order("buyer", s0, "补充紧固件 Fastener top-up", 3_200, 1)).await?;
+        self.current_order(plan, cast, items, today_order("buyer", s1, "样品钢板 Sample steel sheets", 2_400, 1)).await?;
         // To be shipped, received and invoiced below.
-        let shipped = self.current_order(plan, cast, items, "buyer", s0, "加急轴承 Rush bearings", &w(s0, 4_100, 1)).await?;
-        let flagged = self.current_order(plan, cast, items, "buyer", s0, "密封件补货 Seal restock", &w(s0, 3_900, 2)).await?;
-        let matched = self.current_order(plan, cast, items, "buyer", s1, "铝板小批量 Aluminium sheet small lot", &w(s1, 4_500, 1)).await?;
+        let shipped =
+            self.current_order(plan, cast, items, today_order("buyer", s0, "加急轴承 Rush bearings", 4_100, 1)).await?;
+        let flagged =
+            self.current_order(plan, cast, items, today_order("buyer", s0, "密封件补货 Seal restock", 3_900, 2)).await?;
+        let matched = self
+            .current_order(plan, cast, items, today_order("buyer", s1, "铝板小批量 Aluminium sheet small lot", 4_500, 1))
+            .await?;
         self.settle(consumers).await?;
 
         // The manager approves the big order: it moves on to finance.
         let manager = cast.person("manager");
         for task in self.my_tasks(&manager).await? {
             if task.record_id == Some(big.system.id) && task.status == "open" {
-                self.approve_task(&manager, &task.id, true, Some("同意，注意分批到货 Approved; deliver in batches".into()))
-                    .await?;
+                self.approve_task(
+                    &manager,
+                    &task.id,
+                    true,
+                    Some("同意，注意分批到货 Approved; deliver in batches".into()),
+                )
+                .await?;
             }
         }
 
         let (g0, g1) = (&cast.contacts[s0], &cast.contacts[s1]);
         let promised = iso(today + Duration::days(7));
         for (guest, order) in [(g0, &shipped), (g0, &flagged), (g1, &matched)] {
-            let input = obj(json!({ "purchase_order": order.system.id, "decision": "accept", "promised_date": promised,
+            let input =
+                obj(json!({ "purchase_order": order.system.id, "decision": "accept", "promised_date": promised,
                                     "note": "可按期交付 We can deliver on time" }));
             self.create(guest, "supplier_confirmation", input, None).await?;
         }
         let shipped_lines = line_ids(&shipped);
         let qty = |order: &RecordView, i: usize| super::quantities::lines(&order.values)[i].get("qty").cloned();
-        let asn_lines: Vec<Json> =
-            shipped_lines.iter().enumerate().map(|(i, id)| json!({ "po_line": id, "qty": qty(&shipped, i).map(|q| q.to_json()) })).collect();
+        let asn_lines: Vec<Json> = shipped_lines
+            .iter()
+            .enumerate()
+            .map(|(i, id)| json!({ "po_line": id, "qty": qty(&shipped, i).map(|q| q.to_json()) }))
+            .collect();
         self.create(
             g0,
             "shipping_notice",

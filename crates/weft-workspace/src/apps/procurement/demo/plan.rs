@@ -178,9 +178,14 @@ pub struct Fulfilment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Approval refused; the buyer cancelled it afterwards, or left it to revise.
-    Rejected { reason: &'static str, cancelled: bool },
+    Rejected {
+        reason: &'static str,
+        cancelled: bool,
+    },
     /// The supplier declined; the buyer cancelled it.
-    Declined { note: &'static str },
+    Declined {
+        note: &'static str,
+    },
     /// Approved; the supplier has not answered yet.
     AwaitingConfirmation,
     Confirmed(Box<Fulfilment>),
@@ -358,8 +363,7 @@ pub fn plan(seed: u64, scale: Scale, today: Date) -> Plan {
     let suppliers = suppliers(&mut rng, scale);
     let items = items(&mut rng, scale, &suppliers);
     let total_weight: u32 = suppliers.iter().map(|s| s.weight).sum();
-    let mut dates: Vec<Date> =
-        (0..scale.orders()).map(|_| today - days(rng.random_range(2..=362))).collect();
+    let mut dates: Vec<Date> = (0..scale.orders()).map(|_| today - days(rng.random_range(2..=362))).collect();
     dates.sort();
     let mut counters =
         Counters { invoice: vec![0; suppliers.len()], lot: 0, tracking: 7_100_000_000 + seed % 1_000_000 };
@@ -469,7 +473,8 @@ fn fulfil(
         let last = order.lines.len() - 1;
         order.lines[last].promised = Some(promised_date + days(rng.random_range(3..=10)));
     }
-    let mut f = Fulfilment { proposed_changes, promised_date, progress: Vec::new(), deliveries: Vec::new(), invoice: None };
+    let mut f =
+        Fulfilment { proposed_changes, promised_date, progress: Vec::new(), deliveries: Vec::new(), invoice: None };
 
     // Deliveries: one, or two for a partial first shipment; on time or late by character.
     let partial = rng.random_bool(0.15) && order.lines.iter().any(|l| l.qty > Decimal::ONE);
@@ -528,38 +533,31 @@ fn fulfil(
         counters.tracking += u64::from(rng.random_range(1..=977u32));
         let carrier = rng.random_range(0..CARRIERS.len());
         let tracking = format!("{}{}", CARRIERS[carrier].1, counters.tracking);
-        let mut lot = |rng: &mut StdRng| {
+        let first_line = lines[0].0;
+        let mut inspection = |rng: &mut StdRng, on: Date, source: &'static str, pass: bool| {
             counters.lot += 1;
-            format!("L{}{:02}-{:04}", ship_date.year() % 100, u8::from(ship_date.month()), counters.lot + rng.random_range(0..3))
+            let (samples, worst) = if source == "supplier" { (20..=80, 9) } else { (5..=50, 12) };
+            InspectionPlan {
+                on,
+                source,
+                line: first_line,
+                lot: format!("L{:02}{:02}-{:04}", ship_date.year() % 100, u8::from(ship_date.month()), counters.lot),
+                sample: rng.random_range(samples),
+                defects: if pass { rng.random_range(0..=1) } else { rng.random_range(3..=worst) },
+                pass,
+                note: (!pass).then(|| defect.unwrap_or(DEFECTS[1])),
+            }
         };
         let outgoing_qc = (matches!(order.category, "components" | "electronics") && rng.random_bool(0.3)).then(|| {
             let pass = !rng.random_bool(c.qc_fail / 2.0);
-            InspectionPlan {
-                on: ship_date - days(1),
-                source: "supplier",
-                line: lines[0].0,
-                lot: lot(rng),
-                sample: rng.random_range(20..=80),
-                defects: if pass { rng.random_range(0..=1) } else { rng.random_range(3..=9) },
-                pass,
-                note: None,
-            }
+            inspection(rng, ship_date - days(1), "supplier", pass)
         });
         let received = (received_on <= today).then_some(received_on);
         let incoming_qc = received.and_then(|on| {
             let inspect = if refused { rng.random_bool(0.8) } else { rng.random_bool(0.3) };
             inspect.then(|| {
                 let pass = if refused { !rng.random_bool(0.75) } else { !rng.random_bool(c.qc_fail) };
-                InspectionPlan {
-                    on,
-                    source: "incoming",
-                    line: lines[0].0,
-                    lot: lot(rng),
-                    sample: rng.random_range(5..=50),
-                    defects: if pass { rng.random_range(0..=1) } else { rng.random_range(3..=12) },
-                    pass,
-                    note: (!pass).then(|| defect.unwrap_or(DEFECTS[1])),
-                }
+                inspection(rng, on, "incoming", pass)
             })
         });
         f.deliveries.push(DeliveryPlan {
@@ -590,7 +588,7 @@ fn fulfil(
             f.progress.push(ProgressPlan {
                 reported_on: on,
                 percent: rng.random_range(30..=70),
-                stage: *["materials", "production", "assembly"].choose(rng).expect("not empty"),
+                stage: ["materials", "production", "assembly"].choose(rng).expect("not empty"),
                 expected_ship_date: promised_date - days(2),
             });
         }
