@@ -651,8 +651,9 @@ describe('the web UI', () => {
     await line.locator('input').last().fill('25');
     await shot(page, 'portal-shipping-notice-form');
     await page.getByRole('button', { name: '保 存' }).click();
-    // More than the 20 nuts on the order: refused at the line's quantity.
-    await page.getByText(/open on the order line \(20\)/).first().waitFor();
+    // More than the 20 nuts on the order: refused, the line and the open quantity named.
+    await page.locator('.ant-form-item-explain-error', { hasText: '第 1 行「发货数量」：超出允许范围（20）' }).waitFor();
+    await shot(page, 'portal-shipping-notice-error');
     await line.locator('input').last().fill('20');
     await page.getByRole('button', { name: '保 存' }).click();
     await page.waitForURL(/\/r\/shipping_notice\/[0-9a-f-]{36}$/);

@@ -54,6 +54,7 @@ const en = {
     badFilter: 'The server refused this filter: {{detail}}',
   },
   record: {
+    lineError: 'Line {{n}}, {{field}}: ',
     history: 'History',
     create: 'New {{type}}',
     save: 'Save',
@@ -152,7 +153,7 @@ const en = {
     party: 'Party',
     types: 'Object types',
   },
-  apps: { core: 'Core data', admin: 'Workspace types' },
+  apps: { core: 'Core data', admin: 'Workspace types', procurement: 'Procurement' },
   fieldError: {
     unknown_field: 'There is no such field.',
     read_only: 'This field cannot be set.',

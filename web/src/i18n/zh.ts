@@ -56,6 +56,7 @@ const zh: Messages = {
     badFilter: '服务器拒绝了此筛选条件：{{detail}}',
   },
   record: {
+    lineError: '第 {{n}} 行「{{field}}」：',
     history: '变更记录',
     create: '新建{{type}}',
     save: '保存',
@@ -154,7 +155,7 @@ const zh: Messages = {
     party: '往来方',
     types: '对象类型',
   },
-  apps: { core: '基础数据', admin: '自定义类型' },
+  apps: { core: '基础数据', admin: '自定义类型', procurement: '采购管理' },
   fieldError: {
     unknown_field: '没有这个字段。',
     read_only: '此字段不可设置。',
