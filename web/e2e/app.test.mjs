@@ -664,6 +664,40 @@ describe('the web UI', () => {
     await context.close();
   });
 
+  test('a company applies on the public supplier form, without an account', async () => {
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(server.base + '/apply/supplier');
+    await page.locator('h3', { hasText: '申请成为供应商' }).waitFor();
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await formItem(page, 'apply_company_name').locator('.ant-form-item-explain-error').waitFor();
+    await page.fill('#apply_company_name', '宁波恒达精密铸造有限公司');
+    await page.fill('#apply_tax_id', '91330200MA2GE2E01A');
+    await page.fill('#apply_contact_name', '周敏');
+    await page.fill('#apply_contact_email', 'zhou.min@hengda.example');
+    await page.click('#apply_categories');
+    await option(page, '零部件').click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('apply-licences').locator('input[type=file]').setInputFiles({
+      name: '营业执照.png', mimeType: 'image/png', buffer: png(),
+    });
+    await shot(page, 'apply-supplier-desktop');
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await page.getByTestId('apply-done').waitFor();
+    const text = await page.getByTestId('apply-done').innerText();
+    const number = /SA-\d{4}-\d{5}/.exec(text)?.[0];
+    assert.ok(number, text);
+    await shot(page, 'apply-supplier-done');
+    await context.close();
+    const found = await server.admin.ok(
+      'GET',
+      `/api/v1/records/supplier_application?filter=${encodeURIComponent('tax_id = "91330200MA2GE2E01A"')}`,
+    );
+    assert.equal(found.items.length, 1);
+    assert.equal(found.items[0].number, number);
+    assert.equal(found.items[0].licences.length, 1, 'the licence scan is attached');
+  });
+
   test('sign-in with a TOTP code', async () => {
     await server.admin.ok('POST', '/api/v1/admin/principals', {
       login: 'totp.user', display_name: 'TOTP User', password: 'totp user password', roles: ['employee'],
