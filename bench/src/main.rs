@@ -11,6 +11,7 @@ mod fixture;
 mod list_1m;
 mod list_scoped;
 mod live_fanout;
+mod procurement;
 mod raw_commit;
 mod records;
 mod records_http;
@@ -48,6 +49,8 @@ enum Command {
     /// message's delivery.
     #[command(name = "live-fanout")]
     LiveFanout(live_fanout::Args),
+    /// Issue 9: the Tryton peer workload in process with the procurement app's own types.
+    Procurement(procurement::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::RawCommit(args) => raw_commit::run(args).await,
             Command::Records(args) => records::run(args).await,
+            Command::Procurement(args) => procurement::run(args).await,
             Command::RecordsHttp(args) => records_http::run(args).await,
             Command::List1m(args) => list_1m::run(args).await,
             Command::ListScoped(args) => list_scoped::run(args).await,

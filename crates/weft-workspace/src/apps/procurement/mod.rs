@@ -20,6 +20,7 @@
 pub mod demo;
 mod matcher;
 mod matching;
+mod onboarding;
 mod quantities;
 pub mod scorecard;
 
@@ -27,6 +28,7 @@ use std::collections::BTreeMap;
 
 pub use matcher::ThreeWayMatch;
 pub use matching::{Difference, DifferenceKind, Tolerance};
+pub use onboarding::{ApplicationFile, FILE_FIELDS, MAX_FILES, Submitted};
 pub use scorecard::{Scorecard, ScorecardView, SupplierScorecard};
 use weft_model::schema::Value;
 use weft_store::Tx;
@@ -39,11 +41,12 @@ use crate::catalog::{Catalog, TypeEntry};
 pub const APP: &str = "procurement";
 
 const MANIFEST: &str = include_str!("manifest.json");
-const FILES: [(&str, &str); 4] = [
+const FILES: [(&str, &str); 5] = [
     ("po_approval.dmn", include_str!("po_approval.dmn")),
     ("po_approval.bpmn", include_str!("po_approval.bpmn")),
     ("invoice_exception.bpmn", include_str!("invoice_exception.bpmn")),
     ("payable_due.bpmn", include_str!("payable_due.bpmn")),
+    ("supplier_onboarding.bpmn", include_str!("supplier_onboarding.bpmn")),
 ];
 
 pub fn manifest() -> Manifest {

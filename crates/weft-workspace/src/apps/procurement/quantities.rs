@@ -265,10 +265,10 @@ fn matched_lines<'a>(
             ));
             continue;
         };
-        if line.get("description").is_none_or(Value::is_null) {
-            if let Some(description) = order_lines[at].get("description") {
-                line.insert("description".into(), description.clone());
-            }
+        if line.get("description").is_none_or(Value::is_null)
+            && let Some(description) = order_lines[at].get("description")
+        {
+            line.insert("description".into(), description.clone());
         }
         let qty = number(line.get(qty_field));
         out.push((at, line, qty));
