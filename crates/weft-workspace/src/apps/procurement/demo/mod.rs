@@ -918,23 +918,45 @@ impl Workspace {
         let s2 = plan.suppliers.iter().position(|s| names::SUPPLIERS[s.name].category == "electronics").unwrap_or(0);
         let today_order = |buyer, supplier, subject, worth, lines| Today { buyer, supplier, subject, worth, lines };
         // Waiting for approval: the manager's tier twice, the finance tier once.
-        self.current_order(plan, cast, items, today_order("buyer", s0, "三号线扩产备件 Spare parts for line 3 expansion", 18_600, 2))
+        self.current_order(
+            plan,
+            cast,
+            items,
+            today_order("buyer", s0, "三号线扩产备件 Spare parts for line 3 expansion", 18_600, 2),
+        )
         .await?;
-        self.current_order(plan, cast, items, today_order("buyer2", s2, "控制柜电子料 Control cabinet electronics", 36_400, 3))
+        self.current_order(
+            plan,
+            cast,
+            items,
+            today_order("buyer2", s2, "控制柜电子料 Control cabinet electronics", 36_400, 3),
+        )
         .await?;
         let big = self
-            .current_order(plan, cast, items, today_order("buyer", s1, "季度钢材备货 Quarterly steel stock", 128_000, 2))
+            .current_order(
+                plan,
+                cast,
+                items,
+                today_order("buyer", s1, "季度钢材备货 Quarterly steel stock", 128_000, 2),
+            )
             .await?;
         // Approved automatically (small), waiting for the supplier.
         self.current_order(plan, cast, items, today_order("buyer", s0, "补充紧固件 Fastener top-up", 3_200, 1)).await?;
-        self.current_order(plan, cast, items, today_order("buyer", s1, "样品钢板 Sample steel sheets", 2_400, 1)).await?;
+        self.current_order(plan, cast, items, today_order("buyer", s1, "样品钢板 Sample steel sheets", 2_400, 1))
+            .await?;
         // To be shipped, received and invoiced below.
         let shipped =
             self.current_order(plan, cast, items, today_order("buyer", s0, "加急轴承 Rush bearings", 4_100, 1)).await?;
-        let flagged =
-            self.current_order(plan, cast, items, today_order("buyer", s0, "密封件补货 Seal restock", 3_900, 2)).await?;
+        let flagged = self
+            .current_order(plan, cast, items, today_order("buyer", s0, "密封件补货 Seal restock", 3_900, 2))
+            .await?;
         let matched = self
-            .current_order(plan, cast, items, today_order("buyer", s1, "铝板小批量 Aluminium sheet small lot", 4_500, 1))
+            .current_order(
+                plan,
+                cast,
+                items,
+                today_order("buyer", s1, "铝板小批量 Aluminium sheet small lot", 4_500, 1),
+            )
             .await?;
         self.settle(consumers).await?;
 
