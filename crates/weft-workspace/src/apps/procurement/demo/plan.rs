@@ -363,7 +363,7 @@ pub fn plan(seed: u64, scale: Scale, today: Date) -> Plan {
     let suppliers = suppliers(&mut rng, scale);
     let items = items(&mut rng, scale, &suppliers);
     let total_weight: u32 = suppliers.iter().map(|s| s.weight).sum();
-    let mut dates: Vec<Date> = (0..scale.orders()).map(|_| today - days(rng.random_range(2..=362))).collect();
+    let mut dates: Vec<Date> = (0..scale.orders()).map(|_| today - days(rng.random_range(0..=362))).collect();
     dates.sort();
     let mut counters =
         Counters { invoice: vec![0; suppliers.len()], lot: 0, tracking: 7_100_000_000 + seed % 1_000_000 };
@@ -441,7 +441,7 @@ fn order(
         outcome: Outcome::AwaitingConfirmation,
     };
     let roll = rng.random_range(0..1000);
-    let answered_on = order_date + days(rng.random_range(0..=3));
+    let answered_on = order_date + days(rng.random_range(0..=4));
     order.outcome = if roll < 20 {
         let reasons = ["预算不足 Over the quarter's budget", "请合并到下月订单 Combine with next month's order"];
         Outcome::Rejected { reason: reasons.choose(rng).expect("not empty"), cancelled: rng.random_bool(0.6) }
@@ -682,7 +682,7 @@ mod tests {
         let codes: std::collections::BTreeSet<&str> = p.items.iter().map(|i| i.code.as_str()).collect();
         assert_eq!(codes.len(), 200, "item codes are unique");
         assert!(p.orders.windows(2).all(|w| w[0].order_date <= w[1].order_date));
-        assert!(p.orders.iter().all(|o| o.order_date < TODAY && o.order_date >= TODAY - days(365)));
+        assert!(p.orders.iter().all(|o| o.order_date <= TODAY && o.order_date >= TODAY - days(365)));
         assert!(p.orders.iter().all(|o| p.items[o.lines[0].item].category == o.category));
         let f = fulfilments(&p);
         let deliveries: Vec<&DeliveryPlan> = f.iter().flat_map(|f| &f.deliveries).collect();
