@@ -15,10 +15,10 @@ WEFT := ./target/release/weft
 run: build
 	@mkdir -p $(DATA)
 	$(WEFT) --data $(DATA) migrate
-	@# The first run loads the demo company and prints its sign-ins once (DEMO=0 skips it).
-	@if [ "$(DEMO)" != "0" ]; then \
-		$(WEFT) --data $(DATA) user list | awk '$$4 == "li.na@huadong.example" { found = 1 } END { exit !found }' \
-			|| $(WEFT) --data $(DATA) demo; \
+	@# The first run (nobody in the workspace yet) loads the demo company and prints its
+	@# sign-ins once (DEMO=0 skips it).
+	@if [ "$(DEMO)" != "0" ] && [ "$$($(WEFT) --data $(DATA) user list | wc -l)" -le 1 ]; then \
+		$(WEFT) --data $(DATA) demo; \
 	fi
 	@# Without the demo, the first run makes an administrator `admin` and prints its password once.
 	@$(WEFT) --data $(DATA) user list | awk 'NR > 1 && $$5 ~ /(^|,)admin(,|$$)/ { found = 1 } END { exit !found }' \
