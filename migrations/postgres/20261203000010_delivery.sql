@@ -10,7 +10,7 @@ CREATE TABLE delivery_settings (
     -- `digest` or `off`.
     email          TEXT NOT NULL,
     -- How long a digest collects items before it is sent.
-    digest_minutes INTEGER NOT NULL,
+    digest_minutes BIGINT NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL
 );
 
@@ -50,7 +50,7 @@ CREATE TABLE deliveries (
     -- JSON: the notice as rendered when queued (title, headline, text, link path, …).
     payload         TEXT NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'dead', 'dropped')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     -- A `sending` row whose lock expired belongs to a worker that died: it is taken over.
     locked_until    TIMESTAMPTZ,
