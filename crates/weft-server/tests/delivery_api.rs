@@ -200,11 +200,7 @@ fn outbound(f: &Fixture, smtp_port: Option<u16>, max_attempts: u32) -> Outbound 
             password: None,
             timeout: Duration::from_secs(5),
         }),
-        retry: RetryPolicy {
-            max_attempts,
-            first_delay: Duration::from_secs(60),
-            max_delay: Duration::from_secs(600),
-        },
+        retry: RetryPolicy { max_attempts, first_delay: Duration::from_secs(60), max_delay: Duration::from_secs(600) },
         http_timeout: Duration::from_secs(5),
         claim: Duration::from_secs(30),
         clock: f.clock.clone(),
@@ -281,7 +277,11 @@ async fn a_mention_is_mailed_and_internal_messages_never_reach_a_guest(backend: 
     out.run_due(&app.workspace, 100).await.unwrap();
     let to_li = mails_to(&mails, "li.wei@corp.test");
     assert_eq!(to_li.len(), 2, "one digest: {to_li:?}");
-    assert!(to_li[1].data.contains("Internal cost is 80") && to_li[1].data.contains("Ships Friday"), "{}", to_li[1].data);
+    assert!(
+        to_li[1].data.contains("Internal cost is 80") && to_li[1].data.contains("Ships Friday"),
+        "{}",
+        to_li[1].data
+    );
 
     // Even an inbox item forged for the guest about the internal message is refused by the
     // delivery's own check: nothing is queued for it.
@@ -304,9 +304,7 @@ async fn a_mention_is_mailed_and_internal_messages_never_reach_a_guest(backend: 
     };
     app.workspace
         .database()
-        .write(move |tx| {
-            Box::pin(async move { weft_store::kernel::collab::deliver(tx, &[item]).await.map(|_| ()) })
-        })
+        .write(move |tx| Box::pin(async move { weft_store::kernel::collab::deliver(tx, &[item]).await.map(|_| ()) }))
         .await
         .unwrap();
     let forged = StoredEvent {
@@ -356,7 +354,8 @@ async fn robots_get_their_vendor_formats_signed(backend: TestBackend) {
     assert_eq!(run.sent, 5, "four cards for the new order, one internal message for the members-only group: {run:?}");
     let hits = receiver.hits.lock().unwrap().clone();
     let link = format!("{PUBLIC_URL}/r/order/{order}");
-    let hit = |vendor: &str| hits.iter().find(|h| h.vendor == vendor && h.body.to_string().contains(&link)).unwrap().clone();
+    let hit =
+        |vendor: &str| hits.iter().find(|h| h.vendor == vendor && h.body.to_string().contains(&link)).unwrap().clone();
 
     let wecom = hit("wecom");
     assert_eq!(wecom.body["msgtype"], "markdown");
@@ -406,7 +405,10 @@ async fn a_receiver_failing_three_times_gets_exactly_one_card(backend: TestBacke
     let out = outbound(&f, None, 5);
     deliver(&f, &out).await;
     let robot = json!({"name": "ops", "kind": "wecom", "url": format!("{base}/wecom?key=k"), "type": "order", "events": ["record.created"]});
-    assert_eq!(app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(),
+        StatusCode::CREATED
+    );
     create_order(app, f.party, "nickel").await;
 
     let mut runs = Vec::new();
@@ -433,7 +435,10 @@ async fn a_permanent_failure_is_a_dead_letter_an_admin_replays(backend: TestBack
     let out = outbound(&f, None, 3);
     deliver(&f, &out).await;
     let robot = json!({"name": "ops", "kind": "slack", "url": format!("{base}/slack"), "type": "order", "events": ["record.created"]});
-    assert_eq!(app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(),
+        StatusCode::CREATED
+    );
     create_order(app, f.party, "tin").await;
     for _ in 0..4 {
         deliver(&f, &out).await;
@@ -483,8 +488,12 @@ async fn bad_settings_are_problems_naming_the_field(backend: TestBackend) {
         let status = response.status();
         let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
         let body: Value = response.json().await.unwrap();
-        let pointers: Vec<String> =
-            body["errors"].as_array().into_iter().flatten().map(|e| e["pointer"].as_str().unwrap().to_owned()).collect();
+        let pointers: Vec<String> = body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["pointer"].as_str().unwrap().to_owned())
+            .collect();
         (status, content_type, pointers, body)
     };
     let base = json!({"name": "ops", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x",
@@ -513,7 +522,10 @@ async fn bad_settings_are_problems_naming_the_field(backend: TestBackend) {
     let member_client = bearer_client(&app.token_for(member, None).await);
     let denied = member_client.post(app.url("/api/v1/admin/robots")).json(&base).send().await.unwrap();
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
-    assert_eq!(member_client.get(app.url("/api/v1/admin/robots")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        member_client.get(app.url("/api/v1/admin/robots")).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
 
     // One's own settings: defaults, a change, and bad values named.
     let mine: Value = member_client.get(app.url("/api/v1/me/delivery")).send().await.unwrap().json().await.unwrap();

@@ -390,7 +390,8 @@ fn insecure_settings(config: &Config) -> Vec<String> {
         && config.smtp.password.is_some()
         && !matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1")
     {
-        warnings.push(format!("smtp.tls = \"none\" sends the SMTP password to {host} in clear text; use starttls or tls"));
+        warnings
+            .push(format!("smtp.tls = \"none\" sends the SMTP password to {host} in clear text; use starttls or tls"));
     }
     if config.database.sqlite_synchronous.eq_ignore_ascii_case("off") {
         warnings
@@ -472,14 +473,17 @@ impl Config {
         use weft_workspace::collab::delivery::{DeliveryConfig as Out, RetryPolicy, SmtpSettings, SmtpTls};
         let d = &self.delivery;
         if d.max_attempts == 0 || d.first_retry_secs == 0 || d.http_timeout_secs == 0 {
-            anyhow::bail!("invalid delivery settings: max_attempts, first_retry_secs and http_timeout_secs must be at least 1");
+            anyhow::bail!(
+                "invalid delivery settings: max_attempts, first_retry_secs and http_timeout_secs must be at least 1"
+            );
         }
         if d.max_retry_secs < d.first_retry_secs {
             anyhow::bail!("invalid delivery.max_retry_secs: shorter than delivery.first_retry_secs");
         }
         let public_url = match &self.server.public_url {
             Some(url) => {
-                let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("invalid server.public_url `{url}`: {e}"))?;
+                let parsed =
+                    url::Url::parse(url).map_err(|e| anyhow::anyhow!("invalid server.public_url `{url}`: {e}"))?;
                 if !matches!(parsed.scheme(), "http" | "https") {
                     anyhow::bail!("invalid server.public_url `{url}`: must be http or https");
                 }

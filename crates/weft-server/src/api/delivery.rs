@@ -21,7 +21,10 @@ fn parse(what: &str, id: &str) -> Result<Uuid, Problem> {
 
 /// One's e-mail settings: per inbox kind immediate, digest or off, and the digest interval.
 #[utoipa::path(get, path = "/api/v1/me/delivery", tag = "delivery", responses((status = 200, body = DeliverySettings)))]
-pub async fn my_settings(State(state): State<AppState>, Actor(actor): Actor) -> Result<AppJson<DeliverySettings>, Problem> {
+pub async fn my_settings(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+) -> Result<AppJson<DeliverySettings>, Problem> {
     Ok(AppJson(state.workspace.delivery_settings(&actor).await?))
 }
 

@@ -344,11 +344,18 @@ pub async fn claim_due(
 pub enum Outcome {
     Sent,
     /// Failed; try again at this time.
-    Retry { at: OffsetDateTime, error: String },
+    Retry {
+        at: OffsetDateTime,
+        error: String,
+    },
     /// Failed for good: a dead letter.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
     /// Not sent on purpose (the recipient may no longer read it, the robot is gone).
-    Dropped { reason: String },
+    Dropped {
+        reason: String,
+    },
 }
 
 /// Settles a claimed row after an attempt (counted in `attempts`); false when the row is no

@@ -145,11 +145,8 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let policy = RetryPolicy {
-            max_attempts: 5,
-            first_delay: Duration::from_secs(10),
-            max_delay: Duration::from_secs(60),
-        };
+        let policy =
+            RetryPolicy { max_attempts: 5, first_delay: Duration::from_secs(10), max_delay: Duration::from_secs(60) };
         let delays: Vec<u64> = (1..=5).map(|n| policy.delay(n).as_secs()).collect();
         assert_eq!(delays, [10, 20, 40, 60, 60]);
         assert_eq!(policy.delay(u32::MAX), Duration::from_secs(60), "no overflow");

@@ -96,7 +96,12 @@ impl Workspace {
 
     /// A record's number and title (`PO-2026-00042 · Steel`). The title field is left out
     /// when `hidden` says the recipient may not see it.
-    pub(super) fn record_title(&self, entry: &TypeEntry, record: &StoredRecord, hidden: impl Fn(&str) -> bool) -> String {
+    pub(super) fn record_title(
+        &self,
+        entry: &TypeEntry,
+        record: &StoredRecord,
+        hidden: impl Fn(&str) -> bool,
+    ) -> String {
         let label = || entry.decl.label.en.clone();
         let number = record.system.number.clone();
         let title = entry.decl.title_field.as_deref().filter(|f| !hidden(f)).and_then(|f| match record.values.get(f) {

@@ -62,7 +62,14 @@ impl Consumer for Outbound {
     }
 }
 
-fn row(channel: &str, target: Uuid, source: String, mode: &str, notice: &Notice, due: OffsetDateTime) -> StoredDelivery {
+fn row(
+    channel: &str,
+    target: Uuid,
+    source: String,
+    mode: &str,
+    notice: &Notice,
+    due: OffsetDateTime,
+) -> StoredDelivery {
     StoredDelivery {
         id: Uuid::now_v7(),
         channel: channel.into(),
@@ -82,7 +89,13 @@ fn row(channel: &str, target: Uuid, source: String, mode: &str, notice: &Notice,
 
 impl Outbound {
     /// When an e-mail in `mode` to `target` is due: now, or when its open digest goes out.
-    async fn due(&self, workspace: &Workspace, target: Uuid, mode: &str, digest_minutes: i64) -> Result<OffsetDateTime> {
+    async fn due(
+        &self,
+        workspace: &Workspace,
+        target: Uuid,
+        mode: &str,
+        digest_minutes: i64,
+    ) -> Result<OffsetDateTime> {
         let now = self.now();
         if mode != "digest" {
             return Ok(now);
@@ -108,7 +121,8 @@ impl Outbound {
             if stored.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
                 continue;
             }
-            let Some(notice) = self.item_notice(ws, &item, Lang::of(stored.locale.as_deref()), &principal).await? else {
+            let Some(notice) = self.item_notice(ws, &item, Lang::of(stored.locale.as_deref()), &principal).await?
+            else {
                 continue;
             };
             if !ws.may_receive(&principal, &notice).await? {

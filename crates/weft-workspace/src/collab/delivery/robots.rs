@@ -76,7 +76,8 @@ pub(super) fn request(robot: &StoredRobot, lang: Lang, notice: &Notice, link: &s
             let url = match &robot.secret {
                 Some(secret) => {
                     let mut url = robot.url.clone();
-                    let sign: String = url::form_urlencoded::byte_serialize(dingtalk_sign(now_ms, secret).as_bytes()).collect();
+                    let sign: String =
+                        url::form_urlencoded::byte_serialize(dingtalk_sign(now_ms, secret).as_bytes()).collect();
                     url.push(if url.contains('?') { '&' } else { '?' });
                     url.push_str(&format!("timestamp={now_ms}&sign={sign}"));
                     url
@@ -201,8 +202,10 @@ mod tests {
 
     #[test]
     fn dingtalk_signs_in_the_query() {
-        let (url, body) = request(&robot("dingtalk", Some("SECx")), Lang::Zh, &notice(), "https://w.test/r/po/1", 1_700_000_000_123);
-        let sign: String = url::form_urlencoded::byte_serialize(dingtalk_sign(1_700_000_000_123, "SECx").as_bytes()).collect();
+        let (url, body) =
+            request(&robot("dingtalk", Some("SECx")), Lang::Zh, &notice(), "https://w.test/r/po/1", 1_700_000_000_123);
+        let sign: String =
+            url::form_urlencoded::byte_serialize(dingtalk_sign(1_700_000_000_123, "SECx").as_bytes()).collect();
         assert_eq!(url, format!("https://robot.test/send?access_token=abc&timestamp=1700000000123&sign={sign}"));
         assert_eq!(body["msgtype"], "markdown");
         let text = body["markdown"]["text"].as_str().unwrap();
@@ -211,7 +214,8 @@ mod tests {
 
     #[test]
     fn feishu_signs_in_the_body() {
-        let (_, body) = request(&robot("feishu", Some("s3")), Lang::En, &notice(), "https://w.test/x", 1_700_000_000_999);
+        let (_, body) =
+            request(&robot("feishu", Some("s3")), Lang::En, &notice(), "https://w.test/x", 1_700_000_000_999);
         assert_eq!(body["timestamp"], "1700000000");
         assert_eq!(body["sign"], feishu_sign(1_700_000_000, "s3"));
         assert_eq!(body["card"]["elements"][1]["actions"][0]["url"], "https://w.test/x");

@@ -193,7 +193,11 @@ fn check_robot(input: &NewRobot) -> Vec<FieldError> {
                 format!("one of {}", ROBOT_EVENTS.join(", ")),
             ));
         } else if input.channel.is_some() && event != "message.posted" {
-            problems.push(problem(&format!("/events/{i}"), FieldErrorCode::UnknownOption, "a channel has only messages"));
+            problems.push(problem(
+                &format!("/events/{i}"),
+                FieldErrorCode::UnknownOption,
+                "a channel has only messages",
+            ));
         }
     }
     if let Some(lang) = &input.language
@@ -306,7 +310,8 @@ impl Workspace {
         if !problems.is_empty() {
             return Err(Error::Validation(problems));
         }
-        let language = input.language.clone().unwrap_or_else(|| (if input.kind == "slack" { "en" } else { "zh" }).into());
+        let language =
+            input.language.clone().unwrap_or_else(|| (if input.kind == "slack" { "en" } else { "zh" }).into());
         let mut events = input.events.clone();
         events.sort();
         events.dedup();
@@ -386,7 +391,7 @@ mod tests {
     fn robots_are_checked_field_by_field() {
         assert!(check_robot(&robot("slack", "https://hooks.slack.test/services/x")).is_empty());
         assert_eq!(pointers(&check_robot(&robot("telegram", "https://x.test/"))), ["/kind"]);
-        for bad in ["not a url", "ftp://x.test/", "https://user:pw@x.test/", "http:///nohost", "javascript:alert(1)"] {
+        for bad in ["not a url", "ftp://x.test/", "https://user:pw@x.test/", "https://", "javascript:alert(1)"] {
             assert_eq!(pointers(&check_robot(&robot("wecom", bad))), ["/url"], "{bad}");
         }
         let mut signed = robot("wecom", "https://x.test/");
@@ -401,6 +406,9 @@ mod tests {
 
     #[test]
     fn endpoints_hide_the_key() {
-        assert_eq!(endpoint("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret"), "https://qyapi.weixin.qq.com");
+        assert_eq!(
+            endpoint("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret"),
+            "https://qyapi.weixin.qq.com"
+        );
     }
 }

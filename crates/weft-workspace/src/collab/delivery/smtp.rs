@@ -80,7 +80,8 @@ fn config_error(e: impl std::fmt::Display) -> Error {
 
 impl Mailer {
     pub fn new(settings: &SmtpSettings) -> Result<Mailer> {
-        let from: Mailbox = settings.from.parse().map_err(|e| config_error(format!("from `{}`: {e}", settings.from)))?;
+        let from: Mailbox =
+            settings.from.parse().map_err(|e| config_error(format!("from `{}`: {e}", settings.from)))?;
         let tls = match settings.tls {
             SmtpTls::None => Tls::None,
             mode => {

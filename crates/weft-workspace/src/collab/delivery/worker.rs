@@ -64,7 +64,9 @@ impl Outbound {
         let lock_until = now + self.config().claim;
         let claimed = ws
             .db
-            .write(move |tx| Box::pin(async move { Ok::<_, Error>(store::claim_due(tx, now, limit, lock_until).await?) }))
+            .write(move |tx| {
+                Box::pin(async move { Ok::<_, Error>(store::claim_due(tx, now, limit, lock_until).await?) })
+            })
             .await?;
         // A recipient's digest rows go out as one mail; everything else one by one.
         let mut digests: BTreeMap<Uuid, Vec<StoredDelivery>> = BTreeMap::new();
@@ -97,7 +99,12 @@ impl Outbound {
         }
     }
 
-    async fn settle(&self, ws: &Workspace, outcomes: Vec<(StoredDelivery, Outcome)>, run: &mut DeliveryRun) -> Result<()> {
+    async fn settle(
+        &self,
+        ws: &Workspace,
+        outcomes: Vec<(StoredDelivery, Outcome)>,
+        run: &mut DeliveryRun,
+    ) -> Result<()> {
         for (row, outcome) in &outcomes {
             match outcome {
                 Outcome::Sent => run.sent += 1,
@@ -235,8 +242,15 @@ impl Workspace {
                     if !store::replay(tx, id, weft_store::now()).await? {
                         return Ok(false);
                     }
-                    admin_audit::record(tx, &who, "delivery.replay", "delivery", &id.to_string(), serde_json::json!({}))
-                        .await?;
+                    admin_audit::record(
+                        tx,
+                        &who,
+                        "delivery.replay",
+                        "delivery",
+                        &id.to_string(),
+                        serde_json::json!({}),
+                    )
+                    .await?;
                     Ok::<_, Error>(true)
                 })
             })
