@@ -221,6 +221,18 @@ async fn deliver(f: &Fixture, out: &Outbound) -> weft_workspace::collab::deliver
     out.run_due(ws, 100).await.unwrap()
 }
 
+/// A `kind` robot on new orders posting to `receiver`, with `max_attempts`; the consumer has
+/// caught up with everything before it.
+async fn robot_on_orders(f: &Fixture, receiver: &Receiver, kind: &str, max_attempts: u32) -> Outbound {
+    let base = http_receiver(receiver.clone()).await;
+    let out = outbound(f, None, max_attempts);
+    deliver(f, &out).await;
+    let robot = json!({"name": "ops", "kind": kind, "url": format!("{base}/{kind}"), "type": "order", "events": ["record.created"]});
+    let created = f.app.client.post(f.app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    out
+}
+
 async fn post_message(f: &Fixture, body: Value) -> Value {
     let url = f.app.url(&format!("/api/v1/records/order/{}/thread", f.order));
     let response = f.app.client.post(url).json(&body).send().await.unwrap();
@@ -401,14 +413,7 @@ async fn a_receiver_failing_three_times_gets_exactly_one_card(backend: TestBacke
     let f = fixture(backend).await;
     let app = &f.app;
     let receiver = Receiver { fail_first: 3, ..Receiver::default() };
-    let base = http_receiver(receiver.clone()).await;
-    let out = outbound(&f, None, 5);
-    deliver(&f, &out).await;
-    let robot = json!({"name": "ops", "kind": "wecom", "url": format!("{base}/wecom?key=k"), "type": "order", "events": ["record.created"]});
-    assert_eq!(
-        app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(),
-        StatusCode::CREATED
-    );
+    let out = robot_on_orders(&f, &receiver, "wecom", 5).await;
     create_order(app, f.party, "nickel").await;
 
     let mut runs = Vec::new();
@@ -431,14 +436,7 @@ async fn a_permanent_failure_is_a_dead_letter_an_admin_replays(backend: TestBack
     let app = &f.app;
     let receiver = Receiver::default();
     *receiver.failing.lock().unwrap() = true;
-    let base = http_receiver(receiver.clone()).await;
-    let out = outbound(&f, None, 3);
-    deliver(&f, &out).await;
-    let robot = json!({"name": "ops", "kind": "slack", "url": format!("{base}/slack"), "type": "order", "events": ["record.created"]});
-    assert_eq!(
-        app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(),
-        StatusCode::CREATED
-    );
+    let out = robot_on_orders(&f, &receiver, "slack", 3).await;
     create_order(app, f.party, "tin").await;
     for _ in 0..4 {
         deliver(&f, &out).await;

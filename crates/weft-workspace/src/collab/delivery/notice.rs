@@ -35,6 +35,22 @@ pub(super) struct Notice {
 }
 
 impl Notice {
+    /// A notice for unit tests.
+    #[cfg(test)]
+    pub fn sample(title: &str, text: &str) -> Notice {
+        Notice {
+            kind: "mention".into(),
+            title: title.into(),
+            headline: "Ann mentioned you".into(),
+            text: text.into(),
+            path: "/r/po/1".into(),
+            type_name: None,
+            record: None,
+            thread: None,
+            message: None,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -135,17 +151,7 @@ mod tests {
 
     #[test]
     fn notices_survive_the_queue() {
-        let notice = Notice {
-            kind: "mention".into(),
-            title: "PO-1".into(),
-            headline: "x".into(),
-            text: "y".into(),
-            path: "/r/po/1".into(),
-            type_name: Some("po".into()),
-            record: Some(Uuid::nil()),
-            thread: None,
-            message: None,
-        };
+        let notice = Notice { type_name: Some("po".into()), record: Some(Uuid::nil()), ..Notice::sample("PO-1", "y") };
         assert_eq!(Notice::from_json(&notice.to_json()), Some(notice));
     }
 }

@@ -187,17 +187,7 @@ mod tests {
     }
 
     fn notice() -> Notice {
-        Notice {
-            kind: "message.posted".into(),
-            title: "PO-1 · Steel".into(),
-            headline: "Ann wrote".into(),
-            text: "price [changed]\nsee".into(),
-            path: "/r/po/1".into(),
-            type_name: None,
-            record: None,
-            thread: None,
-            message: None,
-        }
+        Notice::sample("PO-1 · Steel", "price [changed]\nsee")
     }
 
     #[test]

@@ -150,17 +150,7 @@ mod tests {
     use super::*;
 
     fn notice(title: &str) -> Notice {
-        Notice {
-            kind: "mention".into(),
-            title: title.into(),
-            headline: "Ann mentioned you".into(),
-            text: "look at this".into(),
-            path: "/r/po/1".into(),
-            type_name: None,
-            record: None,
-            thread: None,
-            message: None,
-        }
+        Notice::sample(title, "look at this")
     }
 
     #[test]
