@@ -35,6 +35,7 @@ on_both_databases!(
     a_receiver_failing_three_times_gets_exactly_one_card,
     a_permanent_failure_is_a_dead_letter_an_admin_replays,
     bad_settings_are_problems_naming_the_field,
+    a_new_delivery_consumer_starts_at_the_head,
 );
 
 // ── receivers ──────────────────────────────────────────────────────────────────────────
@@ -551,4 +552,27 @@ async fn bad_settings_are_problems_naming_the_field(backend: TestBackend) {
     .await;
     assert_eq!((status, content_type.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, PROBLEM), "{problem}");
     assert_eq!(pointers, ["/email/gossip", "/email/mention", "/digest_minutes"], "{problem}");
+}
+
+async fn a_new_delivery_consumer_starts_at_the_head(backend: TestBackend) {
+    let f = fixture(backend).await;
+    let app = &f.app;
+    let receiver = Receiver::default();
+    let base = http_receiver(receiver.clone()).await;
+    let robot = json!({"name": "ops", "kind": "slack", "url": format!("{base}/slack"), "type": "order", "events": ["record.created"]});
+    assert_eq!(
+        app.client.post(app.url("/api/v1/admin/robots")).json(&robot).send().await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    create_order(app, f.party, "history").await;
+    // Delivery switched on in a workspace with history: what happened before is not sent.
+    assert!(app.workspace.begin_at_head("delivery").await.unwrap());
+    let out = outbound(&f, None, 3);
+    assert_eq!(deliver(&f, &out).await.sent, 0);
+    create_order(app, f.party, "news").await;
+    assert_eq!(deliver(&f, &out).await.sent, 1);
+    assert!(!app.workspace.begin_at_head("delivery").await.unwrap(), "a consumer that ran keeps its place");
+    let hits = receiver.hits.lock().unwrap().clone();
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].body.to_string().contains("news"));
 }

@@ -216,6 +216,8 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     // to IM robots: a consumer queues, a worker sends and retries.
     let delivery = if loaded.config.delivery.enabled {
         let outbound = weft_workspace::collab::Outbound::new(loaded.config.delivery_config()?)?;
+        // Upgrading an existing workspace: deliver what happens from now on, not its history.
+        workspace.begin_at_head("delivery").await?;
         let consumer = workspace.spawn_consumer(std::sync::Arc::new(outbound.clone()), stopping);
         Some((consumer, tokio::spawn(delivery_worker(workspace.clone(), outbound))))
     } else {
