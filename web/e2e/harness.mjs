@@ -212,10 +212,8 @@ export async function seed(admin, rows) {
   const bulk = (party, prefix) =>
     Array.from({ length: rows }, (_, i) => ({
       title: `${prefix} order ${String(i + 1).padStart(3, '0')}`,
+      // The record's system party follows `customer` (the type's `party_field`).
       customer: party.id,
-      // The system party, set explicitly: deriving it from `party_field` is not wired
-      // into the record commands yet (weft-workspace/tests/core_app.rs).
-      party: party.id,
       amount: { amount: `${(i + 1) * 100}.50`, currency: 'CNY' },
       quantity: i + 1,
       due: `2026-0${1 + (i % 9)}-1${i % 10}`,

@@ -90,9 +90,10 @@ async fn threads_messages_and_inbox_over_http(backend: TestBackend) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{note}");
     assert_eq!(note["visibility"], "internal");
-    let (status, _, _) =
-        answer(app.client.post(&thread_a).json(&json!({"body": "Ships Friday", "visibility": "shared"})).send().await.unwrap())
-            .await;
+    let (status, _, _) = answer(
+        app.client.post(&thread_a).json(&json!({"body": "Ships Friday", "visibility": "shared"})).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
 
     // The guest posts with its session and CSRF token, and reads only shared messages.
@@ -156,7 +157,13 @@ async fn threads_messages_and_inbox_over_http(backend: TestBackend) {
 
     // Edit with If-Match; a stale version is 412.
     let (status, _, edited) = answer(
-        app.client.patch(&note_url).header("If-Match", "\"1\"").json(&json!({"body": "Check the margin again"})).send().await.unwrap(),
+        app.client
+            .patch(&note_url)
+            .header("If-Match", "\"1\"")
+            .json(&json!({"body": "Check the margin again"}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
@@ -168,16 +175,23 @@ async fn threads_messages_and_inbox_over_http(backend: TestBackend) {
     assert_eq!((status, content_type.as_str()), (StatusCode::PRECONDITION_FAILED, PROBLEM));
 
     // A reaction, and a channel with the colleague.
-    let (status, _, reacted) = answer(app.client.put(format!("{note_url}/reactions/%F0%9F%91%8D")).send().await.unwrap()).await;
+    let (status, _, reacted) =
+        answer(app.client.put(format!("{note_url}/reactions/%F0%9F%91%8D")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{reacted}");
     assert_eq!(reacted["reactions"][0]["emoji"], "👍");
     let (status, _, channel) = answer(
-        app.client.post(app.url("/api/v1/channels")).json(&json!({"name": "Purchasing", "members": [f.colleague]})).send().await.unwrap(),
+        app.client
+            .post(app.url("/api/v1/channels"))
+            .json(&json!({"name": "Purchasing", "members": [f.colleague]}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{channel}");
     let messages = app.url(&format!("/api/v1/channels/{}/messages", channel["id"].as_str().unwrap()));
-    let (status, _, _) = answer(f.colleague_client.post(&messages).json(&json!({"body": "hi all"})).send().await.unwrap()).await;
+    let (status, _, _) =
+        answer(f.colleague_client.post(&messages).json(&json!({"body": "hi all"})).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _, _) = answer(f.guest.client.get(&messages).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -213,8 +227,10 @@ async fn bad_input_and_denials_are_problems(backend: TestBackend) {
     assert_eq!(pointers, vec!["/body", "/mentions/0", "/reply_to"], "{problem}");
 
     // Unknown keys and wrong types are refused, not ignored.
-    for body in [json!({"body": "x", "secret": true}), json!({"body": 5}), json!({"body": "x", "visibility": "public"})] {
-        let (status, content_type, problem) = answer(app.client.post(&thread_a).json(&body).send().await.unwrap()).await;
+    for body in [json!({"body": "x", "secret": true}), json!({"body": 5}), json!({"body": "x", "visibility": "public"})]
+    {
+        let (status, content_type, problem) =
+            answer(app.client.post(&thread_a).json(&body).send().await.unwrap()).await;
         assert!(status.is_client_error() && content_type == PROBLEM, "{body}: {status} {problem}");
     }
 
@@ -222,11 +238,19 @@ async fn bad_input_and_denials_are_problems(backend: TestBackend) {
     let (status, content_type, _) = answer(f.guest.client.get(&thread_b).send().await.unwrap()).await;
     assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM));
     let (status, _, _) = answer(
-        f.guest.client.post(&thread_b).header("X-CSRF-Token", &f.guest.csrf_token).json(&json!({"body": "hi"})).send().await.unwrap(),
+        f.guest
+            .client
+            .post(&thread_b)
+            .header("X-CSRF-Token", &f.guest.csrf_token)
+            .json(&json!({"body": "hi"}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, content_type, _) = answer(f.guest.client.post(&thread_a).json(&json!({"body": "hi"})).send().await.unwrap()).await;
+    let (status, content_type, _) =
+        answer(f.guest.client.post(&thread_a).json(&json!({"body": "hi"})).send().await.unwrap()).await;
     assert_eq!((status, content_type.as_str()), (StatusCode::FORBIDDEN, PROBLEM));
     // A guest cannot create channels; nobody without credentials reads anything.
     let (status, _, _) = answer(
@@ -249,7 +273,8 @@ async fn bad_input_and_denials_are_problems(backend: TestBackend) {
     // Someone else's message cannot be edited; a malformed id is simply missing.
     let (_, _, posted) = answer(app.client.post(&thread_a).json(&json!({"body": "mine"})).send().await.unwrap()).await;
     let url = app.url(&format!("/api/v1/messages/{}", posted["id"].as_str().unwrap()));
-    let (status, _, _) = answer(f.colleague_client.patch(&url).json(&json!({"body": "yours"})).send().await.unwrap()).await;
+    let (status, _, _) =
+        answer(f.colleague_client.patch(&url).json(&json!({"body": "yours"})).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = answer(app.client.get(app.url("/api/v1/messages/not-an-id")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -257,9 +282,15 @@ async fn bad_input_and_denials_are_problems(backend: TestBackend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, problem) = answer(app.client.get(app.url("/api/v1/inbox?kind=spam")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    let (status, _, _) =
-        answer(app.client.post(app.url("/api/v1/inbox/mark")).json(&json!({"ids": [Uuid::now_v7()], "state": "read"})).send().await.unwrap())
-            .await;
+    let (status, _, _) = answer(
+        app.client
+            .post(app.url("/api/v1/inbox/mark"))
+            .json(&json!({"ids": [Uuid::now_v7()], "state": "read"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -272,7 +303,12 @@ async fn attachments_upload_and_download_with_access(backend: TestBackend) {
     // A PNG named .txt is stored as what it is.
     let png: Vec<u8> = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[0u8; 24][..]].concat();
     let (status, _, uploaded) = answer(
-        app.client.post(format!("{files_a}?filename=photo.txt&visibility=shared")).body(png.clone()).send().await.unwrap(),
+        app.client
+            .post(format!("{files_a}?filename=photo.txt&visibility=shared"))
+            .body(png.clone())
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{uploaded}");
@@ -286,13 +322,22 @@ async fn attachments_upload_and_download_with_access(backend: TestBackend) {
     assert_eq!(response.bytes().await.unwrap().to_vec(), png);
 
     // An internal text file: the guest gets 404 for it, and a hash is no key.
-    let (_, _, note) =
-        answer(app.client.post(format!("{files_a}?filename=%E6%88%90%E6%9C%AC.txt")).body("cost 10").send().await.unwrap()).await;
+    let (_, _, note) = answer(
+        app.client.post(format!("{files_a}?filename=%E6%88%90%E6%9C%AC.txt")).body("cost 10").send().await.unwrap(),
+    )
+    .await;
     assert_eq!(note["filename"], "成本.txt");
     let note_content = app.url(&format!("/api/v1/attachments/{}/content", note["id"].as_str().unwrap()));
     let response = app.client.get(&note_content).send().await.unwrap();
-    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename*=UTF-8''%E6%88%90"));
-    for url in [note_content.clone(), app.url(&format!("/api/v1/attachments/{}/content", note["sha256"].as_str().unwrap()))] {
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename*=UTF-8''%E6%88%90")
+    );
+    for url in
+        [note_content.clone(), app.url(&format!("/api/v1/attachments/{}/content", note["sha256"].as_str().unwrap()))]
+    {
         let (status, content_type, _) = answer(f.guest.client.get(&url).send().await.unwrap()).await;
         assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM), "{url}");
     }
@@ -301,11 +346,17 @@ async fn attachments_upload_and_download_with_access(backend: TestBackend) {
 
     // Over the limit: 413 and nothing stored, whether the length is declared or streamed.
     let (status, content_type, problem) =
-        answer(app.client.post(format!("{files_a}?filename=big.txt")).body(vec![b'a'; 5000]).send().await.unwrap()).await;
+        answer(app.client.post(format!("{files_a}?filename=big.txt")).body(vec![b'a'; 5000]).send().await.unwrap())
+            .await;
     assert_eq!((status, content_type.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, PROBLEM), "{problem}");
     let stream = futures::stream::iter((0..5).map(|_| Ok::<_, std::io::Error>(vec![b'b'; 1000])));
     let (status, _, _) = answer(
-        app.client.post(format!("{files_a}?filename=big.txt")).body(reqwest::Body::wrap_stream(stream)).send().await.unwrap(),
+        app.client
+            .post(format!("{files_a}?filename=big.txt"))
+            .body(reqwest::Body::wrap_stream(stream))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -315,10 +366,9 @@ async fn attachments_upload_and_download_with_access(backend: TestBackend) {
     assert_eq!(stored.len(), 2, "only the two accepted contents are in the blob folder: {stored:?}");
 
     // Bad input: no file name, an unknown visibility, an empty body, another party's record.
-    for (query, expected) in [
-        ("", StatusCode::BAD_REQUEST),
-        ("?filename=a.txt&visibility=public", StatusCode::BAD_REQUEST),
-    ] {
+    for (query, expected) in
+        [("", StatusCode::BAD_REQUEST), ("?filename=a.txt&visibility=public", StatusCode::BAD_REQUEST)]
+    {
         let (status, _, _) = answer(app.client.post(format!("{files_a}{query}")).body("x").send().await.unwrap()).await;
         assert_eq!(status, expected, "{query}");
     }
@@ -326,7 +376,14 @@ async fn attachments_upload_and_download_with_access(backend: TestBackend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let files_b = app.url(&format!("/api/v1/records/order/{}/attachments", f.order_b));
     let (status, _, _) = answer(
-        f.guest.client.post(format!("{files_b}?filename=a.txt")).header("X-CSRF-Token", &f.guest.csrf_token).body("x").send().await.unwrap(),
+        f.guest
+            .client
+            .post(format!("{files_b}?filename=a.txt"))
+            .header("X-CSRF-Token", &f.guest.csrf_token)
+            .body("x")
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);

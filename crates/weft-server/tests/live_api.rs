@@ -17,7 +17,10 @@ use weft_workspace::collab::InboxFanout;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-on_both_databases!(each_listener_gets_what_it_may_see_and_resumes_without_gaps, other_origins_and_strangers_are_refused);
+on_both_databases!(
+    each_listener_gets_what_it_may_see_and_resumes_without_gaps,
+    other_origins_and_strangers_are_refused
+);
 
 async fn connect(app: &TestApp, header: (&'static str, String)) -> Socket {
     let mut request = format!("ws://{}/api/v1/live", app.address).into_client_request().unwrap();
@@ -139,7 +142,8 @@ async fn each_listener_gets_what_it_may_see_and_resumes_without_gaps(backend: Te
     let mut guest = connect(app, ("cookie", cookie.clone())).await;
     let answer = subscribe(&mut guest, &[record_a.clone(), record_b.clone(), "bogus".into()], None).await;
     assert_eq!(answer["topics"], json!([record_a]), "{answer}");
-    let refused: Vec<&str> = answer["refused"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    let refused: Vec<&str> =
+        answer["refused"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
     assert_eq!(refused[0], "not found", "another party's record is refused like a missing one");
 
     post(&f, json!({"body": "internal: margin is thin", "mentions": [f.colleague]})).await;

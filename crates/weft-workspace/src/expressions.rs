@@ -219,6 +219,14 @@ pub fn value_for(
     let pointer = format!("/{}", field.name);
     match value {
         DefaultValue::Literal(json) => coerce_value(field, json, &pointer),
+        // A bare input name of the field's own kind copies the input as given: FEEL has no
+        // JSON or lines to carry it through (a match's differences, say).
+        DefaultValue::Feel { feel }
+            if transition_inputs.iter().any(|i| i.name == feel.trim() && i.kind == field.kind)
+                && inputs.contains_key(feel.trim()) =>
+        {
+            Ok(inputs[feel.trim()].clone())
+        }
         DefaultValue::Feel { feel } => {
             let schema = Schema::for_type(decl).with_fields(transition_inputs);
             let mut values = context_values(Some(record), &record.values);

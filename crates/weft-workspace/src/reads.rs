@@ -129,7 +129,12 @@ impl Workspace {
             rest = Some(filter);
         }
         let arms = reach.arms(entry).map(|arms| ScopeArms { arms, rest });
-        Ok(ListRequest { condition: Some(cond), include_deleted: query.include_deleted, arms, ..ListRequest::default() })
+        Ok(ListRequest {
+            condition: Some(cond),
+            include_deleted: query.include_deleted,
+            arms,
+            ..ListRequest::default()
+        })
     }
 
     /// The record's history (and, later, its thread and process steps), oldest first.

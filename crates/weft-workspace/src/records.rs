@@ -19,9 +19,9 @@ use weft_store::records::{Storage, TableSpec};
 use weft_store::{Tx, format_utc};
 
 use crate::access::Action;
-use crate::catalog::TypeEntry;
-use crate::expressions;
+use crate::catalog::{Catalog, TypeEntry};
 use crate::{Error, Result, Workspace};
+use crate::{apps, expressions, party_link};
 
 /// A record as the façade hands it out.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,7 +290,8 @@ async fn record_effects(tx: &mut Tx, e: Effects<'_>) -> Result<()> {
 }
 
 /// A create, validated and ready to write.
-struct PreparedCreate {
+#[derive(Clone)]
+pub(crate) struct PreparedCreate {
     entry: Arc<TypeEntry>,
     values: BTreeMap<String, Value>,
     owner: Option<Uuid>,
@@ -298,6 +299,8 @@ struct PreparedCreate {
     unit: Option<Uuid>,
     actor_id: Uuid,
     actor: String,
+    /// Set for a guest: a record whose party comes from its fields must land in this party.
+    guest_party: Option<Uuid>,
 }
 
 impl PreparedCreate {
@@ -441,18 +444,30 @@ impl Workspace {
             return Err(Error::Validation(errors));
         }
         assign_line_ids(&mut values);
-        // A guest's records always concern the guest's own party.
-        let party = match principal.party() {
-            Some(own) => Some(own),
-            None => system.party.flatten(),
+        // A type that names its party in a field takes it from there (checked again when
+        // written, once app hooks have filled fields in); otherwise a guest's records
+        // always concern the guest's own party.
+        let party = match (party_link::derived_party(&entry.decl, Uuid::nil(), &values), principal.party()) {
+            (Some(Some(derived)), _) => Some(derived),
+            (_, Some(own)) => Some(own),
+            (Some(None), None) => None,
+            (None, None) => system.party.flatten(),
         };
         let owner = system.owner.unwrap_or(Some(principal.id));
         let unit = match system.unit {
             Some(unit) => unit,
             None => self.primary_unit(principal),
         };
-        let prepared =
-            PreparedCreate { entry, values, owner, party, unit, actor_id: principal.id, actor: principal.actor() };
+        let prepared = PreparedCreate {
+            entry,
+            values,
+            owner,
+            party,
+            unit,
+            actor_id: principal.id,
+            actor: principal.actor(),
+            guest_party: principal.party(),
+        };
         if !reach.matches(&prepared.entry, &prepared.prospective()) {
             return Err(Error::Forbidden(format!(
                 "missing permission `create` on `{}` for this record (outside your scope or condition)",
@@ -474,6 +489,7 @@ impl Workspace {
         let rules = self.field_rules(principal, &entry);
         let prepared = self.validate_create(principal, entry, input).await?;
         let principal_key = principal.actor();
+        let catalog = self.catalog.clone();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
@@ -492,7 +508,7 @@ impl Workspace {
                         let json = serde_json::from_str(&stored.response).unwrap_or(Json::Null);
                         return Ok(Created::Replayed(json));
                     }
-                    let mut view = insert_prepared(tx, &prepared).await?;
+                    let mut view = insert_prepared(tx, &catalog, &prepared).await?;
                     redact_with(&rules, &mut view);
                     if let Some(idem) = &idempotency {
                         let stored = idempotency::StoredResponse {
@@ -525,12 +541,17 @@ impl Workspace {
                     match self.validate_create(principal, entry.clone(), input).await {
                         Ok(prepared) => {
                             let db = self.db.clone();
+                            let catalog = self.catalog.clone();
                             // Submitted together so the writer folds them into few commits.
                             pending.push((
                                 out.len(),
                                 tokio::spawn(async move {
-                                    db.write(move |tx| Box::pin(async move { insert_prepared(tx, &prepared).await }))
-                                        .await
+                                    db.write(move |tx| {
+                                        let catalog = catalog.clone();
+                                        let prepared = prepared.clone();
+                                        Box::pin(async move { insert_prepared(tx, &catalog, &prepared).await })
+                                    })
+                                    .await
                                 }),
                             ));
                             out.push(None);
@@ -563,12 +584,32 @@ impl Workspace {
                 if !errors.is_empty() {
                     return Err(Error::Validation(errors));
                 }
+                let catalog = self.catalog.clone();
                 let views = self
                     .db
                     .write(move |tx| {
                         Box::pin(async move {
                             let Some(first) = prepared.first() else { return Ok(Vec::new()) };
                             let entry = first.entry.clone();
+                            if apps::procurement::hook(&entry).is_some() {
+                                // Rows an app engine checks against each other (quantities
+                                // left open) go one at a time, in this one transaction.
+                                let mut views = Vec::with_capacity(prepared.len());
+                                for (i, p) in prepared.iter().enumerate() {
+                                    views.push(insert_prepared(tx, &catalog, p).await.map_err(|e| {
+                                        match e {
+                                            Error::Validation(found) => Error::Validation(
+                                                found
+                                                    .into_iter()
+                                                    .map(|f| FieldError { pointer: format!("/{i}{}", f.pointer), ..f })
+                                                    .collect(),
+                                            ),
+                                            other => other,
+                                        }
+                                    })?);
+                                }
+                                return Ok(views);
+                            }
                             insert_batch(tx, &entry, &prepared).await
                         })
                     })
@@ -611,6 +652,7 @@ impl Workspace {
         let gate = self.gate(principal, &entry, Some(Action::Update));
         let rules = self.field_rules(principal, &entry);
         let principal = principal.clone();
+        let catalog = self.catalog.clone();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
@@ -633,10 +675,14 @@ impl Workspace {
                     if !errors.is_empty() {
                         return Err(Error::Validation(errors));
                     }
-                    let changes = effective_changes(&entry, &current, values, &principal)?;
+                    let mut changes = effective_changes(&entry, &current, values, &principal)?;
+                    if let Some(hook) = apps::procurement::hook(&entry) {
+                        hook.before_update(tx, &catalog, &current, &mut changes).await?;
+                    }
+                    let derived_party = derived_party_after(&entry, &current, &changes);
                     let system_changes = SystemChanges {
                         owner: system.owner.filter(|o| *o != current.system.owner),
-                        party: system.party.filter(|p| *p != current.system.party),
+                        party: derived_party.or(system.party).filter(|p| *p != current.system.party),
                         unit: system.unit.filter(|u| *u != current.system.unit),
                         ..SystemChanges::default()
                     };
@@ -714,6 +760,7 @@ impl Workspace {
         let gate = self.gate(principal, &entry, Some(Action::Transition(transition.name.clone())));
         let rules = self.field_rules(principal, &entry);
         let principal = principal.clone();
+        let catalog = self.catalog.clone();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
@@ -767,8 +814,11 @@ impl Workspace {
                         return Err(Error::Validation(errors));
                     }
                     let changes = effective_changes(&entry, &current, changes, &principal)?;
-                    let system_changes =
-                        SystemChanges { state: Some(transition.to.clone()), ..SystemChanges::default() };
+                    let system_changes = SystemChanges {
+                        state: Some(transition.to.clone()),
+                        party: derived_party_after(&entry, &current, &changes),
+                        ..SystemChanges::default()
+                    };
                     let mut diff = vec![json!({ "field": "state", "from": from, "to": transition.to })];
                     diff.extend(diff_values(&current.values, &changes));
                     let inputs_json: Map<String, Json> = inputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
@@ -796,6 +846,9 @@ impl Workspace {
                         },
                     )
                     .await?;
+                    if let Some(hook) = apps::procurement::hook(&entry) {
+                        hook.after_transition(tx, &catalog, &current, &transition.name).await?;
+                    }
                     let mut view = reload(tx, &entry, id, &principal).await?;
                     redact_with(&rules, &mut view);
                     Ok(view)
@@ -950,8 +1003,15 @@ impl Workspace {
     }
 }
 
-async fn insert_prepared(tx: &mut Tx, p: &PreparedCreate) -> Result<RecordView> {
-    let mut views = insert_batch(tx, &p.entry, std::slice::from_ref(p)).await?;
+async fn insert_prepared(tx: &mut Tx, catalog: &Catalog, p: &PreparedCreate) -> Result<RecordView> {
+    let mut views = match apps::procurement::hook(&p.entry) {
+        Some(hook) => {
+            let mut hooked = p.clone();
+            hook.before_insert(tx, catalog, &mut hooked.values).await?;
+            insert_batch(tx, &p.entry, std::slice::from_ref(&hooked)).await?
+        }
+        None => insert_batch(tx, &p.entry, std::slice::from_ref(p)).await?,
+    };
     views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))
 }
 
@@ -994,16 +1054,24 @@ async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) 
         None => vec![None; batch.len()],
     };
     let mut stored = Vec::with_capacity(batch.len());
-    for (p, number) in batch.iter().zip(numbers) {
+    for (i, (p, number)) in batch.iter().zip(numbers).enumerate() {
         let mut values = p.values.clone();
         weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
+        let id = Uuid::now_v7();
+        let party = party_link::derived_party(&entry.decl, id, &values).unwrap_or(p.party);
+        if p.guest_party.is_some() && party != p.guest_party {
+            return Err(Error::Forbidden(format!(
+                "{}: a guest's records must concern the guest's own party",
+                prefix(i, "")
+            )));
+        }
         stored.push(StoredRecord {
             system: SystemFields {
-                id: Uuid::now_v7(),
+                id,
                 number,
                 state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
                 owner: p.owner,
-                party: p.party,
+                party,
                 unit: p.unit,
                 version: 1,
                 created_at: at,
@@ -1101,6 +1169,85 @@ fn effective_changes(
         expressions::compute_fields(&entry.decl, &mut merged, principal).map_err(Error::Validation)?;
     }
     Ok(merged.into_iter().filter(|(k, v)| current.values.get(k).unwrap_or(&Value::Null) != v).collect())
+}
+
+/// The system party a change moves the record to, for a type that names its party in a
+/// field which the change touches.
+fn derived_party_after(
+    entry: &TypeEntry,
+    current: &StoredRecord,
+    changes: &BTreeMap<String, Value>,
+) -> Option<Option<Uuid>> {
+    let field = entry.decl.party_field.as_deref().filter(|f| *f != "id")?;
+    if !changes.contains_key(field) {
+        return None;
+    }
+    let mut after = current.values.clone();
+    after.extend(changes.iter().map(|(k, v)| (k.clone(), v.clone())));
+    party_link::derived_party(&entry.decl, current.system.id, &after)
+}
+
+/// A change an app engine makes to another record inside the command's transaction (a
+/// shipping notice adding to its order's shipped quantities): the row write, history,
+/// audit entry and event of any update, by the system, so nothing bypasses the one path.
+/// With `state`, the change is a transition named `command` and emits
+/// `record.transitioned`, so processes and followers react to it as to any other.
+pub(crate) async fn engine_write(
+    tx: &mut Tx,
+    entry: &TypeEntry,
+    current: &StoredRecord,
+    state: Option<&str>,
+    changes: BTreeMap<String, Value>,
+    command: &str,
+) -> Result<i64> {
+    let system = Principal::system();
+    let changes = effective_changes(entry, current, changes, &system)?;
+    let from = current.system.state.clone().unwrap_or_default();
+    let moved = state.filter(|s| *s != from);
+    if changes.is_empty() && moved.is_none() {
+        return Ok(current.system.version);
+    }
+    let system_changes = SystemChanges {
+        state: moved.map(str::to_owned),
+        party: derived_party_after(entry, current, &changes),
+        ..SystemChanges::default()
+    };
+    let mut diff = Vec::new();
+    if let Some(to) = moved {
+        diff.push(json!({ "field": "state", "from": from, "to": to }));
+    }
+    diff.extend(diff_values(&current.values, &changes));
+    let at = weft_store::now();
+    let version = write_update(tx, entry, current, &system_changes, &changes, system.id, at).await?;
+    let (command, kind, payload) = match moved {
+        Some(to) => (
+            format!("transition:{command}"),
+            "record.transitioned",
+            json!({ "version": version, "transition": command, "from": from, "to": to, "inputs": {} }),
+        ),
+        None => (command.to_owned(), "record.updated", json!({ "version": version, "changes": diff })),
+    };
+    record_effects(
+        tx,
+        Effects {
+            entry,
+            actor: system.actor(),
+            record_id: current.system.id,
+            version,
+            command,
+            changes: Json::Array(diff),
+            event_kind: kind,
+            event_payload: payload,
+            at,
+        },
+    )
+    .await?;
+    Ok(version)
+}
+
+/// A record read inside a command's transaction, for an app engine.
+pub(crate) async fn load_in_tx(tx: &mut Tx, entry: &TypeEntry, id: Uuid) -> Result<StoredRecord> {
+    load_for_write(tx, entry, id, false).await
 }
 
 fn check_version(current: &StoredRecord, expected: Option<i64>) -> Result<()> {

@@ -137,15 +137,14 @@ async fn internal_messages_never_reach_guests(backend: TestBackend) {
     let reply = f.ws.post_on_record(&f.staff, "order", f.order_a, shared("Shipping Friday")).await.unwrap();
     f.deliver().await;
 
-    let seen: Vec<String> = f
-        .ws
-        .record_thread(&f.guest_a, "order", f.order_a, 0, 50)
-        .await
-        .unwrap()
-        .messages
-        .into_iter()
-        .filter_map(|m| m.body)
-        .collect();
+    let seen: Vec<String> =
+        f.ws.record_thread(&f.guest_a, "order", f.order_a, 0, 50)
+            .await
+            .unwrap()
+            .messages
+            .into_iter()
+            .filter_map(|m| m.body)
+            .collect();
     assert_eq!(seen, vec!["Any news?", "Shipping Friday"]);
     assert!(matches!(f.ws.message(&f.guest_a, internal.id).await, Err(Error::NotFound(_))));
     assert!(matches!(f.ws.message_revisions(&f.guest_a, internal.id).await, Err(Error::NotFound(_))));
@@ -303,9 +302,12 @@ async fn inbox_marking_is_idempotent_and_private(backend: TestBackend) {
     assert!(f.inbox(&f.outsider).await.is_empty());
     let all = InboxQuery { include_snoozed: true, ..InboxQuery::default() };
     assert_eq!(f.ws.inbox(&f.outsider, &all).await.unwrap().items.len(), 1);
-    f.ws.mark_inbox(&f.outsider, InboxMark { ids: vec![item.id], state: Some("done".into()), snooze_until: Some(None) })
-        .await
-        .unwrap();
+    f.ws.mark_inbox(
+        &f.outsider,
+        InboxMark { ids: vec![item.id], state: Some("done".into()), snooze_until: Some(None) },
+    )
+    .await
+    .unwrap();
     assert!(f.inbox(&f.outsider).await.is_empty());
     let done = InboxQuery { state: Some("done".into()), ..InboxQuery::default() };
     assert_eq!(f.ws.inbox(&f.outsider, &done).await.unwrap().items.len(), 1);
@@ -319,7 +321,8 @@ async fn channels_hold_their_members_only(backend: TestBackend) {
     // Guests cannot join an internal channel, nor create channels.
     let join = f.ws.add_channel_member(&f.staff, team.id, f.guest_a.id).await;
     assert!(matches!(join, Err(Error::Validation(_))), "{join:?}");
-    let create = f.ws.create_channel(&f.guest_a, NewChannel { name: "x".into(), external: true, members: vec![] }).await;
+    let create =
+        f.ws.create_channel(&f.guest_a, NewChannel { name: "x".into(), external: true, members: vec![] }).await;
     assert!(matches!(create, Err(Error::Forbidden(_))));
 
     let posted = f.ws.post_in_channel(&f.staff, team.id, message("Stand-up at 9")).await.unwrap();
@@ -384,7 +387,8 @@ async fn attachments_follow_their_record_and_message(backend: TestBackend) {
     let internal = f.ws.upload_attachment(&f.staff, "order", f.order_a, "cost.pdf", None, pdf.clone()).await.unwrap();
     assert_eq!(internal.content_type, "application/pdf");
     assert_eq!(internal.visibility, MessageVisibility::Internal);
-    let quote = f.ws.upload_attachment(&f.staff, "order", f.order_a, "C:\\docs\\quote.txt", None, "报价".into()).await.unwrap();
+    let quote =
+        f.ws.upload_attachment(&f.staff, "order", f.order_a, "C:\\docs\\quote.txt", None, "报价".into()).await.unwrap();
     assert_eq!(quote.filename, "quote.txt");
     let post = NewMessage { attachments: vec![quote.id], ..shared("Our quotation") };
     let posted = f.ws.post_on_record(&f.staff, "order", f.order_a, post).await.unwrap();
@@ -427,7 +431,8 @@ async fn attachments_follow_their_record_and_message(backend: TestBackend) {
     let denied = f.ws.upload_attachment(&f.guest_a, "order", f.order_b, "x.txt", None, "x".into()).await;
     assert!(matches!(denied, Err(Error::NotFound(_))), "{denied:?}");
     let internal_guest =
-        f.ws.upload_attachment(&f.guest_a, "order", f.order_a, "x.txt", Some(MessageVisibility::Internal), "x".into()).await;
+        f.ws.upload_attachment(&f.guest_a, "order", f.order_a, "x.txt", Some(MessageVisibility::Internal), "x".into())
+            .await;
     assert!(matches!(internal_guest, Err(Error::Validation(_))), "{internal_guest:?}");
 
     // Only the uploader (or an administrator) removes a file.

@@ -46,7 +46,8 @@ async fn a_table_made_before_the_composite_system_indexes_gets_them_at_migrate(b
     let (db, workspace) = fixtures::workspace(backend).await;
     fixtures::declare(&workspace, &[item(item_fields())]).await;
     workspace.create(&system(), "item", object(json!({ "title": "old" })), None).await.unwrap();
-    let composite = ["ix_r_item__created_at__id", "ix_r_item__party__created_at__id", "ix_r_item__unit__created_at__id"];
+    let composite =
+        ["ix_r_item__created_at__id", "ix_r_item__party__created_at__id", "ix_r_item__unit__created_at__id"];
     let single = ["ix_r_item__created_at", "ix_r_item__party", "ix_r_item__unit"];
     let made = db.indexes("r_item").await;
     assert!(composite.iter().all(|i| made.iter().any(|m| m == i)), "{made:?}");

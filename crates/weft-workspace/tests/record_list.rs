@@ -141,7 +141,11 @@ async fn unfiltered_pages_return_all_records_once(backend: TestBackend) {
     // ascending, or both descending; the pages agree with one big page.
     for (sort, descending) in [(None, false), (Some("created_at"), false), (Some("-created_at"), true)] {
         let one = ws
-            .list(&system(), "purchase_order", &ListQuery { sort: sort.map(Into::into), limit: Some(500), ..Default::default() })
+            .list(
+                &system(),
+                "purchase_order",
+                &ListQuery { sort: sort.map(Into::into), limit: Some(500), ..Default::default() },
+            )
             .await
             .unwrap();
         let mut keys: Vec<_> = one.records.iter().map(|r| (r.system.created_at, r.system.id)).collect();
@@ -152,7 +156,8 @@ async fn unfiltered_pages_return_all_records_once(backend: TestBackend) {
             keys.reverse();
         }
         assert_eq!(listed, keys, "{sort:?}: (created_at, id) in one direction");
-        let (ids, _) = all_pages(&ws, ListQuery { sort: sort.map(Into::into), limit: Some(7), ..Default::default() }).await;
+        let (ids, _) =
+            all_pages(&ws, ListQuery { sort: sort.map(Into::into), limit: Some(7), ..Default::default() }).await;
         assert_eq!(ids, listed.iter().map(|k| k.1).collect::<Vec<_>>(), "{sort:?}: pages as one page");
     }
 }

@@ -87,8 +87,9 @@ fn manifests(data_dir: &Path, extra: &[PathBuf]) -> anyhow::Result<Vec<Manifest>
     for file in files {
         let text =
             std::fs::read_to_string(&file).with_context(|| format!("cannot read manifest {}", file.display()))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).with_context(|| format!("manifest {} is not valid", file.display()))?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let manifest =
+            Manifest::load(&text, dir).map_err(|e| anyhow::anyhow!("manifest {} is not valid: {e}", file.display()))?;
         out.push(manifest);
     }
     Ok(out)
@@ -212,6 +213,9 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
         workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::processes::ProcessStarts), stopping.clone());
     // Messages and transitions reach followers' and mentioned people's inboxes the same way.
     let inbox = workspace.spawn_consumer(std::sync::Arc::new(weft_workspace::collab::InboxFanout), stopping.clone());
+    // Submitted supplier invoices are matched against their orders and receipts.
+    let matcher = workspace
+        .spawn_consumer(std::sync::Arc::new(weft_workspace::apps::procurement::ThreeWayMatch), stopping.clone());
     // What lands in inboxes (and on channels and types robots watch) goes out by e-mail and
     // to IM robots: a consumer queues, a worker sends and retries.
     let delivery = if loaded.config.delivery.enabled {
@@ -228,6 +232,7 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     let _ = stop_consumers.send(true);
     let _ = starts.await;
     let _ = inbox.await;
+    let _ = matcher.await;
     if let Some((consumer, sender)) = delivery {
         sender.abort();
         let _ = consumer.await;

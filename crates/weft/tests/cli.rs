@@ -182,7 +182,7 @@ fn config_example_and_version() {
 fn manifest(fields: &str) -> String {
     format!(
         r#"{{"app": "stock", "version": "1.0.0", "types": [{{
-            "name": "item", "label": {{"en": "Item", "zh": "物料"}},
+            "name": "stock_item", "label": {{"en": "Item", "zh": "物料"}},
             "fields": [{fields}]
         }}]}}"#
     )
@@ -205,17 +205,23 @@ fn manifests_are_installed_and_changes_previewed_by_migrate() {
     let base = audit_count(data.path());
     let (out, stdout, stderr) = run(weft(data.path()).args(["migrate", "--manifest", m]));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("did create type `item`") && stdout.contains("create table r_item"), "{stdout}");
+    assert!(
+        stdout.contains("did create type `stock_item`") && stdout.contains("create table r_stock_item"),
+        "{stdout}"
+    );
 
     // Adding a field: previewed by --dry-run, then applied.
     std::fs::write(&file, manifest(&format!("{CODE}, {QTY}"))).unwrap();
     let (out, stdout, stderr) = run(weft(data.path()).args(["migrate", "--dry-run", "--manifest", m]));
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("would alter type `item`") && stdout.contains("add column r_item.qty"), "{stdout}");
+    assert!(
+        stdout.contains("would alter type `stock_item`") && stdout.contains("add column r_stock_item.qty"),
+        "{stdout}"
+    );
     assert!(stdout.contains("dry run"), "{stdout}");
     let (out, stdout, _) = run(weft(data.path()).args(["migrate", "--manifest", m]));
     assert!(out.status.success());
-    assert!(stdout.contains("did alter type `item`"), "{stdout}");
+    assert!(stdout.contains("did alter type `stock_item`"), "{stdout}");
     let (_, stdout, _) = run(weft(data.path()).args(["migrate", "--manifest", m]));
     assert!(stdout.contains("nothing to do"), "{stdout}");
 

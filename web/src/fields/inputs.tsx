@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { durationToIso, parseDuration } from '../format';
 import { labelOf, type FieldDef } from '../meta/fields';
-import { ReferencePicker } from './reference';
+import { LinePicker, ReferencePicker } from './reference';
 // Lines edit their cells through the dispatcher (used at render time only).
 import { FieldInput } from './dispatch';
 
@@ -26,6 +26,7 @@ const full = { width: '100%' };
 const emptyToNull = (s: string) => (s === '' ? null : s);
 
 export function TextInput({ field, value, onChange, id }: InputProps) {
+  if (field.lineOf?.target) return <LinePicker field={field} value={value} onChange={onChange} id={id} />;
   return (
     <Input
       id={id}

@@ -1,10 +1,11 @@
 // References: a link showing the target's title, and a search-as-you-type picker.
-import { Select, Spin } from 'antd';
+import { Form, Select, Spin } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, type RecordJson } from '../api/client';
 import { feelString } from '../feel/filter';
 import { titleOf, useTypes } from '../meta/context';
+import type { FieldDef } from '../meta/fields';
 
 const titles = new Map<string, Promise<string | null>>();
 /** Titles already fetched, so a list shows them in its first render. */
@@ -94,6 +95,61 @@ export function ReferencePicker({ target, value, onChange, id, ...rest }: Picker
       notFoundContent={loading ? <Spin size="small" /> : undefined}
       options={options}
       style={{ width: '100%' }}
+    />
+  );
+}
+
+/** A line of the record another field of the form references (`line_of`): a shipping
+ * notice's line picks one of its purchase order's lines, shown by description and quantity. */
+export function LinePicker({
+  field,
+  value,
+  onChange,
+  id,
+}: {
+  field: FieldDef;
+  value?: unknown;
+  onChange?: (value: unknown) => void;
+  id?: string;
+}) {
+  const form = Form.useFormInstance();
+  const of = field.lineOf;
+  const parent = Form.useWatch(of?.field ?? '', form) as string | null | undefined;
+  const [lines, setLines] = useState<{ value: string; label: string }[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    setLines(null);
+    if (!of?.target || !parent) return;
+    void api
+      .GET('/api/v1/records/{type}/{id}', { params: { path: { type: of.target, id: parent } } })
+      .then(({ data }) => {
+        const rows = ((data as Record<string, unknown> | undefined)?.lines ?? []) as Record<string, unknown>[];
+        if (live)
+          setLines(
+            rows.map((l, i) => ({
+              value: String(l.id),
+              label: [`#${i + 1}`, l.description, l.qty != null ? `× ${String(l.qty).replace(/\.?0+$/, '')}` : null]
+                .filter(Boolean)
+                .join(' '),
+            })),
+          );
+      })
+      .catch(() => live && setLines([]));
+    return () => {
+      live = false;
+    };
+  }, [of?.target, parent]);
+  return (
+    <Select
+      id={id}
+      style={{ width: '100%', minWidth: 180 }}
+      value={(value as string) ?? undefined}
+      disabled={!parent}
+      loading={!!parent && lines === null}
+      options={lines ?? []}
+      onChange={(v) => onChange?.(v ?? null)}
+      allowClear
+      data-testid={`line-of-${field.name}`}
     />
   );
 }

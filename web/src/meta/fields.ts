@@ -76,6 +76,9 @@ export interface FieldDef {
   multiple?: boolean;
   /** Lines: the line's fields. */
   lines?: FieldDef[];
+  /** Text naming a line of the record that another field references (`line_of`): the
+   * field of the record (for a line's field, of its parent) and that field's target type. */
+  lineOf?: { field: string; target?: string };
   /** Computed: the kind of the result, and how it is shown. */
   result?: ScalarKind;
 }
@@ -127,8 +130,10 @@ export function adaptField(raw: ApiFieldDecl): FieldDef {
     sortable: !!decl.indexed || !!decl.unique,
   };
   switch (kind) {
-    case 'text':
-      return { ...base, maxLength: (decl.max_length as number | undefined) ?? 255 };
+    case 'text': {
+      const lineOf = decl.line_of as string | undefined;
+      return { ...base, maxLength: (decl.max_length as number | undefined) ?? 255, ...(lineOf ? { lineOf: { field: lineOf } } : {}) };
+    }
     case 'integer':
       return { ...base, min: decl.min as number | undefined, max: decl.max as number | undefined, scale: 0 };
     case 'decimal':
@@ -157,6 +162,13 @@ export function adaptField(raw: ApiFieldDecl): FieldDef {
   }
 }
 
+/** Resolves each `line_of` to the type its reference field targets. */
+function withLineTargets(fields: FieldDef[]): FieldDef[] {
+  const target = (name: string) => fields.find((f) => f.name === name)?.target;
+  const resolve = (f: FieldDef): FieldDef => (f.lineOf ? { ...f, lineOf: { ...f.lineOf, target: target(f.lineOf.field) } } : f);
+  return fields.map((f) => (f.lines ? { ...resolve(f), lines: f.lines.map(resolve) } : resolve(f)));
+}
+
 export function adaptType(info: ApiTypeInfo): TypeDef {
   const d = info.declaration;
   const lifecycle = d.lifecycle ?? undefined;
@@ -166,7 +178,7 @@ export function adaptType(info: ApiTypeInfo): TypeDef {
     app: info.app,
     label: d.label,
     pluralLabel: d.plural_label ?? d.label,
-    fields: (d.fields ?? []).map(adaptField),
+    fields: withLineTargets((d.fields ?? []).map(adaptField)),
     titleField: d.title_field ?? undefined,
     states: (lifecycle?.states ?? []).map((s) => ({
       name: s.name,

@@ -72,6 +72,7 @@ pub fn check_declaration(decl: &ObjectTypeDecl, known_types: &dyn Fn(&str) -> bo
     check_unique(decl, &mut problems);
     check_title(decl, &mut problems);
     check_party_field(decl, &mut problems);
+    check_line_of(decl, &mut problems);
     if let Some(Err(e)) = decl.naming.as_ref().map(NamingSeries::parse) {
         problems.add("/naming/pattern".into(), e.to_string());
     }
@@ -79,6 +80,31 @@ pub fn check_declaration(decl: &ObjectTypeDecl, known_types: &dyn Fn(&str) -> bo
         lifecycle::check(decl, lifecycle, &context, &mut problems);
     }
     if problems.0.is_empty() { Ok(()) } else { Err(problems.0) }
+}
+
+/// `line_of` names a reference field of the record (for a line's field, of its parent).
+fn check_line_of(decl: &ObjectTypeDecl, problems: &mut Problems) {
+    let mut named: Vec<(String, &str)> = Vec::new();
+    for (i, field) in decl.fields.iter().enumerate() {
+        match &field.kind {
+            FieldKind::Text { line_of: Some(of), .. } => named.push((format!("/fields/{i}/line_of"), of)),
+            FieldKind::Lines { fields } => {
+                for (j, line_field) in fields.iter().enumerate() {
+                    if let FieldKind::Text { line_of: Some(of), .. } = &line_field.kind {
+                        named.push((format!("/fields/{i}/fields/{j}/line_of"), of));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (pointer, of) in named {
+        match decl.field(of).map(|f| &f.kind) {
+            Some(FieldKind::Reference { .. }) => {}
+            Some(_) => problems.add(pointer, format!("`{of}` is not a reference field")),
+            None => problems.add(pointer, format!("unknown field `{of}`")),
+        }
+    }
 }
 
 fn check_unique(decl: &ObjectTypeDecl, problems: &mut Problems) {

@@ -16,8 +16,8 @@ pub mod value;
 pub use check::{DeclProblem, SchemaChange, check_declaration, diff, expressions, parse_declaration};
 pub use currency::{is_currency_code, minor_units};
 pub use decl::{
-    DefaultValue, FieldDecl, FieldKind, Label, LifecycleDecl, MessageVisibility, NamingError, NamingPattern, NamingSeries, ObjectTypeDecl,
-    OnDelete, ScalarKind, SelectOption, StateDecl, TransitionDecl,
+    DefaultValue, FieldDecl, FieldKind, Label, LifecycleDecl, MessageVisibility, NamingError, NamingPattern,
+    NamingSeries, ObjectTypeDecl, OnDelete, ScalarKind, SelectOption, StateDecl, TransitionDecl,
 };
 pub use ident::{LINE_SYSTEM_COLUMNS, SYSTEM_COLUMNS};
 pub use value::{

@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use weft_model::ErrorCode;
 use weft_workspace::collab::{
-    AttachmentView, ChannelView, MessageVisibility, FollowerView, InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery, MessageEdit,
-    MessageView, NewChannel, NewMessage, RevisionView, ThreadPage,
+    AttachmentView, ChannelView, FollowerView, InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery,
+    MessageEdit, MessageView, MessageVisibility, NewChannel, NewMessage, RevisionView, ThreadPage,
 };
 
 use super::actor::Actor;

@@ -13,7 +13,8 @@
 use weft_model::schema::OnDelete;
 
 use super::spec::{
-    FieldStorage, IndexSpec, LinesSpec, SUPERSEDED_SYSTEM_INDEXES, SYSTEM_COLUMNS, SqlType, Storage, TableSpec, index_name,
+    FieldStorage, IndexSpec, LinesSpec, SUPERSEDED_SYSTEM_INDEXES, SYSTEM_COLUMNS, SqlType, Storage, TableSpec,
+    index_name,
 };
 use crate::Backend;
 

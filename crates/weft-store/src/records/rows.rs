@@ -677,7 +677,11 @@ fn after_condition(table: &str, sort: &[(String, SqlType, bool)], values: &[sea_
                 continue;
             }
             let beyond = past(column, v.clone(), *descending);
-            branch = branch.add(if not_null(column) { Cond::all().add(beyond) } else { Cond::any().add(beyond).add(col(column).is_null()) });
+            branch = branch.add(if not_null(column) {
+                Cond::all().add(beyond)
+            } else {
+                Cond::any().add(beyond).add(col(column).is_null())
+            });
         }
         any = any.add(branch);
     }

@@ -186,7 +186,11 @@ impl Workspace {
             return Err(invalid("/content", FieldErrorCode::Required, "the file is empty"));
         }
         let Some(content_type) = sniff(&bytes) else {
-            return Err(invalid("/content", FieldErrorCode::InvalidFormat, "programs and executables are not accepted"));
+            return Err(invalid(
+                "/content",
+                FieldErrorCode::InvalidFormat,
+                "programs and executables are not accepted",
+            ));
         };
         let visibility = match (principal.kind, visibility) {
             (PrincipalKind::Guest { .. }, Some(MessageVisibility::Internal)) => {
@@ -227,13 +231,21 @@ impl Workspace {
         self.db
             .write(move |tx| {
                 Box::pin(async move {
-                    store::put_blob(tx, &written.sha256, written.size, &written.content_type, written.uploaded_at).await?;
+                    store::put_blob(tx, &written.sha256, written.size, &written.content_type, written.uploaded_at)
+                        .await?;
                     store::insert_attachment(tx, &written).await?;
                     let detail = json!({ "attachment": written.id, "filename": written.filename,
                                          "size": written.size, "sha256": written.sha256,
                                          "visibility": written.visibility });
-                    admin_audit::record(tx, &actor, "attachment.upload", &written.type_name, &written.record_id.to_string(), detail.clone())
-                        .await?;
+                    admin_audit::record(
+                        tx,
+                        &actor,
+                        "attachment.upload",
+                        &written.type_name,
+                        &written.record_id.to_string(),
+                        detail.clone(),
+                    )
+                    .await?;
                     let event = outbox::NewEvent {
                         kind: "attachment.uploaded".into(),
                         type_name: written.type_name.clone(),
@@ -250,7 +262,12 @@ impl Workspace {
     }
 
     /// A record's attachments the principal may see.
-    pub async fn record_attachments(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<Vec<AttachmentView>> {
+    pub async fn record_attachments(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+    ) -> Result<Vec<AttachmentView>> {
         let access = self.record_thread_access(principal, type_name, id).await?;
         Ok(store::record_attachments(&self.db, type_name, id, access.visibilities)
             .await?
@@ -262,11 +279,14 @@ impl Workspace {
     /// One attachment, checked like its record (and its message, once posted).
     async fn visible_attachment(&self, principal: &Principal, id: Uuid) -> Result<StoredAttachment> {
         let missing = || Error::NotFound(format!("attachment {id}"));
-        let attachment = store::attachment(&self.db, id).await?.filter(|a| a.deleted_at.is_none()).ok_or_else(missing)?;
-        self.record_thread_access(principal, &attachment.type_name, attachment.record_id).await.map_err(|e| match e {
-            Error::NotFound(_) => missing(),
-            other => other,
-        })?;
+        let attachment =
+            store::attachment(&self.db, id).await?.filter(|a| a.deleted_at.is_none()).ok_or_else(missing)?;
+        self.record_thread_access(principal, &attachment.type_name, attachment.record_id).await.map_err(
+            |e| match e {
+                Error::NotFound(_) => missing(),
+                other => other,
+            },
+        )?;
         if !visible_to(principal).contains(&attachment.visibility.as_str()) {
             return Err(missing());
         }
@@ -304,8 +324,15 @@ impl Workspace {
                 Box::pin(async move {
                     if store::delete_attachment(tx, id, weft_store::now()).await? {
                         let detail = json!({ "attachment": id, "filename": attachment.filename });
-                        admin_audit::record(tx, &actor, "attachment.delete", &attachment.type_name, &attachment.record_id.to_string(), detail)
-                            .await?;
+                        admin_audit::record(
+                            tx,
+                            &actor,
+                            "attachment.delete",
+                            &attachment.type_name,
+                            &attachment.record_id.to_string(),
+                            detail,
+                        )
+                        .await?;
                     }
                     Ok::<_, Error>(())
                 })

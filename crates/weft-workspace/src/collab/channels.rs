@@ -128,8 +128,15 @@ impl Workspace {
             .write(move |tx| {
                 Box::pin(async move {
                     if store::add_member(tx, id, who, &actor.actor(), weft_store::now()).await? {
-                        admin_audit::record(tx, &actor, "channel.add_member", "channel", &id.to_string(), json!({ "principal": who }))
-                            .await?;
+                        admin_audit::record(
+                            tx,
+                            &actor,
+                            "channel.add_member",
+                            "channel",
+                            &id.to_string(),
+                            json!({ "principal": who }),
+                        )
+                        .await?;
                     }
                     Ok::<_, Error>(())
                 })
@@ -153,8 +160,15 @@ impl Workspace {
                     if !store::remove_member(tx, id, who).await? {
                         return Err(Error::NotFound(format!("member {who} of channel {id}")));
                     }
-                    admin_audit::record(tx, &actor, "channel.remove_member", "channel", &id.to_string(), json!({ "principal": who }))
-                        .await?;
+                    admin_audit::record(
+                        tx,
+                        &actor,
+                        "channel.remove_member",
+                        "channel",
+                        &id.to_string(),
+                        json!({ "principal": who }),
+                    )
+                    .await?;
                     Ok::<_, Error>(())
                 })
             })

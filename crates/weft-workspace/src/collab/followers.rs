@@ -48,7 +48,12 @@ impl Workspace {
     }
 
     /// Who follows a record: for members of the company who can read it.
-    pub async fn record_followers(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<Vec<FollowerView>> {
+    pub async fn record_followers(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+    ) -> Result<Vec<FollowerView>> {
         self.require_staff(principal)?;
         self.record_thread_access(principal, type_name, id).await?;
         Ok(store::followers(&self.db, type_name, id)

@@ -130,11 +130,7 @@ fn check_body(body: &str, problems: &mut Vec<FieldError>) -> String {
     if trimmed.is_empty() {
         problems.push(error("/body".into(), FieldErrorCode::Required, "a message needs some text"));
     } else if trimmed.chars().count() > MAX_BODY_CHARS {
-        problems.push(error(
-            "/body".into(),
-            FieldErrorCode::TooLong,
-            format!("at most {MAX_BODY_CHARS} characters"),
-        ));
+        problems.push(error("/body".into(), FieldErrorCode::TooLong, format!("at most {MAX_BODY_CHARS} characters")));
     }
     trimmed.to_owned()
 }
@@ -220,17 +216,23 @@ impl Workspace {
             (_, None) => declared.unwrap_or(MessageVisibility::Internal),
         };
         let thread = match &access.place {
-            Place::Record { entry, record } => store::record_thread(&self.db, &entry.decl.name, record.system.id).await?,
+            Place::Record { entry, record } => {
+                store::record_thread(&self.db, &entry.decl.name, record.system.id).await?
+            }
             Place::Channel(_) => None,
         };
         self.post(principal, access, thread, visibility, input).await
     }
 
     /// Posts in a channel the principal belongs to.
-    pub async fn post_in_channel(&self, principal: &Principal, channel: Uuid, input: NewMessage) -> Result<MessageView> {
+    pub async fn post_in_channel(
+        &self,
+        principal: &Principal,
+        channel: Uuid,
+        input: NewMessage,
+    ) -> Result<MessageView> {
         let thread = self.channel_thread(channel).await?;
-        let visibility =
-            if thread.external { MessageVisibility::Shared } else { MessageVisibility::Internal };
+        let visibility = if thread.external { MessageVisibility::Shared } else { MessageVisibility::Internal };
         let access = self.channel_access(principal, thread.clone()).await?;
         self.post(principal, access, Some(thread), visibility, input).await
     }
@@ -344,7 +346,9 @@ impl Workspace {
                         (Some((type_name, record_id)), _) => {
                             // The record may have gone between the check and this write.
                             let exists = match &entry {
-                                Some(entry) => rows::get(Source::Tx(tx), &entry.spec, *record_id, false).await?.is_some(),
+                                Some(entry) => {
+                                    rows::get(Source::Tx(tx), &entry.spec, *record_id, false).await?.is_some()
+                                }
                                 None => false,
                             };
                             if !exists {

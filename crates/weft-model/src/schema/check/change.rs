@@ -237,7 +237,7 @@ fn diff_kind(old: &FieldKind, new: &FieldKind, path: &[String], changes: &mut Ch
     use FieldKind as K;
     let subject = || Subject::Field { path: path.to_vec() };
     match (old, new) {
-        (K::Text { max_length: a }, K::Text { max_length: b }) => {
+        (K::Text { max_length: a, .. }, K::Text { max_length: b, .. }) => {
             bound_change(*a, *b, "max_length", subject(), changes);
         }
         (K::Integer { min: a_min, max: a_max }, K::Integer { min: b_min, max: b_max }) => {
@@ -333,12 +333,12 @@ fn diff_kind(old: &FieldKind, new: &FieldKind, path: &[String], changes: &mut Ch
 fn is_widening(old: &FieldKind, new: &FieldKind) -> bool {
     use FieldKind as K;
     let text_room = |new: &FieldKind, needed: u32| match new {
-        K::Text { max_length } => *max_length >= needed,
+        K::Text { max_length, .. } => *max_length >= needed,
         K::LongText {} => true,
         _ => false,
     };
     match (old, new) {
-        (K::Text { max_length }, K::LongText {}) => *max_length > 0,
+        (K::Text { max_length, .. }, K::LongText {}) => *max_length > 0,
         (K::Email {}, to) => text_room(to, 254),
         (K::Url {}, to) => text_room(to, 2048),
         (K::Phone {}, to) => text_room(to, 64),

@@ -54,7 +54,7 @@ impl Fields<'_> {
 
     fn kind(&self, field: &FieldDecl, at: &str, level: FieldLevel, problems: &mut Problems) {
         match &field.kind {
-            FieldKind::Text { max_length } if *max_length == 0 || *max_length > MAX_TEXT_LENGTH => {
+            FieldKind::Text { max_length, .. } if *max_length == 0 || *max_length > MAX_TEXT_LENGTH => {
                 problems.add(child(at, "max_length"), format!("must be between 1 and {MAX_TEXT_LENGTH}"));
             }
             FieldKind::Integer { min: Some(min), max: Some(max) } if min > max => {

@@ -94,6 +94,12 @@ pub enum FieldKind {
     Text {
         #[serde(default = "default_text_max_length")]
         max_length: u32,
+        /// The id of a line of the record another field references: on a child line, a
+        /// reference field of the parent record (a shipping notice line's `po_line` names a
+        /// line of the notice's `purchase_order`). Forms offer that record's lines; the app
+        /// that declares it checks the id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line_of: Option<String>,
     },
     LongText {},
     /// HTML, sanitised on input.

@@ -229,7 +229,7 @@ fn read_value(field: &FieldDecl, json: &Json, pointer: &str, out: &mut Outcome) 
         return Some(Value::Null);
     }
     let read = match &field.kind {
-        FieldKind::Text { max_length } => scalar::text(json, usize::try_from(*max_length).unwrap_or(usize::MAX)),
+        FieldKind::Text { max_length, .. } => scalar::text(json, usize::try_from(*max_length).unwrap_or(usize::MAX)),
         FieldKind::LongText {} => scalar::text(json, LONG_TEXT_MAX_CHARS),
         FieldKind::RichText {} => scalar::rich_text(json),
         FieldKind::Integer { min, max } => scalar::integer(json, *min, *max),

@@ -61,12 +61,12 @@ fn changes_are_classified() {
         ),
         (
             "shorten a text",
-            |d| field_mut(d, "subject").kind = FieldKind::Text { max_length: 60 },
+            |d| field_mut(d, "subject").kind = FieldKind::Text { max_length: 60, line_of: None },
             &["field subject: narrowed (max_length 120 → 60) [destructive]"],
         ),
         (
             "lengthen a text",
-            |d| field_mut(d, "subject").kind = FieldKind::Text { max_length: 500 },
+            |d| field_mut(d, "subject").kind = FieldKind::Text { max_length: 500, line_of: None },
             &["field subject: widened (max_length 120 → 500)"],
         ),
         (
@@ -124,7 +124,7 @@ fn changes_are_classified() {
         ),
         (
             "date to text",
-            |d| field_mut(d, "expected_delivery").kind = FieldKind::Text { max_length: 20 },
+            |d| field_mut(d, "expected_delivery").kind = FieldKind::Text { max_length: 20, line_of: None },
             &["field expected_delivery: type_changed (date → text) [destructive]"],
         ),
         (
@@ -230,7 +230,7 @@ fn storage_changes_are_the_ones_the_store_must_apply() {
     let old = purchase_order();
     let mut new = old.clone();
     field_mut(&mut new, "subject").label.en = "Title".into();
-    field_mut(&mut new, "subject").kind = FieldKind::Text { max_length: 300 };
+    field_mut(&mut new, "subject").kind = FieldKind::Text { max_length: 300, line_of: None };
     field_mut(&mut new, "expected_delivery").required = true;
     let change = diff(&old, &new);
     let storage: Vec<String> = change.storage().map(ToString::to_string).collect();

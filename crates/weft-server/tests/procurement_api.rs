@@ -1,0 +1,614 @@
+//! Journey J1 (procure to pay) over HTTP with the built-in procurement app, on both
+//! databases: a buyer raises a purchase order, the approval matrix sends it to the buyer's
+//! manager, the supplier's contact confirms it in the portal, reports progress and a QC
+//! result, posts a shipping notice (never more than is open), the warehouse books a
+//! receipt, the supplier invoices with one price above tolerance, the buyer gets the
+//! exception as a to-do with the difference, accepts it with a reason, and a payable due
+//! after the supplier's payment days appears with finance's payment to-do. Supplier B sees
+//! none of it. Then the negative paths: an invoice for goods not received never becomes a
+//! payable (until the late receipt arrives and the match re-runs), and a confirmed order
+//! that changes must be confirmed again.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weft_model::Principal;
+use weft_testkit::{TestApp, TestBackend, bearer_client, on_both_databases, people, spawn_app};
+use weft_workspace::apps::procurement::ThreeWayMatch;
+use weft_workspace::processes::ProcessStarts;
+
+const PROBLEM: &str = "application/problem+json";
+
+on_both_databases!(
+    procure_to_pay_runs_end_to_end,
+    an_invoice_for_goods_not_received_waits_for_the_receipt,
+    a_changed_order_needs_approval_and_confirmation_again,
+    supplier_documents_are_checked_against_the_order,
+);
+
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    #[track_caller]
+    fn ok(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        self.json()
+    }
+
+    #[track_caller]
+    fn problem(&self, status: u16, code: &str) -> Value {
+        let body = self.json();
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        assert_eq!(body["code"], code, "{}", self.text);
+        body
+    }
+}
+
+struct Caller {
+    base: String,
+    client: reqwest::Client,
+    id: Uuid,
+}
+
+impl Caller {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let text = response.text().await.expect("body");
+        assert!(status.as_u16() < 500, "{path}: {status} {text}");
+        if status.is_client_error() {
+            assert_eq!(content_type, PROBLEM, "{path}: {text}");
+        }
+        Answer { status, text }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    async fn create(&self, type_name: &str, body: Value) -> Value {
+        self.post(&format!("/api/v1/records/{type_name}"), body).await.ok(201)
+    }
+
+    async fn record(&self, type_name: &str, id: &str) -> Value {
+        self.get(&format!("/api/v1/records/{type_name}/{id}")).await.ok(200)
+    }
+
+    async fn transition(&self, type_name: &str, id: &str, name: &str, inputs: Value) -> Answer {
+        self.post(&format!("/api/v1/records/{type_name}/{id}/transitions/{name}"), inputs).await
+    }
+
+    async fn list(&self, type_name: &str) -> Vec<Value> {
+        let page = self.get(&format!("/api/v1/records/{type_name}?limit=200")).await.ok(200);
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn tasks(&self) -> Vec<Value> {
+        self.get("/api/v1/tasks/mine").await.ok(200)["items"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+struct Company {
+    app: TestApp,
+    buyer: Caller,
+    manager: Caller,
+    finance: Caller,
+    warehouse: Caller,
+    /// The contact of supplier S (role `supplier_portal`).
+    s: Caller,
+    /// The contact of supplier B.
+    b: Caller,
+    party_s: String,
+    party_b: String,
+}
+
+async fn member(app: &TestApp, login: &str, roles: &[&str]) -> Caller {
+    let id = app.create_member(login, None, roles).await;
+    let token = app.token_for(id, None).await;
+    Caller { base: app.base_url.clone(), client: bearer_client(&token), id }
+}
+
+async fn guest(app: &TestApp, login: &str, party: &str) -> Caller {
+    let party = Uuid::parse_str(party).unwrap();
+    let id = app.create_guest(login, "supplier portal password", party, &["supplier_portal"]).await;
+    let token = app.token_for(id, None).await;
+    Caller { base: app.base_url.clone(), client: bearer_client(&token), id }
+}
+
+/// Purchasing (headed by the manager; the buyer works there), finance, the warehouse,
+/// suppliers S (45 payment days, 1 % price tolerance) and B, each with a portal contact.
+async fn company(backend: TestBackend) -> Company {
+    let app = spawn_app(backend).await;
+    app.workspace.install_builtin_apps().await.expect("the built-in apps install");
+    let admin = Caller { base: app.base_url.clone(), client: app.client.clone(), id: app.admin_id };
+    let buyer = member(&app, "buyer@weft.test", &["employee"]).await;
+    let manager = member(&app, "manager@weft.test", &["employee"]).await;
+    let finance = member(&app, "finance@weft.test", &["employee", "finance_approver"]).await;
+    let warehouse = member(&app, "warehouse@weft.test", &["employee"]).await;
+    let purchasing = people::unit(&app.workspace, "Purchasing", None).await;
+    people::join(&app.workspace, &Principal::member(manager.id), purchasing, true).await;
+    people::join(&app.workspace, &Principal::member(buyer.id), purchasing, true).await;
+    app.workspace.set_unit_manager(&app.admin(), purchasing, Some(manager.id)).await.expect("purchasing head");
+    let party_s = admin.create("party", json!({ "name": "苏州精密五金有限公司", "roles": ["supplier"] })).await;
+    let party_b = admin.create("party", json!({ "name": "Baoshan Steel Trading", "roles": ["supplier"] })).await;
+    let (party_s, party_b) = (id_of(&party_s), id_of(&party_b));
+    admin
+        .create(
+            "supplier_profile",
+            json!({ "supplier": party_s, "display_name": "Suzhou Precision", "payment_days": 45,
+                    "price_tolerance_pct": "1" }),
+        )
+        .await;
+    let s = guest(&app, "sales@suzhou-precision.example", &party_s).await;
+    let b = guest(&app, "sales@baoshan-steel.example", &party_b).await;
+    Company { app, buyer, manager, finance, warehouse, s, b, party_s, party_b }
+}
+
+fn id_of(record: &Value) -> String {
+    record["id"].as_str().expect("an id").to_owned()
+}
+
+impl Company {
+    /// Lets the outbox consumers and the job worker run until nothing is left to do.
+    async fn settle(&self) {
+        let ws = &self.app.workspace;
+        for _ in 0..10 {
+            let mut done = ws.run_consumer_once(&ProcessStarts).await.expect("process starts");
+            done += ws.run_consumer_once(&ThreeWayMatch).await.expect("three-way match");
+            let jobs = ws.run_jobs_until_idle().await.expect("jobs");
+            if done == 0 && jobs == Default::default() {
+                return;
+            }
+        }
+    }
+
+    /// A purchase order of S raised by the buyer: bolts 100 × 25.00 and housings 50 × 120.00
+    /// (8,500.00 before 13 % tax: the manager's tier).
+    async fn order(&self) -> Value {
+        self.buyer
+            .create(
+                "purchase_order",
+                json!({
+                    "subject": "Bolts and housings for line 3",
+                    "supplier": self.party_s,
+                    "category": "components",
+                    "requested_date": "2026-12-20",
+                    "lines": [
+                        { "description": "M8 bolt, zinc plated", "qty": "100", "unit_price": "25.00", "tax_rate": "13" },
+                        { "description": "Gearbox housing", "qty": "50", "unit_price": "120.00", "tax_rate": "13" }
+                    ]
+                }),
+            )
+            .await
+    }
+
+    /// The order submitted and approved by the manager from the inbox.
+    async fn approved_order(&self) -> Value {
+        let order = self.order().await;
+        let id = id_of(&order);
+        self.buyer.transition("purchase_order", &id, "submit", json!({})).await.ok(200);
+        self.settle().await;
+        let task = self.only_task(&self.manager, "manager_approve").await;
+        self.manager.post(&format!("/api/v1/tasks/{}/approve", task["id"].as_str().unwrap()), json!({})).await.ok(200);
+        self.settle().await;
+        self.buyer.record("purchase_order", &id).await
+    }
+
+    /// The order confirmed by S with a promised date.
+    async fn confirmed_order(&self) -> Value {
+        let order = self.approved_order().await;
+        let id = id_of(&order);
+        self.s
+            .create(
+                "supplier_confirmation",
+                json!({ "purchase_order": id, "decision": "accept", "promised_date": "2026-12-18",
+                        "note": "材料已备齐" }),
+            )
+            .await;
+        self.buyer.record("purchase_order", &id).await
+    }
+
+    async fn only_task(&self, who: &Caller, element: &str) -> Value {
+        let tasks: Vec<Value> = who.tasks().await.into_iter().filter(|t| t["element"] == element).collect();
+        assert_eq!(tasks.len(), 1, "{element}: {tasks:?}");
+        tasks[0].clone()
+    }
+}
+
+fn line_ids(order: &Value) -> Vec<String> {
+    order["lines"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.order().await;
+    let id = id_of(&order);
+    assert_eq!((order["total_amount"].as_str(), order["tax_amount"].as_str()), (Some("8500.00"), Some("1105.00")));
+    assert_eq!(order["state"], "draft");
+    assert_eq!(order["buyer"], json!(c.buyer.id), "the buyer defaults to whoever raises the order");
+    assert!(order["number"].as_str().unwrap().starts_with("PO-"));
+    // Drafts are the buyer's: the supplier does not see them yet... but it is S's order.
+    c.b.get(&format!("/api/v1/records/purchase_order/{id}")).await.problem(404, "not_found");
+
+    // Submit: the matrix picks the manager's tier; the manager approves from the inbox.
+    c.buyer.transition("purchase_order", &id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    let instances = c.buyer.get(&format!("/api/v1/records/purchase_order/{id}/processes")).await.ok(200);
+    assert_eq!(instances["items"][0]["process_key"], "po_approval", "{instances}");
+    let task = c.only_task(&c.manager, "manager_approve").await;
+    assert!(c.finance.tasks().await.is_empty(), "8,500 is below the finance tier");
+    c.manager.post(&format!("/api/v1/tasks/{}/approve", task["id"].as_str().unwrap()), json!({})).await.ok(200);
+    c.settle().await;
+    assert_eq!(c.buyer.record("purchase_order", &id).await["state"], "approved");
+
+    // The supplier's portal: its order only; B sees nothing of it, anywhere.
+    let s_orders = c.s.list("purchase_order").await;
+    assert_eq!(s_orders.len(), 1);
+    assert_eq!(id_of(&s_orders[0]), id);
+    assert!(c.b.list("purchase_order").await.is_empty());
+    c.b.get(&format!("/api/v1/records/purchase_order/{id}")).await.problem(404, "not_found");
+    let count = c.b.get("/api/v1/records/purchase_order?count=true").await.ok(200);
+    assert_eq!(count["count"], 0, "{count}");
+
+    // S confirms with a promised date, reports progress and an outgoing QC result.
+    let confirmation =
+        c.s.create(
+            "supplier_confirmation",
+            json!({ "purchase_order": id, "decision": "accept", "promised_date": "2026-12-18", "note": "材料已备齐" }),
+        )
+        .await;
+    assert_eq!(confirmation["supplier"], json!(c.party_s), "the supplier comes from the order");
+    let confirmed = c.buyer.record("purchase_order", &id).await;
+    assert_eq!(confirmed["state"], "confirmed");
+    assert_eq!(confirmed["promised_date"], "2026-12-18");
+    assert_eq!(confirmed["lines"][0]["promised_date"], "2026-12-18");
+    c.s.create("progress_update", json!({ "purchase_order": id, "percent": "60", "stage": "production" })).await;
+    c.s.create(
+        "quality_inspection",
+        json!({ "purchase_order": id, "lot": "L2026-1201", "sample_size": 32, "defects": 0, "result": "pass" }),
+    )
+    .await;
+    assert!(c.b.list("progress_update").await.is_empty());
+    assert!(c.b.list("quality_inspection").await.is_empty());
+
+    // The shipping notice: more than is open is refused; 100 bolts and 30 housings ship.
+    let lines = line_ids(&confirmed);
+    let too_many =
+        c.s.post(
+            "/api/v1/records/shipping_notice",
+            json!({ "purchase_order": id, "carrier": "SF Express", "tracking_no": "SF1234567890", "eta": "2026-12-17",
+                    "lines": [{ "po_line": lines[0], "qty": "101" }] }),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(too_many["errors"][0]["pointer"], "/lines/0/qty", "{too_many}");
+    assert!(too_many["errors"][0]["reason"].as_str().unwrap().contains("100"), "{too_many}");
+    let asn =
+        c.s.create(
+            "shipping_notice",
+            json!({ "purchase_order": id, "carrier": "SF Express", "tracking_no": "SF1234567890", "eta": "2026-12-17",
+                    "lines": [{ "po_line": lines[0], "qty": "100" }, { "po_line": lines[1], "qty": "30" }] }),
+        )
+        .await;
+    assert_eq!(asn["lines"][1]["description"], "Gearbox housing", "described from the order line");
+    let shipped = c.buyer.record("purchase_order", &id).await;
+    assert_eq!(
+        (shipped["lines"][0]["shipped_qty"].as_str(), shipped["lines"][1]["shipped_qty"].as_str()),
+        (Some("100.000"), Some("30.000"))
+    );
+    assert!(c.b.list("shipping_notice").await.is_empty());
+
+    // The warehouse books what arrived; S sees its receipt, B does not.
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "shipping_notice": id_of(&asn), "received_on": "2026-12-16",
+                    "lines": [{ "po_line": lines[0], "received_qty": "100", "accepted_qty": "100" },
+                              { "po_line": lines[1], "received_qty": "30", "accepted_qty": "30" }] }),
+        )
+        .await;
+    assert_eq!(c.s.list("goods_receipt").await.len(), 1);
+    assert!(c.b.list("goods_receipt").await.is_empty());
+
+    // S invoices the housings at 126.00 (5 % over; its tolerance is 1 %).
+    let invoice =
+        c.s.create(
+            "supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "SZ-2026-0815", "invoice_date": "2026-12-16",
+                    "lines": [{ "po_line": lines[0], "qty": "100", "unit_price": "25.00", "tax_rate": "13" },
+                              { "po_line": lines[1], "qty": "30", "unit_price": "126.00", "tax_rate": "13" }] }),
+        )
+        .await;
+    let invoice_id = id_of(&invoice);
+    assert_eq!(invoice["total_amount"], "6280.00");
+    assert_eq!(invoice["buyer"], json!(c.buyer.id), "the order's buyer handles differences");
+    c.s.transition("supplier_invoice", &invoice_id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    let flagged = c.buyer.record("supplier_invoice", &invoice_id).await;
+    assert_eq!(flagged["state"], "exception", "{flagged}");
+    let differences = flagged["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert_eq!(differences[0]["kind"], "price");
+    assert_eq!(differences[0]["line"], 1);
+    assert_eq!((differences[0]["expected"].as_str(), differences[0]["invoiced"].as_str()), (Some("120"), Some("126")));
+    assert!(c.s.list("payable").await.is_empty(), "no payable for an invoice with differences");
+
+    // The exception is the buyer's to-do; accepting it needs a reason, which is kept.
+    let task = c.only_task(&c.buyer, "review").await;
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    c.buyer
+        .post(&format!("/api/v1/tasks/{task_id}/complete"), json!({ "outputs": { "resolution": "accept" } }))
+        .await
+        .problem(422, "validation_failed");
+    c.buyer
+        .post(
+            &format!("/api/v1/tasks/{task_id}/complete"),
+            json!({ "outputs": { "resolution": "accept", "reason": "Surcharge for zinc agreed by phone on 12-10" } }),
+        )
+        .await
+        .ok(200);
+    c.settle().await;
+    let accepted = c.buyer.record("supplier_invoice", &invoice_id).await;
+    assert_eq!(accepted["state"], "accepted");
+    assert_eq!(accepted["resolution"], "Surcharge for zinc agreed by phone on 12-10");
+    let invoiced = c.buyer.record("purchase_order", &id).await;
+    assert_eq!(invoiced["lines"][1]["invoiced_qty"], "30.000");
+
+    // The payable: 6,280.00 + 13 % = 7,096.40, due 45 days after the invoice date; finance
+    // has the payment to-do due that day; S follows it, B does not see it.
+    let payables = c.s.list("payable").await;
+    assert_eq!(payables.len(), 1);
+    let payable = &payables[0];
+    assert_eq!((payable["amount"].as_str(), payable["due_date"].as_str()), (Some("7096.40"), Some("2027-01-30")));
+    assert_eq!(payable["state"], "open");
+    assert!(c.b.list("payable").await.is_empty());
+    let pay = c.only_task(&c.finance, "pay").await;
+    assert!(pay["due_at"].as_str().unwrap().starts_with("2027-01-30"), "{pay}");
+    c.finance
+        .post(
+            &format!("/api/v1/tasks/{}/complete", pay["id"].as_str().unwrap()),
+            json!({ "outputs": { "payment_date": "2027-01-28", "payment_reference": "ICBC-20270128-001" } }),
+        )
+        .await
+        .ok(200);
+    c.settle().await;
+    let paid = c.s.record("payable", &id_of(payable)).await;
+    assert_eq!((paid["state"].as_str(), paid["paid_on"].as_str()), (Some("paid"), Some("2027-01-28")));
+
+    // The accepted difference is in the audit trail, by the process acting for the buyer.
+    let timeline = c.buyer.get(&format!("/api/v1/records/supplier_invoice/{invoice_id}/timeline")).await.ok(200);
+    assert!(timeline.to_string().contains("transition:accept"), "{timeline}");
+}
+
+async fn an_invoice_for_goods_not_received_waits_for_the_receipt(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    let lines = line_ids(&order);
+    // The bolts are invoiced before they arrive: an exception for the buyer, no payable.
+    let early =
+        c.s.create(
+            "supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "SZ-2026-0899",
+                    "lines": [{ "po_line": lines[0], "qty": "100", "unit_price": "25.00", "tax_rate": "13" }] }),
+        )
+        .await;
+    let early_id = id_of(&early);
+    c.s.transition("supplier_invoice", &early_id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    let flagged = c.buyer.record("supplier_invoice", &early_id).await;
+    assert_eq!(
+        (flagged["state"].as_str(), flagged["differences"][0]["kind"].as_str()),
+        (Some("exception"), Some("not_received"))
+    );
+    c.only_task(&c.buyer, "review").await;
+    assert!(c.buyer.list("payable").await.is_empty());
+    // The late receipt re-runs the match: the invoice matches, the buyer's to-do goes away.
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[0], "received_qty": "100", "accepted_qty": "100" }] }),
+        )
+        .await;
+    c.settle().await;
+    assert_eq!(c.buyer.record("supplier_invoice", &early_id).await["state"], "matched");
+    assert!(c.buyer.tasks().await.iter().all(|t| t["element"] != "review"), "the exception was withdrawn");
+    let payables = c.buyer.list("payable").await;
+    assert_eq!(payables.len(), 1);
+    assert_eq!(payables[0]["amount"], "2825.00", "100 × 25.00 + 13 %");
+
+    // The housings are invoiced before they arrive too.
+    let invoice =
+        c.s.create(
+            "supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "SZ-2026-0900",
+                    "lines": [{ "po_line": lines[1], "qty": "50", "unit_price": "120.00", "tax_rate": "13" }] }),
+        )
+        .await;
+    let invoice_id = id_of(&invoice);
+    c.s.transition("supplier_invoice", &invoice_id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    let flagged = c.buyer.record("supplier_invoice", &invoice_id).await;
+    assert_eq!(flagged["state"], "exception");
+    assert_eq!(flagged["differences"][0]["kind"], "not_received", "{flagged}");
+    assert_eq!(c.buyer.list("payable").await.len(), 1, "only the bolts' payable");
+    c.only_task(&c.buyer, "review").await;
+
+    // A receipt for 40 is not enough: still an exception.
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[1], "received_qty": "45", "accepted_qty": "40" }] }),
+        )
+        .await;
+    c.settle().await;
+    assert_eq!(c.buyer.record("supplier_invoice", &invoice_id).await["state"], "exception");
+    // Receiving more than is left on the line is refused (5 of 50 are left).
+    let over = c
+        .warehouse
+        .post(
+            "/api/v1/records/goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[1], "received_qty": "6", "accepted_qty": "6" }] }),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(over["errors"][0]["pointer"], "/lines/0/received_qty", "{over}");
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[1], "received_qty": "5", "accepted_qty": "5" }] }),
+        )
+        .await
+        .to_string();
+    // 40 + 5 accepted of 50: still short; the supplier's 5 rejected ones are not paid.
+    c.settle().await;
+    assert_eq!(c.buyer.record("supplier_invoice", &invoice_id).await["state"], "exception");
+    let task = c.only_task(&c.buyer, "review").await;
+    c.buyer
+        .post(
+            &format!("/api/v1/tasks/{}/complete", task["id"].as_str().unwrap()),
+            json!({ "outputs": { "resolution": "request_credit", "reason": "5 housings rejected at incoming QC" } }),
+        )
+        .await
+        .ok(200);
+    c.settle().await;
+    assert_eq!(c.buyer.record("supplier_invoice", &invoice_id).await["state"], "credit_requested");
+    // S corrects the invoice to the 45 accepted and resubmits: it matches now.
+    let current = c.s.record("supplier_invoice", &invoice_id).await;
+    let mut corrected = current["lines"].clone();
+    corrected[0]["qty"] = json!("45");
+    c.s.patch(&format!("/api/v1/records/supplier_invoice/{invoice_id}"), json!({ "lines": corrected })).await.ok(200);
+    c.s.transition("supplier_invoice", &invoice_id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    assert_eq!(c.buyer.record("supplier_invoice", &invoice_id).await["state"], "matched");
+    let payables = c.buyer.list("payable").await;
+    assert_eq!(payables.len(), 2);
+    assert!(payables.iter().any(|p| p["amount"] == "6102.00"), "45 × 120.00 + 13 %: {payables:?}");
+    // Replaying the whole outbox to the matcher changes nothing.
+    c.app.db.execute("UPDATE consumer_offsets SET position = 0 WHERE name = 'procurement_match'").await;
+    c.settle().await;
+    assert_eq!(c.buyer.list("payable").await.len(), 2);
+}
+
+async fn a_changed_order_needs_approval_and_confirmation_again(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    assert_eq!(order["state"], "confirmed");
+    let mut lines = order["lines"].clone();
+    lines[0]["qty"] = json!("120");
+    let refused = c
+        .buyer
+        .patch(&format!("/api/v1/records/purchase_order/{id}"), json!({ "lines": lines.clone() }))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(refused["errors"][0]["pointer"], "/lines", "{refused}");
+    // Revising sends it back to draft; the change needs approval and S's confirmation again.
+    c.buyer.transition("purchase_order", &id, "revise", json!({})).await.ok(200);
+    let changed =
+        c.buyer.patch(&format!("/api/v1/records/purchase_order/{id}"), json!({ "lines": lines })).await.ok(200);
+    assert_eq!(changed["total_amount"], "9000.00");
+    // Quantities Weft keeps cannot be typed in.
+    let mut forged = changed["lines"].clone();
+    forged[0]["received_qty"] = json!("120");
+    let forged = c
+        .buyer
+        .patch(&format!("/api/v1/records/purchase_order/{id}"), json!({ "lines": forged }))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(forged["errors"][0]["pointer"], "/lines/0/received_qty");
+    c.buyer.transition("purchase_order", &id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    let task = c.only_task(&c.manager, "manager_approve").await;
+    c.manager.post(&format!("/api/v1/tasks/{}/approve", task["id"].as_str().unwrap()), json!({})).await.ok(200);
+    c.settle().await;
+    assert_eq!(c.buyer.record("purchase_order", &id).await["state"], "approved", "not confirmed until S says so");
+    // Shipping against an order S has not confirmed again is refused.
+    let lines = line_ids(&changed);
+    c.s.post(
+        "/api/v1/records/shipping_notice",
+        json!({ "purchase_order": id, "carrier": "SF", "tracking_no": "SF1", "eta": "2026-12-30",
+                "lines": [{ "po_line": lines[0], "qty": "1" }] }),
+    )
+    .await
+    .problem(422, "validation_failed");
+    c.s.transition("purchase_order", &id, "confirm", json!({ "promised_date": "2026-12-24" })).await.ok(200);
+    assert_eq!(c.buyer.record("purchase_order", &id).await["state"], "confirmed");
+}
+
+async fn supplier_documents_are_checked_against_the_order(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    // B's contact cannot point at S's order: it answers like a missing one.
+    let hidden =
+        c.b.post(
+            "/api/v1/records/shipping_notice",
+            json!({ "purchase_order": id, "carrier": "x", "tracking_no": "1",
+                "eta": "2026-12-30", "lines": [{ "po_line": line_ids(&order)[0], "qty": "1" }] }),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(hidden["errors"][0]["pointer"], "/purchase_order", "{hidden}");
+    assert!(!hidden.to_string().contains(&c.party_s));
+    // S cannot file a document for another supplier, nor name a line the order lacks.
+    let other =
+        c.s.post(
+            "/api/v1/records/progress_update",
+            json!({ "purchase_order": id, "supplier": c.party_b, "percent": "10",
+                "stage": "materials" }),
+        )
+        .await;
+    assert!(matches!(other.status.as_u16(), 403 | 422), "{}", other.text);
+    let unknown =
+        c.s.post(
+            "/api/v1/records/supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "X-1",
+                "lines": [{ "po_line": Uuid::now_v7().to_string(), "qty": "1", "unit_price": "1" }] }),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(unknown["errors"][0]["pointer"], "/lines/0/po_line");
+    // A guest cannot write the fields Weft keeps on an invoice, nor create receipts.
+    c.s.post(
+        "/api/v1/records/supplier_invoice",
+        json!({ "purchase_order": id, "invoice_no": "X-2", "buyer": c.s.id,
+                "lines": [{ "po_line": line_ids(&order)[0], "qty": "1", "unit_price": "25" }] }),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let receipt =
+        c.s.post(
+            "/api/v1/records/goods_receipt",
+            json!({ "purchase_order": id,
+                "lines": [{ "po_line": line_ids(&order)[0], "received_qty": "1", "accepted_qty": "1" }] }),
+        )
+        .await;
+    assert_eq!(receipt.status.as_u16(), 403, "{}", receipt.text);
+    // Nothing of the refused writes landed.
+    assert!(c.buyer.list("shipping_notice").await.is_empty());
+    assert!(c.buyer.list("supplier_invoice").await.is_empty());
+    assert!(c.buyer.list("goods_receipt").await.is_empty());
+}
