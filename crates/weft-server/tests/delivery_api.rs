@@ -127,7 +127,13 @@ async fn receive(
 }
 
 async fn http_receiver(receiver: Receiver) -> String {
-    let app = axum::Router::new().route("/hook/{vendor}", post(receive)).with_state(receiver);
+    // A webhook that redirects elsewhere: delivery must not follow it.
+    let redirect =
+        || async { (axum::http::StatusCode::TEMPORARY_REDIRECT, [(axum::http::header::LOCATION, "/hook/slack")]) };
+    let app = axum::Router::new()
+        .route("/hook/{vendor}", post(receive))
+        .route("/redirect", post(redirect))
+        .with_state(receiver);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -348,6 +354,8 @@ async fn robots_get_their_vendor_formats_signed(backend: TestBackend) {
         json!({"name": "lark", "kind": "feishu", "url": format!("{base}/feishu"), "secret": "feishu-secret",
                "type": "order", "events": ["record.created", "message.posted"], "include_internal": true, "language": "en"}),
         json!({"name": "slack", "kind": "slack", "url": format!("{base}/slack"), "type": "order", "events": ["record.created"]}),
+        json!({"name": "moved", "kind": "slack", "url": base.replace("/hook", "/redirect"), "type": "order",
+               "events": ["record.created"]}),
     ];
     for robot in &robots {
         let response = app.client.post(app.url("/api/v1/admin/robots")).json(robot).send().await.unwrap();
@@ -365,6 +373,7 @@ async fn robots_get_their_vendor_formats_signed(backend: TestBackend) {
     post_message(&f, json!({"body": "Internal note", "visibility": "internal"})).await;
     let run = deliver(&f, &out).await;
     assert_eq!(run.sent, 5, "four cards for the new order, one internal message for the members-only group: {run:?}");
+    assert_eq!(run.retried, 1, "the redirecting webhook failed, its redirect not followed: {run:?}");
     let hits = receiver.hits.lock().unwrap().clone();
     let link = format!("{PUBLIC_URL}/r/order/{order}");
     let hit =
@@ -398,6 +407,7 @@ async fn robots_get_their_vendor_formats_signed(backend: TestBackend) {
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     assert_eq!(lark.body["sign"], expected, "Feishu's signature verifies");
 
+    assert_eq!(hits.iter().filter(|h| h.vendor == "slack").count(), 1, "no card reached Slack through the redirect");
     let slack = hit("slack");
     assert!(slack.body["text"].as_str().unwrap().contains("copper"));
     assert_eq!(slack.body["blocks"][0]["type"], "section");
