@@ -651,8 +651,9 @@ describe('the web UI', () => {
     await line.locator('input').last().fill('25');
     await shot(page, 'portal-shipping-notice-form');
     await page.getByRole('button', { name: '保 存' }).click();
-    // More than the 20 nuts on the order: refused at the line's quantity.
-    await page.getByText(/open on the order line \(20\)/).first().waitFor();
+    // More than the 20 nuts on the order: refused, the line and the open quantity named.
+    await page.locator('.ant-form-item-explain-error', { hasText: '第 1 行「发货数量」：超出允许范围（20）' }).waitFor();
+    await shot(page, 'portal-shipping-notice-error');
     await line.locator('input').last().fill('20');
     await page.getByRole('button', { name: '保 存' }).click();
     await page.waitForURL(/\/r\/shipping_notice\/[0-9a-f-]{36}$/);
@@ -661,6 +662,40 @@ describe('the web UI', () => {
     assert.equal(shipped.lines[1].shipped_qty, '20.000');
     assert.equal(shipped.lines[0].shipped_qty, '0.000');
     await context.close();
+  });
+
+  test('a company applies on the public supplier form, without an account', async () => {
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(server.base + '/apply/supplier');
+    await page.locator('h3', { hasText: '申请成为供应商' }).waitFor();
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await formItem(page, 'apply_company_name').locator('.ant-form-item-explain-error').waitFor();
+    await page.fill('#apply_company_name', '宁波恒达精密铸造有限公司');
+    await page.fill('#apply_tax_id', '91330200MA2GE2E01A');
+    await page.fill('#apply_contact_name', '周敏');
+    await page.fill('#apply_contact_email', 'zhou.min@hengda.example');
+    await page.click('#apply_categories');
+    await option(page, '零部件').click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('apply-licences').locator('input[type=file]').setInputFiles({
+      name: '营业执照.png', mimeType: 'image/png', buffer: png(),
+    });
+    await shot(page, 'apply-supplier-desktop');
+    await page.getByRole('button', { name: '提交申请' }).click();
+    await page.getByTestId('apply-done').waitFor();
+    const text = await page.getByTestId('apply-done').innerText();
+    const number = /SA-\d{4}-\d{5}/.exec(text)?.[0];
+    assert.ok(number, text);
+    await shot(page, 'apply-supplier-done');
+    await context.close();
+    const found = await server.admin.ok(
+      'GET',
+      `/api/v1/records/supplier_application?filter=${encodeURIComponent('tax_id = "91330200MA2GE2E01A"')}`,
+    );
+    assert.equal(found.items.length, 1);
+    assert.equal(found.items[0].number, number);
+    assert.equal(found.items[0].licences.length, 1, 'the licence scan is attached');
   });
 
   test('sign-in with a TOTP code', async () => {

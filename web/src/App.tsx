@@ -19,6 +19,8 @@ const ListPage = lazy(() => import('./pages/ListPage'));
 const RecordPage = lazy(() => import('./pages/RecordPage'));
 const Inbox = lazy(() => import('./pages/Inbox'));
 const AdminPage = lazy(() => import('./admin/AdminPage'));
+// The public supplier application (no account needed).
+const ApplySupplier = lazy(() => import('./pages/ApplySupplier'));
 
 export function PageLoading() {
   const { t } = useTranslation();
@@ -42,7 +44,11 @@ export default function App() {
     <LangContext.Provider value={i18n.language}>
     <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1f5fbf', borderRadius: 6 } }}>
       <AntApp>
-        {principal === undefined ? (
+        {pathname === '/apply/supplier' ? (
+          <Suspense fallback={<PageLoading />}>
+            <ApplySupplier />
+          </Suspense>
+        ) : principal === undefined ? (
           <PageLoading />
         ) : principal === null ? (
           pathname === '/accept-invitation' ? <AcceptInvitation /> : <Login />

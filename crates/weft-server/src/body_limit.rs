@@ -16,9 +16,12 @@ use crate::Problem;
 pub struct Limit(pub usize);
 
 /// `limits` is (every request, file uploads): a `POST` to an `…/attachments` collection
-/// carries a file and gets the upload limit.
+/// carries a file and gets the upload limit, as does the public supplier application (its
+/// licences and certificates).
 pub async fn limit_body(State(limits): State<(usize, usize)>, mut request: Request, next: Next) -> Response {
-    let upload = request.method() == http::Method::POST && request.uri().path().ends_with("/attachments");
+    let path = request.uri().path();
+    let upload = request.method() == http::Method::POST
+        && (path.ends_with("/attachments") || path == "/api/v1/public/supplier-applications");
     let limit = if upload { limits.1 } else { limits.0 };
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());

@@ -24,6 +24,7 @@ on_both_databases!(
     an_invoice_for_goods_not_received_waits_for_the_receipt,
     a_changed_order_needs_approval_and_confirmation_again,
     supplier_documents_are_checked_against_the_order,
+    a_supplier_applies_on_the_public_form_and_is_onboarded,
 );
 
 #[derive(Debug)]
@@ -611,4 +612,139 @@ async fn supplier_documents_are_checked_against_the_order(backend: TestBackend) 
     assert!(c.buyer.list("shipping_notice").await.is_empty());
     assert!(c.buyer.list("supplier_invoice").await.is_empty());
     assert!(c.buyer.list("goods_receipt").await.is_empty());
+}
+
+/// A licence scan: a small PNG.
+const SCAN: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8,
+    6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1,
+    0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+async fn apply(app: &TestApp, fields: &[(&str, &str)], with_file: bool) -> Answer {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text((*name).to_owned(), (*value).to_owned());
+    }
+    if with_file {
+        let part = reqwest::multipart::Part::bytes(SCAN.to_vec()).file_name("营业执照.png");
+        form = form.part("licences", part);
+    }
+    let response = app
+        .anonymous
+        .post(app.url("/api/v1/public/supplier-applications"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    assert!(status.as_u16() < 500, "{status} {text}");
+    Answer { status, text }
+}
+
+const APPLICANT: [(&str, &str); 6] = [
+    ("company_name", "宁波恒达精密铸造有限公司"),
+    ("tax_id", "91330200MA2GXXXX1A"),
+    ("contact_name", "周敏"),
+    ("contact_email", "zhou.min@hengda-casting.example"),
+    ("categories", "components"),
+    ("categories", "raw_material"),
+];
+
+async fn review(c: &Company, who: &Caller, element: &str, approve: bool, comment: Option<&str>) {
+    let task = c.only_task(who, element).await;
+    let id = task["id"].as_str().unwrap();
+    let body = comment.map_or_else(|| json!({}), |c| json!({ "comment": c }));
+    let action = if approve { "approve" } else { "reject" };
+    who.post(&format!("/api/v1/tasks/{id}/{action}"), body).await.ok(200);
+    c.settle().await;
+}
+
+async fn a_supplier_applies_on_the_public_form_and_is_onboarded(backend: TestBackend) {
+    let c = company(backend).await;
+    let procurement = member(&c.app, "reviewer@weft.test", &["employee", "procurement_reviewer"]).await;
+    let legal = member(&c.app, "legal@weft.test", &["employee", "legal_reviewer"]).await;
+    let admin = Caller { base: c.app.base_url.clone(), client: c.app.client.clone(), id: c.app.admin_id };
+
+    // The public form takes only the applicant's fields, and needs the required ones.
+    let sneaky = apply(&c.app, &[("company_name", "X"), ("supplier", &c.party_s)], false).await;
+    let body = sneaky.problem(422, "validation_failed");
+    assert_eq!(body["errors"][0]["pointer"], "/supplier", "{body}");
+    let empty = apply(&c.app, &[("company_name", "Only a name")], false).await.problem(422, "validation_failed");
+    let pointers: Vec<&str> =
+        empty["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/contact_email", "/contact_name", "/tax_id"], "{empty}");
+
+    // A complete application with its licence: received, numbered, in review.
+    let receipt = apply(&c.app, &APPLICANT, true).await.ok(201);
+    assert_eq!(receipt["state"], "in_review");
+    assert!(receipt["number"].as_str().unwrap().starts_with("SA-"));
+    let id = receipt["id"].as_str().unwrap().to_owned();
+    c.settle().await;
+    let files = admin.get(&format!("/api/v1/records/supplier_application/{id}/attachments")).await.ok(200);
+    assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
+    assert_eq!(files[0]["content_type"], "image/png");
+    // Guests see none of it.
+    c.s.get(&format!("/api/v1/records/supplier_application/{id}")).await.problem(404, "not_found");
+
+    // Procurement, legal and finance approve in turn.
+    review(&c, &procurement, "procurement_review", true, None).await;
+    assert!(procurement.tasks().await.is_empty());
+    review(&c, &legal, "legal_review", true, None).await;
+    review(&c, &c.finance, "finance_review", true, None).await;
+    let approved = admin.record("supplier_application", &id).await;
+    assert_eq!(approved["state"], "approved", "{approved}");
+    let party = approved["supplier"].as_str().expect("the supplier party is linked").to_owned();
+    let supplier = admin.record("party", &party).await;
+    assert_eq!(
+        (supplier["name"].as_str(), supplier["tax_id"].as_str()),
+        (Some("宁波恒达精密铸造有限公司"), Some("91330200MA2GXXXX1A"))
+    );
+    assert_eq!(supplier["roles"], json!(["supplier"]));
+    let profiles = admin.list("supplier_profile").await;
+    assert!(profiles.iter().any(|p| p["supplier"] == json!(party) && p["category"] == "components"), "{profiles:?}");
+    let guests = admin.get(&format!("/api/v1/admin/principals?party={party}")).await.ok(200);
+    let guest = &guests["items"][0];
+    assert_eq!(
+        (guest["login"].as_str(), guest["status"].as_str()),
+        (Some("zhou.min@hengda-casting.example"), Some("invited")),
+        "{guests}"
+    );
+    assert_eq!(guest["roles"], json!(["supplier_portal"]));
+    // A replay of the outbox onboards nothing twice.
+    c.app.db.execute("UPDATE consumer_offsets SET position = 0 WHERE name = 'procurement_match'").await;
+    c.settle().await;
+    assert_eq!(
+        admin.get(&format!("/api/v1/admin/principals?party={party}")).await.ok(200)["items"].as_array().unwrap().len(),
+        1
+    );
+
+    // Another applicant is turned down by legal, with the reason kept for the applicant.
+    let mut other = APPLICANT;
+    other[0] = ("company_name", "Shady Components Ltd");
+    other[1] = ("tax_id", "91110000XXXXXXXX9Z");
+    other[3] = ("contact_email", "sales@shady.example");
+    let second = apply(&c.app, &other, false).await.ok(201);
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    c.settle().await;
+    review(&c, &procurement, "procurement_review", true, None).await;
+    review(&c, &legal, "legal_review", false, Some("营业执照已过期 / the business licence has expired")).await;
+    let rejected = admin.record("supplier_application", &second_id).await;
+    assert_eq!(rejected["state"], "rejected");
+    assert_eq!(rejected["decision_reason"], "营业执照已过期 / the business licence has expired");
+    assert!(rejected["supplier"].is_null());
+    assert!(c.finance.tasks().await.iter().all(|t| t["element"] != "finance_review"));
+
+    // Five applications an hour from one address; the next is told to wait.
+    let mut last = None;
+    for i in 0..4 {
+        let mut fields = other;
+        let tax = format!("9111000000000000{i}X");
+        fields[1] = ("tax_id", &tax);
+        last = Some(apply(&c.app, &fields, false).await);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status.as_u16(), 429, "{}", last.text);
+    assert_eq!(last.json()["code"], "rate_limited", "{}", last.text);
 }

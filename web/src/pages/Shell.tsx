@@ -43,7 +43,7 @@ export default function Shell({ children }: { children: ReactNode }) {
 
   const items: MenuProps['items'] = useMemo(() => {
     const apps = [...new Set(readable.map((x) => x.app))].sort();
-    const appLabel = (app: string) => (app === 'core' || app === 'admin' ? t(`apps.${app}`) : app);
+    const appLabel = (app: string) => (i18n.exists(`apps.${app}`) ? t(`apps.${app}` as 'apps.core') : app);
     const out: MenuProps['items'] = [
       { key: '/', icon: <HomeOutlined />, label: <Link to="/">{t('shell.home')}</Link> },
       { key: '/inbox', icon: <BellOutlined />, label: <Link to="/inbox">{t('shell.inbox')}</Link> },

@@ -15,29 +15,61 @@ export type FormApi = ReturnType<typeof Form.useForm>[0];
 export function useFieldErrorText() {
   const { t, i18n } = useTranslation();
   return useCallback(
-    (e: FieldError) =>
-      i18n.language !== 'en' && e.code && i18n.exists(`fieldError.${e.code}`) ? t(`fieldError.${e.code}` as 'fieldError.required') : e.reason,
+    (e: FieldError) => {
+      if (i18n.language === 'en' || !e.code || !i18n.exists(`fieldError.${e.code}`)) return e.reason;
+      // The reason's closing figure (an open quantity, a limit) is language-neutral: keep it.
+      const figure = /\(([^()]*\d[^()]*)\)\s*$/.exec(e.reason);
+      const text = t(`fieldError.${e.code}` as 'fieldError.required');
+      return figure ? `${text.replace(/。$/, '')}（${figure[1]}）` : text;
+    },
     [t, i18n],
   );
 }
 
 /** Shows a problem: field errors at their fields, the rest in the returned message. */
 export function useProblemText() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const errorText = useFieldErrorText();
   return useCallback(
     (problem: Problem, form: FormApi | null, fields: FieldDef[]): string => {
       if (problem.status === 422 && problem.errors?.length && form) {
         const { fields: at, other } = fieldErrors(problem, (n) => fields.some((f) => f.name === n), errorText);
-        form.setFields(at.map((e) => ({ name: e.name, errors: e.errors })));
+        form.setFields(onLinesField(at, fields, i18n.language, (n, field) => t('record.lineError', { n, field })));
         return other.length ? `${t('record.invalid')} ${other.join('; ')}` : t('record.invalid');
       }
       if (problem.status === 403) return t('record.forbidden');
       if (problem.status === 404) return t('record.notFound');
       return t('record.error', { detail: problem.detail ?? problem.title });
     },
-    [t, errorText],
+    [t, i18n, errorText],
   );
+}
+
+/** A line cell's errors go to its lines field (cells have no form item of their own),
+ * each saying which line and which column. */
+function onLinesField(
+  at: { name: (string | number)[]; errors: string[] }[],
+  fields: FieldDef[],
+  lang: string,
+  where: (n: number, field: string) => string,
+): { name: (string | number)[]; errors: string[] }[] {
+  const out = new Map<string, { name: (string | number)[]; errors: string[] }>();
+  for (const e of at) {
+    let name = e.name;
+    let errors = e.errors;
+    if (e.name.length === 3) {
+      const [lines, row, column] = e.name as [string, number, string];
+      const label = fields.find((f) => f.name === lines)?.lines?.find((c) => c.name === column)?.label;
+      const prefix = where(row + 1, label ? labelOf(label, lang) : column);
+      name = [lines];
+      errors = e.errors.map((m) => `${prefix}${m}`);
+    }
+    const key = JSON.stringify(name);
+    const entry = out.get(key) ?? { name, errors: [] };
+    entry.errors.push(...errors);
+    out.set(key, entry);
+  }
+  return [...out.values()];
 }
 
 /** Clears a field's server error as soon as its value changes. */

@@ -16,6 +16,7 @@ pub mod me;
 pub mod org;
 pub mod principals;
 pub mod processes;
+pub mod public;
 pub mod records;
 pub mod roles;
 pub mod tasks;
@@ -47,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::session))
         .routes(routes!(auth::accept_invitation))
+        .routes(routes!(public::apply_as_supplier))
         .routes(routes!(me::me))
         .routes(routes!(me::change_password))
         .routes(routes!(me::enrol_totp))

@@ -157,7 +157,7 @@ impl Workspace {
         self
     }
 
-    fn blobs(&self) -> Result<&BlobStore> {
+    pub(crate) fn blobs(&self) -> Result<&BlobStore> {
         self.blobs.as_deref().ok_or_else(|| Error::Unavailable("attachments are not configured on this server".into()))
     }
 

@@ -149,14 +149,19 @@ impl AuthSettings {
     }
 }
 
-/// The identity state a workspace holds: settings, the per-address throttle, and a limit
-/// on concurrent password hashing (so a burst of sign-ins cannot take every core).
+/// The identity state a workspace holds: settings, the per-address throttles (failed
+/// sign-ins; submissions of public forms), and a limit on concurrent password hashing (so a
+/// burst of sign-ins cannot take every core).
 #[derive(Debug)]
 pub struct IdentityState {
     pub(crate) settings: AuthSettings,
     pub(crate) throttle: Throttle,
+    pub(crate) public_forms: Throttle,
     pub(crate) hashing: tokio::sync::Semaphore,
 }
+
+/// Public forms (a supplier's application) an address may submit per hour.
+const PUBLIC_FORMS_PER_HOUR: u32 = 5;
 
 impl IdentityState {
     pub fn new(settings: AuthSettings) -> IdentityState {
@@ -164,6 +169,7 @@ impl IdentityState {
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         IdentityState {
             throttle: Throttle::new(settings.ip_failure_limit, settings.ip_window),
+            public_forms: Throttle::new(PUBLIC_FORMS_PER_HOUR, std::time::Duration::from_secs(3600)),
             hashing: tokio::sync::Semaphore::new(cores.max(2)),
             settings,
         }

@@ -7,6 +7,8 @@
 //! - an invoice `matched` or `accepted` becomes a payable due after the agreed payment
 //!   days, with the `payable_due` process (finance's to-do, due that day).
 //!
+//! - an approved supplier application becomes a supplier (`onboarding`).
+//!
 //! Every step goes through the façade as the system and is idempotent: it acts only on the
 //! state it expects (a redelivered event finds the invoice moved on), the payable is unique
 //! per invoice, and the payment process starts under a key derived from the payable.
@@ -36,7 +38,7 @@ impl Consumer for ThreeWayMatch {
     fn handle<'a>(&'a self, workspace: &'a Workspace, event: &'a StoredEvent) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let Some(id) = event.record_id else { return Ok(()) };
-            let ours = workspace.entry(&event.type_name).ok().is_some_and(|e| super::hook(&e).is_some());
+            let ours = workspace.entry(&event.type_name).ok().is_some_and(|e| e.app == super::APP);
             if !ours {
                 return Ok(());
             }
@@ -46,6 +48,9 @@ impl Consumer for ThreeWayMatch {
                     workspace.create_payable(id).await
                 }
                 ("record.created", "goods_receipt", _) => workspace.rematch_after_receipt(id).await,
+                ("record.transitioned", "supplier_application", Some("approved")) => {
+                    workspace.onboard_supplier(event).await
+                }
                 _ => Ok(()),
             }
         })
@@ -232,7 +237,7 @@ impl Workspace {
 
 impl crate::Created {
     /// The id of the record created (or of the one a replayed request created).
-    fn id(&self) -> Option<Uuid> {
+    pub(crate) fn id(&self) -> Option<Uuid> {
         match self {
             crate::Created::Fresh(view) => Some(view.system.id),
             crate::Created::Replayed(json) => json["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()),

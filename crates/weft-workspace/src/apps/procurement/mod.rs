@@ -16,12 +16,14 @@
 
 mod matcher;
 mod matching;
+mod onboarding;
 mod quantities;
 
 use std::collections::BTreeMap;
 
 pub use matcher::ThreeWayMatch;
 pub use matching::{Difference, DifferenceKind, Tolerance};
+pub use onboarding::{ApplicationFile, FILE_FIELDS, MAX_FILES, Submitted};
 use weft_model::schema::Value;
 use weft_store::Tx;
 use weft_store::records::rows::StoredRecord;
@@ -33,11 +35,12 @@ use crate::catalog::{Catalog, TypeEntry};
 pub const APP: &str = "procurement";
 
 const MANIFEST: &str = include_str!("manifest.json");
-const FILES: [(&str, &str); 4] = [
+const FILES: [(&str, &str); 5] = [
     ("po_approval.dmn", include_str!("po_approval.dmn")),
     ("po_approval.bpmn", include_str!("po_approval.bpmn")),
     ("invoice_exception.bpmn", include_str!("invoice_exception.bpmn")),
     ("payable_due.bpmn", include_str!("payable_due.bpmn")),
+    ("supplier_onboarding.bpmn", include_str!("supplier_onboarding.bpmn")),
 ];
 
 pub fn manifest() -> Manifest {
