@@ -662,6 +662,41 @@ describe('the web UI', () => {
     assert.equal(shipped.lines[1].shipped_qty, '20.000');
     assert.equal(shipped.lines[0].shipped_qty, '0.000');
     await context.close();
+
+    // The warehouse books the nuts; the supplier invoices them 10 % over the order price.
+    const nut = shipped.lines[1].id;
+    await server.admin.ok('POST', '/api/v1/records/goods_receipt', {
+      purchase_order: order.id, lines: [{ po_line: nut, received_qty: '20', accepted_qty: '20' }],
+    });
+    const invoice = await portal.ok('POST', '/api/v1/records/supplier_invoice', {
+      purchase_order: order.id, invoice_no: 'SZ-E2E-1', lines: [{ po_line: nut, qty: '20', unit_price: '5.50', tax_rate: '13' }],
+    });
+    await portal.ok('POST', `/api/v1/records/supplier_invoice/${invoice.id}/transitions/submit`, {});
+    // The difference is the buyer's to-do: accepted from the inbox with a reason.
+    const buyer = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const inbox = await buyer.newPage();
+    await signIn(inbox, 'admin', ADMIN_PASSWORD);
+    await inbox.locator('.weft-nav').waitFor();
+    await inbox.goto(server.base + '/inbox');
+    const todo = inbox.locator('[data-testid=inbox-item]', { hasText: 'Resolve the invoice differences' });
+    await todo.waitFor({ timeout: 20_000 });
+    await todo.getByTestId('inbox-complete').click();
+    await inbox.waitForTimeout(1500);
+    await shot(inbox, 'inbox-task-form-open');
+    await inbox.locator('#task_resolution').click();
+    await option(inbox, 'Accept').click();
+    await inbox.fill('#task_reason', '镀锌加价已电话确认');
+    await shot(inbox, 'inbox-task-form');
+    await inbox.getByRole('button', { name: '提 交' }).click();
+    await inbox.locator('.ant-message', { hasText: '已处理' }).waitFor();
+    let payables = [];
+    for (let i = 0; i < 100 && payables.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      payables = (await portal.ok('GET', '/api/v1/records/payable')).items;
+    }
+    assert.equal(payables.length, 1, 'the accepted invoice became a payable the supplier follows');
+    assert.equal(payables[0].amount, '124.30', '20 × 5.50 + 13 %');
+    await buyer.close();
   });
 
   test('a company applies on the public supplier form, without an account', async () => {

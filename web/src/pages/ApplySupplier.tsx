@@ -59,7 +59,9 @@ export default function ApplySupplier() {
       </div>
       <Card className="weft-login-card weft-apply-card">
         {done !== null ? (
-          <Result status="success" title={t('apply.thanks')} subTitle={t('apply.next', { number: done })} data-testid="apply-done" />
+          <div data-testid="apply-done">
+            <Result status="success" title={t('apply.thanks')} subTitle={t('apply.next', { number: done })} />
+          </div>
         ) : (
           <>
             <Typography.Title level={3}>{t('apply.title')}</Typography.Title>
@@ -84,15 +86,16 @@ export default function ApplySupplier() {
               </Form.Item>
               {(['licences', 'certificates'] as const).map((group) => (
                 <Form.Item key={group} label={t(`apply.fields.${group}`)}>
-                  <Upload
-                    multiple
-                    fileList={files[group]}
-                    beforeUpload={() => false}
-                    onChange={({ fileList }) => setFiles((f) => ({ ...f, [group]: fileList }))}
-                    data-testid={`apply-${group}`}
-                  >
-                    <Button>{t('apply.choose')}</Button>
-                  </Upload>
+                  <div data-testid={`apply-${group}`}>
+                    <Upload
+                      multiple
+                      fileList={files[group]}
+                      beforeUpload={() => false}
+                      onChange={({ fileList }) => setFiles((f) => ({ ...f, [group]: fileList }))}
+                    >
+                      <Button>{t('apply.choose')}</Button>
+                    </Upload>
+                  </div>
                 </Form.Item>
               ))}
               <Button type="primary" htmlType="submit" block loading={busy}>

@@ -9,6 +9,7 @@ import { api, asProblem, type Schemas } from '../api/client';
 import { formatDateTime } from '../format';
 import { useLive } from '../live/useLive';
 import { useInboxCounts } from './inboxCounts';
+import { TaskFormDialog } from './TaskForm';
 
 type Item = Schemas['InboxItemView'];
 const KINDS = ['todo', 'mention', 'update'] as const;
@@ -45,6 +46,7 @@ function InboxList({ kind }: { kind: Kind }) {
   const [items, setItems] = useState<Item[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [acting, setActing] = useState<{ item: Item; action: 'approve' | 'reject' } | null>(null);
+  const [completing, setCompleting] = useState<Item | null>(null);
 
   const load = useCallback(async () => {
     const { data, error: problem, response } = await api.GET('/api/v1/inbox', { params: { query: { kind, limit: 100 } } });
@@ -103,6 +105,9 @@ function InboxList({ kind }: { kind: Kind }) {
                       <Button danger size="small" onClick={() => setActing({ item, action: 'reject' })}>
                         {t('inbox.reject')}
                       </Button>
+                      <Button size="small" onClick={() => setCompleting(item)} data-testid="inbox-complete">
+                        {t('inbox.fill')}
+                      </Button>
                     </>
                   ) : null}
                   {unread ? (
@@ -129,6 +134,18 @@ function InboxList({ kind }: { kind: Kind }) {
           onDone={() => {
             void message.success(t(acting.action === 'approve' ? 'inbox.approved' : 'inbox.rejected'));
             setActing(null);
+            void load();
+          }}
+        />
+      ) : null}
+      {completing?.task ? (
+        <TaskFormDialog
+          task={completing.task}
+          title={t('inbox.completeTitle', { summary: completing.summary })}
+          onClose={() => setCompleting(null)}
+          onDone={() => {
+            void message.success(t('inbox.completed'));
+            setCompleting(null);
             void load();
           }}
         />
