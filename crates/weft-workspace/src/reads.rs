@@ -153,9 +153,8 @@ impl Workspace {
                     parts.clear();
                     break;
                 };
-                if !names.contains_key(&id) {
-                    let name = weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name);
-                    names.insert(id, name);
+                if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+                    slot.insert(weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name));
                 }
                 match names.get(&id).cloned().flatten() {
                     Some(name) => parts.push(name),
