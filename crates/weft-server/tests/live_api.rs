@@ -167,7 +167,7 @@ async fn each_listener_gets_what_it_may_see_and_resumes_without_gaps(backend: Te
     post(&f, json!({"body": "internal 2"})).await;
     post(&f, json!({"body": "update 3", "visibility": "shared"})).await;
     let mut guest = connect(app, ("cookie", cookie)).await;
-    subscribe(&mut guest, &[record_a.clone()], Some(last_seen)).await;
+    subscribe(&mut guest, std::slice::from_ref(&record_a), Some(last_seen)).await;
     post(&f, json!({"body": "update 4", "visibility": "shared"})).await;
     let resumed = drain(&mut guest).await;
     assert_eq!(summaries(&resumed), vec!["update 1", "update 3", "update 4"], "no gap, no duplicate: {resumed:?}");

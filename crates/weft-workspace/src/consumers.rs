@@ -104,6 +104,26 @@ impl Workspace {
         Ok((head, consumers))
     }
 
+    /// Starts a consumer that has never run at the outbox head rather than at its start,
+    /// so one added to a workspace with history acts only on what happens from now on (the
+    /// delivery consumer must not mail a year of old to-dos). Returns whether it was new.
+    pub async fn begin_at_head(&self, name: &str) -> Result<bool> {
+        if outbox::offsets(&self.db).await?.iter().any(|(n, _)| n == name) {
+            return Ok(false);
+        }
+        let head = outbox::head(&self.db).await?;
+        let name = name.to_owned();
+        self.db
+            .write(move |tx| {
+                Box::pin(async move {
+                    outbox::advance(tx, &name, head, weft_store::now()).await?;
+                    Ok::<(), Error>(())
+                })
+            })
+            .await?;
+        Ok(true)
+    }
+
     /// How many events the consumer has yet to handle.
     pub async fn consumer_lag(&self, name: &str) -> Result<i64> {
         let head = outbox::head(&self.db).await?;

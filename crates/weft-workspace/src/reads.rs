@@ -153,8 +153,8 @@ impl Workspace {
                     parts.clear();
                     break;
                 };
-                if let std::collections::btree_map::Entry::Vacant(e) = names.entry(id) {
-                    e.insert(weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name));
+                if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+                    slot.insert(weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name));
                 }
                 match names.get(&id).cloned().flatten() {
                     Some(name) => parts.push(name),

@@ -233,15 +233,52 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     let (stop_consumers, stopping) = tokio::sync::watch::channel(false);
     let consumers: Vec<_> =
         outbox_consumers().into_iter().map(|c| workspace.spawn_consumer(c, stopping.clone())).collect();
+    // What lands in inboxes (and on channels and types robots watch) goes out by e-mail and
+    // to IM robots: a consumer queues, a worker sends and retries.
+    let delivery = if loaded.config.delivery.enabled {
+        let outbound = weft_workspace::collab::Outbound::new(loaded.config.delivery_config()?)?;
+        // Upgrading an existing workspace (or one `weft demo` filled): deliver what happens
+        // from now on, not its history.
+        workspace.begin_at_head("delivery").await?;
+        let consumer = workspace.spawn_consumer(std::sync::Arc::new(outbound.clone()), stopping);
+        Some((consumer, tokio::spawn(delivery_worker(workspace.clone(), outbound))))
+    } else {
+        None
+    };
     weft_server::serve(listener, app, weft_server::shutdown_signal()).await?;
     worker.abort();
     let _ = stop_consumers.send(true);
     for consumer in consumers {
         let _ = consumer.await;
     }
+    if let Some((consumer, sender)) = delivery {
+        sender.abort();
+        let _ = consumer.await;
+    }
     tracing::info!("in-flight requests finished; closing the database");
     workspace.close().await;
     Ok(())
+}
+
+/// Sends due e-mails and robot cards while the server runs. Rows are claimed with a lock
+/// that expires, so one cut off by a stop is sent after the restart.
+async fn delivery_worker(workspace: Workspace, outbound: weft_workspace::collab::Outbound) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match outbound.run_due(&workspace, 50).await {
+                // A full batch: more may be waiting, go on at once.
+                Ok(run) if run.total() >= 50 => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "deliveries could not be sent; retrying in a second");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Fires due process timers and runs service jobs while the server runs. A job is claimed

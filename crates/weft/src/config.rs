@@ -54,7 +54,65 @@ pub struct Config {
     pub server: ServerConfig,
     pub auth: AuthConfig,
     pub attachments: AttachmentsConfig,
+    pub smtp: SmtpConfig,
+    pub delivery: DeliveryConfig,
     pub log: LogConfig,
+}
+
+/// Outgoing e-mail. Without a host nothing is mailed (IM robots still get their cards).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    pub port: u16,
+    /// `starttls` (required), `tls` (implicit, usually port 465) or `none` (a local relay).
+    pub tls: String,
+    /// The sender: `Weft <weft@example.com>` or a bare address.
+    pub from: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: None,
+            port: 587,
+            tls: "starttls".into(),
+            from: "Weft <weft@localhost>".into(),
+            username: None,
+            password: None,
+            timeout_secs: 15,
+        }
+    }
+}
+
+/// Delivery outward (e-mail and IM robots): retries and timeouts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeliveryConfig {
+    /// Run the delivery consumer and worker in `weft serve`.
+    pub enabled: bool,
+    /// Attempts before a delivery becomes a dead letter.
+    pub max_attempts: u32,
+    /// The wait after the first failure, doubled after each further one up to the maximum.
+    pub first_retry_secs: u64,
+    pub max_retry_secs: u64,
+    /// Time allowed to a robot's webhook (connect and answer).
+    pub http_timeout_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            enabled: true,
+            max_attempts: 8,
+            first_retry_secs: 30,
+            max_retry_secs: 3600,
+            http_timeout_secs: 10,
+        }
+    }
 }
 
 /// Files attached to records and messages.
@@ -132,6 +190,9 @@ pub struct ServerConfig {
     pub behind_tls: bool,
     /// The built web UI. Relative paths are taken from the working directory.
     pub web_dir: PathBuf,
+    /// The address people reach Weft at (`https://weft.example.com`), for links in e-mails
+    /// and robot cards; unset: `http://<bind>`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +228,7 @@ impl Default for ServerConfig {
             max_body_bytes: 2 * 1024 * 1024,
             behind_tls: false,
             web_dir: PathBuf::from("web/dist"),
+            public_url: None,
         }
     }
 }
@@ -323,6 +385,14 @@ fn insecure_settings(config: &Config) -> Vec<String> {
                 .to_owned(),
         );
     }
+    if let Some(host) = &config.smtp.host
+        && config.smtp.tls.eq_ignore_ascii_case("none")
+        && config.smtp.password.is_some()
+        && !matches!(host.as_str(), "127.0.0.1" | "localhost" | "::1")
+    {
+        warnings
+            .push(format!("smtp.tls = \"none\" sends the SMTP password to {host} in clear text; use starttls or tls"));
+    }
     if config.database.sqlite_synchronous.eq_ignore_ascii_case("off") {
         warnings
             .push("database.sqlite_synchronous = \"off\": a power loss can corrupt the database; use \"full\"".into());
@@ -396,6 +466,54 @@ impl Config {
             max_file_bytes: self.attachments.max_file_mb.max(1).saturating_mul(1024 * 1024),
             quota_bytes: self.attachments.quota_gb.max(1).saturating_mul(1024 * 1024 * 1024),
         }
+    }
+
+    /// Delivery outward: links, the SMTP server, retries, timeouts.
+    pub fn delivery_config(&self) -> anyhow::Result<weft_workspace::collab::delivery::DeliveryConfig> {
+        use weft_workspace::collab::delivery::{DeliveryConfig as Out, RetryPolicy, SmtpSettings, SmtpTls};
+        let d = &self.delivery;
+        if d.max_attempts == 0 || d.first_retry_secs == 0 || d.http_timeout_secs == 0 {
+            anyhow::bail!(
+                "invalid delivery settings: max_attempts, first_retry_secs and http_timeout_secs must be at least 1"
+            );
+        }
+        if d.max_retry_secs < d.first_retry_secs {
+            anyhow::bail!("invalid delivery.max_retry_secs: shorter than delivery.first_retry_secs");
+        }
+        let public_url = match &self.server.public_url {
+            Some(url) => {
+                let parsed =
+                    url::Url::parse(url).map_err(|e| anyhow::anyhow!("invalid server.public_url `{url}`: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    anyhow::bail!("invalid server.public_url `{url}`: must be http or https");
+                }
+                url.trim_end_matches('/').to_owned()
+            }
+            None => format!("http://{}", self.server.bind),
+        };
+        let smtp = match self.smtp.host.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            None => None,
+            Some(host) => Some(SmtpSettings {
+                host: host.to_owned(),
+                port: self.smtp.port,
+                tls: self.smtp.tls.parse::<SmtpTls>().map_err(|e| anyhow::anyhow!("invalid smtp.tls: {e}"))?,
+                from: self.smtp.from.clone(),
+                username: self.smtp.username.clone(),
+                password: self.smtp.password.as_ref().map(|p| p.expose().to_owned()),
+                timeout: Duration::from_secs(self.smtp.timeout_secs.max(1)),
+            }),
+        };
+        Ok(Out {
+            public_url,
+            smtp,
+            retry: RetryPolicy {
+                max_attempts: d.max_attempts,
+                first_delay: Duration::from_secs(d.first_retry_secs),
+                max_delay: Duration::from_secs(d.max_retry_secs),
+            },
+            http_timeout: Duration::from_secs(d.http_timeout_secs),
+            ..Out::default()
+        })
     }
 
     /// The attachment folder: `attachments.dir`, or `<data>/blobs`.
@@ -525,6 +643,44 @@ mod tests {
         ] {
             let loaded = load_env(dir.path(), &[(key, value)]).unwrap();
             let err = loaded.config.auth_settings().unwrap_err().to_string();
+            assert!(err.contains(says), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn delivery_settings_come_from_smtp_delivery_and_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = load_env(dir.path(), &[]).unwrap();
+        let defaults = loaded.config.delivery_config().unwrap();
+        assert!(defaults.smtp.is_none(), "no host, no mail");
+        assert_eq!(defaults.public_url, "http://127.0.0.1:8080");
+
+        let loaded = load_env(
+            dir.path(),
+            &[
+                ("WEFT_SMTP__HOST", "mail.example.com"),
+                ("WEFT_SMTP__TLS", "tls"),
+                ("WEFT_SMTP__PORT", "465"),
+                ("WEFT_SMTP__PASSWORD", "hunter2"),
+                ("WEFT_SERVER__PUBLIC_URL", "https://weft.example.com/"),
+                ("WEFT_DELIVERY__MAX_ATTEMPTS", "3"),
+            ],
+        )
+        .unwrap();
+        let set = loaded.config.delivery_config().unwrap();
+        let smtp = set.smtp.as_ref().unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port), ("mail.example.com", 465));
+        assert_eq!(set.public_url, "https://weft.example.com");
+        assert_eq!(set.retry.max_attempts, 3);
+        assert!(!format!("{:?} {:?}", loaded.config, set).contains("hunter2"), "the SMTP password stays secret");
+
+        for (key, value, says) in [
+            ("WEFT_SMTP__TLS", "ssl3", "smtp.tls"),
+            ("WEFT_SERVER__PUBLIC_URL", "ftp://x", "server.public_url"),
+            ("WEFT_DELIVERY__MAX_ATTEMPTS", "0", "delivery"),
+        ] {
+            let loaded = load_env(dir.path(), &[("WEFT_SMTP__HOST", "m"), (key, value)]).unwrap();
+            let err = loaded.config.delivery_config().unwrap_err().to_string();
             assert!(err.contains(says), "{key}={value}: {err}");
         }
     }

@@ -1,12 +1,14 @@
-//! The business API under `/api/v1`: object types, records, decisions, processes, tasks and
-//! collaboration (threads, channels, inbox, live). Handlers translate HTTP into façade calls
-//! and façade errors into problems; they hold no business rules.
+//! The business API under `/api/v1`: object types, records, decisions, processes, tasks,
+//! collaboration (threads, channels, inbox, live) and delivery outward (e-mail settings, IM
+//! robots, dead letters). Handlers translate HTTP into façade calls and façade errors into
+//! problems; they hold no business rules.
 
 pub mod actor;
 pub mod auth;
 pub mod collab;
 pub mod decisions;
 pub mod delegations;
+pub mod delivery;
 pub mod errors;
 pub mod events;
 pub mod live;
@@ -111,6 +113,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::get_attachment, collab::delete_attachment))
         .routes(routes!(collab::attachment_content))
         .routes(routes!(live::live))
+        .routes(routes!(delivery::my_settings, delivery::put_my_settings))
+        .routes(routes!(delivery::list_robots, delivery::create_robot))
+        .routes(routes!(delivery::get_robot, delivery::delete_robot))
+        .routes(routes!(delivery::list_dead_letters))
+        .routes(routes!(delivery::replay_dead_letter))
         .routes(routes!(processes::deploy_process, processes::list_processes))
         .routes(routes!(processes::process_versions))
         .routes(routes!(processes::process_version))

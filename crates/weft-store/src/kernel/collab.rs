@@ -679,6 +679,12 @@ pub async fn deliver(tx: &mut Tx, items: &[StoredInboxItem]) -> Result<u64> {
     Ok(delivered)
 }
 
+/// The items one outbox event delivered (their `source`), to every recipient.
+pub async fn inbox_items_from(db: &Database, source: &str) -> Result<Vec<StoredInboxItem>> {
+    let select = inbox_select().and_where(Expr::col(t("source")).eq(source)).order_by(t("id"), Order::Asc).to_owned();
+    db.fetch_all(&select).await?.iter().map(decode_item).collect()
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct InboxFilter {
     pub kind: Option<String>,

@@ -8,6 +8,7 @@ pub mod collab;
 pub mod counters;
 pub mod decisions;
 pub mod delegations;
+pub mod delivery;
 pub mod history;
 pub mod idempotency;
 pub mod org;

@@ -246,7 +246,9 @@ impl Workspace {
             .write(move |tx| {
                 Box::pin(async move {
                     if store::deliver(tx, &items).await? > 0 {
-                        // Live inboxes learn that something arrived (not what: they fetch it).
+                        // Live inboxes learn that something arrived (not what: they fetch it);
+                        // outward delivery reads the items by their source.
+                        let source = items[0].source.clone();
                         let mut principals: Vec<Uuid> = items.iter().map(|i| i.principal).collect();
                         principals.sort();
                         principals.dedup();
@@ -256,7 +258,7 @@ impl Workspace {
                             type_name: "inbox".into(),
                             record_id: None,
                             actor: "system".into(),
-                            payload: serde_json::json!({ "principals": principals }),
+                            payload: serde_json::json!({ "principals": principals, "source": source }),
                         };
                         outbox::append(tx, &event, weft_store::now()).await?;
                     }

@@ -575,8 +575,8 @@ impl Workspace {
     async fn name_authors(&self, messages: &mut [MessageView]) -> Result<()> {
         let mut names: BTreeMap<Uuid, Option<String>> = BTreeMap::new();
         for m in messages.iter_mut() {
-            if let std::collections::btree_map::Entry::Vacant(e) = names.entry(m.author) {
-                e.insert(principals::by_id_now(&self.db, m.author).await?.map(|p| p.display_name));
+            if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(m.author) {
+                slot.insert(principals::by_id_now(&self.db, m.author).await?.map(|p| p.display_name));
             }
             m.author_name = names.get(&m.author).cloned().flatten();
         }

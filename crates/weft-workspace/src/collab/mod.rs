@@ -12,6 +12,7 @@
 mod access;
 mod attachments;
 mod channels;
+pub mod delivery;
 mod fanout;
 mod followers;
 mod inbox;
@@ -20,6 +21,7 @@ mod messages;
 
 pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};
 pub use channels::{ChannelView, NewChannel};
+pub use delivery::Outbound;
 pub use fanout::{InboxFanout, NewAlert};
 pub use followers::FollowerView;
 pub use inbox::{InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery};
