@@ -359,6 +359,30 @@ impl Workspace {
         .map(drop)
     }
 
+    /// A transition (with its inputs) on the orders `which` picks, each made by the order's
+    /// own buyer.
+    async fn by_buyers(
+        &self,
+        plan: &Plan,
+        cast: &Cast,
+        made: &[Made],
+        which: impl Fn(&plan::OrderPlan) -> bool,
+        (transition, inputs): (&'static str, Json),
+    ) -> Result<()> {
+        for buyer in ["buyer", "buyer2"] {
+            let moves = plan
+                .orders
+                .iter()
+                .zip(made)
+                .filter(|(o, _)| o.buyer == buyer && which(o))
+                .filter_map(|(_, m)| m.order)
+                .map(|id| ("purchase_order", id, transition, inputs.clone()))
+                .collect();
+            self.transitions(&cast.person(buyer), moves).await?;
+        }
+        Ok(())
+    }
+
     async fn demo_company(&self, plan: &Plan, report: &mut DemoReport) -> Result<Cast> {
         let system = Principal::system();
         let mut units = BTreeMap::new();
@@ -541,17 +565,7 @@ impl Workspace {
                 made[i] = Made { order: Some(order.system.id), lines: line_ids(order), ..Made::default() };
             }
         }
-        for buyer in ["buyer", "buyer2"] {
-            let moves = plan
-                .orders
-                .iter()
-                .zip(&made)
-                .filter(|(o, _)| o.buyer == buyer)
-                .filter_map(|(_, m)| m.order)
-                .map(|id| ("purchase_order", id, "submit", json!({})))
-                .collect();
-            self.transitions(&cast.person(buyer), moves).await?;
-        }
+        self.by_buyers(plan, cast, &made, |_| true, ("submit", json!({}))).await?;
         let mut approvals = Vec::new();
         let mut refusals = Vec::new();
         for (o, m) in plan.orders.iter().zip(&made) {
@@ -566,24 +580,9 @@ impl Workspace {
         let system = Principal::system();
         self.transitions(&system, approvals).await?;
         self.transitions(&system, refusals).await?;
-        for buyer in ["buyer", "buyer2"] {
-            let moves = plan
-                .orders
-                .iter()
-                .zip(&made)
-                .filter(|(o, _)| o.buyer == buyer && matches!(o.outcome, Outcome::Rejected { cancelled: true, .. }))
-                .filter_map(|(_, m)| m.order)
-                .map(|id| {
-                    (
-                        "purchase_order",
-                        id,
-                        "cancel",
-                        json!({ "reason": "按审批意见取消 Cancelled as the approver advised" }),
-                    )
-                })
-                .collect();
-            self.transitions(&cast.person(buyer), moves).await?;
-        }
+        let cancelled = |o: &plan::OrderPlan| matches!(o.outcome, Outcome::Rejected { cancelled: true, .. });
+        let reason = json!({ "reason": "按审批意见取消 Cancelled as the approver advised" });
+        self.by_buyers(plan, cast, &made, cancelled, ("cancel", reason)).await?;
         Ok(made)
     }
 
@@ -644,24 +643,9 @@ impl Workspace {
             self.bulk(contact, "supplier_confirmation", second).await?;
             self.bulk(contact, "progress_update", progress).await?;
         }
-        for buyer in ["buyer", "buyer2"] {
-            let moves = plan
-                .orders
-                .iter()
-                .zip(made.iter())
-                .filter(|(o, _)| o.buyer == buyer && matches!(o.outcome, Outcome::Declined { .. }))
-                .filter_map(|(_, m)| m.order)
-                .map(|id| {
-                    (
-                        "purchase_order",
-                        id,
-                        "cancel",
-                        json!({ "reason": "供应商无法交付，另行采购 The supplier cannot deliver; sourcing elsewhere" }),
-                    )
-                })
-                .collect();
-            self.transitions(&cast.person(buyer), moves).await?;
-        }
+        let declined = |o: &plan::OrderPlan| matches!(o.outcome, Outcome::Declined { .. });
+        let reason = json!({ "reason": "供应商无法交付，另行采购 The supplier cannot deliver; sourcing elsewhere" });
+        self.by_buyers(plan, cast, made, declined, ("cancel", reason)).await?;
         Ok(())
     }
 
