@@ -861,13 +861,12 @@ fn bind_values(sql: &str, ctx: &BindContext<'_>) -> Result<Vec<Bound>> {
         let c = chars[i];
         if c == '(' {
             groups.push((Vec::new(), true));
-        } else if c == ')' {
-            if let Some((idents, pure)) = groups.pop()
-                && idents.len() >= 2
-                && pure
-            {
-                row = idents.into();
-            }
+        } else if c == ')'
+            && let Some((idents, pure)) = groups.pop()
+            && idents.len() >= 2
+            && pure
+        {
+            row = idents.into();
         }
         if c == '"' {
             let end = chars[i + 1..].iter().position(|c| *c == '"').map_or(chars.len(), |p| i + 1 + p);
