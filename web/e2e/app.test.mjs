@@ -657,6 +657,9 @@ describe('the web UI', () => {
     await line.locator('input').last().fill('20');
     await page.getByRole('button', { name: '保 存' }).click();
     await page.waitForURL(/\/r\/shipping_notice\/[0-9a-f-]{36}$/);
+    // The saved notice names its order line as the line, not as an id.
+    await page.locator('[data-field=lines]', { hasText: '#2 M8 nut × 20' }).waitFor();
+    await page.locator('[data-field=supplier]', { hasText: '苏州精密' }).waitFor();
     await shot(page, 'portal-shipping-notice');
     const shipped = await server.admin.ok('GET', `/api/v1/records/purchase_order/${order.id}`);
     assert.equal(shipped.lines[1].shipped_qty, '20.000');

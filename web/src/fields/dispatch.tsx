@@ -8,6 +8,7 @@ import * as D from './display';
 import type { DisplayProps } from './display';
 import * as I from './inputs';
 import type { InputProps } from './inputs';
+import { LineOfDisplay } from './reference';
 
 export function displayComponent(kind: Exclude<FieldKind, 'computed'>): ComponentType<DisplayProps> {
   switch (kind) {
@@ -126,6 +127,7 @@ export function FieldDisplay({ field, value, hidden }: DisplayProps & { hidden?:
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
     return <D.Empty />;
   }
+  if (field.lineOf?.target) return <LineOfDisplay field={field} value={value} />;
   const Display = displayComponent(displayKind(field));
   return <Display field={field} value={value} />;
 }

@@ -1,6 +1,6 @@
 // References: a link showing the target's title, and a search-as-you-type picker.
 import { Form, Select, Spin } from 'antd';
-import { useEffect, useRef, useState } from 'react';
+import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, type RecordJson } from '../api/client';
 import { feelString } from '../feel/filter';
@@ -99,6 +99,51 @@ export function ReferencePicker({ target, value, onChange, id, ...rest }: Picker
   );
 }
 
+/** The values of the record being shown, for displays that depend on a sibling field. */
+export const RecordValues = createContext<Record<string, unknown> | null>(null);
+
+const recordLines = new Map<string, Promise<{ value: string; label: string }[]>>();
+
+/** The lines of `type/id` as picker options (`#2 M8 nut × 20`), fetched once per page. */
+function linesOf(type: string, id: string): Promise<{ value: string; label: string }[]> {
+  const key = `${type}/${id}`;
+  let p = recordLines.get(key);
+  if (!p) {
+    p = api
+      .GET('/api/v1/records/{type}/{id}', { params: { path: { type, id } } })
+      .then(({ data }) => {
+        const rows = ((data as Record<string, unknown> | undefined)?.lines ?? []) as Record<string, unknown>[];
+        return rows.map((l, i) => ({
+          value: String(l.id),
+          label: [`#${i + 1}`, l.description, l.qty != null ? `× ${String(l.qty).replace(/\.?0+$/, '')}` : null]
+            .filter(Boolean)
+            .join(' '),
+        }));
+      })
+      .catch(() => []);
+    recordLines.set(key, p);
+    // A later page (after an edit of the order) reads it again.
+    setTimeout(() => recordLines.delete(key), 30_000);
+  }
+  return p;
+}
+
+/** A `line_of` value shown as the line it names, when the shown record says whose. */
+export function LineOfDisplay({ field, value }: { field: FieldDef; value: unknown }) {
+  const record = useContext(RecordValues);
+  const of = field.lineOf;
+  const parent = of ? (record?.[of.field] as string | undefined) : undefined;
+  const [label, setLabel] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    if (of?.target && parent) void linesOf(of.target, parent).then((ls) => live && setLabel(ls.find((l) => l.value === value)?.label ?? null));
+    return () => {
+      live = false;
+    };
+  }, [of?.target, parent, value]);
+  return <span title={String(value)}>{label ?? `${String(value).slice(0, 8)}…`}</span>;
+}
+
 /** A line of the record another field of the form references (`line_of`): a shipping
  * notice's line picks one of its purchase order's lines, shown by description and quantity. */
 export function LinePicker({
@@ -120,21 +165,7 @@ export function LinePicker({
     let live = true;
     setLines(null);
     if (!of?.target || !parent) return;
-    void api
-      .GET('/api/v1/records/{type}/{id}', { params: { path: { type: of.target, id: parent } } })
-      .then(({ data }) => {
-        const rows = ((data as Record<string, unknown> | undefined)?.lines ?? []) as Record<string, unknown>[];
-        if (live)
-          setLines(
-            rows.map((l, i) => ({
-              value: String(l.id),
-              label: [`#${i + 1}`, l.description, l.qty != null ? `× ${String(l.qty).replace(/\.?0+$/, '')}` : null]
-                .filter(Boolean)
-                .join(' '),
-            })),
-          );
-      })
-      .catch(() => live && setLines([]));
+    void linesOf(of.target, parent).then((options) => live && setLines(options));
     return () => {
       live = false;
     };

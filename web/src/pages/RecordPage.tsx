@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, versionOf, type RecordJson, type TimelineEntry } from '../api/client';
 import { FieldDisplay, FieldInput } from '../fields/dispatch';
+import { RecordValues } from '../fields/reference';
 import { clearErrorsOnChange, TransitionDialog, useProblemText, type FormApi } from './transition';
 import { PrincipalName } from '../fields/people';
 import { formatDateTime } from '../format';
@@ -245,22 +246,24 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
             children: editing ? (
               <FieldsForm def={{ ...def, fields: def.fields.map((f) => (editableHere(f) && f.name in record ? f : { ...f, readOnly: true })) }} form={form} initial={record} />
             ) : (
-              <Descriptions
-                bordered
-                size="small"
-                column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }}
-                className="weft-details"
-                styles={{ label: { width: phone ? 96 : 140 } }}
-              >
-                {def.fields.map((f) => (
-                  <Descriptions.Item key={f.name} label={labelOf(f.label, lang)} span={WIDE.has(f.kind) ? 2 : 1}>
-                    <span data-field={f.name}>
-                      {/* A field the server left out is one the user's roles hide. */}
-                      <FieldDisplay field={f} value={record[f.name]} hidden={!(f.name in record)} />
-                    </span>
-                  </Descriptions.Item>
-                ))}
-              </Descriptions>
+              <RecordValues.Provider value={record}>
+                <Descriptions
+                  bordered
+                  size="small"
+                  column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }}
+                  className="weft-details"
+                  styles={{ label: { width: phone ? 96 : 140 } }}
+                >
+                  {def.fields.map((f) => (
+                    <Descriptions.Item key={f.name} label={labelOf(f.label, lang)} span={WIDE.has(f.kind) ? 2 : 1}>
+                      <span data-field={f.name}>
+                        {/* A field the server left out is one the user's roles hide. */}
+                        <FieldDisplay field={f} value={record[f.name]} hidden={!(f.name in record)} />
+                      </span>
+                    </Descriptions.Item>
+                  ))}
+                </Descriptions>
+              </RecordValues.Provider>
             ),
           },
           {
