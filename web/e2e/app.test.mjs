@@ -686,6 +686,7 @@ describe('the web UI', () => {
     await todo.getByTestId('inbox-complete').click();
     await inbox.waitForTimeout(1500);
     await shot(inbox, 'inbox-task-form-open');
+    assert.ok(await inbox.locator('.ant-modal label', { hasText: '处理结果' }).isVisible(), 'the form field\'s Chinese label');
     await inbox.locator('#task_resolution').click();
     await option(inbox, 'Accept').click();
     await inbox.fill('#task_reason', '镀锌加价已电话确认');

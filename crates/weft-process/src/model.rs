@@ -368,6 +368,11 @@ pub struct FormField {
     /// Allowed values of a `text` field, when listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// What forms show: `label` (English, or any language) and `labelZh` (Chinese).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_zh: Option<String>,
 }
 
 /// The field types a form may declare.

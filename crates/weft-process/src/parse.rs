@@ -575,6 +575,8 @@ impl Reader<'_, '_> {
                     options: non_empty(field.attribute("options"))
                         .map(|o| o.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
                         .unwrap_or_default(),
+                    label: non_empty(field.attribute("label")).map(str::to_owned),
+                    label_zh: non_empty(field.attribute("labelZh")).map(str::to_owned),
                 });
             }
         }

@@ -36,7 +36,7 @@ const INSPECTION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements>
         <zeebe:assignmentDefinition candidateGroups="buyers" />
         <weft:form>
-          <weft:field name="result" type="text" required="true" options="pass,fail" />
+          <weft:field name="result" type="text" required="true" options="pass,fail" label="Result" labelZh="结论" />
           <weft:field name="sample_size" type="integer" required="true" />
           <weft:field name="checked_on" type="date" />
         </weft:form>
@@ -467,6 +467,11 @@ async fn forms_candidates_delegation_and_stale_etags(backend: TestBackend) {
     let before = read.etag.clone().unwrap();
     let body = read.ok(200);
     let form: Vec<&str> = body["form"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        (body["form"][0]["label"].as_str(), body["form"][0]["label_zh"].as_str()),
+        (Some("Result"), Some("结论"))
+    );
+    assert!(body["form"][1]["label"].is_null(), "a field without a label has none");
     assert_eq!(form, ["result", "sample_size", "checked_on"]);
 
     let claimed = c.buyer.post(&format!("/api/v1/tasks/{task}/claim"), json!({})).await.ok(200);

@@ -10,7 +10,7 @@ import { useFieldErrorText } from './transition';
 
 type FormField = Schemas['FormFieldBody'];
 
-/** `payment_reference` → `Payment reference`: forms name their fields, not label them. */
+/** `payment_reference` → `Payment reference`: for a form field declared without a label. */
 export function fieldLabel(name: string): string {
   const words = name.replaceAll('_', ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -35,7 +35,7 @@ function FieldControl({ field, ...control }: { field: FormField; id?: string; va
 }
 
 export function TaskFormDialog({ task, title, onClose, onDone }: { task: string; title: string; onClose: () => void; onDone: () => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [form] = Form.useForm();
   const errorText = useFieldErrorText();
   const [fields, setFields] = useState<FormField[] | null>(null);
@@ -84,7 +84,7 @@ export function TaskFormDialog({ task, title, onClose, onDone }: { task: string;
             <Form.Item
               key={f.name}
               name={f.name}
-              label={fieldLabel(f.name)}
+              label={(i18n.language !== 'en' ? f.label_zh : null) ?? f.label ?? fieldLabel(f.name)}
               valuePropName={f.type === 'boolean' ? 'checked' : 'value'}
               rules={f.required ? [{ required: true, message: t('login.required') }] : []}
             >

@@ -36,6 +36,9 @@ pub struct FormFieldBody {
     pub field_type: String,
     pub required: bool,
     pub options: Vec<String>,
+    /// The field's label (`weft:field label`), and its Chinese one (`labelZh`).
+    pub label: Option<String>,
+    pub label_zh: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,7 +95,14 @@ pub(crate) fn task_body(t: TaskView) -> TaskBody {
         form: t
             .form
             .into_iter()
-            .map(|f| FormFieldBody { name: f.name, field_type: f.field_type, required: f.required, options: f.options })
+            .map(|f| FormFieldBody {
+                name: f.name,
+                field_type: f.field_type,
+                required: f.required,
+                options: f.options,
+                label: f.label,
+                label_zh: f.label_zh,
+            })
             .collect(),
         etag,
     }
