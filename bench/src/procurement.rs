@@ -22,9 +22,8 @@ use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 use weft_model::Principal;
-use weft_model::schema::Value;
 use weft_store::StoreOptions;
-use weft_workspace::{Created, DatabaseLocation, ListQuery, Workspace};
+use weft_workspace::{Created, DatabaseLocation, Workspace};
 
 use crate::common::{BackendChoice, DEFAULT_DATABASE_URL, ScratchPostgres, interruptible};
 use crate::fixture::{CONFIRM, PURCHASE_ORDER, QUOTE, SUPPLIER};
@@ -129,26 +128,7 @@ impl Client for AppClient {
     }
 
     async fn list(&self, call: ListCall) -> Result<ListAnswer> {
-        let query = ListQuery {
-            filter: Some(call.filter),
-            sort: Some(call.sort.to_owned()),
-            cursor: call.cursor,
-            limit: Some(call.limit),
-            ..ListQuery::default()
-        };
-        let page = self.workspace.list(&self.buyer, call.type_name, &query).await?;
-        let rows = page
-            .records
-            .iter()
-            .map(|r| {
-                let date = match r.values.get("order_date") {
-                    Some(Value::Date(d)) => d.to_string(),
-                    _ => String::new(),
-                };
-                (r.system.state.clone().unwrap_or_default(), date)
-            })
-            .collect();
-        Ok(ListAnswer { rows, next_cursor: page.next_cursor })
+        crate::records::list_through(&self.workspace, &self.buyer, call).await
     }
 }
 

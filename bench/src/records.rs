@@ -72,27 +72,32 @@ impl Client for InProcess {
     }
 
     async fn list(&self, call: ListCall) -> Result<ListAnswer> {
-        let query = ListQuery {
-            filter: Some(call.filter),
-            sort: Some(call.sort.to_owned()),
-            cursor: call.cursor,
-            limit: Some(call.limit),
-            ..ListQuery::default()
-        };
-        let page = self.workspace.list(&self.principal, call.type_name, &query).await?;
-        let rows = page
-            .records
-            .iter()
-            .map(|r| {
-                let date = match r.values.get("order_date") {
-                    Some(Value::Date(d)) => d.to_string(),
-                    _ => String::new(),
-                };
-                (r.system.state.clone().unwrap_or_default(), date)
-            })
-            .collect();
-        Ok(ListAnswer { rows, next_cursor: page.next_cursor })
+        list_through(&self.workspace, &self.principal, call).await
     }
+}
+
+/// One page of `call` through the façade, as the workload checks it: `(state, order_date)`.
+pub async fn list_through(workspace: &Workspace, principal: &Principal, call: ListCall) -> Result<ListAnswer> {
+    let query = ListQuery {
+        filter: Some(call.filter),
+        sort: Some(call.sort.to_owned()),
+        cursor: call.cursor,
+        limit: Some(call.limit),
+        ..ListQuery::default()
+    };
+    let page = workspace.list(principal, call.type_name, &query).await?;
+    let rows = page
+        .records
+        .iter()
+        .map(|r| {
+            let date = match r.values.get("order_date") {
+                Some(Value::Date(d)) => d.to_string(),
+                _ => String::new(),
+            };
+            (r.system.state.clone().unwrap_or_default(), date)
+        })
+        .collect();
+    Ok(ListAnswer { rows, next_cursor: page.next_cursor })
 }
 
 /// Opens a migrated workspace with the fixture's types declared.

@@ -676,6 +676,26 @@ async fn a_supplier_applies_on_the_public_form_and_is_onboarded(backend: TestBac
         empty["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
     assert_eq!(pointers, ["/contact_email", "/contact_name", "/tax_id"], "{empty}");
 
+    // A value of the wrong kind is named; a body that is not a form is a clean 400.
+    let mut bad = APPLICANT;
+    bad[4] = ("categories", "spaceships");
+    bad[3] = ("contact_email", "not an address");
+    let wrong = apply(&c.app, &bad, false).await.problem(422, "validation_failed");
+    let pointers: Vec<&str> =
+        wrong["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/categories/0", "/contact_email"], "{wrong}");
+    let not_a_form = c
+        .app
+        .anonymous
+        .post(c.app.url("/api/v1/public/supplier-applications"))
+        .json(&json!({ "company_name": "X" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(not_a_form.status().as_u16(), 400);
+    // Nothing of the refused applications was written.
+    assert!(admin.list("supplier_application").await.is_empty());
+
     // A complete application with its licence: received, numbered, in review.
     let receipt = apply(&c.app, &APPLICANT, true).await.ok(201);
     assert_eq!(receipt["state"], "in_review");

@@ -80,6 +80,13 @@ impl Manifest {
     }
 }
 
+/// The Rust hooks (DESIGN "App: … plus optional Rust hooks") of the built-in app that
+/// declared `entry`'s type: the record commands call them inside their own transaction.
+/// Types declared by administrators or other apps have none.
+pub(crate) fn hook(entry: &crate::catalog::TypeEntry) -> Option<procurement::Hook> {
+    procurement::hook(entry)
+}
+
 /// The core app: parties (organisations and people the company deals with) with their
 /// contacts, addresses and relationships. Contacts, addresses and relationships carry
 /// their party as the record's party (`party_field`), so a partner's guests see them.

@@ -591,7 +591,7 @@ impl Workspace {
                         Box::pin(async move {
                             let Some(first) = prepared.first() else { return Ok(Vec::new()) };
                             let entry = first.entry.clone();
-                            if apps::procurement::hook(&entry).is_some() {
+                            if apps::hook(&entry).is_some() {
                                 // Rows an app engine checks against each other (quantities
                                 // left open) go one at a time, in this one transaction.
                                 let mut views = Vec::with_capacity(prepared.len());
@@ -676,7 +676,7 @@ impl Workspace {
                         return Err(Error::Validation(errors));
                     }
                     let mut changes = effective_changes(&entry, &current, values, &principal)?;
-                    if let Some(hook) = apps::procurement::hook(&entry) {
+                    if let Some(hook) = apps::hook(&entry) {
                         hook.before_update(tx, &catalog, &current, &mut changes).await?;
                     }
                     let derived_party = derived_party_after(&entry, &current, &changes);
@@ -846,7 +846,7 @@ impl Workspace {
                         },
                     )
                     .await?;
-                    if let Some(hook) = apps::procurement::hook(&entry) {
+                    if let Some(hook) = apps::hook(&entry) {
                         hook.after_transition(tx, &catalog, &current, &transition.name).await?;
                     }
                     let mut view = reload(tx, &entry, id, &principal).await?;
@@ -1004,7 +1004,7 @@ impl Workspace {
 }
 
 async fn insert_prepared(tx: &mut Tx, catalog: &Catalog, p: &PreparedCreate) -> Result<RecordView> {
-    let mut views = match apps::procurement::hook(&p.entry) {
+    let mut views = match apps::hook(&p.entry) {
         Some(hook) => {
             let mut hooked = p.clone();
             hook.before_insert(tx, catalog, &mut hooked.values).await?;
