@@ -176,7 +176,7 @@ const en = {
   },
   apply: {
     title: 'Apply to become a supplier',
-    help: 'Tell us about your company and attach your business licence and certificates. Procurement, legal and finance review each application; we reply to the e-mail address you give.',
+    help: 'Tell us about your company and attach your business licence and certificates. Procurement, legal and finance review each application in turn; we will contact you at the e-mail address you give.',
     fields: {
       company_name: 'Company name',
       tax_id: 'Tax ID (unified social credit code)',
