@@ -176,7 +176,7 @@ const en = {
   },
   apply: {
     title: 'Apply to become a supplier',
-    help: 'Tell us about your company and attach your business licence and certificates. Procurement, legal and finance review each application in turn; we will contact you at the e-mail address you give.',
+    help: 'Tell us about your company and attach your business licence and certificates. Procurement, legal and finance review each application in turn; the result is e-mailed to the address you give, with a sign-in link for the supplier portal once approved.',
     fields: {
       company_name: 'Company name',
       tax_id: 'Tax ID (unified social credit code)',
