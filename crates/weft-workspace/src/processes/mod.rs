@@ -25,6 +25,7 @@ mod start;
 mod start_timers;
 mod step;
 mod tasks;
+mod timeline;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -33,6 +33,10 @@ pub(super) fn status_name(status: Status) -> &'static str {
     }
 }
 
+/// The causes kept in the instance's history for the record's timeline: what the task rows
+/// (created, completed, cancelled) and the instance row (started, ended) do not tell.
+const JOURNALED: [&str; 5] = ["task.return", "task.add_approver", "withdraw", "cancel", "timer.fire"];
+
 /// A row an effect becomes.
 #[derive(Debug, Clone)]
 pub(super) enum Write {
@@ -246,6 +250,19 @@ impl Workspace {
                     }
                     for step in &p.steps {
                         store::insert_step(tx, step).await?;
+                    }
+                    if JOURNALED.contains(&p.cause.action.as_str()) {
+                        let text = |k: &str| p.cause.detail.get(k).and_then(Json::as_str).map(str::to_owned);
+                        let entry = store::HistoryEntry {
+                            instance_id: p.id,
+                            at: p.at,
+                            actor: p.cause.actor.clone(),
+                            action: p.cause.action.clone(),
+                            task_id: text("task"),
+                            element: text("element"),
+                            detail: p.cause.detail.to_string(),
+                        };
+                        store::insert_history(tx, &entry).await?;
                     }
                     tx.lock_event_log().await?;
                     let mut detail = p.cause.detail.clone();

@@ -342,6 +342,7 @@ impl Workspace {
         let (id, instance, from) = (task.id.clone(), task.instance, task.assignee);
         let acting = acting.clone();
         let action = action.to_owned();
+        let (element, at) = (task.element.clone(), self.process_now());
         self.db
             .write(move |tx| {
                 Box::pin(async move {
@@ -351,6 +352,16 @@ impl Workspace {
                     let detail = json!({ "task": id, "instance": instance, "from": from, "to": to });
                     admin_audit::record(tx, &acting, &format!("process.{action}"), "process_task", &id, detail.clone())
                         .await?;
+                    let entry = store::HistoryEntry {
+                        instance_id: instance,
+                        at,
+                        actor: acting.actor(),
+                        action: action.clone(),
+                        task_id: Some(id.clone()),
+                        element: Some(element),
+                        detail: detail.to_string(),
+                    };
+                    store::insert_history(tx, &entry).await?;
                     let event = outbox::NewEvent {
                         kind: format!("process.{}", action.replace('.', "_")),
                         type_name: "process_instance".into(),
