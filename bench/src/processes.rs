@@ -89,7 +89,7 @@ async fn complete_open(
 async fn one_instance(ws: &Workspace, requester: &Principal, approver: &Principal, i: usize) -> Result<String> {
     let input = StartProcess { key: "approval".into(), record: None, variables: Map::new(), idempotency_key: None };
     let instance = ws.start_process(requester, input).await?.id;
-    let amount = if i % 2 == 0 { 5_000 } else { 25_000 };
+    let amount = if i.is_multiple_of(2) { 5_000 } else { 25_000 };
     let submitted = Map::from_iter([("amount".to_owned(), json!(amount)), ("level".to_owned(), json!("A"))]);
     complete_open(ws, approver, instance, "submit", submitted).await?;
     let approved = Map::from_iter([("approved".to_owned(), json!(true))]);

@@ -79,13 +79,22 @@ impl Workspace {
         let mut run = JobRun { done: self.fire_start_timers(limit).await?, ..JobRun::default() };
         // Claimed jobs run side by side (each in its own steps): their writes share the
         // SQLite writer's batches, or PostgreSQL's pool, instead of waiting one for another.
-        // Jobs of one instance that race are settled by the step's revision check.
+        // Jobs of one instance that race are settled by the step's revision check. Message
+        // jobs keep their order (a buffered message goes to the oldest subscription), so
+        // they run first, one after another.
         use futures::StreamExt;
-        let settled: Vec<Result<Settled>> = futures::stream::iter(claimed)
+        let (ordered, free): (Vec<StoredJob>, Vec<StoredJob>) =
+            claimed.into_iter().partition(|job| matches!(job.kind.as_str(), "weft:buffered" | "weft:publish"));
+        let mut settled = Vec::with_capacity(ordered.len() + free.len());
+        for job in ordered {
+            settled.push(self.run_and_settle(job, now).await);
+        }
+        let side_by_side: Vec<Result<Settled>> = futures::stream::iter(free)
             .map(|job| async move { self.run_and_settle(job, now).await })
             .buffer_unordered(JOBS_AT_ONCE)
             .collect()
             .await;
+        settled.extend(side_by_side);
         for outcome in settled {
             match outcome? {
                 Settled::Done => run.done += 1,

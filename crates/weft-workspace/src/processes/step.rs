@@ -109,10 +109,28 @@ impl Workspace {
         event: Event,
         cause: Cause,
     ) -> Result<std::result::Result<(), EngineError>> {
+        let stored =
+            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+        self.apply_event_from(stored, event, cause).await
+    }
+
+    /// `apply_event` starting from an instance row the caller has just read (a step whose
+    /// revision has moved meanwhile is not saved, and the instance is read again).
+    pub(super) async fn apply_event_from(
+        &self,
+        first: StoredInstance,
+        event: Event,
+        cause: Cause,
+    ) -> Result<std::result::Result<(), EngineError>> {
+        let id = first.id;
+        let mut first = Some(first);
         for _ in 0..16 {
-            let stored = store::instance(&self.db, id)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+            let stored = match first.take() {
+                Some(stored) => stored,
+                None => store::instance(&self.db, id)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("process instance {id}")))?,
+            };
             let deployment = self.deployment(stored.definition_id).await?;
             let mut state = decode_state(&stored.state)?;
             let seen = state.history.len();
