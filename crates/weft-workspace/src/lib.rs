@@ -40,7 +40,7 @@ pub use aggregate::{AggregateGroup, AggregateQuery};
 pub use builtin_roles::builtin_roles;
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
-pub use reads::{ListQuery, Page, TimelineEntry};
+pub use reads::{ListQuery, Page, ProcessStep, TimelineEntry};
 pub use records::{BulkMode, BulkRow, Created, Idempotency, RecordView};
 pub use weft_store::{Backend, DatabaseLocation, Synchronous};
 
