@@ -34,8 +34,11 @@ export function chartOptions(view: View, label: (key: string) => string) {
         max: 100,
         progress: { show: false },
         axisLine: { lineStyle: { width: 14, color: [[alert, '#ff4d4f'], [good, '#faad14'], [1, '#52c41a']] } },
-        pointer: { width: 5 },
-        detail: { valueAnimation: false, formatter: (v: number) => v.toFixed(1), fontSize: 22 },
+        pointer: { width: 5, length: '55%' },
+        splitNumber: 5,
+        axisLabel: { distance: 18, fontSize: 10 },
+        title: { offsetCenter: [0, '88%'], fontSize: 12 },
+        detail: { valueAnimation: false, formatter: (v: number) => v.toFixed(1), fontSize: 22, offsetCenter: [0, '58%'] },
         data: [{ value: num(s.score) ?? 0, name: label('score') }],
       },
     ],
@@ -44,7 +47,7 @@ export function chartOptions(view: View, label: (key: string) => string) {
     .map((k) => ({ key: k, value: num(s[k]) }))
     .filter((r): r is { key: (typeof r)['key']; value: number } => r.value !== null);
   const bars = {
-    grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${v}%` },
     xAxis: { type: 'value', min: 0, max: 100 },
     yAxis: { type: 'category', data: rates.map((r) => label(r.key)), inverse: true },
@@ -68,10 +71,11 @@ function Chart({ option, height, testId }: { option: echarts.EChartsCoreOption; 
     if (!el.current) return;
     const chart = echarts.init(el.current);
     chart.setOption(option);
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
+    // The tab may still be laying out when the chart starts: follow the element's size.
+    const observer = new ResizeObserver(() => chart.resize());
+    observer.observe(el.current);
     return () => {
-      window.removeEventListener('resize', resize);
+      observer.disconnect();
       chart.dispose();
     };
   }, [option]);
