@@ -277,6 +277,7 @@ const en = {
     failed: 'The request failed: {{detail}}',
     close: 'Close',
     selectRow: 'Select {{title}}',
+    selectAll: 'Select every row shown',
   },
   kanban: {
     table: 'Table',

@@ -279,6 +279,7 @@ const zh: Messages = {
     failed: '请求失败：{{detail}}',
     close: '关闭',
     selectRow: '选择 {{title}}',
+    selectAll: '选择当前显示的全部记录',
   },
   kanban: {
     table: '表格',

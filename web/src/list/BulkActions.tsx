@@ -40,7 +40,8 @@ export function useOutcomeText(def: TypeDef) {
     if (p.status === 403) return t('record.forbidden');
     if (p.status === 404) return t('record.notFound');
     if (p.errors?.length) {
-      return p.errors.map((e) => `${labelFor(e.pointer)}: ${fieldText(e)}`).join('; ');
+      // A guard's problem points at the record as a whole (no field): no prefix then.
+      return p.errors.map((e) => (e.pointer && e.pointer !== '/' ? `${labelFor(e.pointer)}: ${fieldText(e)}` : fieldText(e))).join('; ');
     }
     return t('record.transitionRefused', { detail: p.detail ?? p.title });
   };
@@ -117,6 +118,48 @@ export default function BulkActions({ def, selected, onClear, onDone }: Props) {
     if (await run({ kind: 'transition', transition: asking, inputs })) setAsking(null);
   };
 
+  const reportModal = report ? (
+    <Modal
+      open
+      title={report.title}
+      onCancel={() => setReport(null)}
+      footer={
+        <Button type="primary" onClick={() => setReport(null)}>
+          {t('bulk.close')}
+        </Button>
+      }
+      width={640}
+    >
+      <Table
+        size="small"
+        rowKey={(r) => r.record.id}
+        pagination={false}
+        dataSource={report.rows}
+        data-testid="bulk-report"
+        columns={[
+          { key: 'record', title: t('bulk.record'), render: (_, r) => titleOf(def, r.record) },
+          {
+            key: 'outcome',
+            title: t('bulk.outcome'),
+            render: (_, r) =>
+              r.outcome.status < 300 ? (
+                <span className="weft-outcome-ok" data-outcome="ok">
+                  <CheckCircleFilled /> {t('bulk.done')}
+                </span>
+              ) : (
+                <span className="weft-outcome-failed" data-outcome="failed">
+                  <CloseCircleFilled /> {outcomeText(r.outcome)}
+                </span>
+              ),
+          },
+        ]}
+      />
+    </Modal>
+  ) : null;
+
+  // Nothing selected (any more): only the last run's report, until it is closed.
+  if (!selected.length) return reportModal;
+
   return (
     <div className="weft-bulk" role="region" aria-label={t('bulk.selected', { count: selected.length })} data-testid="bulk-bar">
       <Typography.Text strong>{t('bulk.selected', { count: selected.length })}</Typography.Text>
@@ -174,44 +217,7 @@ export default function BulkActions({ def, selected, onClear, onDone }: Props) {
           </Form>
         </Modal>
       ) : null}
-      {report ? (
-        <Modal
-          open
-          title={report.title}
-          onCancel={() => setReport(null)}
-          footer={
-            <Button type="primary" onClick={() => setReport(null)}>
-              {t('bulk.close')}
-            </Button>
-          }
-          width={640}
-        >
-          <Table
-            size="small"
-            rowKey={(r) => r.record.id}
-            pagination={false}
-            dataSource={report.rows}
-            data-testid="bulk-report"
-            columns={[
-              { key: 'record', title: t('bulk.record'), render: (_, r) => titleOf(def, r.record) },
-              {
-                key: 'outcome',
-                title: t('bulk.outcome'),
-                render: (_, r) =>
-                  r.outcome.status < 300 ? (
-                    <span className="weft-outcome-ok" data-outcome="ok">
-                      <CheckCircleFilled /> {t('bulk.done')}
-                    </span>
-                  ) : (
-                    <span className="weft-outcome-failed" data-outcome="failed">
-                      <CloseCircleFilled /> {outcomeText(r.outcome)}
-                    </span>
-                  ),
-              },
-            ]}
-          />
-        </Modal>
-      ) : null}
+      {reportModal}
     </div>
   );
 }

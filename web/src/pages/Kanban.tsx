@@ -4,7 +4,7 @@
 // Without a mouse: each card's "Move to…" menu lists the transitions the user holds from
 // the card's state (the same run, dialog and refusals), and focus follows the card.
 import { SwapOutlined } from '@ant-design/icons';
-import { App, Button, Dropdown } from 'antd';
+import { App, Button, Popover } from 'antd';
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -152,7 +152,9 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
 }
 
 /** A card's keyboard way to move: the transitions the user holds from its state, each
- * naming the column it leads to. */
+ * naming the column it leads to. A popover of plain buttons rather than a dropdown menu, so
+ * that opening it puts the focus on the first choice, arrows move between choices, Enter
+ * picks one and Escape returns to the card. */
 function MoveMenu({
   moves,
   title,
@@ -165,19 +167,67 @@ function MoveMenu({
   onMove: (x: TransitionDef) => void;
 }) {
   const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const list = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (open) requestAnimationFrame(() => list.current?.querySelector<HTMLElement>('button')?.focus());
+  }, [open]);
   if (!moves.length) return null;
+  const close = () => {
+    setOpen(false);
+    trigger.current?.focus();
+  };
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    const buttons = Array.from(list.current?.querySelectorAll<HTMLElement>('button') ?? []);
+    const at = buttons.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const next = (at + (e.key === 'ArrowDown' ? 1 : -1) + buttons.length) % buttons.length;
+      buttons[next]?.focus();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  };
   return (
-    <Dropdown
-      trigger={['click']}
-      menu={{
-        items: moves.map((x) => ({ key: x.name, label: <span data-move={x.to}>{label(x)}</span> })),
-        onClick: ({ key }) => {
-          const x = moves.find((m) => m.name === key);
-          if (x) onMove(x);
-        },
-      }}
+    <Popover
+      open={open}
+      onOpenChange={setOpen}
+      trigger="click"
+      placement="bottomRight"
+      title={t('kanban.moveTo')}
+      content={
+        <div ref={list} role="menu" aria-label={t('kanban.moveCard', { title })} className="weft-move-menu" onKeyDown={onKeyDown}>
+          {moves.map((x) => (
+            <Button
+              key={x.name}
+              role="menuitem"
+              type="text"
+              block
+              data-move={x.to}
+              onClick={() => {
+                setOpen(false);
+                onMove(x);
+              }}
+            >
+              {label(x)}
+            </Button>
+          ))}
+        </div>
+      }
     >
-      <Button size="small" type="text" className="weft-move" icon={<SwapOutlined />} aria-label={t('kanban.moveCard', { title })} title={t('kanban.moveTo')} />
-    </Dropdown>
+      <Button
+        ref={trigger}
+        size="small"
+        type="text"
+        className="weft-move"
+        icon={<SwapOutlined />}
+        aria-label={t('kanban.moveCard', { title })}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        title={t('kanban.moveTo')}
+      />
+    </Popover>
   );
 }

@@ -153,8 +153,48 @@ function List({ def }: { def: TypeDef }) {
   const stateLabel = (name: string) => labelOf(def.states.find((s) => s.name === name)?.label, lang) || name;
   const sortOrder = (key: string): SortOrder => (sort === key ? 'ascend' : sort === `-${key}` ? 'descend' : null);
 
+  // Row selection for bulk actions: plain checkboxes (antd's row selection costs a styled
+  // checkbox component per row, which doubled the first render of a 50-row page).
+  const selectedSet = useMemo(() => new Set(selectedIds), [selectedIds]);
+  const allShown = rows.length > 0 && rows.every((r) => selectedSet.has(r.id));
+  const someShown = rows.some((r) => selectedSet.has(r.id));
+  const selectColumn = useMemo(
+    () =>
+      canBulk
+        ? [
+            {
+              key: '__select',
+              width: 40,
+              title: (
+                <input
+                  type="checkbox"
+                  className="weft-check"
+                  aria-label={t('bulk.selectAll')}
+                  checked={allShown}
+                  ref={(el) => {
+                    if (el) el.indeterminate = someShown && !allShown;
+                  }}
+                  onChange={(e) => setSelectedIds(e.target.checked ? rows.map((r) => r.id) : [])}
+                />
+              ),
+              render: (_: unknown, r: RecordJson) => (
+                <input
+                  type="checkbox"
+                  className="weft-check"
+                  aria-label={t('bulk.selectRow', { title: titleOf(def, r) })}
+                  checked={selectedSet.has(r.id)}
+                  onChange={(e) => setSelectedIds((sel) => (e.target.checked ? [...sel, r.id] : sel.filter((id) => id !== r.id)))}
+                />
+              ),
+            },
+          ]
+        : [],
+    [canBulk, allShown, someShown, rows, selectedSet, def, t],
+  );
+
   // Memoised: the table re-renders its rows only when the columns or the rows change.
   const columns: TableProps<RecordJson>['columns'] = useMemo(() => [
+    ...selectColumn,
     {
       key: '__title',
       title: def.titleField ? labelOf(def.fields.find((f) => f.name === def.titleField)?.label, lang) : t('list.number'),
@@ -196,7 +236,7 @@ function List({ def }: { def: TypeDef }) {
       render: (v: string) => formatDateTime(lang, v),
       responsive: ['md'],
     },
-  ], [def, lang, t, visible, sort, phone]);
+  ], [def, lang, t, visible, sort, phone, selectColumn]);
 
   const onTable: TableProps<RecordJson>['onChange'] = (_p, _f, sorter) => {
     const s = (Array.isArray(sorter) ? sorter[0] : sorter) as SorterResult<RecordJson>;
@@ -321,8 +361,10 @@ function List({ def }: { def: TypeDef }) {
           </Button>
           <Button
             onClick={() => {
+              // Back to the plain list: no filter, and no saved view chosen.
               setFilters({});
               setApplied(undefined);
+              setChosen(null);
             }}
           >
             {t('list.reset')}
@@ -360,7 +402,7 @@ function List({ def }: { def: TypeDef }) {
         <>
       {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every
           column after each render. */}
-      {canBulk && selected.length ? (
+      {canBulk ? (
         <BulkActions
           def={def}
           selected={selected}
@@ -377,16 +419,6 @@ function List({ def }: { def: TypeDef }) {
       <div className="weft-table-scroll">
       <Table<RecordJson>
         rowKey="id"
-        rowSelection={
-          canBulk
-            ? {
-                selectedRowKeys: selectedIds,
-                onChange: (keys) => setSelectedIds(keys.map(String)),
-                getTitleCheckboxProps: () => ({ 'aria-label': t('bulk.selected', { count: selectedIds.length }) }) as never,
-                getCheckboxProps: (r) => ({ 'aria-label': t('bulk.selectRow', { title: titleOf(def, r) }) }) as never,
-              }
-            : undefined
-        }
         size="middle"
         columns={columns}
         dataSource={rows}
