@@ -973,4 +973,46 @@ describe('the list page\'s tools', () => {
       await p.getByTestId('message').first().waitFor();
     });
   });
+
+  test('roles: an administrator writes a grant, sees a refused condition at its field, and hands the role out', async () => {
+    await server.admin.ok('POST', '/api/v1/admin/principals', {
+      login: 'zhao.lei', display_name: '赵磊', password: 'zhao lei password', roles: ['employee'],
+    });
+    await page.goto(server.base + '/admin');
+    const roles = page.getByTestId('roles');
+    await roles.waitFor();
+    await roles.getByTestId('new-role').click();
+    const dialog = page.locator('.ant-modal', { hasText: '新建角色' });
+    await dialog.locator('#role_name').fill('order_viewer');
+    await dialog.locator('#role_label_zh').fill('订单查看');
+    await dialog.locator('#role_label_en').fill('Order viewer');
+    await formItem(page, 'role_grants_0_type').locator('.ant-select-selector').click();
+    await dialog.locator('#role_grants_0_type').fill('test_order');
+    await option(page, '测试订单').click();
+    await dialog.locator('#role_grants_0_condition').fill('quantity >');
+    await dialog.getByRole('button', { name: '保 存' }).click();
+    // The server refuses the condition; its reason shows at the grant's condition.
+    await formItem(page, 'role_grants_0_condition').locator('.ant-form-item-explain-error').waitFor();
+    await shot(page, 'roles-error-desktop');
+    await dialog.locator('#role_grants_0_condition').fill('quantity > 5');
+    await dialog.getByRole('button', { name: '保 存' }).click();
+    await page.locator('.ant-message', { hasText: '角色“订单查看”已保存' }).waitFor();
+    const role = await server.admin.ok('GET', '/api/v1/admin/roles/order_viewer');
+    assert.deepEqual(role.grants, [{ type: 'test_order', actions: ['read'], scope: 'all', condition: 'quantity > 5' }]);
+    assert.deepEqual(role.labels, { 'zh-CN': '订单查看', en: 'Order viewer' });
+
+    // Hand it to a colleague.
+    await roles.locator('[data-holder="zhao.lei"]').click();
+    const holder = page.locator('.ant-modal', { hasText: '赵磊 的角色' });
+    await formItem(page, 'holder_roles').locator('.ant-select-selector').click();
+    await option(page, '订单查看').click();
+    await page.keyboard.press('Escape');
+    await holder.getByRole('button', { name: '保 存' }).click();
+    await page.locator('.ant-message', { hasText: '赵磊 的角色已保存' }).waitFor();
+    const zhao = (await server.admin.ok('GET', '/api/v1/admin/principals')).items.find((p) => p.login === 'zhao.lei');
+    assert.deepEqual(zhao.roles.sort(), ['employee', 'order_viewer']);
+    await roles.locator('tr', { hasText: 'order_viewer' }).waitFor();
+    await shot(page, 'roles-desktop');
+    await phoneShot(adminContext, '/admin', 'roles-phone', (p) => p.getByTestId('roles').waitFor());
+  });
 });
