@@ -1,7 +1,8 @@
 //! Processes and tasks over HTTP, on SQLite and PostgreSQL: a purchase order approval from
 //! deployment to the record's transition; refused definitions and bad inputs (every problem
 //! listed, always problem+json, never a 500); who may act on a task and who may not see an
-//! instance at all (strangers and guests get 404, as for what does not exist).
+//! instance at all (strangers and guests get 404, as for what does not exist); 加签 (an
+//! approver added before or after the holder) with its refusals at their fields.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -20,6 +21,7 @@ on_both_databases!(
     strangers_and_guests_see_nothing_of_others_processes,
     incidents_metrics_and_calendars_are_for_administrators,
     the_openapi_document_describes_processes_and_tasks,
+    an_approver_is_added_before_and_after_over_http_and_bad_input_is_refused_at_its_field,
 );
 
 fn fixture(name: &str) -> String {
@@ -707,7 +709,15 @@ async fn the_openapi_document_describes_processes_and_tasks(backend: TestBackend
             assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()), "{path}");
         }
     }
-    for expected in ["deploy_process", "start_instance", "get_instance", "my_tasks", "complete_task", "approve_task"] {
+    for expected in [
+        "deploy_process",
+        "start_instance",
+        "get_instance",
+        "my_tasks",
+        "complete_task",
+        "approve_task",
+        "add_approver",
+    ] {
         assert!(ids.iter().any(|i| i == expected), "{expected} missing in {ids:?}");
     }
     let count = ids.len();
@@ -716,4 +726,79 @@ async fn the_openapi_document_describes_processes_and_tasks(backend: TestBackend
     assert_eq!(ids.len(), count, "operation ids repeat");
     assert!(count >= 27, "{ids:?}");
     assert!(doc["paths"]["/api/v1/records/{type}/{id}/processes"]["get"].is_object());
+}
+
+async fn an_approver_is_added_before_and_after_over_http_and_bad_input_is_refused_at_its_field(backend: TestBackend) {
+    let c = company(backend).await;
+    deploy_po_approval(&c).await;
+    let order = submitted_order(&c.starter, "800", None).await;
+    let started = c.starter.post("/api/v1/processes/po_approval/instances", json!({ "record": po(&order) })).await;
+    let instance = started.ok(201)["id"].as_str().unwrap().to_owned();
+    let task = c.manager.get("/api/v1/tasks/mine").await.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    let add = format!("/api/v1/tasks/{task}/add-approver");
+    let guest_id = c.app.create_guest("qc@party.example", "portal password", Uuid::now_v7(), &["guest"]).await;
+    let guest = Caller {
+        base: c.app.base_url.clone(),
+        client: bearer_client(&c.app.token_for(guest_id, None).await),
+        id: guest_id,
+    };
+
+    // Who may not: a stranger and a guest learn nothing, the starter may only look.
+    let body = json!({ "principal": c.deputy.id, "position": "after" });
+    c.other.post(&add, body.clone()).await.problem(404, "not_found");
+    guest.post(&add, body.clone()).await.problem(404, "not_found");
+    c.starter.post(&add, body.clone()).await.problem(403, "forbidden");
+    // Bad input, each at its field.
+    let unknown = c.manager.post(&add, json!({ "principal": Uuid::now_v7(), "position": "after" })).await;
+    unknown.problem(422, "validation_failed");
+    assert_eq!(unknown.pointers(), ["/principal"]);
+    assert_eq!(unknown.json()["errors"][0]["code"], "unknown_reference");
+    let a_guest = c.manager.post(&add, json!({ "principal": guest_id, "position": "before" })).await;
+    a_guest.problem(422, "validation_failed");
+    assert_eq!(a_guest.pointers(), ["/principal"]);
+    let myself = c.manager.post(&add, json!({ "principal": c.manager.id, "position": "after" })).await;
+    myself.problem(422, "validation_failed");
+    assert_eq!(myself.pointers(), ["/principal"]);
+    let both = c.manager.post(&add, json!({ "principal": c.manager.id, "position": "sideways" })).await;
+    both.problem(422, "validation_failed");
+    assert_eq!(both.pointers(), ["/position", "/principal"]);
+    c.manager.post(&add, json!({ "principal": "nobody", "position": "after" })).await.problem(400, "malformed_json");
+    c.manager.post(&add, json!({ "position": "after" })).await.problem(400, "malformed_json");
+
+    // After: the manager keeps the task, the deputy is named on it.
+    let etag = c.manager.get(&format!("/api/v1/tasks/{task}")).await.etag.expect("etag");
+    let kept = c
+        .manager
+        .send(
+            Method::POST,
+            &add,
+            Some(json!({ "principal": c.deputy.id, "position": "after", "comment": "the deputy knows the supplier" })),
+            &[("if-match", &etag)],
+        )
+        .await
+        .ok(200);
+    assert_eq!((kept["status"].clone(), kept["assignee"].clone()), (json!("open"), json!(c.manager.id)));
+    assert_eq!(kept["approvers_after"], json!([c.deputy.id]));
+    // Before: the buyer answers first, then it comes back to the manager.
+    let handed = c.manager.post(&add, json!({ "principal": c.buyer.id, "position": "before" })).await.ok(200);
+    assert_eq!(handed["status"], "completed");
+    assert_eq!(handed["outcome"]["added_approver"], json!(c.buyer.id));
+    c.manager.post(&add, json!({ "principal": c.buyer.id, "position": "before" })).await.problem(409, "conflict");
+    let buyer_task = c.buyer.get("/api/v1/tasks/mine").await.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    c.buyer.post(&format!("/api/v1/tasks/{buyer_task}/approve"), json!({ "comment": "price ok" })).await.ok(200);
+    let back = c.manager.get("/api/v1/tasks/mine").await.ok(200);
+    assert_eq!(back["items"][0]["element"], "manager_approve", "{back}");
+    let back = back["items"][0]["id"].as_str().unwrap().to_owned();
+    let read = c.manager.get(&format!("/api/v1/tasks/{back}")).await.ok(200);
+    assert_eq!(read["approvers_after"], json!([c.deputy.id]), "the later approver stays");
+    c.manager.post(&format!("/api/v1/tasks/{back}/approve"), json!({})).await.ok(200);
+    let deputy_task = c.deputy.get("/api/v1/tasks/mine").await.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    c.deputy.post(&format!("/api/v1/tasks/{deputy_task}/approve"), json!({})).await.ok(200);
+    c.app.workspace.run_jobs_until_idle().await.expect("jobs");
+    let done = c.starter.get(&format!("/api/v1/process-instances/{instance}")).await.ok(200);
+    assert_eq!(done["status"], "completed", "{done}");
+    let record = c.starter.get(&format!("/api/v1/records/purchase_order/{order}")).await.ok(200);
+    assert_eq!(record["state"], "approved");
+    let added = c.app.audit_entries().await.into_iter().filter(|e| e.action == "process.task.add_approver").count();
+    assert_eq!(added, 2);
 }

@@ -3,7 +3,8 @@
 //! and 2-of-3 countersign), reminders and escalation on a test clock, return-to-step and
 //! withdraw, delegation during an absence, a call activity, a service task transitioning
 //! the bound record, a timer in business time across a weekend and a holiday, exactly-once,
-//! and who may not act on a task.
+//! who may not act on a task, and 加签 (an approver added before or after the holder, or to a
+//! countersign) with its refusals.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +45,10 @@ on_both_databases!(
     round_robin_and_least_loaded_pick_among_the_candidates,
     a_timer_start_event_starts_instances_on_its_schedule_once_each,
     to_dos_are_in_the_inbox_of_who_may_act,
+    an_approver_added_before_answers_first_then_the_task_comes_back,
+    an_approver_added_after_is_asked_once_the_holder_approved,
+    an_approver_added_to_a_countersign_is_one_more_countersigner,
+    adding_an_approver_is_refused_to_others_and_for_bad_approvers,
 );
 
 fn fixture(name: &str) -> String {
@@ -940,4 +945,144 @@ async fn to_dos_are_in_the_inbox_of_who_may_act(backend: TestBackend) {
     assert!(page.items[0].overdue);
     assert_eq!(page.items[0].id, item.id, "a to-do keeps its id");
     assert_eq!(o.ws.inbox_counts(&o.starter).await.unwrap().overdue, 1);
+}
+
+/// A leave request at the team lead's (the manager's) approval.
+async fn at_team_lead(o: &Org) -> (Uuid, TaskView) {
+    deploy(o, fixture("return_withdraw.bpmn"), None, &[]).await;
+    let id = start(o, &o.starter, "leave_request", json!({})).await;
+    let fill = only_open_task(o, id).await;
+    o.ws.complete_task(&o.starter, &fill.id, Map::new()).await.unwrap();
+    let lead = only_open_task(o, id).await;
+    assert_eq!((lead.element.as_str(), lead.assignee), ("team_lead", Some(o.manager.id)));
+    (id, lead)
+}
+
+async fn an_approver_added_before_answers_first_then_the_task_comes_back(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let (id, lead) = at_team_lead(&o).await;
+    o.ws.add_approver(&o.manager, &lead.id, o.director.id, "before", Some("please check the budget".into()))
+        .await
+        .unwrap();
+    let handed_on = o.ws.process_task(&o.manager, &lead.id).await.unwrap();
+    assert_eq!(handed_on.status, "completed");
+    assert_eq!(
+        handed_on.outcome,
+        Some(json!({ "added_approver": o.director.id, "position": "before", "comment": "please check the budget" }))
+    );
+    let first = only_open_task(&o, id).await;
+    assert_eq!((first.element.as_str(), first.assignee), ("team_lead", Some(o.director.id)));
+    // The director's to-do is in their inbox, not the manager's.
+    assert!(o.ws.my_tasks(&o.director).await.unwrap().iter().any(|t| t.id == first.id));
+    assert!(o.ws.my_tasks(&o.manager).await.unwrap().is_empty());
+    o.ws.approve_task(&o.director, &first.id, true, Some("budget ok".into())).await.unwrap();
+    let back = only_open_task(&o, id).await;
+    assert_eq!((back.element.as_str(), back.assignee), ("team_lead", Some(o.manager.id)));
+    o.ws.approve_task(&o.manager, &back.id, true, None).await.unwrap();
+    assert_eq!(only_open_task(&o, id).await.element, "hr_check");
+    assert_eq!(elements_done(&o, id).await, ["fill_in", "team_lead"], "one step, three answers");
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'process.task.add_approver'";
+    assert_eq!(count(&o, audited).await, 1);
+    assert_eq!(count(&o, "SELECT COUNT(*) FROM outbox WHERE kind = 'process.task_add_approver'").await, 1);
+
+    // The added approver's rejection is the step's: the manager is not asked again.
+    let (id, lead) = at_team_lead(&o).await;
+    o.ws.add_approver(&o.manager, &lead.id, o.director.id, "before", None).await.unwrap();
+    let first = only_open_task(&o, id).await;
+    o.ws.approve_task(&o.director, &first.id, false, Some("no".into())).await.unwrap();
+    assert!(open_tasks(&o, id).await.iter().all(|t| t.element != "team_lead"));
+}
+
+async fn an_approver_added_after_is_asked_once_the_holder_approved(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let (id, lead) = at_team_lead(&o).await;
+    o.ws.add_approver(&o.manager, &lead.id, o.cfo.id, "after", None).await.unwrap();
+    let held = o.ws.process_task(&o.manager, &lead.id).await.unwrap();
+    assert_eq!((held.status.as_str(), held.assignee), ("open", Some(o.manager.id)), "the holder keeps it");
+    assert_eq!(held.approvers_after, [o.cfo.id]);
+    // An admin adds one more, right after the holder.
+    o.ws.add_approver(&o.admin, &lead.id, o.director.id, "after", None).await.unwrap();
+    assert_eq!(o.ws.process_task(&o.manager, &lead.id).await.unwrap().approvers_after, [o.director.id, o.cfo.id]);
+    o.ws.approve_task(&o.manager, &lead.id, true, None).await.unwrap();
+    for approver in [&o.director, &o.cfo] {
+        let next = only_open_task(&o, id).await;
+        assert_eq!((next.element.as_str(), next.assignee), ("team_lead", Some(approver.id)));
+        o.ws.approve_task(approver, &next.id, true, None).await.unwrap();
+    }
+    assert_eq!(only_open_task(&o, id).await.element, "hr_check");
+
+    // A holder who rejects ends the step: nobody added after is asked.
+    let (id, lead) = at_team_lead(&o).await;
+    o.ws.add_approver(&o.manager, &lead.id, o.cfo.id, "after", None).await.unwrap();
+    o.ws.approve_task(&o.manager, &lead.id, false, None).await.unwrap();
+    assert!(open_tasks(&o, id).await.iter().all(|t| t.element != "team_lead"));
+}
+
+async fn an_approver_added_to_a_countersign_is_one_more_countersigner(backend: TestBackend) {
+    let o = org(backend, Clock::default()).await;
+    let (id, tasks) = countersign(&o, "countersign_all.bpmn", "countersign_all").await;
+    o.ws.add_approver(&o.director, &tasks[1].id, o.hr.id, "after", None).await.unwrap();
+    let open = open_tasks(&o, id).await;
+    assert_eq!(open.len(), 4);
+    let added = open.iter().find(|t| t.assignee == Some(o.hr.id)).expect("the added countersigner's task");
+    assert_eq!(added.element, "countersign");
+    // Already a countersigner: refused.
+    let again = o.ws.add_approver(&o.director, &tasks[1].id, o.cfo.id, "after", None).await;
+    assert!(matches!(&again, Err(Error::Validation(e)) if e[0].pointer == "/principal"), "{again:?}");
+    for (who, task) in [(&o.manager, &tasks[0]), (&o.director, &tasks[1]), (&o.cfo, &tasks[2])] {
+        o.ws.approve_task(who, &task.id, true, None).await.unwrap();
+    }
+    assert_eq!(status(&o, id).await, "active", "all-of waits for the added countersigner");
+    o.ws.approve_task(&o.hr, &added.id, true, None).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+    assert!(elements_done(&o, id).await.contains(&"end_approved".to_owned()));
+}
+
+async fn adding_an_approver_is_refused_to_others_and_for_bad_approvers(backend: TestBackend) {
+    use weft_model::schema::FieldErrorCode;
+    let o = org(backend, Clock::default()).await;
+    let (id, lead) = at_team_lead(&o).await;
+    let guest = people::guest(&o.ws, Uuid::now_v7(), &["guest"]).await;
+    let footprint = "SELECT (SELECT COUNT(*) FROM audit_log) + (SELECT COUNT(*) FROM outbox) \
+                     + (SELECT COUNT(*) FROM process_tasks)";
+    let before = count(&o, footprint).await;
+    // Strangers and guests are told the task does not exist; the starter may know it does.
+    for who in [&o.other, &guest] {
+        let refused = o.ws.add_approver(who, &lead.id, o.cfo.id, "after", None).await;
+        assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
+    }
+    let refused = o.ws.add_approver(&o.starter, &lead.id, o.cfo.id, "after", None).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let field = |r: Result<(), Error>| match r {
+        Err(Error::Validation(errors)) => errors.into_iter().map(|e| (e.pointer, e.code)).collect::<Vec<_>>(),
+        other => panic!("a validation error expected, got {other:?}"),
+    };
+    let unknown = o.ws.add_approver(&o.manager, &lead.id, Uuid::now_v7(), "after", None).await;
+    assert_eq!(field(unknown), [("/principal".to_owned(), FieldErrorCode::UnknownReference)]);
+    let a_guest = o.ws.add_approver(&o.manager, &lead.id, guest.id, "before", None).await;
+    assert_eq!(field(a_guest), [("/principal".to_owned(), FieldErrorCode::GuardFailed)]);
+    let myself = o.ws.add_approver(&o.manager, &lead.id, o.manager.id, "after", None).await;
+    assert_eq!(field(myself), [("/principal".to_owned(), FieldErrorCode::GuardFailed)]);
+    let nowhere = o.ws.add_approver(&o.manager, &lead.id, o.cfo.id, "beside", None).await;
+    assert_eq!(field(nowhere), [("/position".to_owned(), FieldErrorCode::UnknownOption)]);
+    o.ws.add_approver(&o.manager, &lead.id, o.cfo.id, "after", None).await.unwrap();
+    let twice = o.ws.add_approver(&o.manager, &lead.id, o.cfo.id, "after", None).await;
+    assert_eq!(field(twice), [("/principal".to_owned(), FieldErrorCode::GuardFailed)]);
+    let written = count(&o, footprint).await;
+    assert_eq!(written, before + 2, "only the accepted addition wrote (its audit entry and event)");
+
+    // A task that has ended: 409.
+    o.ws.approve_task(&o.manager, &lead.id, true, None).await.unwrap();
+    let ended = o.ws.add_approver(&o.manager, &lead.id, o.director.id, "after", None).await;
+    assert!(matches!(ended, Err(Error::Conflict(_))), "{ended:?}");
+
+    // An unclaimed task: a candidate must claim it first.
+    let cfo_task = only_open_task(&o, id).await;
+    o.ws.approve_task(&o.cfo, &cfo_task.id, true, None).await.unwrap();
+    let hr = only_open_task(&o, id).await;
+    assert_eq!(hr.assignee, None);
+    let unclaimed = o.ws.add_approver(&o.hr, &hr.id, o.director.id, "after", None).await;
+    assert!(matches!(unclaimed, Err(Error::Forbidden(_))), "{unclaimed:?}");
+    let nobody = o.ws.add_approver(&o.admin, &hr.id, o.director.id, "before", None).await;
+    assert!(matches!(nobody, Err(Error::Conflict(_))), "{nobody:?}");
 }

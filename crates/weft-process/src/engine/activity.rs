@@ -203,14 +203,20 @@ impl Run<'_> {
             let Some(expr) = expr else { return Ok(Json::Null) };
             run.eval(expr, scope, Some(&inputs)).map_err(|message| run.incident(t, format!("{what}: {message}"), None))
         };
-        let Ok(assignee) = read(self, task.assignee, "the assignee") else { return };
-        let Ok(groups) = read(self, task.candidate_groups, "the candidate groups") else { return };
-        let Ok(users) = read(self, task.candidate_users, "the candidate users") else { return };
+        if let Some(added) = self.token(t).and_then(|tok| tok.assignee.clone()) {
+            // An approver added by 加签 (or the holder it comes back to): that person only.
+            assignment.rule = None;
+            assignment.assignee = Some(added);
+        } else {
+            let Ok(assignee) = read(self, task.assignee, "the assignee") else { return };
+            let Ok(groups) = read(self, task.candidate_groups, "the candidate groups") else { return };
+            let Ok(users) = read(self, task.candidate_users, "the candidate users") else { return };
+            assignment.assignee = as_text(&assignee);
+            assignment.candidate_groups = list(&groups);
+            assignment.candidate_users = list(&users);
+        }
         let Ok(due) = read(self, task.due, "the due date") else { return };
         let Ok(follow_up) = read(self, task.follow_up, "the follow-up date") else { return };
-        assignment.assignee = as_text(&assignee);
-        assignment.candidate_groups = list(&groups);
-        assignment.candidate_users = list(&users);
         let instant = |run: &mut Self, v: &Json, what: &str| -> Result<Option<OffsetDateTime>, ()> {
             match v {
                 Json::Null => Ok(None),

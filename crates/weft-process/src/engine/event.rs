@@ -56,6 +56,23 @@ pub enum Event {
     ReturnTo {
         element: String,
     },
+    /// 加签 before: `approver` gets the open user task `task`'s step first; once they have
+    /// answered, a task at the same step comes back to `then` (its holder now). A rejection
+    /// by the added approver is the step's rejection. `task` itself closes without a cancel
+    /// effect: the caller records it as handed on, in the same step.
+    AddApproverBefore {
+        task: WaitId,
+        approver: String,
+        then: String,
+    },
+    /// 加签 after: once the holder of `task` has answered (unless they reject), `approver`
+    /// gets a task at the same step before the flow moves on. When `task` is one iteration of
+    /// a multi-instance countersign, the countersign gets one more iteration for `approver`
+    /// instead, counted like the others.
+    AddApproverAfter {
+        task: WaitId,
+        approver: String,
+    },
     /// 撤回: the starter takes the request back; whether they may is the caller's check.
     Withdraw,
     Cancel,

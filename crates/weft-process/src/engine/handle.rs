@@ -46,8 +46,36 @@ impl<'a> Run<'a> {
             Event::TaskCompleted { task, outputs } => {
                 let (w, t, e) = self.find_wait(task, Expect::UserTask)?;
                 self.remove_wait(w);
+                // A rejection ends the step: approvers added after (加签) are not asked.
+                let rejected = outputs.get("approved") == Some(&Json::Bool(false));
                 if self.apply_outputs(t, e, outputs, true) {
-                    self.leave(t, true);
+                    match &e.kind {
+                        ElementKind::UserTask(def) if !rejected && self.next_added_approver(t) => {
+                            self.user_task(t, e, def);
+                        }
+                        _ => self.leave(t, true),
+                    }
+                }
+            }
+            Event::AddApproverBefore { task, approver, then } => {
+                let (w, t, e) = self.find_wait(task, Expect::UserTask)?;
+                let ElementKind::UserTask(def) = &e.kind else {
+                    return Err(EngineError::Corrupt(format!("user task {task} is at `{}`, not a user task", e.id)));
+                };
+                self.remove_wait(w);
+                if let Some(tok) = self.token_mut(t) {
+                    tok.assignee = Some(approver);
+                    tok.then.insert(0, then);
+                }
+                self.user_task(t, e, def);
+            }
+            Event::AddApproverAfter { task, approver } => {
+                let (_, t, e) = self.find_wait(task, Expect::UserTask)?;
+                if self.is_iteration_token(t) {
+                    self.add_iteration(t, e, approver)?;
+                } else if let Some(tok) = self.token_mut(t) {
+                    // Right after the current holder, before approvers added earlier.
+                    tok.then.insert(0, approver);
                 }
             }
             Event::JobCompleted { job, outputs } => {
@@ -127,6 +155,16 @@ impl<'a> Run<'a> {
             Some((_, e)) => Ok((wait.token, e)),
             None => Err(EngineError::Corrupt(format!("wait {id} is for unknown element `{}`", wait.element))),
         }
+    }
+
+    /// Hands the step at `t` to the next approver added after (加签), if any is left.
+    fn next_added_approver(&mut self, t: u32) -> bool {
+        let Some(tok) = self.token_mut(t) else { return false };
+        if tok.then.is_empty() {
+            return false;
+        }
+        tok.assignee = Some(tok.then.remove(0));
+        true
     }
 
     fn remove_wait(&mut self, w: usize) {

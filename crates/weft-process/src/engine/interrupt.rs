@@ -89,6 +89,7 @@ impl<'a> Run<'a> {
         if !body && let Some(e) = self.token_element(t) {
             self.record(t, e, Outcome::Cancelled);
         }
+        self.forget_added(t);
         let now = self.now;
         if let Some(tok) = self.token_mut(t) {
             boundary.id.clone_into(&mut tok.element);

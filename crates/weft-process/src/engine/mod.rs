@@ -55,6 +55,8 @@ pub enum EngineError {
     NoSubscription { name: String, correlation: Option<String> },
     #[error("cannot return to `{element}`: {reason}")]
     CannotReturn { element: String, reason: String },
+    #[error("cannot add an approver: {0}")]
+    CannotAddApprover(String),
     #[error("no incident {0}")]
     UnknownIncident(WaitId),
     /// The state names an element, token or scope the definition or state does not have:

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value as Json};
 
+use super::EngineError;
 use super::run::Run;
 use super::state::{Loop, Scope, ScopeKind};
 use super::vars;
@@ -76,7 +77,16 @@ impl Run<'_> {
         let body = self.seq();
         let results = if mi.output_collection.is_some() { vec![Json::Null; items.len()] } else { Vec::new() };
         let sequential = mi.sequential;
-        let mut state = Loop { total, started: 0, completed: 0, approved: 0, rejected: 0, items: Vec::new(), results };
+        let mut state = Loop {
+            total,
+            started: 0,
+            completed: 0,
+            approved: 0,
+            rejected: 0,
+            items: Vec::new(),
+            results,
+            added: Default::default(),
+        };
         let first: Vec<Json> = if sequential {
             let first = items.first().cloned().unwrap_or(Json::Null);
             state.items = items;
@@ -97,6 +107,7 @@ impl Run<'_> {
     }
 
     fn start_iteration(&mut self, body: u32, e: &Element, index: u32, item: Json) {
+        let assignee = self.body_mut(body).and_then(|state| state.added.get(&index).cloned());
         let mut locals = Map::new();
         if let Some(name) = e.multi_instance.as_ref().and_then(|m| m.input_element.as_ref()) {
             locals.insert(name.clone(), item);
@@ -114,7 +125,54 @@ impl Run<'_> {
             state.started = state.started.saturating_add(1);
         }
         let t = self.spawn(&e.id, scope);
+        if let Some(tok) = self.token_mut(t) {
+            tok.assignee = assignee;
+        }
         self.enqueue(t, None);
+    }
+
+    /// 加签 in a countersign: one more iteration, for `approver`, counted like the others
+    /// (an all-of then waits for them too). Parallel: it starts now; sequential: it comes
+    /// right after the current one. Its item is the approver.
+    pub(crate) fn add_iteration(&mut self, t: u32, e: &Element, approver: String) -> Result<(), EngineError> {
+        let Some(mi) = &e.multi_instance else {
+            return Err(EngineError::Corrupt(format!("`{}` is not a multi-instance activity", e.id)));
+        };
+        let (sequential, collect) = (mi.sequential, mi.output_collection.is_some());
+        let iteration = self.token_scope(t);
+        let Some(body) = self.scope(iteration).and_then(|s| s.parent) else {
+            return Err(EngineError::Corrupt(format!("the iteration of `{}` has no body", e.id)));
+        };
+        let Some(state) = self.body_mut(body) else {
+            return Err(EngineError::Corrupt(format!("the body of `{}` is missing", e.id)));
+        };
+        if state.total as usize >= MAX_ITERATIONS {
+            return Err(EngineError::CannotAddApprover(format!("`{}` has {MAX_ITERATIONS} iterations already", e.id)));
+        }
+        state.total = state.total.saturating_add(1);
+        if sequential {
+            let at = state.started;
+            let slot = (at as usize).min(state.items.len());
+            state.items.insert(slot, Json::String(approver.clone()));
+            if collect {
+                let slot = (at as usize).min(state.results.len());
+                state.results.insert(slot, Json::Null);
+            }
+            // Iterations added earlier and not yet started move one place down.
+            state.added = std::mem::take(&mut state.added)
+                .into_iter()
+                .map(|(i, a)| (if i >= at { i.saturating_add(1) } else { i }, a))
+                .collect();
+            state.added.insert(at, approver);
+        } else {
+            let index = state.total.saturating_sub(1);
+            if collect {
+                state.results.push(Json::Null);
+            }
+            state.added.insert(index, approver.clone());
+            self.start_iteration(body, e, index, Json::String(approver));
+        }
+        Ok(())
     }
 
     fn body_mut(&mut self, body: u32) -> Option<&mut Loop> {

@@ -158,8 +158,18 @@ impl<'a> Run<'a> {
             scope,
             state: TokenState::Moving,
             entered_at: self.now,
+            assignee: None,
+            then: Vec::new(),
         });
         id
+    }
+
+    /// Forgets the approvers 加签 added at the element `t` leaves: they belong to that step.
+    pub(crate) fn forget_added(&mut self, t: u32) {
+        if let Some(tok) = self.token_mut(t) {
+            tok.assignee = None;
+            tok.then.clear();
+        }
     }
 
     pub fn enqueue(&mut self, t: u32, via: Option<usize>) {
@@ -253,6 +263,7 @@ impl<'a> Run<'a> {
     pub fn leave(&mut self, t: u32, record: bool) {
         let Some(e) = self.token_element(t) else { return };
         self.drop_waits(t);
+        self.forget_added(t);
         if record {
             self.record(t, e, Outcome::Completed);
         }

@@ -7,6 +7,7 @@
 //! timers, subscriptions, child instances, incidents) gets `seq`, a per-instance counter, so
 //! replaying the same event on the same state hands out the same ids.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -120,6 +121,10 @@ pub struct Loop {
     /// declared).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<Json>,
+    /// Iterations added by 加签 (an approver added to the countersign), by index: whom that
+    /// iteration's task goes to, whatever the definition's assignment says.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub added: BTreeMap<u32, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +136,15 @@ pub struct Token {
     pub state: TokenState,
     #[serde(with = "time::serde::timestamp::milliseconds_i64")]
     pub entered_at: OffsetDateTime,
+    /// Whom the user task here goes to instead of the definition's assignment: an approver
+    /// added by 加签, or the holder the task comes back to after them. Cleared when the token
+    /// moves on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Approvers added after the current one (加签 after) still to ask at this step, in
+    /// order; a rejection skips them. Cleared when the token moves on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -146,4 +146,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::transfer_task))
         .routes(routes!(tasks::delegate_task))
         .routes(routes!(tasks::return_task))
+        .routes(routes!(tasks::add_approver))
 }

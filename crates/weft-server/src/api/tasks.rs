@@ -1,7 +1,7 @@
 //! `/api/v1/tasks`: user tasks of processes. "My tasks" is the caller's inbox (assigned,
 //! claimable as a candidate through a role or unit, and those of people the caller stands
 //! in for today); each operation (claim, complete with the task's form, approve, reject,
-//! transfer, delegate, return to an earlier step) checks that the caller may act on that
+//! transfer, delegate, return to an earlier step, add an approver) checks that the caller may act on that
 //! task and is audited by the façade.
 //!
 //! Who may act: the task's holder (or whoever it was delegated from), a delegate of the
@@ -68,6 +68,9 @@ pub struct TaskBody {
     pub record: Option<RecordLink>,
     /// What `complete` must send (one task only).
     pub form: Vec<FormFieldBody>,
+    /// Approvers added after the holder (加签), asked in this order once the holder
+    /// approves (one open task only).
+    pub approvers_after: Vec<Uuid>,
     /// The task's current ETag, for `If-Match`.
     pub etag: String,
 }
@@ -104,6 +107,7 @@ pub(crate) fn task_body(t: TaskView) -> TaskBody {
                 label_zh: f.label_zh,
             })
             .collect(),
+        approvers_after: t.approvers_after,
         etag,
     }
 }
@@ -368,5 +372,42 @@ pub async fn return_task(
 ) -> Result<Response, Problem> {
     precondition(&state, &actor, &id, &headers).await?;
     state.workspace.return_task(&actor, &id, &body.element, body.comment).await?;
+    Ok(after(&state, &actor, &id).await)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddApproverRequest {
+    /// The member to add (an active member; not a partner contact, not the holder).
+    pub principal: Uuid,
+    /// `before`: they answer first, then the task comes back to its holder; `after`: they
+    /// are asked once the holder approves (in a countersign: one more countersigner).
+    pub position: String,
+    pub comment: Option<String>,
+}
+
+/// 加签: adds an approver to the task's step, before or after its holder. Only the holder
+/// (or whoever stands in for them) and administrators may.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/add-approver", tag = "tasks",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)), request_body = AddApproverRequest,
+    responses(
+        (status = 200, description = "The task as it now is (handed on when `before`)", body = TaskBody),
+        (status = 204, description = "Done; the caller may no longer see the task"),
+        (status = 400, description = "A malformed body or id", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the caller's task, or nobody has claimed it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The task has ended, or nobody holds it for `before`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown position, or an approver who cannot be added (unknown, a partner contact, inactive, the holder, already asked), at its field", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_approver(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<AddApproverRequest>,
+) -> Result<Response, Problem> {
+    precondition(&state, &actor, &id, &headers).await?;
+    state.workspace.add_approver(&actor, &id, body.principal, &body.position, body.comment).await?;
     Ok(after(&state, &actor, &id).await)
 }

@@ -44,6 +44,9 @@ pub struct TaskView {
     pub ended_at: Option<time::OffsetDateTime>,
     /// The fields its form declares (`weft:form`); filled when one task is read.
     pub form: Vec<FormField>,
+    /// Approvers added after the holder (加签), asked in this order once the holder approves;
+    /// filled when one open task is read.
+    pub approvers_after: Vec<Uuid>,
 }
 
 impl TaskView {
@@ -67,6 +70,7 @@ fn view(t: StoredTask) -> TaskView {
         created_at: t.created_at,
         ended_at: t.ended_at,
         form: Vec::new(),
+        approvers_after: Vec::new(),
         candidate_principals: serde_json::from_str(&t.candidate_principals).unwrap_or_default(),
         candidate_roles: serde_json::from_str(&t.candidate_roles).unwrap_or_default(),
         candidate_units: serde_json::from_str(&t.candidate_units).unwrap_or_default(),
@@ -177,9 +181,23 @@ impl Workspace {
             _ => {
                 let mut task = task;
                 task.form = self.task_form(task.instance, &task.element).await?;
+                if task.status == "open" {
+                    task.approvers_after = self.approvers_after(&task).await?;
+                }
                 Ok(task)
             }
         }
+    }
+
+    /// The approvers added after the holder of an open task, from the instance's state (the
+    /// token the task's wait belongs to).
+    async fn approvers_after(&self, task: &TaskView) -> Result<Vec<Uuid>> {
+        let Ok(wait) = task.id.parse::<WaitId>() else { return Ok(Vec::new()) };
+        let Some(stored) = store::instance(&self.db, task.instance).await? else { return Ok(Vec::new()) };
+        let state = super::step::decode_state(&stored.state)?;
+        let token = state.waits.iter().find(|w| w.id == wait.seq).map(|w| w.token);
+        let then = state.tokens.iter().find(|t| Some(t.id) == token).map(|t| t.then.as_slice()).unwrap_or_default();
+        Ok(then.iter().filter_map(|a| Uuid::parse_str(a).ok()).collect())
     }
 
     /// The form fields the task's element declares.
@@ -346,6 +364,109 @@ impl Workspace {
             })
             .await?;
         store::task(&self.db, &task.id).await?.map(view).ok_or_else(|| not_found(&task.id))
+    }
+
+    /// 加签: adds `approver` to the step of an open task. `before`: they get the task first
+    /// and, once they have answered, it comes back to its holder (their rejection is the
+    /// step's rejection); `after`: once the holder approves, they get a task at the same step
+    /// before the flow moves on; in a countersign, `after` adds one more countersigner.
+    /// Only the holder (or whoever stands in for them) and admins may; the approver must be
+    /// an active member who does not hold the task already.
+    pub async fn add_approver(
+        &self,
+        principal: &Principal,
+        id: &str,
+        approver: Uuid,
+        position: &str,
+        comment: Option<String>,
+    ) -> Result<()> {
+        use weft_model::schema::{FieldError, FieldErrorCode};
+        let (task, acting, starter) = self.task_for_action(principal, id).await?;
+        let admin = self.is_admin(principal);
+        let holder = task.delegated_from.or(task.assignee);
+        if holder.is_none() && !admin {
+            return Err(Error::Forbidden("claim the task before adding an approver".into()));
+        }
+        let mut errors = Vec::new();
+        let before = match position {
+            "before" => true,
+            "after" => false,
+            other => {
+                errors.push(FieldError {
+                    pointer: "/position".into(),
+                    code: FieldErrorCode::UnknownOption,
+                    reason: format!("`{other}` is not a position: `before` or `after`"),
+                });
+                false
+            }
+        };
+        let refuse =
+            |reason: String| FieldError { pointer: "/principal".into(), code: FieldErrorCode::GuardFailed, reason };
+        let me = acting.on_behalf_of.unwrap_or(acting.id);
+        match principals::by_id_now(&self.db, approver).await? {
+            None => errors.push(FieldError {
+                pointer: "/principal".into(),
+                code: FieldErrorCode::UnknownReference,
+                reason: format!("nobody has the id {approver}"),
+            }),
+            Some(p) if p.kind == "guest" => {
+                errors.push(refuse("a partner contact cannot approve a step of an internal process".into()))
+            }
+            Some(p) if p.kind != "member" => {
+                errors.push(refuse(format!("only members approve; {approver} is a {}", p.kind)))
+            }
+            Some(p) if p.status != "active" => errors.push(refuse(format!("{} is not active", p.display_name))),
+            Some(_) if approver == me || Some(approver) == task.assignee || Some(approver) == holder => {
+                errors.push(refuse("the approver already holds this task".into()))
+            }
+            Some(_) => {
+                let forbid = store::task(&self.db, id).await?.is_some_and(|t| t.forbid_self_approval);
+                if forbid && starter == Some(approver) {
+                    errors.push(refuse("this step may not be approved by the person who started it".into()));
+                } else if self.waits_at_step(&task, approver).await? {
+                    errors.push(refuse("the approver already has this step to do".into()));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let wait = wait_id(id)?;
+        let position = if before { "before" } else { "after" };
+        let detail = json!({ "task": id, "element": task.element, "approver": approver, "position": position,
+                             "holder": holder, "comment": comment });
+        let mut cause = Cause::new(acting.actor(), "task.add_approver", detail);
+        let event = if before {
+            let Some(holder) = holder else {
+                return Err(Error::Conflict(format!(
+                    "nobody holds task {id} for it to come back to: claim or transfer it first"
+                )));
+            };
+            // The holder's part ends here; a new task at the same step comes back to them.
+            cause.close_task = Some(ClosedTask {
+                id: id.to_owned(),
+                by: acting.actor(),
+                outcome: json!({ "added_approver": approver, "position": position, "comment": comment }),
+            });
+            Event::AddApproverBefore { task: wait, approver: approver.to_string(), then: holder.to_string() }
+        } else {
+            Event::AddApproverAfter { task: wait, approver: approver.to_string() }
+        };
+        match self.apply_event(task.instance, event, cause).await? {
+            Ok(()) => Ok(()),
+            Err(EngineError::UnknownWait(_)) => Err(Error::Conflict(format!("task {id} is no longer open"))),
+            Err(e) => Err(engine_error(e)),
+        }
+    }
+
+    /// Whether `who` already has the step of `task` to do: an open task at the same element
+    /// of the instance, or a place among the approvers added after its holder.
+    async fn waits_at_step(&self, task: &TaskView, who: Uuid) -> Result<bool> {
+        let open = store::tasks_of_instance(&self.db, task.instance).await?;
+        if open.iter().any(|t| t.status == "open" && t.element == task.element && t.assignee == Some(who)) {
+            return Ok(true);
+        }
+        Ok(self.approvers_after(task).await?.contains(&who))
     }
 
     /// 退回: cancels the current work and starts again at `element`, an earlier step.
