@@ -18,6 +18,12 @@ import CalendarView from './CalendarView';
 import Kanban from './Kanban';
 
 const PAGE = 50;
+/** From this many loaded rows on, the table renders only the rows on screen (antd's virtual
+ * table): "load more" can grow a list to thousands of rows. Below it the plain table keeps
+ * the first render of a page cheap (a virtual table measures its viewport first). */
+export const VIRTUAL_FROM = 200;
+/** A column's width in the virtual table, which needs fixed widths to lay rows out. */
+const VIRTUAL_COLUMN = 160;
 /** Kinds too large for a table cell. */
 const WIDE = new Set(['long_text', 'rich_text', 'lines', 'json']);
 const NUMERIC = new Set(['integer', 'decimal', 'money', 'percent']);
@@ -238,6 +244,9 @@ function List({ def }: { def: TypeDef }) {
     },
   ], [def, lang, t, visible, sort, phone, selectColumn]);
 
+  const virtual = view === 'table' && rows.length >= VIRTUAL_FROM;
+  const virtualWidth = (columns ?? []).reduce((sum, c) => sum + (typeof c.width === 'number' ? c.width : VIRTUAL_COLUMN), 0);
+
   const onTable: TableProps<RecordJson>['onChange'] = (_p, _f, sorter) => {
     const s = (Array.isArray(sorter) ? sorter[0] : sorter) as SorterResult<RecordJson>;
     const key = String(s?.columnKey ?? '');
@@ -416,9 +425,11 @@ function List({ def }: { def: TypeDef }) {
           }}
         />
       ) : null}
-      <div className="weft-table-scroll">
+      <div className="weft-table-scroll" data-virtual={virtual || undefined}>
       <Table<RecordJson>
         rowKey="id"
+        virtual={virtual}
+        scroll={virtual ? { x: virtualWidth, y: Math.max(360, window.innerHeight - 280) } : undefined}
         size="middle"
         columns={columns}
         dataSource={rows}
