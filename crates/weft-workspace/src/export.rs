@@ -156,6 +156,12 @@ fn value_cell(field: &FieldDecl, value: Option<&Value>, lang: Option<ExportLang>
     (text, cell)
 }
 
+/// A day Excel can hold (1900-01-01 to 9999-12-31), else None.
+fn excel_day(year: i32, month: u8, day: u8) -> Option<ExcelDateTime> {
+    let year = u16::try_from(year).ok().filter(|y| (1900..=9999).contains(y))?;
+    ExcelDateTime::from_ymd(year, month, day).ok()
+}
+
 fn xlsx_error(e: XlsxError) -> Error {
     Error::Internal(format!("writing XLSX failed: {e}"))
 }
@@ -218,18 +224,28 @@ impl Sheet {
             Cell::Bool(b) => {
                 sheet.write_boolean(row, col, *b).map_err(xlsx_error)?;
             }
-            Cell::Date(d) => {
-                let at = ExcelDateTime::from_ymd(d.year().clamp(1900, 9999) as u16, d.month() as u8, d.day())
-                    .map_err(xlsx_error)?;
-                sheet.write_datetime_with_format(row, col, &at, &date).map_err(xlsx_error)?;
-            }
+            Cell::Date(d) => match excel_day(d.year(), d.month() as u8, d.day()) {
+                Some(at) => {
+                    sheet.write_datetime_with_format(row, col, &at, &date).map_err(xlsx_error)?;
+                }
+                // Excel's dates run from 1900 to 9999: others stay as ISO text.
+                None => {
+                    sheet.write_string(row, col, d.to_string()).map_err(xlsx_error)?;
+                }
+            },
             Cell::DateTime(t) => {
                 // Excel has no time zones: the UTC instant, as the API shows it.
                 let t = t.to_offset(time::UtcOffset::UTC);
-                let at = ExcelDateTime::from_ymd(t.year().clamp(1900, 9999) as u16, t.month() as u8, t.day())
-                    .and_then(|d| d.and_hms(t.hour().into(), t.minute(), f64::from(t.second())))
-                    .map_err(xlsx_error)?;
-                sheet.write_datetime_with_format(row, col, &at, &datetime).map_err(xlsx_error)?;
+                match excel_day(t.year(), t.month() as u8, t.day())
+                    .and_then(|d| d.and_hms(t.hour().into(), t.minute(), f64::from(t.second())).ok())
+                {
+                    Some(at) => {
+                        sheet.write_datetime_with_format(row, col, &at, &datetime).map_err(xlsx_error)?;
+                    }
+                    None => {
+                        sheet.write_string(row, col, format_utc(t)).map_err(xlsx_error)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -401,5 +417,19 @@ impl Workspace {
             }
             (None, None) => Err(Error::Internal("no export format".into())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excel_day;
+
+    #[test]
+    fn excel_days_run_from_1900_to_9999_and_others_stay_text() {
+        assert!(excel_day(2026, 12, 24).is_some());
+        assert!(excel_day(1900, 1, 1).is_some());
+        assert!(excel_day(1899, 12, 31).is_none());
+        assert!(excel_day(10_000, 1, 1).is_none());
+        assert!(excel_day(-44, 3, 15).is_none());
     }
 }
