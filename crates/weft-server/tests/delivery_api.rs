@@ -22,7 +22,7 @@ use weft_store::kernel::delivery as store;
 use weft_store::kernel::outbox::StoredEvent;
 use weft_testkit::{TestApp, TestBackend, bearer_client, on_both_databases, spawn_app};
 use weft_workspace::collab::InboxFanout;
-use weft_workspace::collab::delivery::{DeliveryConfig, Outbound, RetryPolicy, SmtpSettings, SmtpTls};
+use weft_workspace::collab::delivery::{DeliveryConfig, Letter, Outbound, RetryPolicy, SmtpSettings, SmtpTls};
 use weft_workspace::consumers::Consumer;
 use weft_workspace::identity::{Clock, NewPrincipal, PrincipalKindName, SecretString};
 
@@ -36,6 +36,7 @@ on_both_databases!(
     a_permanent_failure_is_a_dead_letter_an_admin_replays,
     bad_settings_are_problems_naming_the_field,
     a_new_delivery_consumer_starts_at_the_head,
+    a_letter_reaches_an_outside_address_and_forgets_its_one_time_link,
 );
 
 // ── receivers ──────────────────────────────────────────────────────────────────────────
@@ -585,4 +586,50 @@ async fn a_new_delivery_consumer_starts_at_the_head(backend: TestBackend) {
     let hits = receiver.hits.lock().unwrap().clone();
     assert_eq!(hits.len(), 1);
     assert!(hits[0].body.to_string().contains("news"));
+}
+
+async fn a_letter_reaches_an_outside_address_and_forgets_its_one_time_link(backend: TestBackend) {
+    let f = fixture(backend).await;
+    let ws = &f.app.workspace;
+    let about = Uuid::parse_str(&f.order).unwrap();
+    let letter = |to: &str| Letter {
+        to: to.into(),
+        subject: "Welcome aboard".into(),
+        body: "Set your password with the link below.".into(),
+        link_path: Some("/accept-invitation#token=one-time-secret".into()),
+        secret: true,
+    };
+    // A broken address is refused when queued, naming it.
+    match ws.queue_letter(about, "welcome", letter("not an address")).await {
+        Err(weft_workspace::Error::Validation(errors)) => assert_eq!(errors[0].pointer, "/to"),
+        other => panic!("{other:?}"),
+    }
+    // Without e-mail configured the letter is dropped, saying why, never lost silently.
+    assert!(ws.queue_letter(about, "welcome", letter("li@outside.example")).await.unwrap());
+    assert!(!ws.queue_letter(about, "welcome", letter("li@outside.example")).await.unwrap(), "queued once");
+    let run = outbound(&f, None, 3).run_due(ws, 100).await.unwrap();
+    assert_eq!(run.dropped, 1, "{run:?}");
+    let row = &store::for_target(ws.database(), "letter", about).await.unwrap()[0];
+    assert_eq!((row.status.as_str(), row.last_error.as_deref()), ("dropped", Some("e-mail is not configured")));
+
+    // With SMTP it is mailed with the link on the public address; the queue keeps no link.
+    let (port, mails) = smtp_server();
+    let out = outbound(&f, Some(port), 3);
+    assert!(ws.queue_letter(about, "welcome again", letter("li@outside.example")).await.unwrap());
+    let run = out.run_due(ws, 100).await.unwrap();
+    assert_eq!(run.sent, 1, "{run:?}");
+    let to_li = mails_to(&mails, "li@outside.example");
+    assert_eq!(to_li.len(), 1);
+    assert!(to_li[0].data.contains("Subject: Welcome aboard"), "{}", to_li[0].data);
+    assert!(
+        to_li[0].data.contains(&format!("{PUBLIC_URL}/accept-invitation#token=one-time-secret")),
+        "{}",
+        to_li[0].data
+    );
+    let rows = store::for_target(ws.database(), "letter", about).await.unwrap();
+    let sent = rows.iter().find(|r| r.source == "welcome again").unwrap();
+    assert_eq!(sent.status, "sent");
+    assert!(!sent.payload.contains("one-time-secret"), "{}", sent.payload);
+    let (_, kept) = ws.letters_about(about).await.unwrap().into_iter().find(|(s, _)| s == "sent").unwrap();
+    assert_eq!((kept.to.as_str(), kept.subject.as_str()), ("li@outside.example", "Welcome aboard"));
 }

@@ -732,6 +732,25 @@ async fn a_supplier_applies_on_the_public_form_and_is_onboarded(backend: TestBac
         "{guests}"
     );
     assert_eq!(guest["roles"], json!(["supplier_portal"]));
+    // The applicant is mailed the invitation (in Chinese and English), and its link lets
+    // them set a password and sign in to the portal.
+    let application = Uuid::parse_str(&id).unwrap();
+    let letters = c.app.workspace.letters_about(application).await.expect("letters");
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let (status, letter) = &letters[0];
+    assert_eq!((status.as_str(), letter.to.as_str()), ("pending", "zhou.min@hengda-casting.example"));
+    assert!(letter.subject.contains("已通过") && letter.subject.contains("approved"), "{}", letter.subject);
+    assert!(letter.body.contains("周敏") && letter.body.contains("宁波恒达精密铸造有限公司"), "{}", letter.body);
+    let token = letter.link_path.as_deref().and_then(|p| p.strip_prefix("/accept-invitation#token=")).expect("link");
+    let accepted = c
+        .app
+        .anonymous
+        .post(c.app.url("/api/v1/auth/invitations/accept"))
+        .json(&json!({ "token": token, "password": "a long password 2" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(accepted.status().as_u16(), 200);
     // A replay of the outbox onboards nothing twice.
     c.app.db.execute("UPDATE consumer_offsets SET position = 0 WHERE name = 'procurement_match'").await;
     c.settle().await;
@@ -739,6 +758,7 @@ async fn a_supplier_applies_on_the_public_form_and_is_onboarded(backend: TestBac
         admin.get(&format!("/api/v1/admin/principals?party={party}")).await.ok(200)["items"].as_array().unwrap().len(),
         1
     );
+    assert_eq!(c.app.workspace.letters_about(application).await.unwrap().len(), 1, "mailed once");
 
     // Another applicant is turned down by legal, with the reason kept for the applicant.
     let mut other = APPLICANT;
@@ -755,6 +775,18 @@ async fn a_supplier_applies_on_the_public_form_and_is_onboarded(backend: TestBac
     assert_eq!(rejected["decision_reason"], "营业执照已过期 / the business licence has expired");
     assert!(rejected["supplier"].is_null());
     assert!(c.finance.tasks().await.iter().all(|t| t["element"] != "finance_review"));
+    // The applicant is told, with the reason.
+    let letters = c.app.workspace.letters_about(Uuid::parse_str(&second_id).unwrap()).await.unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let letter = &letters[0].1;
+    assert_eq!(letter.to, "sales@shady.example");
+    assert!(letter.subject.contains("未通过") && letter.subject.contains("not approved"), "{}", letter.subject);
+    assert!(
+        letter.body.contains("原因：营业执照已过期") && letter.body.contains("Reason: 营业执照已过期"),
+        "{}",
+        letter.body
+    );
+    assert!(letter.link_path.is_none());
 
     // Five applications an hour from one address; the next is told to wait.
     let mut last = None;

@@ -181,7 +181,8 @@ pub async fn delete_robot(tx: &mut Tx, id: Uuid) -> Result<bool> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDelivery {
     pub id: Uuid,
-    /// `email` or `robot`.
+    /// `email` (target: a principal), `robot` (target: a robot) or `letter` (target: the
+    /// record it is about; the address is in the payload).
     pub channel: String,
     pub target: Uuid,
     pub source: String,
@@ -380,6 +381,17 @@ pub async fn settle(tx: &mut Tx, id: Uuid, attempts: i64, outcome: &Outcome, at:
         Outcome::Dropped { reason } => update.value(t("status"), "dropped").value(t("last_error"), reason.as_str()),
     };
     Ok(tx.execute(&update).await? > 0)
+}
+
+/// Replaces a row's payload: a sent letter forgets the one-time link it carried.
+pub async fn set_payload(tx: &mut Tx, id: Uuid, payload: &str) -> Result<()> {
+    let update = Query::update()
+        .table(t("deliveries"))
+        .value(t("payload"), payload)
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .to_owned();
+    tx.execute(&update).await?;
+    Ok(())
 }
 
 pub async fn delivery(db: &Database, id: Uuid) -> Result<Option<StoredDelivery>> {

@@ -7,7 +7,8 @@
 //! - an invoice `matched` or `accepted` becomes a payable due after the agreed payment
 //!   days, with the `payable_due` process (finance's to-do, due that day).
 //!
-//! - an approved supplier application becomes a supplier (`onboarding`).
+//! - an approved supplier application becomes a supplier and the applicant gets the portal
+//!   invitation by e-mail; a rejected one is told why (`onboarding`).
 //!
 //! Every step goes through the façade as the system and is idempotent: it acts only on the
 //! state it expects (a redelivered event finds the invoice moved on), the payable is unique
@@ -50,6 +51,9 @@ impl Consumer for ThreeWayMatch {
                 ("record.created", "goods_receipt", _) => workspace.rematch_after_receipt(id).await,
                 ("record.transitioned", "supplier_application", Some("approved")) => {
                     workspace.onboard_supplier(event).await
+                }
+                ("record.transitioned", "supplier_application", Some("rejected")) => {
+                    workspace.tell_rejection(event).await
                 }
                 _ => Ok(()),
             }

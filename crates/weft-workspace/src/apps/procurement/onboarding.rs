@@ -17,6 +17,7 @@ use weft_model::schema::{FieldError, FieldErrorCode, MessageVisibility, Value};
 use weft_store::kernel::outbox::StoredEvent;
 
 use super::quantities::reference;
+use crate::collab::delivery::Letter;
 use crate::identity::NewInvitation;
 use crate::{Created, Error, ListQuery, Result, Workspace};
 
@@ -196,19 +197,125 @@ impl Workspace {
             locale: None,
         };
         match self.invite_guest(&system, invitation).await {
-            Ok(created) => tracing::info!(
-                application = %id,
-                guest = %created.principal.id,
-                "supplier onboarded; the applicant's portal invitation is ready"
-            ),
+            Ok(created) => {
+                tracing::info!(application = %id, guest = %created.principal.id, "supplier onboarded; inviting the applicant");
+                let letter =
+                    approval_letter(&application_fields(&application.values), &created.token, &created.expires_at);
+                self.queue_letter(id, &format!("application:{id}:approved"), letter).await?;
+            }
             // The applicant already has an account (a contact of another supplier, say):
             // an administrator links it by hand.
             Err(Error::Unique { .. } | Error::Conflict(_)) => {
-                tracing::warn!(application = %id, "the applicant's login is taken; no invitation made")
+                tracing::warn!(application = %id, "the applicant's login is taken; no invitation made");
+                let letter = approval_letter_for_existing_account(&application_fields(&application.values));
+                self.queue_letter(id, &format!("application:{id}:approved"), letter).await?;
             }
             Err(e) => return Err(e),
         }
         let link = Map::from_iter([("supplier".to_owned(), json!(party))]);
         self.update(&system, "supplier_application", id, None, link).await.map(drop)
+    }
+
+    /// A rejected application: the applicant is told, with the reviewer's reason when one
+    /// was given. Idempotent (one letter per application and outcome).
+    pub(super) async fn tell_rejection(&self, event: &StoredEvent) -> Result<()> {
+        let Some(id) = event.record_id else { return Ok(()) };
+        let application = self.get(&Principal::system(), "supplier_application", id).await?;
+        if application.system.state.as_deref() != Some("rejected") {
+            return Ok(());
+        }
+        let letter = rejection_letter(&application_fields(&application.values));
+        match self.queue_letter(id, &format!("application:{id}:rejected"), letter).await {
+            // The form checks the address; one an administrator broke since cannot be mailed.
+            Ok(_) | Err(Error::Validation(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What the letters to an applicant say about the application.
+struct ApplicationFields {
+    company: String,
+    contact: String,
+    email: String,
+    reason: String,
+}
+
+fn application_fields(values: &std::collections::BTreeMap<String, Value>) -> ApplicationFields {
+    let text = |field: &str| match values.get(field) {
+        Some(Value::Text(t)) => t.trim().to_owned(),
+        _ => String::new(),
+    };
+    ApplicationFields {
+        company: text("company_name"),
+        contact: text("contact_name"),
+        email: text("contact_email"),
+        reason: text("decision_reason"),
+    }
+}
+
+// The applicant chose no language (the form has no account behind it), so letters are
+// written in Chinese and English, Chinese first, as Chinese B2B mail usually is.
+
+fn approval_letter(a: &ApplicationFields, token: &str, expires_at: &str) -> Letter {
+    let expires = expires_at.get(..10).unwrap_or(expires_at);
+    Letter {
+        to: a.email.clone(),
+        subject: format!("供应商入驻申请已通过 / Supplier application approved — {}", a.company),
+        body: format!(
+            "{contact}，您好：\n\n\
+             贵公司（{company}）的供应商入驻申请已通过审核。请通过下面的链接设置密码，登录供应商门户，\
+             查看采购订单、确认交期、提交发货通知和发票。链接仅可使用一次，有效期至 {expires}。\n\n\
+             Dear {contact},\n\n\
+             The supplier application of {company} has been approved. Use the link below to set your \
+             password and sign in to the supplier portal, where you will see your purchase orders, \
+             confirm delivery dates, send shipping notices and invoices. The link works once and \
+             until {expires}.",
+            contact = a.contact,
+            company = a.company,
+        ),
+        link_path: Some(format!("/accept-invitation#token={token}")),
+        secret: true,
+    }
+}
+
+/// Approved, but the address already signs in to Weft: no second account is made.
+fn approval_letter_for_existing_account(a: &ApplicationFields) -> Letter {
+    Letter {
+        to: a.email.clone(),
+        subject: format!("供应商入驻申请已通过 / Supplier application approved — {}", a.company),
+        body: format!(
+            "{contact}，您好：\n\n贵公司（{company}）的供应商入驻申请已通过审核。该邮箱已有账号，\
+             我们的采购人员会将其关联到贵公司，届时请用原账号登录。\n\n\
+             Dear {contact},\n\nThe supplier application of {company} has been approved. This address \
+             already has an account; our buyer will link it to your company, and you will sign in \
+             with it as before.",
+            contact = a.contact,
+            company = a.company,
+        ),
+        link_path: None,
+        secret: false,
+    }
+}
+
+fn rejection_letter(a: &ApplicationFields) -> Letter {
+    let (reason_zh, reason_en) = if a.reason.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (format!("\n\n原因：{}", a.reason), format!("\n\nReason: {}", a.reason))
+    };
+    Letter {
+        to: a.email.clone(),
+        subject: format!("供应商入驻申请未通过 / Supplier application not approved — {}", a.company),
+        body: format!(
+            "{contact}，您好：\n\n感谢贵公司（{company}）的申请。很遗憾，本次供应商入驻申请未能通过审核。{reason_zh}\n\n\
+             如情况有变，欢迎重新申请。\n\n\
+             Dear {contact},\n\nThank you for the application of {company}. We are sorry that it was \
+             not approved this time.{reason_en}\n\nYou are welcome to apply again when things change.",
+            contact = a.contact,
+            company = a.company,
+        ),
+        link_path: None,
+        secret: false,
     }
 }

@@ -14,10 +14,14 @@
 //!   dead letters). Attempts and next attempt times live in the database, so a restart
 //!   loses nothing and a dead worker's claim expires.
 //!
+//! Letters (`letter`) are the third kind: mails an app writes to an address outside the
+//! workspace (an applicant), queued about one of its records.
+//!
 //! Sending is at least once: a crash between a successful send and its bookkeeping sends it
 //! again after the claim expires.
 
 mod audience;
+mod letter;
 mod notice;
 mod queue;
 mod robots;
@@ -28,6 +32,7 @@ mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use letter::Letter;
 pub use settings::{DeliverySettings, DeliverySettingsInput, NewRobot, RobotView};
 pub use smtp::{SmtpSettings, SmtpTls};
 pub use worker::{DeadLetterView, DeliveryRun};

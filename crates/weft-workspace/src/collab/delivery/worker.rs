@@ -14,6 +14,7 @@ use weft_store::kernel::delivery::{self as store, Outcome, StoredDelivery};
 use weft_store::kernel::principals;
 
 use super::Outbound;
+use super::letter::Letter;
 use super::notice::{Lang, Notice};
 use super::robots;
 use super::settings::RobotEvents;
@@ -39,11 +40,11 @@ impl DeliveryRun {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeadLetterView {
     pub id: Uuid,
-    /// `email` or `robot`.
+    /// `email`, `robot` or `letter`.
     pub channel: String,
-    /// The recipient principal, or the robot.
+    /// The recipient principal, the robot, or the record a letter is about.
     pub target: Uuid,
-    /// The recipient's or robot's name.
+    /// The recipient's or robot's name, or a letter's address.
     pub target_name: String,
     /// What it came from (`item:…`, `task:…`, `event:…`).
     pub source: String,
@@ -82,6 +83,7 @@ impl Outbound {
         for group in singles.into_iter().chain(digests.into_values()) {
             let outcomes = match group[0].channel.as_str() {
                 "email" => self.mail(ws, &group).await?,
+                "letter" => vec![self.letter(&group[0]).await],
                 _ => vec![self.card(ws, &group[0]).await?],
             };
             self.settle(ws, outcomes, &mut run).await?;
@@ -126,7 +128,16 @@ impl Outbound {
                     for (row, outcome) in &outcomes {
                         // Dropped rows were never attempted.
                         let attempts = row.attempts + i64::from(!matches!(outcome, Outcome::Dropped { .. }));
-                        store::settle(tx, row.id, attempts, outcome, at).await?;
+                        let settled = store::settle(tx, row.id, attempts, outcome, at).await?;
+                        if settled && *outcome == Outcome::Sent && row.channel == "letter" {
+                            // An invitation link is usable once: the queue keeps no copy.
+                            match Letter::from_json(&row.payload) {
+                                Some(letter) if letter.secret => {
+                                    store::set_payload(tx, row.id, &letter.forgotten()).await?
+                                }
+                                _ => {}
+                            }
+                        }
                     }
                     Ok::<_, Error>(())
                 })
@@ -177,6 +188,22 @@ impl Outbound {
         Ok(out)
     }
 
+    /// One letter to an address outside the workspace.
+    async fn letter(&self, row: &StoredDelivery) -> (StoredDelivery, Outcome) {
+        let Some(mailer) = &self.inner.mailer else {
+            return (row.clone(), Outcome::Dropped { reason: "e-mail is not configured".into() });
+        };
+        let Some(letter) = Letter::from_json(&row.payload) else {
+            return (row.clone(), Outcome::Dead { error: "unreadable letter".into() });
+        };
+        let body = letter.text(letter.link_path.as_deref().map(|p| self.link(p)));
+        let outcome = match mailer.send(&letter.to, &letter.subject, body).await {
+            Ok(()) => Outcome::Sent,
+            Err(e) => self.failed(row, e),
+        };
+        (row.clone(), outcome)
+    }
+
     /// One robot card.
     async fn card(&self, ws: &Workspace, row: &StoredDelivery) -> Result<(StoredDelivery, Outcome)> {
         let Some(robot) = store::robot(&ws.db, row.target).await? else {
@@ -209,8 +236,10 @@ impl Workspace {
     }
 
     async fn dead_letter_view(&self, row: StoredDelivery) -> Result<DeadLetterView> {
+        let letter = Letter::from_json(&row.payload).filter(|_| row.channel == "letter");
         let target_name = match row.channel.as_str() {
             "email" => principals::by_id_now(&self.db, row.target).await?.map(|p| p.display_name),
+            "letter" => letter.as_ref().map(|l| l.to.clone()),
             _ => store::robot(&self.db, row.target).await?.map(|r| r.name),
         }
         .unwrap_or_default();
@@ -221,7 +250,7 @@ impl Workspace {
             target: row.target,
             target_name,
             source: row.source,
-            title: notice.as_ref().map(|n| n.title.clone()).unwrap_or_default(),
+            title: notice.as_ref().map(|n| n.title.clone()).or_else(|| letter.map(|l| l.subject)).unwrap_or_default(),
             headline: notice.map(|n| n.headline).unwrap_or_default(),
             attempts: row.attempts,
             last_error: row.last_error,
