@@ -25,6 +25,7 @@ on_both_databases!(
     a_changed_order_needs_approval_and_confirmation_again,
     supplier_documents_are_checked_against_the_order,
     a_supplier_applies_on_the_public_form_and_is_onboarded,
+    an_approved_requisition_becomes_draft_orders,
 );
 
 #[derive(Debug)]
@@ -799,4 +800,87 @@ async fn a_supplier_applies_on_the_public_form_and_is_onboarded(backend: TestBac
     let last = last.unwrap();
     assert_eq!(last.status.as_u16(), 429, "{}", last.text);
     assert_eq!(last.json()["code"], "rate_limited", "{}", last.text);
+}
+
+async fn an_approved_requisition_becomes_draft_orders(backend: TestBackend) {
+    let c = company(backend).await;
+    let admin = Caller { base: c.app.base_url.clone(), client: c.app.client.clone(), id: c.app.admin_id };
+    let bolt = admin
+        .create(
+            "item",
+            json!({ "code": "B-M8", "name": "M8 bolt", "category": "components", "uom": "box", "last_price": "24.50" }),
+        )
+        .await;
+    let requisition = c
+        .buyer
+        .create(
+            "purchase_requisition",
+            json!({
+                "title": "Line 3 restart", "budget_code": "PRJ-0042", "needed_by": "2027-01-15",
+                "lines": [
+                    { "item": id_of(&bolt), "description": "M8 bolt, zinc plated", "qty": "40" },
+                    { "description": "Gearbox housing", "qty": "5", "estimated_price": "118.00" }
+                ]
+            }),
+        )
+        .await;
+    let id = id_of(&requisition);
+    let order_path = format!("/api/v1/procurement/requisitions/{id}/order");
+
+    // A draft requisition is not ordered, whichever way.
+    c.buyer.post(&order_path, json!({ "supplier": c.party_s })).await.problem(409, "conflict");
+    let direct = json!({ "subject": "x", "supplier": c.party_s, "category": "components", "requisition": id,
+                         "lines": [{ "description": "x", "qty": "1", "unit_price": "1" }] });
+    let refused =
+        c.buyer.post("/api/v1/records/purchase_order", direct.clone()).await.problem(422, "validation_failed");
+    assert_eq!(refused["errors"][0]["pointer"], "/requisition", "{refused}");
+    c.buyer.transition("purchase_requisition", &id, "submit", json!({})).await.ok(200);
+    admin.transition("purchase_requisition", &id, "approve", json!({})).await.ok(200);
+
+    // Bad choices are named; a supplier's contact cannot even see the requisition.
+    c.buyer.post(&order_path, json!({})).await.problem(422, "validation_failed");
+    let out_of_range = c.buyer.post(&order_path, json!({ "supplier": c.party_s, "lines": [0, 7] })).await;
+    let body = out_of_range.problem(422, "validation_failed");
+    assert_eq!(body["errors"][0]["pointer"], "/lines/1", "{body}");
+    c.s.post(&order_path, json!({ "supplier": c.party_s })).await.problem(404, "not_found");
+
+    // The bolts go to S: priced at the item's last price, S's 45 payment days, needed-by
+    // as the requested date; the requisition is now ordered.
+    let first = c.buyer.post(&order_path, json!({ "supplier": c.party_s, "lines": [0] })).await.ok(201);
+    assert_eq!((first["state"].as_str(), first["requisition"].as_str()), (Some("draft"), Some(id.as_str())));
+    assert_eq!(
+        (first["subject"].as_str(), first["category"].as_str(), first["payment_days"].as_i64()),
+        (Some("Line 3 restart"), Some("components"), Some(45))
+    );
+    let line = &first["lines"][0];
+    assert_eq!(line["item"], bolt["id"]);
+    assert_eq!((line["qty"].as_str(), line["unit_price"].as_str()), (Some("40.000"), Some("24.5000")), "{line}");
+    assert_eq!((line["uom"].as_str(), line["requested_date"].as_str()), (Some("box"), Some("2027-01-15")));
+    assert_eq!(first["total_amount"], "980.00");
+    assert_eq!(first["buyer"].as_str(), Some(c.buyer.id.to_string().as_str()));
+    assert_eq!(c.buyer.record("purchase_requisition", &id).await["state"], "ordered");
+
+    // The housing goes to B from the same requisition, at its estimate.
+    // It names no item, so the buyer says which category the order is.
+    let uncategorised = c.buyer.post(&order_path, json!({ "supplier": c.party_b, "lines": [1] })).await;
+    assert_eq!(uncategorised.problem(422, "validation_failed")["errors"][0]["pointer"], "/category");
+    let second = c
+        .buyer
+        .post(&order_path, json!({ "supplier": c.party_b, "lines": [1], "category": "components" }))
+        .await
+        .ok(201);
+    assert_eq!(second["lines"][0]["unit_price"], "118.0000");
+    assert_eq!(second["lines"].as_array().unwrap().len(), 1);
+    // The requisition's history says who ordered it: the order's command, as the system.
+    let timeline = c.buyer.get(&format!("/api/v1/records/purchase_requisition/{id}/timeline")).await.ok(200);
+    assert!(timeline.as_array().unwrap().iter().any(|e| e["command"] == "transition:mark_ordered"), "{timeline}");
+    // A cancelled requisition cannot be named by a new order.
+    let other = c
+        .buyer
+        .create("purchase_requisition", json!({ "title": "Spare", "lines": [{ "description": "x", "qty": "1" }] }))
+        .await;
+    c.buyer.transition("purchase_requisition", &id_of(&other), "cancel", json!({})).await.ok(200);
+    let mut named = direct;
+    named["requisition"] = json!(id_of(&other));
+    c.buyer.post("/api/v1/records/purchase_order", named).await.problem(422, "validation_failed");
 }

@@ -11,6 +11,8 @@ import { formatDateTime } from '../format';
 import { ThreadPanel } from '../collab/ThreadPanel';
 import { useLive } from '../live/useLive';
 import { titleOf, useTypes } from '../meta/context';
+import { extensionActions, extensionTabs } from '../apps/extensions';
+import { RelatedRecords, relationsTo } from './RelatedRecords';
 import { labelOf, type FieldDef, type TransitionDef, type TypeDef } from '../meta/fields';
 
 const WIDE = new Set(['long_text', 'rich_text', 'lines', 'json']);
@@ -114,6 +116,7 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const { message } = App.useApp();
+  const { byName, types } = useTypes();
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
@@ -216,6 +219,7 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
                   {labelOf(a.label, lang)}
                 </Button>
               ))}
+              {extensionActions({ def, record, byName })}
               {def.permissions.update && !stateDef?.final ? (
                 <Button type="primary" onClick={() => { form.setFieldsValue(record); setEditing(true); }}>
                   {t('record.edit')}
@@ -279,6 +283,10 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
               </div>
             ),
           },
+          ...extensionTabs({ def, record, byName }),
+          ...(relationsTo(def.name, types).length
+            ? [{ key: 'related', label: t('related.tab'), children: <RelatedRecords def={def} id={id} /> }]
+            : []),
         ]}
       />
       {transition ? (

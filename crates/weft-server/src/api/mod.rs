@@ -95,6 +95,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delegations::delegates))
         .routes(routes!(events::consumers))
         .routes(routes!(procurement::supplier_scorecard))
+        .routes(routes!(procurement::order_from_requisition))
         .routes(routes!(decisions::deploy, decisions::list))
         .routes(routes!(decisions::versions))
         .routes(routes!(decisions::version))

@@ -15,6 +15,8 @@
 //!   ones when a late receipt arrives, and turns matched or accepted invoices into payables.
 //! - `scorecard`: supplier scorecards computed from receipts, QC reports, invoices and
 //!   confirmations (pure) and the outbox consumer that keeps them on the supplier profiles.
+//! - `requisitions`: an approved requisition becomes a draft order; an order naming a
+//!   requisition marks it ordered.
 //! - `demo`: `weft demo`'s sample company, loaded through the façade.
 
 pub mod demo;
@@ -22,6 +24,7 @@ mod matcher;
 mod matching;
 mod onboarding;
 mod quantities;
+mod requisitions;
 pub mod scorecard;
 
 use std::collections::BTreeMap;
@@ -29,6 +32,7 @@ use std::collections::BTreeMap;
 pub use matcher::ThreeWayMatch;
 pub use matching::{Difference, DifferenceKind, Tolerance};
 pub use onboarding::{ApplicationFile, FILE_FIELDS, MAX_FILES, Submitted};
+pub use requisitions::OrderFromRequisition;
 pub use scorecard::{Scorecard, ScorecardView, SupplierScorecard};
 use weft_model::schema::Value;
 use weft_store::Tx;
@@ -98,7 +102,10 @@ impl Hook {
         values: &mut BTreeMap<String, Value>,
     ) -> Result<()> {
         match self {
-            Hook::PurchaseOrder => quantities::new_order(values),
+            Hook::PurchaseOrder => {
+                quantities::new_order(values)?;
+                requisitions::order_names_requisition(tx, catalog, values).await
+            }
             Hook::Requisition => {
                 quantities::requisition_total(values);
                 Ok(())
@@ -114,13 +121,19 @@ impl Hook {
     /// Before an update is written: totals follow the lines; engine-kept fields stay.
     pub(crate) async fn before_update(
         self,
-        _tx: &mut Tx,
-        _catalog: &Catalog,
+        tx: &mut Tx,
+        catalog: &Catalog,
         current: &StoredRecord,
         changes: &mut BTreeMap<String, Value>,
     ) -> Result<()> {
         match self {
-            Hook::PurchaseOrder => quantities::changed_order(current, changes),
+            Hook::PurchaseOrder => {
+                quantities::changed_order(current, changes)?;
+                if changes.contains_key("requisition") {
+                    requisitions::order_names_requisition(tx, catalog, changes).await?;
+                }
+                Ok(())
+            }
             Hook::Requisition => {
                 quantities::requisition_total(changes);
                 Ok(())
