@@ -11,6 +11,7 @@ mod fixture;
 mod list_1m;
 mod list_scoped;
 mod live_fanout;
+mod processes;
 mod procurement;
 mod raw_commit;
 mod records;
@@ -51,6 +52,8 @@ enum Command {
     LiveFanout(live_fanout::Args),
     /// Issue 9: the Tryton peer workload in process with the procurement app's own types.
     Procurement(procurement::Args),
+    /// Issue 6: the SpiffWorkflow peer's approval process end to end with persistence.
+    Processes(processes::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
             Command::RawCommit(args) => raw_commit::run(args).await,
             Command::Records(args) => records::run(args).await,
             Command::Procurement(args) => procurement::run(args).await,
+            Command::Processes(args) => processes::run(args).await,
             Command::RecordsHttp(args) => records_http::run(args).await,
             Command::List1m(args) => list_1m::run(args).await,
             Command::ListScoped(args) => list_scoped::run(args).await,

@@ -597,6 +597,12 @@ async fn strangers_and_guests_see_nothing_of_others_processes(backend: TestBacke
     let seen = guest.get(&format!("/api/v1/process-instances/{a_id}")).await.ok(200);
     assert_eq!((seen["variables_visible"].as_bool(), seen["variables"].clone()), (Some(false), json!({})), "{seen}");
     assert!(seen["tasks"].as_array().unwrap().iter().all(|t| t["inputs"] == json!({})));
+    // Its timeline of the order has no internal step (none of the tasks is the guest's);
+    // the administrator's has them.
+    let timeline = guest.get(&format!("/api/v1/records/purchase_order/{order_a}/timeline")).await.ok(200);
+    assert!(timeline.as_array().unwrap().iter().all(|e| e["kind"] == "history"), "{timeline}");
+    let timeline = c.admin.get(&format!("/api/v1/records/purchase_order/{order_a}/timeline")).await.ok(200);
+    assert!(timeline.as_array().unwrap().iter().any(|e| e["command"] == "process.task_created"), "{timeline}");
     let listed = guest.get(&format!("/api/v1/records/purchase_order/{order_a}/processes")).await.ok(200);
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed["items"][0]["variables"], json!({}));
@@ -801,4 +807,27 @@ async fn an_approver_is_added_before_and_after_over_http_and_bad_input_is_refuse
     assert_eq!(record["state"], "approved");
     let added = c.app.audit_entries().await.into_iter().filter(|e| e.action == "process.task.add_approver").count();
     assert_eq!(added, 2);
+
+    // The order's timeline tells the process in time order, with names.
+    let timeline = c.starter.get(&format!("/api/v1/records/purchase_order/{order}/timeline")).await.ok(200);
+    let process: Vec<&Value> = timeline.as_array().unwrap().iter().filter(|e| e["kind"] == "process").collect();
+    let commands: Vec<&str> = process.iter().map(|e| e["command"].as_str().unwrap()).collect();
+    assert_eq!(commands.first(), Some(&"process.started"), "{commands:?}");
+    assert_eq!(commands.last(), Some(&"process.ended"), "{commands:?}");
+    let added: Vec<&&Value> = process.iter().filter(|e| e["command"] == "process.approver_added").collect();
+    assert_eq!(added.len(), 2, "{timeline}");
+    assert_eq!(added[0]["process"]["to"], json!(c.deputy.id));
+    assert_eq!(added[0]["process"]["position"], "after");
+    assert_eq!(added[0]["process"]["comment"], "the deputy knows the supplier");
+    assert_eq!(added[1]["process"]["position"], "before");
+    assert!(added.iter().all(|e| e["actor"] == json!(c.manager.id.to_string()) && e["actor_name"].is_string()));
+    let buyer_said = process
+        .iter()
+        .find(|e| e["command"] == "process.task_completed" && e["actor"] == json!(c.buyer.id.to_string()))
+        .expect("the buyer's answer");
+    assert_eq!(buyer_said["process"]["outcome"], "approved");
+    assert_eq!(buyer_said["process"]["comment"], "price ok");
+    assert!(process.iter().all(|e| e.get("version").is_none()));
+    let ats: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["at"].as_str().unwrap()).collect();
+    assert!(ats.windows(2).all(|w| w[0] <= w[1]), "oldest first: {ats:?}");
 }

@@ -44,7 +44,7 @@ pub use bulk::{BulkCommand, BulkTarget};
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
 pub use export::{ExportFile, ExportFormat, ExportLang, ExportQuery};
-pub use reads::{ListQuery, Page, TimelineEntry};
+pub use reads::{ListQuery, Page, ProcessStep, TimelineEntry};
 pub use records::{BulkMode, BulkRow, Created, Idempotency, RecordView};
 pub use views::{SavedView, ViewInput, ViewKind, ViewList, ViewSpec};
 pub use weft_store::{Backend, DatabaseLocation, Synchronous};

@@ -47,17 +47,68 @@ pub struct Page {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     pub at: String,
-    /// `history` now; thread messages and process steps join later.
+    /// `history` (a change of the record) or `process` (a step of a process bound to it).
     pub kind: &'static str,
     pub actor: String,
     /// Who acted, by display name (`<name>` or `<delegate> for <delegator>`); absent for
     /// Weft's own engines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
+    /// History: `create`, `update`, `transition:<name>`, …; process: `process.started`,
+    /// `process.task_created`, `process.task_completed`, `process.task_cancelled`,
+    /// `process.claimed`, `process.transferred`, `process.delegated`, `process.returned`,
+    /// `process.approver_added`, `process.withdrawn`, `process.cancelled`,
+    /// `process.reminded`, `process.escalated`, `process.timer`, `process.ended`.
     pub command: String,
-    pub version: i64,
+    /// The record's version after a history entry; absent for process entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     #[schema(value_type = Object)]
     pub changes: Json,
+    /// What happened in the process, for `process` entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessStep>,
+}
+
+/// A process step in a record's timeline.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ProcessStep {
+    pub instance: Uuid,
+    /// The process key (`po_approval`) and its name in the BPMN.
+    pub process: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process_name: Option<String>,
+    /// The step (BPMN element id) and its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// A task's `approved`, `rejected` or `completed`; an ended instance's `completed`,
+    /// `cancelled` or `withdrawn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The approver's comment, or the reason given for a return, withdrawal or cancellation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Who the task went to (created, transferred, delegated) or who was added, by id and
+    /// display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_name: Option<String>,
+    /// Whom the assignee stands in for (out-of-office delegation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Uuid>,
+    /// An added approver's place: `before` or `after`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    /// The earlier step a return went back to, and its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_step: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_step_name: Option<String>,
 }
 
 impl Workspace {
@@ -137,7 +188,9 @@ impl Workspace {
         })
     }
 
-    /// The record's history (and, later, its thread and process steps), oldest first.
+    /// The record's history and the steps of the processes bound to it, oldest first.
+    /// Process steps are shown to whoever may read the record, except that a partner contact
+    /// sees only the tasks that were theirs (`processes::timeline`).
     pub async fn timeline(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<Vec<TimelineEntry>> {
         // Reading the record applies the access check: no timeline of an invisible record.
         self.get(principal, type_name, id).await?;
@@ -146,35 +199,54 @@ impl Workspace {
         let mut names: std::collections::BTreeMap<Uuid, Option<String>> = std::collections::BTreeMap::new();
         let mut out = Vec::with_capacity(entries.len());
         for h in entries {
-            // `<id>` or `<delegate id> for <delegator id>`: each id by its display name.
-            let mut parts = Vec::new();
-            for id in h.actor.split(" for ").map(|p| Uuid::parse_str(p.trim())) {
-                let Ok(id) = id else {
-                    parts.clear();
-                    break;
-                };
-                if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
-                    slot.insert(weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name));
-                }
-                match names.get(&id).cloned().flatten() {
-                    Some(name) => parts.push(name),
-                    None => {
-                        parts.clear();
-                        break;
-                    }
-                }
-            }
-            out.push(TimelineEntry {
+            let actor_name = self.actor_display_name(&mut names, &h.actor).await?;
+            let entry = TimelineEntry {
                 at: format_utc(h.at),
                 kind: "history",
-                actor_name: (!parts.is_empty()).then(|| parts.join(" for ")),
+                actor_name,
                 actor: h.actor,
                 command: h.command,
-                version: h.version,
+                version: Some(h.version),
                 changes: without_hidden(h.changes, &hidden),
-            });
+                process: None,
+            };
+            out.push((h.at, 0, entry));
         }
-        Ok(out)
+        out.extend(self.process_timeline(principal, type_name, id, &mut names).await?);
+        // Stable: history keeps its order, and at one instant the record's change comes
+        // before the process steps it started.
+        out.sort_by_key(|(at, rank, _)| (*at, *rank));
+        Ok(out.into_iter().map(|(_, _, e)| e).collect())
+    }
+
+    /// An actor (`<id>` or `<delegate id> for <delegator id>`) by display names, or `None`
+    /// for Weft's own engines and people no longer known. `names` caches the look-ups.
+    pub(crate) async fn actor_display_name(
+        &self,
+        names: &mut std::collections::BTreeMap<Uuid, Option<String>>,
+        actor: &str,
+    ) -> Result<Option<String>> {
+        let mut parts = Vec::new();
+        for id in actor.split(" for ").map(|p| Uuid::parse_str(p.trim())) {
+            let Ok(id) = id else { return Ok(None) };
+            match self.display_name(names, id).await? {
+                Some(name) => parts.push(name),
+                None => return Ok(None),
+            }
+        }
+        Ok((!parts.is_empty()).then(|| parts.join(" for ")))
+    }
+
+    /// One principal's display name (cached in `names`).
+    pub(crate) async fn display_name(
+        &self,
+        names: &mut std::collections::BTreeMap<Uuid, Option<String>>,
+        id: Uuid,
+    ) -> Result<Option<String>> {
+        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+            slot.insert(weft_store::kernel::principals::by_id_now(&self.db, id).await?.map(|p| p.display_name));
+        }
+        Ok(names.get(&id).cloned().flatten())
     }
 
     /// Removes the fields the principal may not see from a record about to be returned.

@@ -49,6 +49,7 @@ on_both_databases!(
     an_approver_added_after_is_asked_once_the_holder_approved,
     an_approver_added_to_a_countersign_is_one_more_countersigner,
     adding_an_approver_is_refused_to_others_and_for_bad_approvers,
+    the_record_timeline_tells_the_process_history_and_guests_only_their_tasks,
 );
 
 fn fixture(name: &str) -> String {
@@ -1085,4 +1086,146 @@ async fn adding_an_approver_is_refused_to_others_and_for_bad_approvers(backend: 
     assert!(matches!(unclaimed, Err(Error::Forbidden(_))), "{unclaimed:?}");
     let nobody = o.ws.add_approver(&o.admin, &hr.id, o.director.id, "before", None).await;
     assert!(matches!(nobody, Err(Error::Conflict(_))), "{nobody:?}");
+}
+
+/// A supplier's confirmation (a partner contact's task), then the buyer's check.
+const PO_REVIEW: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d_review">
+  <bpmn:process id="po_review" name="Order review" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="supplier_confirms" name="Supplier confirms">
+      <bpmn:extensionElements><zeebe:assignmentDefinition assignee="GUEST" /></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:userTask id="buyer_checks" name="Buyer checks">
+      <bpmn:extensionElements><zeebe:assignmentDefinition assignee="MANAGER" /></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="supplier_confirms" />
+    <bpmn:sequenceFlow id="f2" sourceRef="supplier_confirms" targetRef="buyer_checks" />
+    <bpmn:sequenceFlow id="f3" sourceRef="buyer_checks" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"#;
+
+async fn the_record_timeline_tells_the_process_history_and_guests_only_their_tasks(backend: TestBackend) {
+    // The process clock after the wall clock the record's history is written with, stepping
+    // a minute per action, so the order is the actions' order.
+    let clock = Clock::frozen(OffsetDateTime::now_utc() + Duration::hours(1));
+    let o = org(backend, clock).await;
+    let minute = || o.clock.advance(std::time::Duration::from_secs(60));
+    let portal = RoleDef {
+        name: "order_portal".into(),
+        labels: BTreeMap::new(),
+        description: String::new(),
+        for_guests: true,
+        grants: vec![
+            serde_json::from_value(json!({ "type": "purchase_order", "actions": ["read"], "scope": "party" }))
+                .expect("grant"),
+        ],
+        field_rules: vec![],
+    };
+    o.ws.put_role(&o.admin, portal).await.unwrap();
+    let party = Uuid::now_v7();
+    let guest = people::guest(&o.ws, party, &["order_portal"]).await;
+    let xml = PO_REVIEW.replace("GUEST", &guest.id.to_string()).replace("MANAGER", &o.manager.id.to_string());
+    deploy(&o, xml, Some("purchase_order"), &[]).await;
+    let input = object(json!({ "subject": "Bolts", "amount": "120", "party": party.to_string() }));
+    let Created::Fresh(order) = o.ws.create(&o.admin, "purchase_order", input, None).await.unwrap() else {
+        panic!("fresh")
+    };
+    let order = order.system.id;
+    let id =
+        o.ws.start_process_for_record(&o.admin, "po_review", "purchase_order", order, Map::new()).await.unwrap().id;
+
+    minute();
+    let supplier = only_open_task(&o, id).await;
+    o.ws.complete_task(&o.admin, &supplier.id, Map::new()).await.unwrap();
+    minute();
+    let buyer = only_open_task(&o, id).await;
+    o.ws.add_approver(&o.manager, &buyer.id, o.director.id, "before", Some("have a look".into())).await.unwrap();
+    minute();
+    let first = only_open_task(&o, id).await;
+    o.ws.approve_task(&o.director, &first.id, true, Some("fine".into())).await.unwrap();
+    minute();
+    let back = only_open_task(&o, id).await;
+    o.ws.return_task(&o.manager, &back.id, "supplier_confirms", Some("confirm the date".into())).await.unwrap();
+    minute();
+    let again = only_open_task(&o, id).await;
+    o.ws.complete_task(&o.admin, &again.id, Map::new()).await.unwrap();
+    minute();
+    let buyer = only_open_task(&o, id).await;
+    o.ws.transfer_task(&o.manager, &buyer.id, o.cfo.id).await.unwrap();
+    minute();
+    o.ws.approve_task(&o.cfo, &buyer.id, false, Some("too dear".into())).await.unwrap();
+    assert_eq!(status(&o, id).await, "completed");
+
+    // The test kit names everyone `Person <id>`.
+    let name = |p: &Principal| format!("Person {}", p.id);
+    let (admin, manager, director, cfo, guest_name) =
+        (name(&o.admin), name(&o.manager), name(&o.director), name(&o.cfo), name(&guest));
+    let timeline = o.ws.timeline(&o.admin, "purchase_order", order).await.unwrap();
+    assert_eq!(timeline[0].command, "create", "the record's history comes first");
+    // (command, actor, step, to whom, outcome or comment)
+    type Seen = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+    let seen: Vec<Seen> = timeline
+        .iter()
+        .filter(|e| e.kind == "process")
+        .map(|e| {
+            let step = e.process.clone().expect("a process entry has its step");
+            assert_eq!(step.instance, id);
+            (e.command.clone(), e.actor_name.clone(), step.element, step.to_name, step.outcome.or(step.comment))
+        })
+        .collect();
+    let s = |v: &str| Some(v.to_owned());
+    let expected = vec![
+        ("process.started".to_owned(), s(&admin), None, None, None),
+        ("process.task_created".into(), None, s("supplier_confirms"), s(&guest_name), None),
+        ("process.task_completed".into(), s(&admin), s("supplier_confirms"), None, s("completed")),
+        ("process.task_created".into(), None, s("buyer_checks"), s(&manager), None),
+        ("process.approver_added".into(), s(&manager), s("buyer_checks"), s(&director), s("have a look")),
+        ("process.task_created".into(), None, s("buyer_checks"), s(&director), None),
+        ("process.task_completed".into(), s(&director), s("buyer_checks"), None, s("approved")),
+        ("process.task_created".into(), None, s("buyer_checks"), s(&manager), None),
+        ("process.returned".into(), s(&manager), s("buyer_checks"), None, s("confirm the date")),
+        ("process.task_cancelled".into(), None, s("buyer_checks"), None, None),
+        ("process.task_created".into(), None, s("supplier_confirms"), s(&guest_name), None),
+        ("process.task_completed".into(), s(&admin), s("supplier_confirms"), None, s("completed")),
+        ("process.task_created".into(), None, s("buyer_checks"), s(&manager), None),
+        ("process.transferred".into(), s(&manager), s("buyer_checks"), s(&cfo), None),
+        ("process.task_completed".into(), s(&cfo), s("buyer_checks"), None, s("rejected")),
+        ("process.ended".into(), None, None, None, s("completed")),
+    ];
+    assert_eq!(seen, expected);
+    let rejected = timeline.iter().rev().find(|e| e.command == "process.task_completed").unwrap();
+    let step = rejected.process.as_ref().unwrap();
+    assert_eq!((step.comment.as_deref(), step.step_name.as_deref()), (Some("too dear"), Some("Buyer checks")));
+    let returned = timeline.iter().find(|e| e.command == "process.returned").unwrap().process.clone().unwrap();
+    assert_eq!(returned.to_step_name.as_deref(), Some("Supplier confirms"));
+    // A member who may read the order sees the same.
+    let members = o.ws.timeline(&o.starter, "purchase_order", order).await.unwrap();
+    assert_eq!(members.iter().filter(|e| e.kind == "process").count(), expected.len());
+
+    // The supplier's contact sees its own tasks only: no start, no buyer's steps, no end.
+    let theirs = o.ws.timeline(&guest, "purchase_order", order).await.unwrap();
+    let commands: Vec<(&str, Option<&str>)> = theirs
+        .iter()
+        .filter(|e| e.kind == "process")
+        .map(|e| (e.command.as_str(), e.process.as_ref().and_then(|p| p.element.as_deref())))
+        .collect();
+    let supplier = Some("supplier_confirms");
+    assert_eq!(
+        commands,
+        [
+            ("process.task_created", supplier),
+            ("process.task_completed", supplier),
+            ("process.task_created", supplier),
+            ("process.task_completed", supplier)
+        ]
+    );
+    assert!(theirs.iter().all(|e| e.process.as_ref().is_none_or(|p| p.comment.is_none())));
+    // A guest of another party sees no timeline at all.
+    let stranger = people::guest(&o.ws, Uuid::now_v7(), &["order_portal"]).await;
+    assert!(matches!(o.ws.timeline(&stranger, "purchase_order", order).await, Err(Error::NotFound(_))));
 }

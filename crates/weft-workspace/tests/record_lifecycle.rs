@@ -119,7 +119,7 @@ async fn transition_writes_history_with_inputs_and_a_transitioned_event(backend:
     let commands: Vec<&str> = timeline.iter().map(|e| e.command.as_str()).collect();
     assert_eq!(commands, ["create", "transition:submit", "transition:reject"]);
     let last = timeline.last().unwrap();
-    assert_eq!(last.version, 3);
+    assert_eq!(last.version, Some(3));
     assert_eq!(last.actor, "system");
     assert_eq!(last.changes["inputs"], json!({ "reason": reason }), "{}", last.changes);
     let changes = last.changes["changes"].as_array().expect("field changes");

@@ -73,7 +73,12 @@ pub(crate) async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace
         &loaded.config.blobs_dir(&loaded.data_dir),
         loaded.config.attachment_limits(),
     )?;
-    Ok(Workspace::connect(&options).await?.with_auth_settings(auth).with_blob_store(blobs))
+    let job_lock = loaded.config.process_job_lock()?;
+    Ok(Workspace::connect(&options)
+        .await?
+        .with_auth_settings(auth)
+        .with_blob_store(blobs)
+        .with_process_job_lock(job_lock))
 }
 
 /// Built-in manifests, then `<data>/apps/*.json` (by name), then `--manifest` files.

@@ -56,7 +56,24 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub smtp: SmtpConfig,
     pub delivery: DeliveryConfig,
+    pub processes: ProcessesConfig,
     pub log: LogConfig,
+}
+
+/// The process engine's job worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProcessesConfig {
+    /// How long a claimed job (a timer, a service task) is held before another worker may
+    /// take it over: a node that dies mid-job leaves its jobs locked that long. Longer than
+    /// any job runs; at most a day.
+    pub job_lock_secs: u64,
+}
+
+impl Default for ProcessesConfig {
+    fn default() -> Self {
+        ProcessesConfig { job_lock_secs: 300 }
+    }
 }
 
 /// Outgoing e-mail. Without a host nothing is mailed (IM robots still get their cards).
@@ -469,6 +486,15 @@ impl Config {
     }
 
     /// Delivery outward: links, the SMTP server, retries, timeouts.
+    /// The process job lock, checked (1 second to a day).
+    pub fn process_job_lock(&self) -> anyhow::Result<std::time::Duration> {
+        let secs = self.processes.job_lock_secs;
+        if !(1..=86_400).contains(&secs) {
+            anyhow::bail!("invalid processes.job_lock_secs: {secs} (1 to 86400 seconds)");
+        }
+        Ok(std::time::Duration::from_secs(secs))
+    }
+
     pub fn delivery_config(&self) -> anyhow::Result<weft_workspace::collab::delivery::DeliveryConfig> {
         use weft_workspace::collab::delivery::{DeliveryConfig as Out, RetryPolicy, SmtpSettings, SmtpTls};
         let d = &self.delivery;

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, versionOf, type RecordJson, type TimelineEntry } from '../api/client';
+import { describeProcess } from './processTimeline';
 import { FieldDisplay, FieldInput } from '../fields/dispatch';
 import { RecordValues } from '../fields/reference';
 import { clearErrorsOnChange, TransitionDialog, useProblemText, type FormApi } from './transition';
@@ -325,6 +326,8 @@ function RecordTimeline({ def, id }: { def: TypeDef; id: string }) {
   const fieldLabel = (name: string) =>
     name === 'state' ? t('record.state') : labelOf(def.fields.find((f) => f.name === name)?.label, lang) || name;
   const what = (e: TimelineEntry) => {
+    const step = describeProcess(e, t);
+    if (step) return step.title;
     if (e.command === 'create') return t('timeline.created');
     if (e.command === 'update') return t('timeline.updated');
     if (e.command === 'delete') return t('timeline.deleted');
@@ -361,16 +364,26 @@ function RecordTimeline({ def, id }: { def: TypeDef; id: string }) {
   return (
     <Timeline
       className="weft-timeline"
-      items={[...entries].reverse().map((e) => ({
-        key: `${e.version}-${e.at}`,
+      items={[...entries].reverse().map((e, i) => ({
+        key: `${e.kind}-${e.version ?? e.command}-${e.at}-${i}`,
+        color: e.kind === 'process' ? 'gray' : undefined,
         children: (
-          <div>
+          <div data-testid={e.kind === 'process' ? 'timeline-process' : 'timeline-history'}>
             <strong>{what(e)}</strong>{' '}
             <Typography.Text type="secondary">
-              {formatDateTime(lang, e.at)} · {t('timeline.version', { version: e.version })} ·{' '}
-              {e.actor_name ?? (/^[0-9a-f-]{36}/.test(e.actor) ? <PrincipalName id={e.actor.slice(0, 36)} /> : e.actor)}
+              {formatDateTime(lang, e.at)}
+              {e.version != null ? <> · {t('timeline.version', { version: e.version })}</> : null}
+              {e.actor === 'system' && e.kind === 'process' ? null : (
+                <>
+                  {' · '}
+                  {e.actor_name ?? (/^[0-9a-f-]{36}/.test(e.actor) ? <PrincipalName id={e.actor.slice(0, 36)} /> : e.actor)}
+                </>
+              )}
             </Typography.Text>
             <ul className="weft-timeline-changes">
+              {(describeProcess(e, t)?.details ?? []).map((d, k) => (
+                <li key={`process-${k}`}>{d}</li>
+              ))}
               {inputsOf(e).map(([f, v]) => (
                 <li key={`input-${f.name}`}>
                   {labelOf(f.label, lang)}: <FieldDisplay field={f} value={v} />

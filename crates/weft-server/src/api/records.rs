@@ -327,7 +327,8 @@ pub async fn transition_record(
     Ok(with_version(&view, StatusCode::OK))
 }
 
-/// The record's history (later also its thread and process steps), oldest first.
+/// The record's history and the steps of the processes bound to it, oldest first (a
+/// partner contact sees only process tasks that were its own).
 #[utoipa::path(get, path = "/api/v1/records/{type}/{id}/timeline", tag = "records",
     params(("type" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Vec<TimelineEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]

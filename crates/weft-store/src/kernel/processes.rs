@@ -860,6 +860,68 @@ pub async fn steps_of_instance(db: &Database, instance: Uuid) -> Result<Vec<Stor
         .collect()
 }
 
+// ── history (what was done to an instance beyond its task rows) ─────────────────────
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub instance_id: Uuid,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub task_id: Option<String>,
+    pub element: Option<String>,
+    /// JSON text.
+    pub detail: String,
+}
+
+/// Appends one entry to an instance's history; call inside the step's transaction.
+pub async fn insert_history(tx: &mut Tx, h: &HistoryEntry) -> Result<()> {
+    let backend = tx.backend();
+    let insert = Query::insert()
+        .into_table(t("process_history"))
+        .columns(["instance_id", "at", "actor", "action", "task_id", "element", "detail"].map(t))
+        .values_panic([
+            Expr::val(uuid(h.instance_id)).into(),
+            Expr::val(timestamp(backend, h.at)).into(),
+            h.actor.as_str().into(),
+            h.action.as_str().into(),
+            h.task_id.clone().into(),
+            h.element.clone().into(),
+            h.detail.as_str().into(),
+        ])
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}
+
+/// The history of the given instances, oldest first.
+pub async fn history_of(db: &Database, instances: &[Uuid]) -> Result<Vec<HistoryEntry>> {
+    if instances.is_empty() {
+        return Ok(Vec::new());
+    }
+    let select = Query::select()
+        .columns(["instance_id", "at", "actor", "action", "task_id", "element", "detail"].map(t))
+        .from(t("process_history"))
+        .and_where(Expr::col(t("instance_id")).is_in(instances.iter().map(|i| uuid(*i))))
+        .order_by(t("id"), Order::Asc)
+        .to_owned();
+    db.fetch_all(&select)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                instance_id: r.get("instance_id")?,
+                at: r.get("at")?,
+                actor: r.get("actor")?,
+                action: r.get("action")?,
+                task_id: r.get("task_id")?,
+                element: r.get("element")?,
+                detail: r.get("detail")?,
+            })
+        })
+        .collect()
+}
+
 // ── business calendars ─────────────────────────────────────────────────────────────────
 
 /// Creates or replaces the calendar `name` (its `CalendarDef` JSON).

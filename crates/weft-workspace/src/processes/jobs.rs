@@ -46,8 +46,15 @@ pub struct IncidentView {
     pub incident: Option<String>,
 }
 
-/// How long a claimed job is held before another worker may take it over.
-const LOCK: Duration = Duration::minutes(5);
+/// How many claimed jobs one worker runs at once.
+const JOBS_AT_ONCE: usize = 16;
+
+/// How one job ended.
+enum Settled {
+    Done,
+    Retried,
+    Incident,
+}
 
 /// Why a job did not succeed.
 enum Failure {
@@ -62,37 +69,66 @@ impl Workspace {
     pub async fn run_due_jobs(&self, limit: u64) -> Result<JobRun> {
         let now = self.process_now();
         let worker = self.processes.worker.clone();
+        let lock = self.job_lock();
         let claimed = self
             .db
             .write(move |tx| {
-                Box::pin(async move { Ok::<_, Error>(store::claim_due(tx, now, limit, &worker, now + LOCK).await?) })
+                Box::pin(async move { Ok::<_, Error>(store::claim_due(tx, now, limit, &worker, now + lock).await?) })
             })
             .await?;
         let mut run = JobRun { done: self.fire_start_timers(limit).await?, ..JobRun::default() };
-        for job in claimed {
-            match self.run_job(&job).await {
-                Ok(()) => run.done += 1,
-                Err(Failure::Retry(message)) if job.attempts < job.max_attempts => {
-                    let backoff = Duration::seconds(10 * (1_i64 << job.attempts.clamp(0, 12)));
-                    let (id, due) = (job.id.clone(), now + backoff);
-                    self.db
-                        .write(move |tx| {
-                            Box::pin(async move { Ok::<_, Error>(store::retry_job(tx, &id, due, &message).await?) })
-                        })
-                        .await?;
-                    run.retried += 1;
-                }
-                Err(Failure::Retry(message)) => {
-                    self.job_failed(&job, None, message).await?;
-                    run.incidents += 1;
-                }
-                Err(Failure::Business { code, message }) => {
-                    self.job_failed(&job, Some(code), message).await?;
-                    run.incidents += 1;
-                }
+        // Claimed jobs run side by side (each in its own steps): their writes share the
+        // SQLite writer's batches, or PostgreSQL's pool, instead of waiting one for another.
+        // Jobs of one instance that race are settled by the step's revision check. Message
+        // jobs keep their order (a buffered message goes to the oldest subscription), so
+        // they run first, one after another.
+        use futures::StreamExt;
+        let (ordered, free): (Vec<StoredJob>, Vec<StoredJob>) =
+            claimed.into_iter().partition(|job| matches!(job.kind.as_str(), "weft:buffered" | "weft:publish"));
+        let mut settled = Vec::with_capacity(ordered.len() + free.len());
+        for job in ordered {
+            settled.push(self.run_and_settle(job, now).await);
+        }
+        let side_by_side: Vec<Result<Settled>> = futures::stream::iter(free)
+            .map(|job| async move { self.run_and_settle(job, now).await })
+            .buffer_unordered(JOBS_AT_ONCE)
+            .collect()
+            .await;
+        settled.extend(side_by_side);
+        for outcome in settled {
+            match outcome? {
+                Settled::Done => run.done += 1,
+                Settled::Retried => run.retried += 1,
+                Settled::Incident => run.incidents += 1,
             }
         }
         Ok(run)
+    }
+
+    /// Runs one claimed job and records how it went: done, retried later with backoff, or
+    /// an incident.
+    async fn run_and_settle(&self, job: StoredJob, now: time::OffsetDateTime) -> Result<Settled> {
+        match self.run_job(&job).await {
+            Ok(()) => Ok(Settled::Done),
+            Err(Failure::Retry(message)) if job.attempts < job.max_attempts => {
+                let backoff = Duration::seconds(10 * (1_i64 << job.attempts.clamp(0, 12)));
+                let (id, due) = (job.id.clone(), now + backoff);
+                self.db
+                    .write(move |tx| {
+                        Box::pin(async move { Ok::<_, Error>(store::retry_job(tx, &id, due, &message).await?) })
+                    })
+                    .await?;
+                Ok(Settled::Retried)
+            }
+            Err(Failure::Retry(message)) => {
+                self.job_failed(&job, None, message).await?;
+                Ok(Settled::Incident)
+            }
+            Err(Failure::Business { code, message }) => {
+                self.job_failed(&job, Some(code), message).await?;
+                Ok(Settled::Incident)
+            }
+        }
     }
 
     /// Runs `run_due_jobs` until nothing is due (tests; a catch-up after downtime).

@@ -25,6 +25,7 @@ mod start;
 mod start_timers;
 mod step;
 mod tasks;
+mod timeline;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -57,6 +58,9 @@ pub struct ProcessState {
     calendars: calendars::CalendarCache,
     /// Names this node in job locks.
     worker: String,
+    /// How long a claimed job is held before another worker may take it over, in seconds
+    /// (0: the default, five minutes).
+    job_lock_secs: std::sync::atomic::AtomicU64,
 }
 
 impl ProcessState {
@@ -132,8 +136,26 @@ fn definition_view(d: &store::StoredDefinition) -> DefinitionView {
 impl Workspace {
     /// Uses `clock` for every process decision (timers, due dates, delegation days).
     pub fn with_process_clock(mut self, clock: Clock) -> Self {
+        let lock = self.processes.job_lock_secs.load(std::sync::atomic::Ordering::Relaxed);
         self.processes = Arc::new(ProcessState::new(clock));
+        self.processes.job_lock_secs.store(lock, std::sync::atomic::Ordering::Relaxed);
         self
+    }
+
+    /// How long a claimed job is held before a worker may take it over (`processes.job_lock_secs`):
+    /// a node that dies mid-job leaves it locked that long. Longer than any job may run.
+    pub fn with_process_job_lock(self, lock: std::time::Duration) -> Self {
+        self.processes.job_lock_secs.store(lock.as_secs().max(1), std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    /// The job lock in force.
+    fn job_lock(&self) -> time::Duration {
+        match self.processes.job_lock_secs.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => time::Duration::minutes(5),
+            // At most a day: a lock is added to the clock, which must not overflow.
+            secs => time::Duration::seconds(i64::try_from(secs.min(86_400)).unwrap_or(86_400)),
+        }
     }
 
     /// The time process steps are taken at.

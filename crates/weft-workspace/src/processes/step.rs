@@ -33,6 +33,10 @@ pub(super) fn status_name(status: Status) -> &'static str {
     }
 }
 
+/// The causes kept in the instance's history for the record's timeline: what the task rows
+/// (created, completed, cancelled) and the instance row (started, ended) do not tell.
+const JOURNALED: [&str; 5] = ["task.return", "task.add_approver", "withdraw", "cancel", "timer.fire"];
+
 /// A row an effect becomes.
 #[derive(Debug, Clone)]
 pub(super) enum Write {
@@ -105,10 +109,28 @@ impl Workspace {
         event: Event,
         cause: Cause,
     ) -> Result<std::result::Result<(), EngineError>> {
+        let stored =
+            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+        self.apply_event_from(stored, event, cause).await
+    }
+
+    /// `apply_event` starting from an instance row the caller has just read (a step whose
+    /// revision has moved meanwhile is not saved, and the instance is read again).
+    pub(super) async fn apply_event_from(
+        &self,
+        first: StoredInstance,
+        event: Event,
+        cause: Cause,
+    ) -> Result<std::result::Result<(), EngineError>> {
+        let id = first.id;
+        let mut first = Some(first);
         for _ in 0..16 {
-            let stored = store::instance(&self.db, id)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+            let stored = match first.take() {
+                Some(stored) => stored,
+                None => store::instance(&self.db, id)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("process instance {id}")))?,
+            };
             let deployment = self.deployment(stored.definition_id).await?;
             let mut state = decode_state(&stored.state)?;
             let seen = state.history.len();
@@ -246,6 +268,19 @@ impl Workspace {
                     }
                     for step in &p.steps {
                         store::insert_step(tx, step).await?;
+                    }
+                    if JOURNALED.contains(&p.cause.action.as_str()) {
+                        let text = |k: &str| p.cause.detail.get(k).and_then(Json::as_str).map(str::to_owned);
+                        let entry = store::HistoryEntry {
+                            instance_id: p.id,
+                            at: p.at,
+                            actor: p.cause.actor.clone(),
+                            action: p.cause.action.clone(),
+                            task_id: text("task"),
+                            element: text("element"),
+                            detail: p.cause.detail.to_string(),
+                        };
+                        store::insert_history(tx, &entry).await?;
                     }
                     tx.lock_event_log().await?;
                     let mut detail = p.cause.detail.clone();

@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 use weft_model::{Principal, PrincipalKind};
 use weft_process::{EngineError, Event, FormField, WaitId};
-use weft_store::kernel::processes::{self as store, StoredTask};
+use weft_store::kernel::processes::{self as store, StoredInstance, StoredTask};
 use weft_store::kernel::{outbox, principals};
 
 use super::step::{Cause, ClosedTask};
@@ -34,6 +34,8 @@ pub struct TaskView {
     pub candidate_principals: Vec<Uuid>,
     pub candidate_roles: Vec<String>,
     pub candidate_units: Vec<Uuid>,
+    /// The step may not be completed by the person who started the instance.
+    pub forbid_self_approval: bool,
     pub due_at: Option<time::OffsetDateTime>,
     pub ended_by: Option<String>,
     pub outcome: Option<Json>,
@@ -71,6 +73,7 @@ fn view(t: StoredTask) -> TaskView {
         ended_at: t.ended_at,
         form: Vec::new(),
         approvers_after: Vec::new(),
+        forbid_self_approval: t.forbid_self_approval,
         candidate_principals: serde_json::from_str(&t.candidate_principals).unwrap_or_default(),
         candidate_roles: serde_json::from_str(&t.candidate_roles).unwrap_or_default(),
         candidate_units: serde_json::from_str(&t.candidate_units).unwrap_or_default(),
@@ -156,8 +159,9 @@ impl Workspace {
         Ok(false)
     }
 
-    /// The task and the principal to act as, or why not.
-    async fn task_for_action(&self, principal: &Principal, id: &str) -> Result<(TaskView, Principal, Option<Uuid>)> {
+    /// The task, the principal to act as, and the task's instance row (the step reuses it
+    /// when its revision has not moved), or why not.
+    async fn task_for_action(&self, principal: &Principal, id: &str) -> Result<(TaskView, Principal, StoredInstance)> {
         let task = store::task(&self.db, id).await?.map(view).ok_or_else(|| not_found(id))?;
         let instance = store::instance(&self.db, task.instance).await?.ok_or_else(|| not_found(id))?;
         match self.standing(principal, &task, instance.started_by).await? {
@@ -167,7 +171,7 @@ impl Workspace {
                 if task.status != "open" {
                     return Err(Error::Conflict(format!("task {id} is {}", task.status)));
                 }
-                Ok((task, acting, instance.started_by))
+                Ok((task, acting, instance))
             }
         }
     }
@@ -180,7 +184,7 @@ impl Workspace {
             Standing::Stranger if task.ended_by.as_deref() != Some(&principal.actor()) => Err(not_found(id)),
             _ => {
                 let mut task = task;
-                task.form = self.task_form(task.instance, &task.element).await?;
+                task.form = self.task_form(&instance, &task.element).await?;
                 if task.status == "open" {
                     task.approvers_after = self.approvers_after(&task).await?;
                 }
@@ -201,8 +205,7 @@ impl Workspace {
     }
 
     /// The form fields the task's element declares.
-    async fn task_form(&self, instance: Uuid, element: &str) -> Result<Vec<FormField>> {
-        let Some(stored) = store::instance(&self.db, instance).await? else { return Ok(Vec::new()) };
+    async fn task_form(&self, stored: &StoredInstance, element: &str) -> Result<Vec<FormField>> {
         let deployment = self.deployment(stored.definition_id).await?;
         let found = deployment.definitions().process(&stored.process_key).and_then(|p| p.element(element)).and_then(
             |(_, e)| match &e.kind {
@@ -274,19 +277,19 @@ impl Workspace {
         outputs: Map<String, Json>,
         action: &str,
     ) -> Result<()> {
-        let (task, acting, starter) = self.task_for_action(principal, id).await?;
-        let forbid = store::task(&self.db, id).await?.is_some_and(|t| t.forbid_self_approval);
+        let (task, acting, instance) = self.task_for_action(principal, id).await?;
         let person = acting.on_behalf_of.unwrap_or(acting.id);
-        if forbid && starter == Some(person) && !acting.is_system() {
+        if task.forbid_self_approval && instance.started_by == Some(person) && !acting.is_system() {
             return Err(Error::Forbidden("this step may not be approved by the person who started it".into()));
         }
-        check_form(&self.task_form(task.instance, &task.element).await?, &outputs)?;
+        check_form(&self.task_form(&instance, &task.element).await?, &outputs)?;
         let wait = wait_id(id)?;
         let mut cause =
             Cause::new(acting.actor(), action, json!({ "task": id, "element": task.element, "outputs": outputs }));
         cause.close_task =
             Some(ClosedTask { id: id.to_owned(), by: acting.actor(), outcome: Json::Object(outputs.clone()) });
-        match self.apply_event(task.instance, Event::TaskCompleted { task: wait, outputs }, cause).await? {
+        let event = Event::TaskCompleted { task: wait, outputs };
+        match self.apply_event_from(instance, event, cause).await? {
             Ok(_) => Ok(()),
             Err(EngineError::UnknownWait(_)) => Err(Error::Conflict(format!("task {id} is no longer open"))),
             Err(e) => Err(engine_error(e)),
@@ -342,6 +345,7 @@ impl Workspace {
         let (id, instance, from) = (task.id.clone(), task.instance, task.assignee);
         let acting = acting.clone();
         let action = action.to_owned();
+        let (element, at) = (task.element.clone(), self.process_now());
         self.db
             .write(move |tx| {
                 Box::pin(async move {
@@ -351,6 +355,16 @@ impl Workspace {
                     let detail = json!({ "task": id, "instance": instance, "from": from, "to": to });
                     admin_audit::record(tx, &acting, &format!("process.{action}"), "process_task", &id, detail.clone())
                         .await?;
+                    let entry = store::HistoryEntry {
+                        instance_id: instance,
+                        at,
+                        actor: acting.actor(),
+                        action: action.clone(),
+                        task_id: Some(id.clone()),
+                        element: Some(element),
+                        detail: detail.to_string(),
+                    };
+                    store::insert_history(tx, &entry).await?;
                     let event = outbox::NewEvent {
                         kind: format!("process.{}", action.replace('.', "_")),
                         type_name: "process_instance".into(),
@@ -381,7 +395,8 @@ impl Workspace {
         comment: Option<String>,
     ) -> Result<()> {
         use weft_model::schema::{FieldError, FieldErrorCode};
-        let (task, acting, starter) = self.task_for_action(principal, id).await?;
+        let (task, acting, instance) = self.task_for_action(principal, id).await?;
+        let starter = instance.started_by;
         let admin = self.is_admin(principal);
         let holder = task.delegated_from.or(task.assignee);
         if holder.is_none() && !admin {
@@ -420,8 +435,7 @@ impl Workspace {
                 errors.push(refuse("the approver already holds this task".into()))
             }
             Some(_) => {
-                let forbid = store::task(&self.db, id).await?.is_some_and(|t| t.forbid_self_approval);
-                if forbid && starter == Some(approver) {
+                if task.forbid_self_approval && starter == Some(approver) {
                     errors.push(refuse("this step may not be approved by the person who started it".into()));
                 } else if self.waits_at_step(&task, approver).await? {
                     errors.push(refuse("the approver already has this step to do".into()));
