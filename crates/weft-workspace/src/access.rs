@@ -480,6 +480,26 @@ impl Workspace {
         })
     }
 
+    /// Does `principal` manage `type_name`: an administrator, or a member holding `update`
+    /// on every record of it (scope `all`, no condition)? Managers may share list views
+    /// with everyone who reads the type. Guests never manage a type.
+    pub fn manages_type(&self, principal: &Principal, type_name: &str) -> bool {
+        if self.is_admin(principal) {
+            return true;
+        }
+        if principal.party().is_some() {
+            return false;
+        }
+        effective_roles(&self.directory(), principal).iter().any(|role| {
+            role.grants.iter().any(|g| {
+                g.covers_type(type_name)
+                    && g.covers_action("update")
+                    && g.scope == GrantScope::All
+                    && g.condition.is_none()
+            })
+        })
+    }
+
     /// Administrative work (users, roles, org units, declarations, purges) needs a role
     /// granting `admin`; the system principal always has it.
     pub fn require_admin(&self, principal: &Principal) -> Result<()> {

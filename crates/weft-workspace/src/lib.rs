@@ -9,6 +9,7 @@ pub mod admin_audit;
 pub mod aggregate;
 pub mod apps;
 mod builtin_roles;
+pub mod bulk;
 mod catalog;
 pub mod collab;
 pub mod consumers;
@@ -28,6 +29,7 @@ pub mod reads;
 pub mod records;
 pub mod roles;
 pub mod shares;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -38,10 +40,13 @@ use weft_store::{Database, MigrationStatus, PlannedMigration, StoreOptions};
 pub use access::{Action, FieldRules, Reach, TypePermissions};
 pub use aggregate::{AggregateGroup, AggregateQuery};
 pub use builtin_roles::builtin_roles;
+pub use bulk::{BulkCommand, BulkTarget};
 pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
+pub use export::{ExportFile, ExportFormat, ExportLang, ExportQuery};
 pub use reads::{ListQuery, Page, ProcessStep, TimelineEntry};
 pub use records::{BulkMode, BulkRow, Created, Idempotency, RecordView};
+pub use views::{SavedView, ViewInput, ViewKind, ViewList, ViewSpec};
 pub use weft_store::{Backend, DatabaseLocation, Synchronous};
 
 /// What `/readyz` reports.

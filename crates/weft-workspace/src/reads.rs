@@ -286,7 +286,7 @@ fn without_hidden(changes: Json, hidden: &std::collections::BTreeSet<String>) ->
     }
 }
 
-fn sort_keys(
+pub(crate) fn sort_keys(
     entry: &TypeEntry,
     sort: Option<&str>,
     hidden: &std::collections::BTreeSet<String>,

@@ -1,10 +1,11 @@
 // Administration: loaded only for administrators (a lazy chunk the router never
-// requests for anyone else). People and partner invitations for now.
+// requests for anyone else). People, partner invitations, roles and grants.
 import { Alert, Button, Card, Form, Input, Select, Table, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type Principal } from '../api/client';
 import { ReferencePicker } from '../fields/reference';
+import RolesAdmin from './RolesAdmin';
 
 export default function AdminPage() {
   const { t } = useTranslation();
@@ -92,6 +93,7 @@ export default function AdminPage() {
           { key: 'roles', dataIndex: 'roles', title: t('admin.roles'), render: (r: string[]) => r.join(', ') },
         ]}
       />
+      <RolesAdmin people={people} onPeopleChanged={load} />
     </div>
   );
 }

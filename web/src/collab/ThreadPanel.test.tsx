@@ -3,7 +3,7 @@ import { I18nextProvider } from 'react-i18next';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { changeLang, i18n, initI18n } from '../i18n';
 import { SessionProvider } from '../auth/session';
-import { MessageItem, type Message } from './ThreadPanel';
+import { MessageItem, type Message, type MessageActions } from './ThreadPanel';
 
 const base: Message = {
   id: '00000000-0000-0000-0000-000000000001',
@@ -21,11 +21,11 @@ const base: Message = {
 };
 const names = new Map([[base.author, 'Li Wei']]);
 
-function render(m: Message) {
+function render(m: Message, actions?: MessageActions, parent?: Message) {
   return renderToStaticMarkup(
     <I18nextProvider i18n={i18n}>
       <SessionProvider>
-        <MessageItem m={m} names={names} />
+        <MessageItem m={m} names={names} actions={actions} parent={parent} />
       </SessionProvider>
     </I18nextProvider>,
   );
@@ -68,5 +68,48 @@ describe('MessageItem', () => {
     expect(html).toContain('spec.pdf');
     expect(html).toContain('2.0 KB');
     expect(html).toMatch(/<img src="\/api\/v1\/attachments\/f2\/content" alt="photo.png"/);
+  });
+});
+
+const noop = () => undefined;
+const actionsOf = (me: string, isAdmin = false): MessageActions => ({
+  me,
+  isAdmin,
+  onReply: noop,
+  onEdit: async () => true,
+  onDelete: noop,
+  onReact: noop,
+});
+
+describe('MessageItem actions', () => {
+  it('without actions the message is only shown', () => {
+    expect(render(base)).not.toContain('data-testid="reply"');
+  });
+  it('its author may edit and delete; everyone may reply and react', () => {
+    const own = render(base, actionsOf(base.author));
+    for (const id of ['react', 'reply', 'edit-message', 'delete-message']) expect(own).toContain(`data-testid="${id}"`);
+    const other = render(base, actionsOf('someone-else'));
+    expect(other).toContain('data-testid="reply"');
+    expect(other).not.toContain('data-testid="edit-message"');
+    expect(other).not.toContain('data-testid="delete-message"');
+    // An administrator deletes (moderation) but does not edit another's words.
+    const admin = render(base, actionsOf('admin-id', true));
+    expect(admin).toContain('data-testid="delete-message"');
+    expect(admin).not.toContain('data-testid="edit-message"');
+    // A deleted message offers nothing.
+    expect(render({ ...base, body: null, deleted_at: '2026-03-14T03:00:00Z' }, actionsOf(base.author))).not.toContain('data-testid="reply"');
+  });
+  it('shows reactions with counts, pressed when the reader reacted, and names who', () => {
+    const html = render({ ...base, reactions: [{ emoji: '👍', by: [base.author, 'x'] }, { emoji: '🎉', by: ['x'] }] }, actionsOf(base.author));
+    expect(html).toMatch(/aria-pressed="true"[^>]*title="👍 by Li Wei, x"/);
+    expect(html).toMatch(/aria-pressed="false"[^>]*title="🎉 by x"/);
+    expect(html.replace(/<[^>]+>/g, '')).toMatch(/👍\s*2/);
+  });
+  it('says which message it answers', () => {
+    const reply = { ...base, id: 'r1', reply_to: base.id, body: 'agreed' };
+    expect(render(reply, actionsOf('x'), base)).toContain('In reply to Li Wei: hello &lt;b&gt;there&lt;/b&gt;');
+    changeLang('zh');
+    expect(render(reply, actionsOf('x'), base)).toContain('回复 Li Wei');
+    changeLang('en');
   });
 });

@@ -1,8 +1,11 @@
 // The kanban board of a type with a lifecycle: a column per state, a card per record;
 // dropping a card on another column runs the transition between the two states (its
 // dialog first when it asks for inputs). Guards are the server's: a refusal is shown.
-import { App } from 'antd';
-import { useState, type DragEvent } from 'react';
+// Without a mouse: each card's "Move to…" menu lists the transitions the user holds from
+// the card's state (the same run, dialog and refusals), and focus follows the card.
+import { SwapOutlined } from '@ant-design/icons';
+import { App, Button, Popover } from 'antd';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api, versionOf, type RecordJson } from '../api/client';
@@ -25,6 +28,17 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
   const { message } = App.useApp();
   const [over, setOver] = useState<string | null>(null);
   const [pending, setPending] = useState<{ record: RecordJson; transition: TransitionDef } | null>(null);
+  // The card moved from the keyboard: its menu button gets the focus back in its new column.
+  const [moved, setMoved] = useState<string | null>(null);
+  const board = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!moved) return;
+    const button = board.current?.querySelector<HTMLElement>(`[data-record="${moved}"] .weft-move`);
+    if (button) {
+      button.focus();
+      setMoved(null);
+    }
+  });
   // Up to two fields under the title: the first ones that are not the title.
   const shown = def.fields.filter((f) => f.name !== def.titleField && !['lines', 'json', 'rich_text', 'long_text'].includes(f.kind)).slice(0, 2);
 
@@ -37,6 +51,7 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
     if (data) {
       const next = data as RecordJson;
       onChanged({ ...next, version: versionOf(response.headers.get('etag')) ?? next.version });
+      setMoved(record.id);
       void message.success(t('record.transitionDone', { action: labelOf(transition.label, lang) }));
     } else if (error?.status === 412) {
       void message.warning(t('kanban.stale'));
@@ -60,9 +75,10 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
   };
 
   const stateLabel = (name: string) => labelOf(def.states.find((s) => s.name === name)?.label, lang) || name;
+  const movesOf = (r: RecordJson) => def.transitions.filter((x) => x.allowed && x.from.includes(String(r.state)) && x.to !== r.state);
 
   return (
-    <div className="weft-kanban" data-testid="kanban">
+    <div className="weft-kanban" data-testid="kanban" ref={board}>
       {def.states.map((s) => {
         const cards = rows.filter((r) => r.state === s.name);
         return (
@@ -92,7 +108,15 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
                   e.dataTransfer.effectAllowed = 'move';
                 }}
               >
-                <Link to={`/r/${def.name}/${r.id}`}>{titleOf(def, r)}</Link>
+                <div className="weft-kanban-card-head">
+                  <Link to={`/r/${def.name}/${r.id}`}>{titleOf(def, r)}</Link>
+                  <MoveMenu
+                    moves={movesOf(r)}
+                    title={titleOf(def, r)}
+                    label={(x) => t('kanban.moveOption', { action: labelOf(x.label, lang), state: stateLabel(x.to) })}
+                    onMove={(x) => void run(r, x)}
+                  />
+                </div>
                 {shown.map((f) => (
                   <div key={f.name} className="weft-kanban-field">
                     <FieldDisplay field={f} value={r[f.name]} hidden={!(f.name in r)} />
@@ -113,6 +137,7 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
           onDone={(record, version) => {
             setPending(null);
             onChanged({ ...record, version });
+            setMoved(record.id);
             void message.success(t('record.transitionDone', { action: labelOf(pending.transition.label, lang) }));
           }}
           onConflict={() => {
@@ -123,5 +148,86 @@ export default function Kanban({ def, rows, onChanged, onStale }: Props) {
         />
       ) : null}
     </div>
+  );
+}
+
+/** A card's keyboard way to move: the transitions the user holds from its state, each
+ * naming the column it leads to. A popover of plain buttons rather than a dropdown menu, so
+ * that opening it puts the focus on the first choice, arrows move between choices, Enter
+ * picks one and Escape returns to the card. */
+function MoveMenu({
+  moves,
+  title,
+  label,
+  onMove,
+}: {
+  moves: TransitionDef[];
+  title: string;
+  label: (x: TransitionDef) => string;
+  onMove: (x: TransitionDef) => void;
+}) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const list = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (open) requestAnimationFrame(() => list.current?.querySelector<HTMLElement>('button')?.focus());
+  }, [open]);
+  if (!moves.length) return null;
+  const close = () => {
+    setOpen(false);
+    trigger.current?.focus();
+  };
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    const buttons = Array.from(list.current?.querySelectorAll<HTMLElement>('button') ?? []);
+    const at = buttons.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const next = (at + (e.key === 'ArrowDown' ? 1 : -1) + buttons.length) % buttons.length;
+      buttons[next]?.focus();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  };
+  return (
+    <Popover
+      open={open}
+      onOpenChange={setOpen}
+      trigger="click"
+      placement="bottomRight"
+      title={t('kanban.moveTo')}
+      content={
+        <div ref={list} role="menu" aria-label={t('kanban.moveCard', { title })} className="weft-move-menu" onKeyDown={onKeyDown}>
+          {moves.map((x) => (
+            <Button
+              key={x.name}
+              role="menuitem"
+              type="text"
+              block
+              data-move={x.to}
+              onClick={() => {
+                setOpen(false);
+                onMove(x);
+              }}
+            >
+              {label(x)}
+            </Button>
+          ))}
+        </div>
+      }
+    >
+      <Button
+        ref={trigger}
+        size="small"
+        type="text"
+        className="weft-move"
+        icon={<SwapOutlined />}
+        aria-label={t('kanban.moveCard', { title })}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        title={t('kanban.moveTo')}
+      />
+    </Popover>
   );
 }

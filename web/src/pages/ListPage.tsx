@@ -1,5 +1,5 @@
 import { DownloadOutlined, FilterOutlined, PlusOutlined } from '@ant-design/icons';
-import { Alert, Button, DatePicker, Grid, Input, InputNumber, Segmented, Select, Space, Table, Typography, type TableProps } from 'antd';
+import { Alert, App, Button, DatePicker, Dropdown, Grid, Input, InputNumber, Segmented, Select, Space, Table, Typography, type TableProps } from 'antd';
 import type { SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,10 +11,19 @@ import { formatDateTime, formatInteger } from '../format';
 import { titleOf, useTypes } from '../meta/context';
 import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/fields';
 import dayjs from 'dayjs';
+import BulkActions from '../list/BulkActions';
+import SavedViews from '../list/SavedViews';
+import { DEFAULT_SORT, EXPORT_LIMIT, exportUrl, fileNameOf, sameSetup, setupOf, specOf, type ListSetup, type PageView, type SavedView } from '../list/setup';
 import CalendarView from './CalendarView';
 import Kanban from './Kanban';
 
 const PAGE = 50;
+/** From this many loaded rows on, the table renders only the rows on screen (antd's virtual
+ * table): "load more" can grow a list to thousands of rows. Below it the plain table keeps
+ * the first render of a page cheap (a virtual table measures its viewport first). */
+export const VIRTUAL_FROM = 200;
+/** A column's width in the virtual table, which needs fixed widths to lay rows out. */
+const VIRTUAL_COLUMN = 160;
 /** Kinds too large for a table cell. */
 const WIDE = new Set(['long_text', 'rich_text', 'lines', 'json']);
 const NUMERIC = new Set(['integer', 'decimal', 'money', 'percent']);
@@ -48,7 +57,7 @@ function List({ def }: { def: TypeDef }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
-  const [sort, setSort] = useState<string>('-created_at');
+  const [sort, setSort] = useState<string>(DEFAULT_SORT);
   const [filters, setFilters] = useState<Record<string, FilterValue | undefined>>({});
   const [applied, setApplied] = useState<string | undefined>(undefined);
   const dataAt = useRef<number | null>(null);
@@ -63,10 +72,35 @@ function List({ def }: { def: TypeDef }) {
   const calendar = !!dateField && params.get('view') === 'calendar';
   const monthParam = params.get('month');
   const month = monthParam && /^\d{4}-\d{2}$/.test(monthParam) ? dayjs(`${monthParam}-01`) : dayjs().startOf('month');
-  const view = board ? 'board' : calendar ? 'calendar' : 'table';
+  const view: PageView = board ? 'board' : calendar ? 'calendar' : 'table';
 
   const listable = def.fields.filter((f) => !WIDE.has(f.kind));
-  const [visible, setVisible] = useState<string[]>(() => listable.slice(0, 5).map((f) => f.name));
+  const defaultColumns = useMemo(() => listable.slice(0, 5).map((f) => f.name), [def]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [visible, setVisible] = useState<string[]>(defaultColumns);
+  const { message } = App.useApp();
+  // Saved views: the one chosen, and whether the page has moved away from it since.
+  const [chosen, setChosen] = useState<SavedView | null>(null);
+  const setup: ListSetup = { view, columns: visible, filters, applied, sort };
+  const chosenSetup = useMemo(
+    () => (chosen ? setupOf(chosen.spec, def, listable.map((f) => f.name), defaultColumns) : null),
+    [chosen, def], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  const changed = !!chosenSetup && !sameSetup(setup, chosenSetup);
+  const choose = (saved: SavedView | null) => {
+    setChosen(saved);
+    const next = saved ? setupOf(saved.spec, def, listable.map((f) => f.name), defaultColumns) : null;
+    setVisible(next?.columns ?? defaultColumns);
+    setFilters(next?.filters ?? {});
+    setApplied(next?.applied);
+    setSort(next?.sort ?? DEFAULT_SORT);
+    const kind = next?.view ?? 'table';
+    setParams(kind === 'table' ? {} : { view: kind }, { replace: true });
+  };
+  // Bulk actions: the selected rows of the table.
+  const [selectedIds, setSelectedIds] = useState<string[]>([]);
+  const selected = useMemo(() => rows.filter((r) => selectedIds.includes(r.id)), [rows, selectedIds]);
+  const canBulk = def.permissions.delete || def.transitions.some((x) => x.allowed);
+  const [exporting, setExporting] = useState(false);
 
   const filterSpecs: FilterSpec[] = useMemo(() => {
     const out: FilterSpec[] = [];
@@ -88,7 +122,12 @@ function List({ def }: { def: TypeDef }) {
         dataAt.current = performance.now();
         setRows((prev) => (after ? [...prev, ...(data.items as RecordJson[])] : (data.items as RecordJson[])));
         setCursor(data.next_cursor ?? null);
-        if (after === null) setCount(data.count ?? null);
+        if (after === null) {
+          setCount(data.count ?? null);
+          // A new query: keep selected only the rows it still shows.
+          const ids = new Set((data.items as RecordJson[]).map((r) => r.id));
+          setSelectedIds((sel) => sel.filter((id) => ids.has(id)));
+        }
         setError(null);
       } else {
         setError(t('list.badFilter', { detail: problem?.detail ?? problem?.title ?? '' }));
@@ -120,8 +159,48 @@ function List({ def }: { def: TypeDef }) {
   const stateLabel = (name: string) => labelOf(def.states.find((s) => s.name === name)?.label, lang) || name;
   const sortOrder = (key: string): SortOrder => (sort === key ? 'ascend' : sort === `-${key}` ? 'descend' : null);
 
+  // Row selection for bulk actions: plain checkboxes (antd's row selection costs a styled
+  // checkbox component per row, which doubled the first render of a 50-row page).
+  const selectedSet = useMemo(() => new Set(selectedIds), [selectedIds]);
+  const allShown = rows.length > 0 && rows.every((r) => selectedSet.has(r.id));
+  const someShown = rows.some((r) => selectedSet.has(r.id));
+  const selectColumn = useMemo(
+    () =>
+      canBulk
+        ? [
+            {
+              key: '__select',
+              width: 40,
+              title: (
+                <input
+                  type="checkbox"
+                  className="weft-check"
+                  aria-label={t('bulk.selectAll')}
+                  checked={allShown}
+                  ref={(el) => {
+                    if (el) el.indeterminate = someShown && !allShown;
+                  }}
+                  onChange={(e) => setSelectedIds(e.target.checked ? rows.map((r) => r.id) : [])}
+                />
+              ),
+              render: (_: unknown, r: RecordJson) => (
+                <input
+                  type="checkbox"
+                  className="weft-check"
+                  aria-label={t('bulk.selectRow', { title: titleOf(def, r) })}
+                  checked={selectedSet.has(r.id)}
+                  onChange={(e) => setSelectedIds((sel) => (e.target.checked ? [...sel, r.id] : sel.filter((id) => id !== r.id)))}
+                />
+              ),
+            },
+          ]
+        : [],
+    [canBulk, allShown, someShown, rows, selectedSet, def, t],
+  );
+
   // Memoised: the table re-renders its rows only when the columns or the rows change.
   const columns: TableProps<RecordJson>['columns'] = useMemo(() => [
+    ...selectColumn,
     {
       key: '__title',
       title: def.titleField ? labelOf(def.fields.find((f) => f.name === def.titleField)?.label, lang) : t('list.number'),
@@ -163,12 +242,15 @@ function List({ def }: { def: TypeDef }) {
       render: (v: string) => formatDateTime(lang, v),
       responsive: ['md'],
     },
-  ], [def, lang, t, visible, sort, phone]);
+  ], [def, lang, t, visible, sort, phone, selectColumn]);
+
+  const virtual = view === 'table' && rows.length >= VIRTUAL_FROM;
+  const virtualWidth = (columns ?? []).reduce((sum, c) => sum + (typeof c.width === 'number' ? c.width : VIRTUAL_COLUMN), 0);
 
   const onTable: TableProps<RecordJson>['onChange'] = (_p, _f, sorter) => {
     const s = (Array.isArray(sorter) ? sorter[0] : sorter) as SorterResult<RecordJson>;
     const key = String(s?.columnKey ?? '');
-    if (!s?.order || !key) setSort('-created_at');
+    if (!s?.order || !key) setSort(DEFAULT_SORT);
     else setSort(s.order === 'descend' ? `-${key}` : key);
   };
 
@@ -182,6 +264,39 @@ function List({ def }: { def: TypeDef }) {
         }),
       ),
     );
+
+  // The export of what the list shows, fetched (not linked) so that a refusal is shown
+  // here rather than as a page of JSON.
+  const download = async (format: 'csv' | 'xlsx') => {
+    const limit = EXPORT_LIMIT[format];
+    if (count !== null && count > limit) {
+      void message.warning(t('list.exportTooMany', { count: formatInteger(lang, count), format: format.toUpperCase(), limit: formatInteger(lang, limit) }));
+      return;
+    }
+    setExporting(true);
+    try {
+      const response = await fetch(exportUrl(def, setup, format, lang), { credentials: 'same-origin' });
+      if (!response.ok) {
+        const problem = (await response.json().catch(() => null)) as { detail?: string; title?: string } | null;
+        void message.error(t('list.exportFailed', { detail: problem?.detail ?? problem?.title ?? response.statusText }));
+        return;
+      }
+      const file = fileNameOf(response.headers.get('content-disposition'), `${def.name}.${format}`);
+      const url = URL.createObjectURL(await response.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = file;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      void message.success(t('list.exportDone', { file }));
+    } catch (e) {
+      void message.error(t('list.exportFailed', { detail: String(e) }));
+    } finally {
+      setExporting(false);
+    }
+  };
 
   return (
     <div className="weft-page weft-list">
@@ -205,16 +320,25 @@ function List({ def }: { def: TypeDef }) {
             {t('list.filter')}
           </Button>
         ) : null}
+        <SavedViews def={def} current={specOf(setup)} chosen={chosen} changed={changed} onChoose={choose} />
         {def.permissions.export ? (
-          // What the list shows (the applied filter), as CSV; the server checks `export`.
-          <Button
-            icon={<DownloadOutlined />}
-            href={`/api/v1/records/${def.name}/export${applied ? `?filter=${encodeURIComponent(applied)}` : ''}`}
-            download={`${def.name}.csv`}
-            data-testid="export-csv"
-          >
-            {t('list.export')}
-          </Button>
+          // What the list shows (columns, filter, order), as CSV or XLSX; the server checks `export`.
+          <div data-testid="export">
+            <Dropdown
+              trigger={['click']}
+              menu={{
+                items: [
+                  { key: 'csv', label: <span data-format="csv">{t('list.exportCsv')}</span> },
+                  { key: 'xlsx', label: <span data-format="xlsx">{t('list.exportXlsx')}</span> },
+                ],
+                onClick: ({ key }) => void download(key as 'csv' | 'xlsx'),
+              }}
+            >
+              <Button icon={<DownloadOutlined />} loading={exporting}>
+                {t('list.export')}
+              </Button>
+            </Dropdown>
+          </div>
         ) : null}
         {def.permissions.create ? (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate(`/r/${def.name}/new`)}>
@@ -246,8 +370,10 @@ function List({ def }: { def: TypeDef }) {
           </Button>
           <Button
             onClick={() => {
+              // Back to the plain list: no filter, and no saved view chosen.
               setFilters({});
               setApplied(undefined);
+              setChosen(null);
             }}
           >
             {t('list.reset')}
@@ -285,9 +411,25 @@ function List({ def }: { def: TypeDef }) {
         <>
       {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every
           column after each render. */}
-      <div className="weft-table-scroll">
+      {canBulk ? (
+        <BulkActions
+          def={def}
+          selected={selected}
+          onClear={() => setSelectedIds([])}
+          onDone={(changedRows, deleted, failed) => {
+            // Refused records stay selected for another try; the rest leave the selection.
+            setSelectedIds(failed);
+            const byId = new Map(changedRows.map((r) => [r.id, r]));
+            setRows((prev) => prev.filter((r) => !deleted.includes(r.id)).map((r) => byId.get(r.id) ?? r));
+            if (deleted.length) setCount((c) => (c === null ? c : c - deleted.length));
+          }}
+        />
+      ) : null}
+      <div className="weft-table-scroll" data-virtual={virtual || undefined}>
       <Table<RecordJson>
         rowKey="id"
+        virtual={virtual}
+        scroll={virtual ? { x: virtualWidth, y: Math.max(360, window.innerHeight - 280) } : undefined}
         size="middle"
         columns={columns}
         dataSource={rows}
@@ -342,6 +484,8 @@ function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: 
       control = (
         <DatePicker.RangePicker
           aria-label={label}
+          // Controlled, so a saved view's dates show in the control.
+          value={range.from || range.to ? [range.from ? dayjs(String(range.from)) : null, range.to ? dayjs(String(range.to)) : null] : null}
           onChange={(d) =>
             onChange(
               d

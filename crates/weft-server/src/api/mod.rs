@@ -1,5 +1,5 @@
 //! The business API under `/api/v1`: object types, records, decisions, processes, tasks,
-//! collaboration (threads, channels, inbox, live) and delivery outward (e-mail settings, IM
+//! saved list views, collaboration (threads, channels, inbox, live) and delivery outward (e-mail settings, IM
 //! robots, dead letters). Handlers translate HTTP into façade calls and façade errors into
 //! problems; they hold no business rules.
 
@@ -22,6 +22,7 @@ pub mod records;
 pub mod roles;
 pub mod tasks;
 pub mod types;
+pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,8 +33,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(types::list_types, types::declare_type))
         .routes(routes!(types::get_type, types::alter_type))
+        .routes(routes!(views::list_views, views::create_view))
+        .routes(routes!(views::update_view, views::delete_view))
         .routes(routes!(records::list_records, records::create_record))
         .routes(routes!(records::bulk_create))
+        .routes(routes!(records::bulk_action))
         .routes(routes!(records::aggregate_records))
         .routes(routes!(records::get_record, records::update_record, records::delete_record))
         .routes(routes!(records::restore_record))

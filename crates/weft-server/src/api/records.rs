@@ -398,17 +398,32 @@ pub async fn aggregate_records(
 pub struct ExportParams {
     /// FEEL filter, as for lists.
     pub filter: Option<String>,
+    /// Sort keys, as for lists (default: oldest first).
+    pub sort: Option<String>,
+    /// Comma-separated columns in order: field names and system keys (`id`, `number`,
+    /// `state`, `owner`, `party`, `unit`, `created_at`, `updated_at`). Default: all.
+    pub columns: Option<String>,
+    /// `csv` (default; at most 100,000 records) or `xlsx` (at most 10,000). Read by the
+    /// handler rather than by serde so that a wrong value is a problem document too.
+    pub format: Option<String>,
+    /// Header labels, state and option labels in this language (`en`, `zh`); without it
+    /// the header holds field names and the cells stored values.
+    pub lang: Option<String>,
     #[serde(default)]
     pub include_deleted: bool,
 }
 
-/// Every record the caller may list and export, as CSV (UTF-8 with a header row). Needs
-/// the `export` permission; hidden fields are left out.
+/// Every record the caller may list and export, as CSV (UTF-8 with a header row) or XLSX,
+/// filtered and sorted as the list. Needs the `export` permission; hidden fields are left
+/// out. More records than the format holds are refused (400), never cut silently.
 #[utoipa::path(get, path = "/api/v1/records/{type}/export", tag = "records",
     params(("type" = String, Path), ExportParams),
     responses(
-        (status = 200, description = "CSV file", content_type = "text/csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "CSV or XLSX file", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "Bad filter, sort or column; too many records", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -418,20 +433,200 @@ pub async fn export_records(
     Path(type_name): Path<String>,
     Query(params): Query<ExportParams>,
 ) -> Result<Response, Problem> {
-    let query = ListQuery { filter: params.filter, include_deleted: params.include_deleted, ..ListQuery::default() };
-    let csv = state.workspace.export_csv(&actor, &type_name, &query).await?;
-    let disposition = format!("attachment; filename=\"{type_name}.csv\"");
+    let columns = params.columns.as_deref().map(|c| split_list(Some(c)));
+    let format = match params.format.as_deref().map(str::trim) {
+        None | Some("" | "csv") => weft_workspace::ExportFormat::Csv,
+        Some("xlsx") => weft_workspace::ExportFormat::Xlsx,
+        Some(other) => {
+            return Err(Problem::new(ErrorCode::BadRequest)
+                .with_detail(format!("format must be `csv` or `xlsx`, not `{other}`")));
+        }
+    };
+    let lang = match params.lang.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("en") => Some(weft_workspace::ExportLang::En),
+        Some("zh" | "zh-CN") => Some(weft_workspace::ExportLang::Zh),
+        Some(other) => {
+            return Err(
+                Problem::new(ErrorCode::BadRequest).with_detail(format!("lang must be `en` or `zh`, not `{other}`"))
+            );
+        }
+    };
+    let query = weft_workspace::ExportQuery {
+        list: ListQuery {
+            filter: params.filter,
+            sort: params.sort,
+            include_deleted: params.include_deleted,
+            ..ListQuery::default()
+        },
+        columns,
+        format,
+        lang,
+    };
+    let file = state.workspace.export(&actor, &type_name, &query).await?;
+    let disposition = format!("attachment; filename=\"{type_name}.{}\"", file.extension);
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (header::CONTENT_TYPE, HeaderValue::from_static(file.content_type)),
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&disposition).unwrap_or_else(|_| HeaderValue::from_static("attachment")),
             ),
         ],
-        csv,
+        file.bytes,
     )
         .into_response())
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkActionKind {
+    /// Run one lifecycle transition (`transition`, with `inputs`) on every record.
+    Transition,
+    /// Delete every record (restorable).
+    Delete,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkActionItem {
+    pub id: String,
+    /// The version the caller saw; a record changed since then is refused (412) alone.
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkActionRequest {
+    pub action: BulkActionKind,
+    /// The transition's name, for `transition`.
+    pub transition: Option<String>,
+    /// The transition's inputs, the same for every record.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub inputs: Object,
+    /// The selected records (1–500).
+    pub items: Vec<BulkActionItem>,
+}
+
+/// One record's outcome.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkActionOutcome {
+    pub id: String,
+    /// What the single-record request would have answered: 200 or 204, else the
+    /// problem's status.
+    pub status: u16,
+    /// The record after a transition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub record: Option<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// Why this record was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkActionResult {
+    pub succeeded: usize,
+    pub failed: usize,
+    /// One per item, in the order asked.
+    pub results: Vec<BulkActionOutcome>,
+}
+
+/// Applies a transition or a delete to each selected record through the normal command
+/// path (access, guards, version, one transaction per record). Always one outcome per
+/// record: a refusal of one never hides or undoes another.
+#[utoipa::path(post, path = "/api/v1/records/{type}/bulk-actions", tag = "records",
+    params(("type" = String, Path, description = "Object type")), request_body = BulkActionRequest,
+    responses(
+        (status = 200, description = "Each record's outcome", body = BulkActionResult),
+        (status = 400, description = "A record selected twice", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No or too many items, a transition without its name", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_action(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(type_name): Path<String>,
+    AppJson(request): AppJson<BulkActionRequest>,
+) -> Result<AppJson<BulkActionResult>, Problem> {
+    let max = weft_workspace::bulk::MAX_BULK_ITEMS;
+    let mut problem = Problem::new(ErrorCode::ValidationFailed);
+    let mut invalid = false;
+    if request.items.is_empty() || request.items.len() > max {
+        problem = problem.with_error("/items", format!("select 1 to {max} records"));
+        invalid = true;
+    }
+    let command = match (request.action, request.transition) {
+        (BulkActionKind::Transition, Some(name)) if !name.trim().is_empty() => {
+            Some(weft_workspace::BulkCommand::Transition { name, inputs: request.inputs })
+        }
+        (BulkActionKind::Transition, _) => {
+            problem = problem.with_error("/transition", "name the transition to run");
+            invalid = true;
+            None
+        }
+        (BulkActionKind::Delete, transition) => {
+            if transition.is_some() || !request.inputs.is_empty() {
+                problem = problem.with_error("/transition", "a delete takes no transition or inputs");
+                invalid = true;
+            }
+            Some(weft_workspace::BulkCommand::Delete)
+        }
+    };
+    let Some(command) = command.filter(|_| !invalid) else { return Err(problem) };
+    // Ids that cannot exist are each "not found", like the single-record request.
+    let parsed: Vec<Result<weft_workspace::BulkTarget, Problem>> = request
+        .items
+        .iter()
+        .map(|item| parse_id(&type_name, &item.id).map(|id| weft_workspace::BulkTarget { id, version: item.version }))
+        .collect();
+    let targets: Vec<_> = parsed.iter().filter_map(|p| p.as_ref().ok().copied()).collect();
+    let mut done = if targets.is_empty() {
+        // Make the type's own problems (unknown type) answer as a whole, as with targets.
+        state
+            .workspace
+            .type_decl(&type_name)
+            .ok_or_else(|| Problem::from(weft_workspace::Error::NotFound(format!("type `{type_name}`"))))?;
+        Vec::new()
+    } else {
+        state.workspace.bulk_apply(&actor, &type_name, &command, &targets).await?
+    }
+    .into_iter();
+    let mut succeeded = 0;
+    let results: Vec<BulkActionOutcome> = request
+        .items
+        .into_iter()
+        .zip(parsed)
+        .map(|(item, parsed)| {
+            let outcome = match parsed {
+                Err(problem) => Err(problem),
+                Ok(_) => match done.next() {
+                    Some(result) => result.map_err(Problem::from),
+                    None => Err(Problem::new(ErrorCode::Internal)),
+                },
+            };
+            match outcome {
+                Ok(view) => {
+                    succeeded += 1;
+                    let version = view.as_ref().map(|v| v.system.version);
+                    let status = if view.is_some() { 200 } else { 204 };
+                    BulkActionOutcome { id: item.id, status, record: view.map(|v| v.to_json()), version, problem: None }
+                }
+                Err(problem) => BulkActionOutcome {
+                    id: item.id,
+                    status: problem.status,
+                    record: None,
+                    version: None,
+                    problem: Some(problem),
+                },
+            }
+        })
+        .collect();
+    let failed = results.len() - succeeded;
+    Ok(AppJson(BulkActionResult { succeeded, failed, results }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -17,6 +17,7 @@ pub mod principals;
 pub mod processes;
 pub mod registry;
 pub mod sessions;
+pub mod views;
 
 use sea_query::Alias;
 
