@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use super::decisions::XmlBody;
 use super::me::parse_uuid;
 use super::tasks::TaskBody;
 use crate::json::MaybeJson;
-use crate::{AppJson, AppState, Problem};
+use crate::{AppQuery, AppJson, AppState, Problem};
 
 type Object = Map<String, Json>;
 
@@ -153,7 +153,7 @@ fn parse_variables(text: Option<&str>) -> Result<BTreeMap<String, String>, Probl
 pub async fn deploy_process(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Query(params): Query<DeployParams>,
+    AppQuery(params): AppQuery<DeployParams>,
     XmlBody(xml): XmlBody,
 ) -> Result<Response, Problem> {
     let input = DeployProcess {
@@ -381,9 +381,9 @@ pub struct MineParams {
 pub async fn my_instances(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<MineParams>, axum::extract::rejection::QueryRejection>,
+    params: AppQuery<MineParams>,
 ) -> Result<AppJson<InstanceList>, Problem> {
-    let Query(params) = params.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
+    let AppQuery(params) = params;
     let items = state.workspace.my_processes(&actor, params.status.as_deref()).await?;
     Ok(AppJson(InstanceList { items: items.into_iter().map(instance_body).collect() }))
 }
