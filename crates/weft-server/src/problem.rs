@@ -141,7 +141,10 @@ pub(crate) fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
 /// The safety net under the API's own extractors: an error some layer or extractor
 /// answered in `text/plain` (axum's path and header rejections, say) is re-rendered as a
 /// problem, its text kept as the detail, so no client of `/api` ever has to parse prose.
-pub(crate) async fn plain_errors_as_problems(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn plain_errors_as_problems(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     let status = response.status();

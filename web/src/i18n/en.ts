@@ -183,6 +183,7 @@ const en = {
     reminded: 'Reminder sent: {{step}}',
     escalated: 'Escalated (overdue): {{step}}',
     timer: 'Timer fired: {{step}}',
+    migrated: 'Moved to another version of {{process}} ({{versions}})',
     ended: 'Process ended: {{process}}',
     comment: 'Comment: {{text}}',
     reason: 'Reason: {{text}}',

@@ -185,6 +185,7 @@ const zh: Messages = {
     reminded: '已催办：{{step}}',
     escalated: '超时升级：{{step}}',
     timer: '定时触发：{{step}}',
+    migrated: '{{process}} 已迁移到新版本（{{versions}}）',
     ended: '流程结束：{{process}}',
     comment: '意见：{{text}}',
     reason: '原因：{{text}}',

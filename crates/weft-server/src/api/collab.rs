@@ -17,8 +17,7 @@ use weft_workspace::collab::{
 
 use super::actor::Actor;
 use super::records::{etag, if_match};
-use crate::{AppQuery, AppJson, AppState, Problem};
-
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 fn missing(what: &str, id: &str) -> Problem {
     weft_workspace::Error::NotFound(format!("{what} {id}")).into()

@@ -11,7 +11,7 @@ use weft_model::ErrorCode;
 use weft_workspace::decisions::DeployedDecision;
 
 use super::actor::{Actor, Admin};
-use crate::{AppQuery, AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 /// A DMN XML body (`application/xml` or `text/xml`, UTF-8).
 pub struct XmlBody(pub String);

@@ -11,8 +11,7 @@ use uuid::Uuid;
 use weft_workspace::delegation::{DelegationView, MyDelegations, NewDelegation, parse_day, today};
 
 use super::actor::Actor;
-use crate::{AppQuery, AppJson, AppState, Problem};
-
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

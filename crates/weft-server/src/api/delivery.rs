@@ -12,7 +12,7 @@ use weft_model::ErrorCode;
 use weft_workspace::collab::delivery::{DeadLetterView, DeliverySettings, DeliverySettingsInput, NewRobot, RobotView};
 
 use super::actor::{Actor, Admin};
-use crate::{AppQuery, AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 fn parse(what: &str, id: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(id).map_err(|_| weft_workspace::Error::NotFound(format!("{what} {id}")).into())

@@ -14,7 +14,12 @@ impl From<Error> for Problem {
                 let mut p = Problem::new(code).with_detail(format!("{} field(s) failed validation", errors.len()));
                 p.errors = errors
                     .into_iter()
-                    .map(|e| FieldError { pointer: e.pointer, reason: e.reason, code: Some(code_name(&e.code)), parameter: None })
+                    .map(|e| FieldError {
+                        pointer: e.pointer,
+                        reason: e.reason,
+                        code: Some(code_name(&e.code)),
+                        parameter: None,
+                    })
                     .collect();
                 p
             }

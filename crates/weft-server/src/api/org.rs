@@ -17,7 +17,7 @@ use weft_model::ErrorCode;
 use weft_workspace::org_admin::{NewUnit, PrincipalUnits, UnitDetail, UnitNode, UnitView};
 
 use super::actor::{Actor, Admin};
-use crate::{AppQuery, AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 /// The most managers a chain look-up returns.
 pub const MAX_CHAIN_LEVELS: usize = 20;
@@ -29,7 +29,6 @@ fn unit_id(id: &str) -> Result<Uuid, Problem> {
 fn principal_id(id: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(id).map_err(|_| weft_workspace::Error::NotFound(format!("principal {id}")).into())
 }
-
 
 /// `Some(value)` for a key that is present, even when it is `null`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {

@@ -16,7 +16,7 @@ use weft_workspace::identity::{
 use super::actor::{Actor, Admin};
 use super::auth::no_store;
 use super::me::{TokenList, parse_uuid};
-use crate::{AppQuery, AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PrincipalList {

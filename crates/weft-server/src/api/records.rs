@@ -17,7 +17,7 @@ use weft_workspace::{BulkMode, BulkRow, Idempotency, ListQuery, RecordView, Time
 
 use super::actor::Actor;
 use crate::json::MaybeJson;
-use crate::{AppQuery, AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 type Object = Map<String, Json>;
 

@@ -11,7 +11,7 @@ use weft_model::schema::ObjectTypeDecl;
 use weft_workspace::{DeclareOptions, DeclarePlan, TypePermissions, Workspace};
 
 use super::actor::{Actor, Admin};
-use crate::{AppQuery, AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TypeInfo {
