@@ -563,7 +563,9 @@ describe('the web UI', () => {
     await liPage.locator('[data-testid=message][data-visibility=internal]', { hasText: '价格底线' }).waitFor({ timeout: 10_000 });
     const img = shared.locator('img[alt="drawing.png"]');
     await img.waitFor();
-    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 48), 'the thumbnail loads from the content URL');
+    await img.evaluate((el) => el.decode());
+    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 48), 'the thumbnail loads');
+    assert.match(await img.getAttribute('src'), /^\/api\/v1\/attachments\/[0-9a-f-]+\/thumbnail$/);
     assert.match(await shared.locator('a.weft-attachment', { hasText: 'notes.txt' }).getAttribute('href'), /^\/api\/v1\/attachments\/[0-9a-f-]+\/content$/);
     const posted = (await server.admin.ok('GET', `/api/v1/records/test_order/${order.id}/thread`)).messages;
     assert.deepEqual(posted[0].mentions, [li.id], 'the mention is sent by id');

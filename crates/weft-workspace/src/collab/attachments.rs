@@ -78,7 +78,26 @@ impl BlobStore {
         Ok(())
     }
 
-    async fn get(&self, sha256: &str) -> Result<Bytes> {
+    /// Something made from stored content (a thumbnail), if it was made before.
+    pub(super) async fn get_derived(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.store.get_opts(&Path::from(key), GetOptions::default()).await {
+            Ok(result) => {
+                Ok(Some(result.bytes().await.map_err(|e| Error::Internal(format!("{key} cannot be read: {e}")))?))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::Internal(format!("{key} cannot be read: {e}"))),
+        }
+    }
+
+    pub(super) async fn put_derived(&self, key: &str, bytes: Bytes) -> Result<()> {
+        self.store
+            .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), PutOptions::default())
+            .await
+            .map_err(|e| Error::Unavailable(format!("the blob store refused {key}: {e}")))?;
+        Ok(())
+    }
+
+    pub(super) async fn get(&self, sha256: &str) -> Result<Bytes> {
         let result = self
             .store
             .get_opts(&Self::path(sha256), GetOptions::default())
@@ -105,9 +124,12 @@ pub struct AttachmentView {
     pub uploaded_by: Uuid,
     pub uploaded_at: String,
     pub sha256: String,
+    /// A picture with a thumbnail at `/api/v1/attachments/{id}/thumbnail`.
+    pub thumbnail: bool,
 }
 
 pub(super) fn view(a: StoredAttachment) -> AttachmentView {
+    let thumbnail = super::thumbnails::has_thumbnail(&a.content_type);
     AttachmentView {
         id: a.id,
         filename: a.filename,
@@ -120,6 +142,7 @@ pub(super) fn view(a: StoredAttachment) -> AttachmentView {
         uploaded_by: a.uploaded_by,
         uploaded_at: format_utc(a.uploaded_at),
         sha256: a.sha256,
+        thumbnail,
     }
 }
 

@@ -18,6 +18,7 @@ mod followers;
 mod inbox;
 pub mod live;
 mod messages;
+mod thumbnails;
 
 pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};
 pub use channels::{ChannelView, NewChannel};
@@ -26,6 +27,7 @@ pub use fanout::{InboxFanout, NewAlert};
 pub use followers::FollowerView;
 pub use inbox::{InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery};
 pub use messages::{MessageEdit, MessageView, NewMessage, ReactionView, RecordMention, RevisionView, ThreadPage};
+pub use thumbnails::THUMBNAIL_PX;
 pub use weft_model::schema::MessageVisibility;
 
 /// The longest message body, in characters.
