@@ -20,6 +20,7 @@ on_both_databases!(
     saved_views_are_private_unless_a_manager_shares_them,
     guests_save_private_views_of_portal_types_and_never_see_staff_views,
     saved_view_with_bad_input_is_422_naming_each_field,
+    calendar_views_keep_their_date_field_and_month,
     bulk_transition_answers_for_each_record_on_its_own,
     bulk_transition_inputs_and_bulk_delete,
     bulk_action_without_permission_refuses_each_record_and_writes_nothing,
@@ -523,6 +524,38 @@ async fn bulk_action_without_permission_refuses_each_record_and_writes_nothing(b
         let id = r["id"].as_str().unwrap_or_default();
         assert_eq!(d.admin.get(&format!("/api/v1/records/ticket/{id}")).await.ok(StatusCode::OK)["version"], json!(1));
     }
+}
+
+async fn calendar_views_keep_their_date_field_and_month(backend: TestBackend) {
+    let d = desk(backend).await;
+    let spec = json!({ "kind": "calendar", "date_field": "due", "month": "2026-03", "filter": "amount > 1" });
+    let saved = d.reader.post(VIEWS, &json!({ "name": "Due in March", "spec": spec })).await.ok(StatusCode::CREATED);
+    assert_eq!(saved["spec"]["date_field"], "due");
+    assert_eq!(saved["spec"]["month"], "2026-03");
+    let list = d.reader.get(VIEWS).await.ok(StatusCode::OK);
+    assert_eq!(list["items"][0]["spec"], saved["spec"]);
+    // Without them: the first date field, the month it is opened in.
+    let plain = d
+        .reader
+        .post(VIEWS, &json!({ "name": "Calendar", "spec": { "kind": "calendar" } }))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(plain["spec"].get("date_field"), None);
+
+    // Every bad part named at once.
+    let bad = json!({ "name": "Bad", "spec": { "kind": "calendar", "date_field": "note", "month": "2026-13" } });
+    let p = d.reader.post(VIEWS, &bad).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let pointers: Vec<&str> =
+        p["errors"].as_array().map(|e| e.iter().filter_map(|e| e["pointer"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(pointers, ["/spec/date_field", "/spec/month"], "{p:#}");
+    let list_kind = json!({ "name": "Bad", "spec": { "kind": "list", "date_field": "due", "month": "2026-03" } });
+    let p = d.reader.post(VIEWS, &list_kind).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(p["errors"].as_array().map(Vec::len), Some(2), "{p:#}");
+    // Changing the month of one's own view.
+    let id = saved["id"].as_str().unwrap_or_default();
+    let moved = json!({ "spec": { "kind": "calendar", "date_field": "due", "month": "2026-04" } });
+    let changed = d.reader.patch(&format!("{VIEWS}/{id}"), &moved).await.ok(StatusCode::OK);
+    assert_eq!(changed["spec"]["month"], "2026-04");
 }
 
 // ---------------------------------------------------------------------------------------

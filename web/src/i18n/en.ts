@@ -34,6 +34,7 @@ const en = {
     empty: 'There is nothing you can see yet.',
   },
   list: {
+    calendarBy: 'Calendar by',
     new: 'New',
     count: '{{count}} records',
     more: 'Load more',

@@ -36,6 +36,7 @@ const zh: Messages = {
     empty: '暂无您可查看的内容。',
   },
   list: {
+    calendarBy: '日历依据',
     new: '新建',
     count: '共 {{count}} 条',
     more: '加载更多',
