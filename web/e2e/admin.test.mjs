@@ -48,6 +48,13 @@ function option(p, text) {
   return p.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: text }).first();
 }
 
+/** Chooses `text` in the antd select whose input is `#id` (inside `scope`). */
+async function pick(p, scope, id, text) {
+  await scope.locator('.ant-select', { has: p.locator(`#${id}`) }).click();
+  await p.keyboard.type(text);
+  await option(p, text).click();
+}
+
 /** antd puts a space between two CJK characters of a button: `完成` reads `完 成`. */
 function button(p, zh) {
   return p.getByRole('button', { name: new RegExp(`^\\s*${[...zh].join('\\s?')}\\s*$`) });
@@ -64,9 +71,7 @@ async function addField(p, { name, zh, en, kind, fill }) {
   await dialog.locator('#field_name').fill(name);
   await dialog.locator('#field_label_zh').fill(zh);
   await dialog.locator('#field_label_en').fill(en);
-  await dialog.locator('#field_type').click();
-  await p.keyboard.type(kind);
-  await option(p, kind).click();
+  await pick(p, dialog, 'field_type', kind);
   if (fill) await fill(dialog);
   await button(dialog, '完成').click();
   await dialog.waitFor({ state: 'hidden' });
@@ -169,12 +174,16 @@ describe('administration', () => {
 
     // The record form has the new field, as a number input.
     await p.goto(server.base + '/r/gadget/new');
-    await p.getByLabel('重量').waitFor();
-    await p.getByLabel('标题').fill('第一个');
-    await p.getByLabel('重量').fill('1.250');
-    await button(p, '保存').click();
+    await p.locator('#record_weight').waitFor();
+    assert.match(await p.locator('.ant-form-item', { has: p.locator('#record_weight') }).innerText(), /重量/);
+    await p.fill('#record_title', '第一个');
+    await p.fill('#record_weight', '1.250');
+    await p.getByRole('button', { name: '保 存' }).click();
     await p.waitForURL(/\/r\/gadget\/[0-9a-f-]{36}/);
-    await p.getByText('1.250').first().waitFor();
+    await p.locator('.weft-page', { hasText: '重量' }).first().waitFor();
+    const saved = (await server.admin.ok('GET', '/api/v1/records/gadget')).items;
+    assert.deepEqual(saved.map((r) => [r.title, r.weight]), [['第一个', '1.250']]);
+    await shot(p, 'types-record-form-desktop');
   });
 
   test('the type editor at phone width', async () => {
@@ -185,9 +194,7 @@ describe('administration', () => {
     await shot(p, 'types-list-phone');
     await openEditor(p);
     await p.getByTestId('add-field').click();
-    await fieldDialog(p).locator('#field_type').click();
-    await p.keyboard.type('单选');
-    await option(p, '单选').click();
+    await pick(p, fieldDialog(p), 'field_type', '单选');
     await fieldDialog(p).getByRole('button', { name: /添加选项/ }).click();
     await shot(p, 'types-field-phone');
     await button(fieldDialog(p), '取消').click();
@@ -218,16 +225,14 @@ describe('administration', () => {
     // Back to the first: add 李雷 as primary, 韩梅 as secondary... then make 李雷 its manager.
     await p.locator('.weft-org-tree [data-unit=华东销售]').click();
     await p.locator('.weft-org-detail h4', { hasText: /^华东销售$/ }).waitFor();
-    await p.getByLabel('选择人员').click();
-    await option(p, '李雷').click();
+    await pick(p, p, 'member_principal', '李雷');
     await p.locator('form[id=member]').getByText('主部门').click();
     await p.getByTestId('add-member').click();
     await p.locator('.ant-message', { hasText: '已添加 李雷' }).waitFor();
     const members = p.locator('.weft-org-detail .ant-table-tbody');
     await members.locator('tr', { hasText: '李雷' }).filter({ hasText: '主部门' }).waitFor();
 
-    await p.locator('#unit_manager').click();
-    await option(p, '李雷').click();
+    await pick(p, p, 'unit_manager', '李雷');
     await p.getByTestId('save-unit').click();
     await p.locator('.ant-message', { hasText: '部门 华东销售 已保存' }).waitFor();
     await members.locator('tr', { hasText: '李雷' }).filter({ hasText: '负责人' }).waitFor();
@@ -239,6 +244,7 @@ describe('administration', () => {
     const detail = await server.admin.ok('GET', `/api/v1/org/units/${east.id}`);
     assert.deepEqual(detail.members.map((m) => [m.display_name, m.primary]), [['李雷', true]]);
     assert.equal(detail.manager, detail.members[0].principal);
+    await p.waitForFunction(() => document.querySelectorAll('.ant-message-notice').length === 0);
     await shot(p, 'org-desktop');
 
     const phone = await browser.newContext({ storageState: await context.storageState(), viewport: PHONE, locale: 'zh-CN', isMobile: true, hasTouch: true });

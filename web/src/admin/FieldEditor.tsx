@@ -234,10 +234,12 @@ export default function FieldEditor({ field, taken, problems, inLines, stored, r
                       <Form.Item name={[name, 'label_en']}>
                         <Input placeholder={t('types.labelEn')} aria-label={t('types.labelEn')} />
                       </Form.Item>
-                      <Form.Item name={[name, 'color']} getValueFromEvent={(c) => (c ? c.toHexString() : undefined)}>
-                        <ColorPicker allowClear size="small" aria-label={t('types.color')} />
-                      </Form.Item>
-                      <Button type="text" danger icon={<MinusCircleOutlined />} onClick={() => remove(name)} aria-label={t('types.removeOption')} />
+                      <div className="weft-option-tools">
+                        <Form.Item name={[name, 'color']} getValueFromEvent={(c) => (c ? c.toHexString() : undefined)}>
+                          <ColorPicker allowClear size="small" aria-label={t('types.color')} />
+                        </Form.Item>
+                        <Button type="text" danger icon={<MinusCircleOutlined />} onClick={() => remove(name)} aria-label={t('types.removeOption')} />
+                      </div>
                     </div>
                   ))}
                   <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ value: '' })}>
@@ -297,14 +299,14 @@ export default function FieldEditor({ field, taken, problems, inLines, stored, r
           </Form.Item>
         ) : null}
 
-        <div className="weft-form-grid">
-          <Form.Item name="required" valuePropName="checked" label=" ">
+        <div className="weft-flags">
+          <Form.Item name="required" valuePropName="checked">
             <Checkbox disabled={type === 'computed' || readOnly}>{t('types.required')}</Checkbox>
           </Form.Item>
-          <Form.Item name="unique" valuePropName="checked" label=" " extra={canIndex ? undefined : t('types.notIndexable')}>
+          <Form.Item name="unique" valuePropName="checked" extra={canIndex ? undefined : t('types.notIndexable')}>
             <Checkbox disabled={!canIndex || readOnly}>{t('types.unique')}</Checkbox>
           </Form.Item>
-          <Form.Item name="indexed" valuePropName="checked" label=" ">
+          <Form.Item name="indexed" valuePropName="checked">
             <Checkbox disabled={!canIndex || readOnly}>{t('types.indexed')}</Checkbox>
           </Form.Item>
         </div>
