@@ -980,7 +980,7 @@ describe('the list page\'s tools', () => {
     await server.admin.ok('POST', '/api/v1/admin/principals', {
       login: 'zhao.lei', display_name: '赵磊', password: 'zhao lei password', roles: ['employee'],
     });
-    await page.goto(server.base + '/admin');
+    await page.goto(server.base + '/admin/roles');
     const roles = page.getByTestId('roles');
     await roles.waitFor();
     await roles.getByTestId('new-role').click();
@@ -1015,7 +1015,7 @@ describe('the list page\'s tools', () => {
     assert.deepEqual(zhao.roles.sort(), ['employee', 'order_viewer']);
     await roles.locator('tr', { hasText: 'order_viewer' }).waitFor();
     await shot(page, 'roles-desktop');
-    await phoneShot(adminContext, '/admin', 'roles-phone', (p) => p.getByTestId('roles').waitFor());
+    await phoneShot(adminContext, '/admin/roles', 'roles-phone', (p) => p.getByTestId('roles').waitFor());
   });
 
   test('a long list renders only the rows on screen once it grows past 200', async () => {
