@@ -20,7 +20,7 @@ pub mod live;
 mod messages;
 mod thumbnails;
 
-pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};
+pub use attachments::{AttachmentLimits, AttachmentView, BlobStore, S3Options};
 pub use channels::{ChannelView, NewChannel};
 pub use delivery::Outbound;
 pub use fanout::{InboxFanout, NewAlert};
