@@ -787,7 +787,7 @@ mod tests {
             (("WEFT_ATTACHMENTS__S3__BUCKET", " "), "attachments.s3.bucket"),
         ] {
             let loaded = load_env(dir.path(), &[env]).unwrap();
-            let err = loaded.config.blob_store(dir.path()).err().expect("refused").to_string();
+            let err = loaded.config.blob_store(dir.path()).expect_err("refused").to_string();
             assert!(err.contains(says), "{env:?}: {err}");
         }
         let loaded = load_env(
