@@ -499,6 +499,7 @@ impl Config {
             max_body_bytes: self.server.max_body_bytes,
             max_upload_bytes: usize::try_from(self.attachment_limits().max_file_bytes).unwrap_or(usize::MAX),
             web_dir: Some(self.server.web_dir.clone()),
+            ..weft_server::ServerOptions::default()
         }
     }
 
