@@ -704,7 +704,7 @@ describe('the web UI', () => {
     await shot(inbox, 'inbox-task-form-open');
     assert.ok(await inbox.locator('.ant-modal label', { hasText: '处理结果' }).isVisible(), 'the form field\'s Chinese label');
     await inbox.locator('#task_resolution').click();
-    await option(inbox, 'Accept').click();
+    await option(inbox, '接受差异').click();
     await inbox.fill('#task_reason', '镀锌加价已电话确认');
     await shot(inbox, 'inbox-task-form');
     await inbox.getByRole('button', { name: '提 交' }).click();

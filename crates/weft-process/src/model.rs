@@ -373,6 +373,12 @@ pub struct FormField {
     pub label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_zh: Option<String>,
+    /// What forms show for each option, in `options`' order (`optionLabels`, and
+    /// `optionLabelsZh` in Chinese); empty: the option values themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub option_labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub option_labels_zh: Vec<String>,
 }
 
 /// The field types a form may declare.

@@ -568,15 +568,36 @@ impl Reader<'_, '_> {
                     self.problem(Some(id), line, ProblemCode::DuplicateId, format!("form field `{name}` twice"));
                     continue;
                 }
+                let list = |attribute: &str| -> Vec<String> {
+                    non_empty(field.attribute(attribute))
+                        .map(|o| o.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
+                        .unwrap_or_default()
+                };
+                let options = list("options");
+                let (option_labels, option_labels_zh) = (list("optionLabels"), list("optionLabelsZh"));
+                for (attribute, labels) in [("optionLabels", &option_labels), ("optionLabelsZh", &option_labels_zh)] {
+                    if !labels.is_empty() && labels.len() != options.len() {
+                        self.problem(
+                            Some(id),
+                            line,
+                            ProblemCode::InvalidValue,
+                            format!(
+                                "form field `{name}`: `{attribute}` has {} labels for {} options",
+                                labels.len(),
+                                options.len()
+                            ),
+                        );
+                    }
+                }
                 task.fields.push(FormField {
                     name: name.to_owned(),
                     field_type: field_type.to_owned(),
                     required: matches!(field.attribute("required"), Some("true")),
-                    options: non_empty(field.attribute("options"))
-                        .map(|o| o.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
-                        .unwrap_or_default(),
+                    options,
                     label: non_empty(field.attribute("label")).map(str::to_owned),
                     label_zh: non_empty(field.attribute("labelZh")).map(str::to_owned),
+                    option_labels,
+                    option_labels_zh,
                 });
             }
         }

@@ -39,7 +39,7 @@ const INSPECTION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:extensionElements>
         <zeebe:assignmentDefinition candidateGroups="buyers" />
         <weft:form>
-          <weft:field name="result" type="text" required="true" options="pass,fail" label="Result" labelZh="结论" />
+          <weft:field name="result" type="text" required="true" options="pass,fail" optionLabels="Passed,Failed" optionLabelsZh="合格,不合格" label="Result" labelZh="结论" />
           <weft:field name="sample_size" type="integer" required="true" />
           <weft:field name="checked_on" type="date" />
         </weft:form>
@@ -367,13 +367,16 @@ async fn bad_definitions_and_inputs_are_listed_problems(backend: TestBackend) {
     c.admin.xml("/api/v1/processes?variables=amount:color", &peer).await.problem(400, "bad_request");
     c.admin.xml("/api/v1/processes?record_type=no_such_type", &peer).await.problem(404, "not_found");
     c.admin.xml("/api/v1/processes?variables=amount:decimal", &peer).await.ok(201);
-    // A form field of no known type, and one declared twice.
+    // A form field of no known type, one declared twice, and option labels that do not
+    // match the options.
     let form = INSPECTION
         .replace(r#"name="checked_on" type="date""#, r#"name="checked_on" type="colour""#)
-        .replace(r#"<weft:field name="result""#, r#"<weft:field name="sample_size" /><weft:field name="result""#);
+        .replace(r#"<weft:field name="result""#, r#"<weft:field name="sample_size" /><weft:field name="result""#)
+        .replace(r#"optionLabelsZh="合格,不合格""#, r#"optionLabelsZh="合格""#);
     let r = c.admin.xml("/api/v1/processes", &form).await;
     let problem = r.problem(422, "validation_failed");
-    assert_eq!(r.pointers(), ["/inspect", "/inspect"], "{problem}");
+    assert_eq!(r.pointers(), ["/inspect", "/inspect", "/inspect"], "{problem}");
+    assert!(problem.to_string().contains("`optionLabelsZh` has 1 labels for 2 options"), "{problem}");
     // Members may not deploy.
     c.starter.xml("/api/v1/processes?variables=amount:decimal", &peer).await.problem(403, "forbidden");
 
@@ -475,6 +478,9 @@ async fn forms_candidates_delegation_and_stale_etags(backend: TestBackend) {
         (Some("Result"), Some("结论"))
     );
     assert!(body["form"][1]["label"].is_null(), "a field without a label has none");
+    assert_eq!(body["form"][0]["option_labels"], json!(["Passed", "Failed"]));
+    assert_eq!(body["form"][0]["option_labels_zh"], json!(["合格", "不合格"]));
+    assert_eq!(body["form"][1]["option_labels"], json!([]));
     assert_eq!(form, ["result", "sample_size", "checked_on"]);
 
     let claimed = c.buyer.post(&format!("/api/v1/tasks/{task}/claim"), json!({})).await.ok(200);

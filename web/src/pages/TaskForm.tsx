@@ -16,10 +16,17 @@ export function fieldLabel(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** How option `i` of a form field is shown: its label in the language, else the English
+ *  one, else the value made readable. */
+export function optionLabel(field: Pick<FormField, 'options' | 'option_labels' | 'option_labels_zh'>, i: number, lang: string): string {
+  const zh = lang !== 'en' ? field.option_labels_zh?.[i] : undefined;
+  return zh || field.option_labels?.[i] || fieldLabel(field.options[i] ?? '');
+}
+
 /** The control for a form field; `Form.Item` hands it `id`, `value` and `onChange`. */
-function FieldControl({ field, ...control }: { field: FormField; id?: string; value?: unknown; onChange?: (v: unknown) => void }) {
+function FieldControl({ field, lang, ...control }: { field: FormField; lang: string; id?: string; value?: unknown; onChange?: (v: unknown) => void }) {
   const props = control as Record<string, never>;
-  if (field.options.length) return <Select {...props} options={field.options.map((o) => ({ value: o, label: fieldLabel(o) }))} />;
+  if (field.options.length) return <Select {...props} options={field.options.map((o, i) => ({ value: o, label: optionLabel(field, i, lang) }))} />;
   switch (field.type) {
     case 'integer':
       return <InputNumber {...props} precision={0} style={{ width: '100%' }} />;
@@ -88,7 +95,7 @@ export function TaskFormDialog({ task, title, onClose, onDone }: { task: string;
               valuePropName={f.type === 'boolean' ? 'checked' : 'value'}
               rules={f.required ? [{ required: true, message: t('login.required') }] : []}
             >
-              <FieldControl field={f} />
+              <FieldControl field={f} lang={i18n.language} />
             </Form.Item>
           ))}
         </Form>

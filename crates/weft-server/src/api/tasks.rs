@@ -39,6 +39,10 @@ pub struct FormFieldBody {
     /// The field's label (`weft:field label`), and its Chinese one (`labelZh`).
     pub label: Option<String>,
     pub label_zh: Option<String>,
+    /// What each option is shown as, in `options`' order (`optionLabels`), and in Chinese
+    /// (`optionLabelsZh`); empty when the form names none.
+    pub option_labels: Vec<String>,
+    pub option_labels_zh: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -105,6 +109,8 @@ pub(crate) fn task_body(t: TaskView) -> TaskBody {
                 options: f.options,
                 label: f.label,
                 label_zh: f.label_zh,
+                option_labels: f.option_labels,
+                option_labels_zh: f.option_labels_zh,
             })
             .collect(),
         approvers_after: t.approvers_after,
