@@ -87,12 +87,13 @@ pub(crate) fn message_text(body: &str) -> String {
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
-    let out = strip_html(&out);
-    out.lines()
+    let unmarked = out
+        .lines()
         .map(|line| line.trim_start().trim_start_matches(['#', '>', '-', '*']).trim_start())
         .collect::<Vec<_>>()
         .join("\n")
-        .replace(['*', '_', '`', '[', ']', '~'], "")
+        .replace(['*', '_', '`', '[', ']', '~'], "");
+    strip_html(&unmarked)
 }
 
 /// Rich text (sanitised HTML) as plain text: tags dropped (block ends become spaces so
@@ -133,6 +134,6 @@ mod tests {
     #[test]
     fn markdown_marks_and_link_targets_go() {
         assert_eq!(message_text("**Late** delivery, see [the PO](https://x.example/po/1)"), "Late delivery, see the PO");
-        assert_eq!(message_text("# 原因\n> `港口`"), "原因\n港口");
+        assert_eq!(message_text("# 原因\n> `港口`"), "原因 港口");
     }
 }
