@@ -38,15 +38,58 @@ pub struct Args {
 }
 
 const ZH: &[&str] = &[
-    "交货延迟", "原因", "港口拥堵", "质量问题", "付款", "发票", "合同", "不锈钢", "铜管", "包装破损",
-    "供应商", "采购订单", "验收", "退货", "价格调整", "运输", "报关", "库存", "样品", "返工",
+    "交货延迟",
+    "原因",
+    "港口拥堵",
+    "质量问题",
+    "付款",
+    "发票",
+    "合同",
+    "不锈钢",
+    "铜管",
+    "包装破损",
+    "供应商",
+    "采购订单",
+    "验收",
+    "退货",
+    "价格调整",
+    "运输",
+    "报关",
+    "库存",
+    "样品",
+    "返工",
 ];
 const EN: &[&str] = &[
-    "late", "delivery", "invoice", "payment", "steel", "copper", "customs", "warehouse", "sample", "rework",
-    "pallet", "container", "shipment", "quality", "inspection", "discount", "contract", "supplier", "order", "pump",
+    "late",
+    "delivery",
+    "invoice",
+    "payment",
+    "steel",
+    "copper",
+    "customs",
+    "warehouse",
+    "sample",
+    "rework",
+    "pallet",
+    "container",
+    "shipment",
+    "quality",
+    "inspection",
+    "discount",
+    "contract",
+    "supplier",
+    "order",
+    "pump",
 ];
 const QUERIES: &[&str] = &[
-    "交货延迟 原因", "late delivery", "港口拥堵", "steel invoice", "质量问题 返工", "customs container", "付款", "pump",
+    "交货延迟 原因",
+    "late delivery",
+    "港口拥堵",
+    "steel invoice",
+    "质量问题 返工",
+    "customs container",
+    "付款",
+    "pump",
 ];
 
 fn sentence(rng: &mut Rng, words: usize) -> String {
@@ -57,7 +100,11 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
 }
 
 fn percentiles(h: &Histogram<u64>) -> [String; 3] {
-    [micros_as_ms(h.value_at_quantile(0.5)), micros_as_ms(h.value_at_quantile(0.95)), micros_as_ms(h.value_at_quantile(0.99))]
+    [
+        micros_as_ms(h.value_at_quantile(0.5)),
+        micros_as_ms(h.value_at_quantile(0.95)),
+        micros_as_ms(h.value_at_quantile(0.99)),
+    ]
 }
 
 pub async fn run(args: Args) -> Result<String> {
@@ -191,7 +238,12 @@ pub async fn run(args: Args) -> Result<String> {
         format!("{} events/s", rate(followed.events as f64 / follow.as_secs_f64())),
     ]);
     let [p50, p95, p99] = percentiles(&fresh);
-    table.push(vec!["commit → searchable (p50 / p95 / p99)".into(), "20".into(), format!("{p50} / {p95} / {p99}"), String::new()]);
+    table.push(vec![
+        "commit → searchable (p50 / p95 / p99)".into(),
+        "20".into(),
+        format!("{p50} / {p95} / {p99}"),
+        String::new(),
+    ]);
     for (who, principal) in [("member", &staff), ("guest (one party)", &guest)] {
         let mut latency = new_histogram()?;
         let mut hits = 0;
@@ -214,7 +266,12 @@ pub async fn run(args: Args) -> Result<String> {
         .filter_map(|e| e.metadata().ok())
         .map(|m| m.len())
         .sum();
-    table.push(vec!["index size on disk".into(), String::new(), format!("{:.1} MB", index_bytes as f64 / 1e6), String::new()]);
+    table.push(vec![
+        "index size on disk".into(),
+        String::new(),
+        format!("{:.1} MB", index_bytes as f64 / 1e6),
+        String::new(),
+    ]);
     workspace.close().await;
     Ok(table.to_markdown())
 }

@@ -48,7 +48,8 @@ async fn search_finds_what_the_caller_may_read(backend: TestBackend) {
 
     let guest = app.create_guest("a@party-a.example", "portal password", party_a, &["guest"]).await;
     let token = app.token_for(guest, None).await;
-    let (status, _, body) = get(&bearer_client(&token), &app, "q=%E4%BA%A4%E8%B4%A7%E5%BB%B6%E8%BF%9F&kind=record").await;
+    let (status, _, body) =
+        get(&bearer_client(&token), &app, "q=%E4%BA%A4%E8%B4%A7%E5%BB%B6%E8%BF%9F&kind=record").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let titles: Vec<&str> = body["hits"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["交货延迟 of pump A"], "{body}");

@@ -262,8 +262,7 @@ pub async fn spawn_app_with_auth(backend: TestBackend, options: ServerOptions, a
         ..weft_workspace::collab::AttachmentLimits::default()
     };
     let store = weft_workspace::collab::BlobStore::local(blobs.path(), limits).expect("blob store");
-    let workspace =
-        Workspace::connect(&db.store_options())
+    let workspace = Workspace::connect(&db.store_options())
         .await
         .expect("connect")
         .with_auth_settings(auth)

@@ -83,16 +83,26 @@ async fn fixture(backend: TestBackend) -> Fixture {
     ws.put_role(&Principal::system(), serde_json::from_value(buyer_role).unwrap()).await.unwrap();
     let (party_a, party_b) = (Uuid::now_v7(), Uuid::now_v7());
     let staff = people::member(&ws, &["employee"]).await;
-    let order_a = create(&ws, &staff, "order", json!({
-        "subject": "交货延迟 原因分析", "party": party_a.to_string(),
-        "notes": "<p>The <b>late delivery</b> of steel coils</p>", "cost_note": "margin squeeze confidential",
-        "priority": "rush", "lines": [{"item": "不锈钢卷板"}]
-    }))
+    let order_a = create(
+        &ws,
+        &staff,
+        "order",
+        json!({
+            "subject": "交货延迟 原因分析", "party": party_a.to_string(),
+            "notes": "<p>The <b>late delivery</b> of steel coils</p>", "cost_note": "margin squeeze confidential",
+            "priority": "rush", "lines": [{"item": "不锈钢卷板"}]
+        }),
+    )
     .await;
-    let order_b = create(&ws, &staff, "order", json!({
-        "subject": "Copper rods for line 3", "party": party_b.to_string(),
-        "notes": "<p>Supplier B pricing: rival quotation</p>"
-    }))
+    let order_b = create(
+        &ws,
+        &staff,
+        "order",
+        json!({
+            "subject": "Copper rods for line 3", "party": party_b.to_string(),
+            "notes": "<p>Supplier B pricing: rival quotation</p>"
+        }),
+    )
     .await;
     create(&ws, &staff, "contract", json!({"title": "Framework agreement zeppelin"})).await;
     let supplier_a = people::guest(&ws, party_a, &["guest"]).await;
@@ -129,16 +139,23 @@ on_both_databases!(
 
 async fn chinese_and_english_words_find_records_and_messages(backend: TestBackend) {
     let f = fixture(backend).await;
-    let posted = f
-        .ws
-        .post_on_record(&f.staff, "order", f.order_a, message("**Late delivery**: 港口拥堵导致交货延迟", MessageVisibility::Internal))
+    let posted =
+        f.ws.post_on_record(
+            &f.staff,
+            "order",
+            f.order_a,
+            message("**Late delivery**: 港口拥堵导致交货延迟", MessageVisibility::Internal),
+        )
         .await
         .unwrap();
 
     let page = f.search(&f.staff, "交货延迟 原因").await;
     assert_eq!(ids(&page), [f.order_a], "{page:?}");
     let hit = &page.hits[0];
-    assert_eq!((hit.kind, hit.type_name.as_str(), hit.title.as_str()), (SearchKind::Record, "order", "交货延迟 原因分析"));
+    assert_eq!(
+        (hit.kind, hit.type_name.as_str(), hit.title.as_str()),
+        (SearchKind::Record, "order", "交货延迟 原因分析")
+    );
     assert!(hit.snippet.iter().any(|p| p.hit && p.text == "原因"), "{:?}", hit.snippet);
     assert!(page.next_cursor.is_none());
 
@@ -164,11 +181,10 @@ async fn suppliers_find_nothing_of_other_suppliers_nor_internal_messages(backend
     let f = fixture(backend).await;
     let internal = message("内部讨论: supplier A margin review", MessageVisibility::Internal);
     f.ws.post_on_record(&f.staff, "order", f.order_a, internal).await.unwrap();
-    let shared = f
-        .ws
-        .post_on_record(&f.staff, "order", f.order_a, message("请确认 shipping window", MessageVisibility::Shared))
-        .await
-        .unwrap();
+    let shared =
+        f.ws.post_on_record(&f.staff, "order", f.order_a, message("请确认 shipping window", MessageVisibility::Shared))
+            .await
+            .unwrap();
     f.ws.post_on_record(&f.staff, "order", f.order_b, message("shipping window for B", MessageVisibility::Shared))
         .await
         .unwrap();
@@ -209,11 +225,10 @@ async fn deleted_and_edited_text_is_no_longer_found(backend: TestBackend) {
         .post_on_record(&f.staff, "order", f.order_a, message("pallets arrive Tuesday", MessageVisibility::Internal))
         .await
         .unwrap();
-    let gone = f
-        .ws
-        .post_on_record(&f.staff, "order", f.order_a, message("obsolete memo walrus", MessageVisibility::Internal))
-        .await
-        .unwrap();
+    let gone =
+        f.ws.post_on_record(&f.staff, "order", f.order_a, message("obsolete memo walrus", MessageVisibility::Internal))
+            .await
+            .unwrap();
     assert_eq!(ids(&f.search(&f.staff, "tuesday").await), [posted.id]);
     assert_eq!(ids(&f.search(&f.staff, "walrus").await), [gone.id]);
 

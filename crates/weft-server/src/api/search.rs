@@ -44,7 +44,12 @@ pub async fn search(
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<AppJson<SearchPage>, Problem> {
     let Query(p) = params.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
-    let query =
-        SearchQuery { q: p.q.unwrap_or_default(), kind: p.kind, type_name: p.type_name, limit: p.limit, cursor: p.cursor };
+    let query = SearchQuery {
+        q: p.q.unwrap_or_default(),
+        kind: p.kind,
+        type_name: p.type_name,
+        limit: p.limit,
+        cursor: p.cursor,
+    };
     Ok(AppJson(state.workspace.search(&actor, &query).await?))
 }

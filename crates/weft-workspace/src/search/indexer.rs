@@ -164,11 +164,12 @@ impl Workspace {
         loop {
             let messages = store::live_messages_after(&self.db, after, REBUILD_PAGE).await?;
             for message in &messages {
-                if !places.contains_key(&message.thread_id) {
-                    let place = self.place_of(message.thread_id, Some(&parties)).await?;
-                    places.insert(message.thread_id, place);
-                }
-                let (place, party) = &places[&message.thread_id];
+                let (place, party) = match places.entry(message.thread_id) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(self.place_of(message.thread_id, Some(&parties)).await?)
+                    }
+                };
                 index.upsert_message(message, place, *party)?;
                 documents += 1;
             }

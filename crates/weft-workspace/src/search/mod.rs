@@ -18,8 +18,8 @@ use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 pub use indexer::IndexRun;
-pub(crate) use text::record_title;
 pub use query::{SearchHit, SearchKind, SearchPage, SearchQuery, SearchRecordRef, SnippetPart};
+pub(crate) use text::record_title;
 
 use crate::{Error, Result, Workspace};
 
@@ -70,7 +70,9 @@ impl SearchIndex {
                     }
                     _ => return SearchIndex::from_index(index, Some(dir.to_owned())),
                 },
-                Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "the search index cannot be opened; rebuilding it"),
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "the search index cannot be opened; rebuilding it")
+                }
             }
             std::fs::remove_dir_all(dir).map_err(|e| io_error(dir, e))?;
         }

@@ -24,8 +24,8 @@ use super::text::{message_text, record_texts};
 use super::{SearchIndex, tantivy_error};
 use crate::access::Action;
 use crate::collab::FoundPlace;
-use weft_store::format_utc;
 use crate::{Error, Result, Workspace};
+use weft_store::format_utc;
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
@@ -344,10 +344,8 @@ fn build_query(f: &Fields, request: &Request, scope: &Scope) -> Box<dyn Query> {
     }
     if let Some(party) = scope.guest_party {
         clauses.push((Occur::MustNot, term(f.visibility, "internal")));
-        let ours = vec![
-            (Occur::Should, term(f.party, &party.to_string())),
-            (Occur::Should, term(f.type_name, "channel")),
-        ];
+        let ours =
+            vec![(Occur::Should, term(f.party, &party.to_string())), (Occur::Should, term(f.type_name, "channel"))];
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(ours))));
     }
     Box::new(BooleanQuery::new(clauses))

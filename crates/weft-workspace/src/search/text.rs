@@ -8,7 +8,11 @@ use weft_model::schema::{FieldDecl, FieldKind, ObjectTypeDecl, Value};
 
 /// The searchable texts of a record: its number, then each text-ish field's value (select
 /// options with their labels in both languages), then its lines' text cells.
-pub(crate) fn record_texts(decl: &ObjectTypeDecl, number: Option<&str>, values: &BTreeMap<String, Value>) -> Vec<String> {
+pub(crate) fn record_texts(
+    decl: &ObjectTypeDecl,
+    number: Option<&str>,
+    values: &BTreeMap<String, Value>,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(number) = number.filter(|n| !n.is_empty()) {
         out.push(number.to_owned());
@@ -33,9 +37,10 @@ pub(crate) fn record_texts(decl: &ObjectTypeDecl, number: Option<&str>, values: 
 
 fn push_field(out: &mut Vec<String>, field: &FieldDecl, value: &Value) {
     match (&field.kind, value) {
-        (FieldKind::Text { .. } | FieldKind::LongText {} | FieldKind::Email {} | FieldKind::Phone {}, Value::Text(s)) => {
-            push(out, s.clone())
-        }
+        (
+            FieldKind::Text { .. } | FieldKind::LongText {} | FieldKind::Email {} | FieldKind::Phone {},
+            Value::Text(s),
+        ) => push(out, s.clone()),
         (FieldKind::RichText {}, Value::Text(html)) => push(out, strip_html(html)),
         (FieldKind::Select { options }, Value::Select(chosen)) => push(out, option_text(options, chosen)),
         (FieldKind::MultiSelect { options }, Value::MultiSelect(chosen)) => {
@@ -133,7 +138,10 @@ mod tests {
 
     #[test]
     fn markdown_marks_and_link_targets_go() {
-        assert_eq!(message_text("**Late** delivery, see [the PO](https://x.example/po/1)"), "Late delivery, see the PO");
+        assert_eq!(
+            message_text("**Late** delivery, see [the PO](https://x.example/po/1)"),
+            "Late delivery, see the PO"
+        );
         assert_eq!(message_text("# 原因\n> `港口`"), "原因 港口");
     }
 }
