@@ -1110,3 +1110,99 @@ describe('search', () => {
     await context.close();
   });
 });
+
+describe('to-do operations in the inbox', () => {
+  // Two steps the starter does, so there is an earlier step to send the second back to.
+  const REVIEW = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d_review" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="doc_review" name="Document review" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="draft" name="Draft the document"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="review" name="Review the document"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="draft" />
+    <bpmn:sequenceFlow id="f2" sourceRef="draft" targetRef="review" />
+    <bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  /** The admin's open to-do at `element` of `instance`. */
+  async function todo(instance, element) {
+    const mine = await server.admin.ok('GET', '/api/v1/tasks/mine');
+    return mine.items.find((t) => t.instance === instance && t.element === element);
+  }
+
+  test('send back, add an approver after oneself, and hand over, from the "more" menu', async () => {
+    const deployed = await fetch(`${server.base}/api/v1/processes`, {
+      method: 'POST',
+      headers: { cookie: server.admin.cookie, 'x-csrf-token': server.admin.csrf, 'content-type': 'application/xml' },
+      body: REVIEW,
+    });
+    assert.ok(deployed.ok, `deploy: ${deployed.status} ${await deployed.text()}`);
+    const han = await server.admin.ok('POST', '/api/v1/admin/principals', {
+      login: 'han.mei', display_name: '韩梅', password: 'han mei password', roles: ['employee'],
+    });
+    const instance = (await server.admin.ok('POST', '/api/v1/processes/doc_review/instances', {})).id;
+    await server.admin.ok('POST', `/api/v1/tasks/${(await todo(instance, 'draft')).id}/complete`, { outputs: {} });
+
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const page = await context.newPage();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.locator('.weft-nav').waitFor();
+    await page.goto(server.base + '/inbox');
+    const item = () => page.locator('[data-testid=inbox-item]', { hasText: 'Review the document' });
+    await item().waitFor();
+    const menu = async (op) => {
+      await item().getByTestId('inbox-more').click();
+      await page.locator(`.ant-dropdown:not(.ant-dropdown-hidden) [data-testid=task-op-${op}]`).click();
+    };
+
+    // 退回: the earlier step is offered by name; the to-do goes back to it.
+    await menu('return');
+    await page.locator('.ant-modal .ant-radio-wrapper', { hasText: 'Draft the document' }).click();
+    await page.locator('.ant-modal textarea').fill('请补充交期');
+    await shot(page, 'inbox-task-return');
+    await page.getByRole('button', { name: '退 回' }).click();
+    await page.locator('.ant-message', { hasText: '已退回' }).waitFor();
+    const back = await todo(instance, 'draft');
+    assert.ok(back, 'the draft step is open again');
+    await server.admin.ok('POST', `/api/v1/tasks/${back.id}/complete`, { outputs: {} });
+    await page.reload();
+    await item().waitFor();
+
+    // 加签 after oneself: Han Mei is asked once the holder approves.
+    await menu('add-approver');
+    await page.locator('.ant-modal .ant-select').click();
+    await page.keyboard.type('韩梅');
+    await option(page, '韩梅').click();
+    await page.locator('.ant-modal .ant-radio-wrapper', { hasText: '后加签' }).click();
+    await shot(page, 'inbox-task-add-approver');
+    await page.getByRole('button', { name: '加 签' }).click();
+    await page.locator('.ant-message', { hasText: '已加签' }).waitFor();
+    const review = await todo(instance, 'review');
+    const detail = await server.admin.ok('GET', `/api/v1/tasks/${review.id}`);
+    assert.deepEqual(detail.approvers_after, [han.id]);
+
+    // Adding the same approver again is refused at the field, not swallowed.
+    await menu('add-approver');
+    await page.locator('.ant-modal .ant-select').click();
+    await page.keyboard.type('韩梅');
+    await option(page, '韩梅').click();
+    await page.getByRole('button', { name: '加 签' }).click();
+    await page.locator('.ant-modal .ant-form-item-explain-error').first().waitFor();
+    await shot(page, 'inbox-task-add-approver-refused');
+    await page.getByRole('button', { name: '取 消' }).click();
+
+    // 转交: the to-do leaves the admin's inbox and is Han Mei's.
+    await menu('transfer');
+    await page.locator('.ant-modal .ant-select').click();
+    await page.keyboard.type('韩梅');
+    await option(page, '韩梅').click();
+    await page.getByRole('button', { name: '转 交' }).click();
+    await page.locator('.ant-message', { hasText: '已转交' }).waitFor();
+    await item().waitFor({ state: 'detached' });
+    const hers = await (await Caller.signIn(server.base, 'han.mei', 'han mei password')).ok('GET', '/api/v1/tasks/mine');
+    assert.ok(hers.items.some((t) => t.instance === instance && t.element === 'review'), JSON.stringify(hers));
+    await context.close();
+  });
+});

@@ -44,6 +44,7 @@ pub use engine::{
     Assignment, Effect, EndReason, Engine, EngineError, Event, Instance, Loop, Outcome, STATE_FORMAT, Scope, ScopeKind,
     Start, Status, Step, Token, TokenState, Wait, WaitId, WaitKind,
 };
+pub use engine::{MigrationProblem, Moved, migrate};
 pub use model::{AssignmentRule, FORM_FIELD_TYPES, Form, FormField};
 pub use parse::{BPMN_NS, MAX_XML_BYTES, WEFT_NS, ZEEBE_NS, parse};
 pub use problem::{Problem, ProblemCode};

@@ -15,6 +15,7 @@ mod health;
 pub mod json;
 mod openapi;
 pub mod problem;
+pub mod query;
 mod request_context;
 mod web;
 
@@ -34,6 +35,7 @@ use weft_workspace::Workspace;
 
 pub use json::AppJson;
 pub use problem::{FieldError, Problem};
+pub use query::AppQuery;
 
 /// Settings of the HTTP layer (the binary maps its configuration onto these).
 #[derive(Debug, Clone)]
@@ -98,6 +100,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback_service(web)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(CatchPanicLayer::custom(problem::from_panic))
+        .layer(middleware::from_fn(problem::plain_errors_as_problems))
         .layer(middleware::from_fn_with_state(
             (state.options.max_body_bytes, state.options.max_upload_bytes),
             body_limit::limit_body,

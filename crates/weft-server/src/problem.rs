@@ -27,6 +27,10 @@ pub struct FieldError {
     /// A stable machine code (`required`, `too_long`, `duplicate`…) where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// The query parameter at fault, when the problem is in the query string rather than
+    /// the body (`pointer` is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
 }
 
 /// An RFC 9457 problem document, with Weft's `code`, `request_id` and `errors` extensions.
@@ -79,7 +83,7 @@ impl Problem {
     }
 
     pub fn with_error(mut self, pointer: impl Into<String>, reason: impl Into<String>) -> Self {
-        self.errors.push(FieldError { pointer: pointer.into(), reason: reason.into(), code: None });
+        self.errors.push(FieldError { pointer: pointer.into(), reason: reason.into(), code: None, parameter: None });
         self
     }
 
@@ -132,4 +136,39 @@ pub(crate) fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("panic");
     Problem::internal(&format_args!("handler panicked: {message}")).into_response()
+}
+
+/// The safety net under the API's own extractors: an error some layer or extractor
+/// answered in `text/plain` (axum's path and header rejections, say) is re-rendered as a
+/// problem, its text kept as the detail, so no client of `/api` ever has to parse prose.
+pub(crate) async fn plain_errors_as_problems(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !api || !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // 400 is shared by `malformed_json` (bodies, handled by `AppJson`) and `bad_request`.
+    let Some(code) = ErrorCode::ALL
+        .into_iter()
+        .filter(|c| *c != ErrorCode::MalformedJson)
+        .find(|c| c.http_status() == status.as_u16())
+    else {
+        return response;
+    };
+    if code == ErrorCode::Internal {
+        return Problem::internal(&"a layer answered 500 in plain text").into_response();
+    }
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let problem = Problem::new(code);
+    if text.is_empty() { problem } else { problem.with_detail(text) }.into_response()
 }

@@ -128,3 +128,57 @@ async fn panics_become_500_problems_without_details() {
     assert_eq!(body["code"], "internal");
     assert!(body["request_id"].is_string());
 }
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Page {
+    limit: Option<u32>,
+}
+
+async fn page(weft_server::AppQuery(page): weft_server::AppQuery<Page>) -> AppJson<Page> {
+    AppJson(page)
+}
+
+async fn by_id(axum::extract::Path(id): axum::extract::Path<uuid::Uuid>) -> String {
+    id.to_string()
+}
+
+async fn start_with_queries() -> Server {
+    let db = TestDatabase::new(TestBackend::Sqlite).await.unwrap();
+    let workspace = Workspace::connect(&db.store_options()).await.unwrap();
+    let state = AppState { workspace, options: ServerOptions { web_dir: None, ..Default::default() } };
+    let extra = Router::new()
+        .route("/api/v1/page", axum::routing::get(page))
+        .route("/api/v1/things/{id}", axum::routing::get(by_id));
+    let app = weft_server::router_with(state, extra);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(weft_server::serve(listener, app, std::future::pending()));
+    Server { base, client: reqwest::Client::new(), _db: db }
+}
+
+#[tokio::test]
+async fn a_bad_query_parameter_is_a_problem_naming_it() {
+    let s = start_with_queries().await;
+    let r = s.client.get(format!("{}/api/v1/page?limit=7", s.base)).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["limit"], 7);
+
+    let r = s.client.get(format!("{}/api/v1/page?limit=ten", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "bad_request");
+    assert_eq!(body["errors"][0]["parameter"], "limit", "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("`limit`"), "{body}");
+}
+
+#[tokio::test]
+async fn a_plain_text_rejection_becomes_a_problem() {
+    let s = start_with_queries().await;
+    let r = s.client.get(format!("{}/api/v1/things/not-a-uuid", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "bad_request");
+    assert!(body["detail"].as_str().unwrap().contains("UUID"), "{body}");
+    assert!(body["request_id"].is_string(), "{body}");
+}

@@ -22,6 +22,7 @@ on_both_databases!(
     incidents_metrics_and_calendars_are_for_administrators,
     the_openapi_document_describes_processes_and_tasks,
     an_approver_is_added_before_and_after_over_http_and_bad_input_is_refused_at_its_field,
+    running_instances_move_to_a_new_version_only_when_an_administrator_says_so,
 );
 
 fn fixture(name: &str) -> String {
@@ -830,4 +831,99 @@ async fn an_approver_is_added_before_and_after_over_http_and_bad_input_is_refuse
     assert!(process.iter().all(|e| e.get("version").is_none()));
     let ats: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["at"].as_str().unwrap()).collect();
     assert!(ats.windows(2).all(|w| w[0] <= w[1]), "oldest first: {ats:?}");
+}
+
+async fn running_instances_move_to_a_new_version_only_when_an_administrator_says_so(backend: TestBackend) {
+    let c = company(backend).await;
+    deploy_po_approval(&c).await;
+    let order = submitted_order(&c.starter, "800", None).await;
+    let first = c.starter.post("/api/v1/processes/po_approval/instances", json!({ "record": po(&order) })).await;
+    let first = first.ok(201)["id"].as_str().unwrap().to_owned();
+    let other_order = submitted_order(&c.starter, "900", None).await;
+    let second = c.starter.post("/api/v1/processes/po_approval/instances", json!({ "record": po(&other_order) })).await;
+    let second = second.ok(201)["id"].as_str().unwrap().to_owned();
+    let task = c.manager.get("/api/v1/tasks/mine").await.ok(200)["items"][0]["id"].as_str().unwrap().to_owned();
+    // Version 2 renames the manager's step.
+    let v2 = fixture("three_tier.bpmn").replace("manager_approve", "line_manager_approve");
+    let deployed = c.admin.xml("/api/v1/processes?record_type=purchase_order", &v2).await.ok(201);
+    assert_eq!(deployed["items"][0]["version"], 2);
+    let running = c.admin.get(&format!("/api/v1/process-instances/{first}")).await.ok(200);
+    assert_eq!(running["version"], 1, "deploying moves nothing: {running}");
+
+    let migrate = format!("/api/v1/process-instances/{first}/migrate");
+    let mapping = json!({ "manager_approve": "line_manager_approve" });
+    // Only administrators; strangers learn nothing more than that.
+    c.starter.post(&migrate, json!({ "to_version": 2, "mapping": mapping })).await.problem(403, "forbidden");
+    c.other.post(&migrate, json!({ "to_version": 2, "mapping": mapping })).await.problem(403, "forbidden");
+    // Every problem at its field, and nothing moves.
+    let unmapped = c.admin.post(&migrate, json!({ "to_version": 2 })).await;
+    unmapped.problem(422, "validation_failed");
+    assert_eq!(unmapped.pointers(), ["/mapping/manager_approve"], "{}", unmapped.text);
+    let bad = c
+        .admin
+        .post(&migrate, json!({ "to_version": 2, "mapping": { "ghost": "start", "manager_approve": "nowhere" } }))
+        .await;
+    bad.problem(422, "validation_failed");
+    assert_eq!(bad.pointers(), ["/mapping/ghost", "/mapping/manager_approve"], "{}", bad.text);
+    c.admin.post(&migrate, json!({ "to_version": 9, "mapping": mapping })).await.problem(422, "validation_failed");
+    c.admin.post(&migrate, json!({ "to_version": 1 })).await.problem(422, "validation_failed");
+    c.admin.post(&migrate, json!({ "to_version": "two" })).await.problem(400, "malformed_json");
+    c.admin
+        .post(&migrate, json!({ "to_version": 2, "mapping": mapping, "colour": 1 }))
+        .await
+        .problem(400, "malformed_json");
+    c.admin.post("/api/v1/process-instances/nope/migrate", json!({ "to_version": 2 })).await.problem(404, "not_found");
+    // A dry run says what would move and changes nothing.
+    let dry = c.admin.post(&migrate, json!({ "to_version": 2, "mapping": mapping, "dry_run": true })).await.ok(200);
+    assert_eq!((dry["migrated"].clone(), dry["moved"].clone()), (json!(false), mapping.clone()), "{dry}");
+    assert_eq!(c.admin.get(&format!("/api/v1/process-instances/{first}")).await.ok(200)["version"], 1);
+
+    let moved = c.admin.post(&migrate, json!({ "to_version": 2, "mapping": mapping })).await.ok(200);
+    assert_eq!(
+        (moved["migrated"].clone(), moved["from_version"].clone(), moved["to_version"].clone()),
+        (json!(true), json!(1), json!(2))
+    );
+    let now = c.admin.get(&format!("/api/v1/process-instances/{first}")).await.ok(200);
+    assert_eq!(
+        (now["version"].clone(), now["tokens"][0]["element"].clone()),
+        (json!(2), json!("line_manager_approve")),
+        "{now}"
+    );
+    // The manager's task is the same task, at the renamed step, and deciding it follows v2.
+    let mine = c.manager.get("/api/v1/tasks/mine").await.ok(200);
+    let same =
+        mine["items"].as_array().unwrap().iter().find(|t| t["id"] == json!(task)).expect("the same task").clone();
+    assert_eq!(same["element"], "line_manager_approve", "{mine}");
+    c.manager.post(&format!("/api/v1/tasks/{task}/approve"), json!({})).await.ok(200);
+    c.app.workspace.run_jobs_until_idle().await.expect("jobs");
+    assert_eq!(c.starter.get(&format!("/api/v1/records/purchase_order/{order}")).await.ok(200)["state"], "approved");
+    c.admin.post(&migrate, json!({ "to_version": 1 })).await.problem(409, "conflict");
+    let timeline = c.starter.get(&format!("/api/v1/records/purchase_order/{order}/timeline")).await.ok(200);
+    let migrated = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["command"] == "process.migrated")
+        .expect("on the timeline")
+        .clone();
+    assert_eq!(migrated["process"]["comment"], "v1 → v2", "{migrated}");
+    assert_eq!(migrated["actor"], json!(c.app.admin_id.to_string()));
+    let audited = c.app.audit_entries().await.into_iter().filter(|e| e.action == "process.migrate").count();
+    assert_eq!(audited, 1);
+
+    // The rest of version 1 at once: each instance on its own.
+    let all = "/api/v1/processes/po_approval/versions/1/migrate";
+    c.starter.post(all, json!({ "to_version": 2, "mapping": mapping })).await.problem(403, "forbidden");
+    c.admin
+        .post("/api/v1/processes/po_approval/versions/7/migrate", json!({ "to_version": 2 }))
+        .await
+        .problem(404, "not_found");
+    let unmapped = c.admin.post(all, json!({ "to_version": 2, "dry_run": true })).await.ok(200);
+    assert_eq!((unmapped["ready"].clone(), unmapped["refused"].clone()), (json!(0), json!(1)), "{unmapped}");
+    assert_eq!(unmapped["items"][0]["problems"][0]["element"], "manager_approve");
+    let done = c.admin.post(all, json!({ "to_version": 2, "mapping": mapping })).await.ok(200);
+    assert_eq!((done["ready"].clone(), done["items"][0]["instance"].clone()), (json!(1), json!(second)), "{done}");
+    assert_eq!(done["items"][0]["migrated"], true);
+    let again = c.admin.post(all, json!({ "to_version": 2, "mapping": mapping })).await.ok(200);
+    assert!(again["items"].as_array().unwrap().is_empty(), "{again}");
 }

@@ -58,7 +58,7 @@ pub struct TimelineEntry {
     /// `process.task_created`, `process.task_completed`, `process.task_cancelled`,
     /// `process.claimed`, `process.transferred`, `process.delegated`, `process.returned`,
     /// `process.approver_added`, `process.withdrawn`, `process.cancelled`,
-    /// `process.reminded`, `process.escalated`, `process.timer`, `process.ended`.
+    /// `process.reminded`, `process.escalated`, `process.timer`, `process.migrated`, `process.ended`.
     pub command: String,
     /// The record's version after a history entry; absent for process entries.
     #[serde(skip_serializing_if = "Option::is_none")]

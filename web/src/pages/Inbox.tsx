@@ -1,7 +1,8 @@
-// The inbox: to-dos (with inline approve/reject), mentions and updates; mark read or done.
+// The inbox: to-dos (with inline approve/reject, and transfer, delegate, send back and add an
+// approver under "more"), mentions and updates; mark read or done.
 // It refreshes on the live `inbox` topic.
-import { CheckOutlined, ClockCircleOutlined } from '@ant-design/icons';
-import { Alert, App, Badge, Button, Empty, Input, List, Modal, Skeleton, Tabs, Tag, Typography } from 'antd';
+import { CheckOutlined, ClockCircleOutlined, DownOutlined } from '@ant-design/icons';
+import { Alert, App, Badge, Button, Dropdown, Empty, Input, List, Modal, Skeleton, Tabs, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -10,6 +11,7 @@ import { formatDateTime } from '../format';
 import { useLive } from '../live/useLive';
 import { useInboxCounts } from './inboxCounts';
 import { TaskFormDialog } from './TaskForm';
+import { TASK_OPS, TaskOpDialog, type TaskOp } from './TaskOps';
 
 type Item = Schemas['InboxItemView'];
 const KINDS = ['todo', 'mention', 'update'] as const;
@@ -47,6 +49,7 @@ function InboxList({ kind }: { kind: Kind }) {
   const [error, setError] = useState<string | null>(null);
   const [acting, setActing] = useState<{ item: Item; action: 'approve' | 'reject' } | null>(null);
   const [completing, setCompleting] = useState<Item | null>(null);
+  const [operating, setOperating] = useState<{ item: Item; op: TaskOp } | null>(null);
 
   const load = useCallback(async () => {
     const { data, error: problem, response } = await api.GET('/api/v1/inbox', { params: { query: { kind, limit: 100 } } });
@@ -108,6 +111,17 @@ function InboxList({ kind }: { kind: Kind }) {
                       <Button size="small" onClick={() => setCompleting(item)} data-testid="inbox-complete">
                         {t('inbox.fill')}
                       </Button>
+                      <Dropdown
+                        trigger={['click']}
+                        menu={{
+                          items: TASK_OPS.map((op) => ({ key: op, label: <span data-testid={`task-op-${op}`}>{t(`taskOps.${op}`)}</span> })),
+                          onClick: ({ key }) => setOperating({ item, op: key as TaskOp }),
+                        }}
+                      >
+                        <Button size="small" data-testid="inbox-more">
+                          {t('taskOps.more')} <DownOutlined />
+                        </Button>
+                      </Dropdown>
                     </>
                   ) : null}
                   {unread ? (
@@ -134,6 +148,19 @@ function InboxList({ kind }: { kind: Kind }) {
           onDone={() => {
             void message.success(t(acting.action === 'approve' ? 'inbox.approved' : 'inbox.rejected'));
             setActing(null);
+            void load();
+          }}
+        />
+      ) : null}
+      {operating?.item.task ? (
+        <TaskOpDialog
+          task={operating.item.task}
+          op={operating.op}
+          summary={operating.item.summary}
+          onClose={() => setOperating(null)}
+          onDone={() => {
+            void message.success(t(`taskOps.${operating.op}Done`));
+            setOperating(null);
             void load();
           }}
         />

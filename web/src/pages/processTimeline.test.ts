@@ -44,11 +44,14 @@ describe('process entries of the record timeline', () => {
     expect(describeProcess(entry('process.escalated', { step_name: 'Check' }), t)?.title).toBe('Escalated (overdue): Check');
     expect(describeProcess(entry('process.ended', { outcome: 'withdrawn' }), t)?.title).toBe('Withdrawn: PO approval');
     expect(describeProcess(entry('process.started', {}), t)?.title).toBe('Process started: PO approval');
+    const migrated = entry('process.migrated', { comment: 'v1 → v2' });
+    expect(describeProcess(migrated, t)).toEqual({ title: 'Moved to another version of PO approval (v1 → v2)', details: [] });
 
     await changeLang('zh');
     expect(describeProcess(approved, i18n.t)).toEqual({ title: '同意：Manager approves', details: ['意见：fine'] });
     expect(describeProcess(before, i18n.t)?.title).toBe('前加签 Han Mei：Check');
     const after = entry('process.approver_added', { step_name: '经理审批', to_name: '韩梅', position: 'after' });
     expect(describeProcess(after, i18n.t)?.title).toBe('后加签 韩梅：经理审批');
+    expect(describeProcess(migrated, i18n.t)?.title).toBe('PO approval 已迁移到新版本（v1 → v2）');
   });
 });

@@ -47,6 +47,8 @@ export function describeProcess(e: TimelineEntry, t: TFunction): ProcessLine | n
         return t('process.escalated', { step });
       case 'process.timer':
         return t('process.timer', { step });
+      case 'process.migrated':
+        return t('process.migrated', { process, versions: p.comment ?? '' });
       case 'process.ended':
         if (p.outcome === 'withdrawn') return t('process.withdrawn', { process });
         if (p.outcome === 'cancelled') return t('process.cancelled', { process });
@@ -56,7 +58,7 @@ export function describeProcess(e: TimelineEntry, t: TFunction): ProcessLine | n
     }
   })();
   const details: string[] = [];
-  if (p.comment) {
+  if (p.comment && e.command !== 'process.migrated') {
     const reason = e.command === 'process.withdrawn' || e.command === 'process.cancelled' || e.command === 'process.returned';
     details.push(reason ? t('process.reason', { text: p.comment }) : t('process.comment', { text: p.comment }));
   }

@@ -13,12 +13,14 @@ mod event;
 mod gateway;
 mod handle;
 mod interrupt;
+mod migrate;
 mod multi;
 mod run;
 mod state;
 mod vars;
 
 pub use event::{Assignment, Effect, EndReason, Event};
+pub use migrate::{MigrationProblem, Moved, migrate};
 pub use multi::MAX_ITERATIONS;
 pub use state::{
     Instance, Loop, Outcome, STATE_FORMAT, Scope, ScopeKind, Status, Step, Token, TokenState, Wait, WaitId, WaitKind,

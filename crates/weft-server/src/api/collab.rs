@@ -3,8 +3,7 @@
 //! not see answers 404, like a missing one; partners' guests never receive an internal
 //! message from any of these.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -18,11 +17,7 @@ use weft_workspace::collab::{
 
 use super::actor::Actor;
 use super::records::{etag, if_match};
-use crate::{AppJson, AppState, Problem};
-
-fn bad_query(e: QueryRejection) -> Problem {
-    Problem::new(ErrorCode::BadRequest).with_detail(e.body_text())
-}
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 fn missing(what: &str, id: &str) -> Problem {
     weft_workspace::Error::NotFound(format!("{what} {id}")).into()
@@ -49,8 +44,8 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    fn read(params: Result<Query<PageParams>, QueryRejection>) -> Result<(i64, u64), Problem> {
-        let Query(p) = params.map_err(bad_query)?;
+    fn read(params: AppQuery<PageParams>) -> Result<(i64, u64), Problem> {
+        let AppQuery(p) = params;
         let limit = p.limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
             return Err(Problem::new(ErrorCode::BadRequest).with_detail("limit must be 1 to 200"));
@@ -67,7 +62,7 @@ pub async fn record_thread(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path((type_name, id)): Path<(String, String)>,
-    params: Result<Query<PageParams>, QueryRejection>,
+    params: AppQuery<PageParams>,
 ) -> Result<AppJson<ThreadPage>, Problem> {
     let id = parse(&type_name, &id)?;
     let (after, limit) = PageParams::read(params)?;
@@ -267,7 +262,7 @@ pub async fn channel_messages(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
-    params: Result<Query<PageParams>, QueryRejection>,
+    params: AppQuery<PageParams>,
 ) -> Result<AppJson<ThreadPage>, Problem> {
     let id = parse("channel", &id)?;
     let (after, limit) = PageParams::read(params)?;
@@ -329,9 +324,9 @@ pub async fn remove_member(
 pub async fn inbox(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<InboxQuery>, QueryRejection>,
+    params: AppQuery<InboxQuery>,
 ) -> Result<AppJson<InboxPage>, Problem> {
-    let Query(query) = params.map_err(bad_query)?;
+    let AppQuery(query) = params;
     Ok(AppJson(state.workspace.inbox(&actor, &query).await?))
 }
 
@@ -378,12 +373,12 @@ pub async fn upload_attachment(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path((type_name, id)): Path<(String, String)>,
-    params: Result<Query<UploadParams>, QueryRejection>,
+    params: AppQuery<UploadParams>,
     limit: Option<axum::Extension<crate::body_limit::Limit>>,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
     let id = parse(&type_name, &id)?;
-    let Query(params) = params.map_err(bad_query)?;
+    let AppQuery(params) = params;
     let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
         if crate::body_limit::is_length_limit(&e) {
             crate::body_limit::too_large(limit.map(|l| l.0.0).unwrap_or(state.options.max_upload_bytes))

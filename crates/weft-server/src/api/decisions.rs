@@ -1,7 +1,7 @@
 //! `/api/v1/decisions`: deploy DMN models (as saved by dmn-js or Camunda Modeler), list
 //! their versions, evaluate a decision with an explanation of the matched rules.
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use weft_model::ErrorCode;
 use weft_workspace::decisions::DeployedDecision;
 
 use super::actor::{Actor, Admin};
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 /// A DMN XML body (`application/xml` or `text/xml`, UTF-8).
 pub struct XmlBody(pub String);
@@ -123,7 +123,7 @@ pub async fn evaluate(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(name): Path<String>,
-    Query(params): Query<EvaluateParams>,
+    AppQuery(params): AppQuery<EvaluateParams>,
     AppJson(request): AppJson<EvaluateRequest>,
 ) -> Result<AppJson<Json>, Problem> {
     let result = state

@@ -2,22 +2,16 @@
 //! received), `/api/v1/admin/delegations` for every one, and
 //! `/api/v1/org/principals/{id}/delegates` for processes routing the work of someone away.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use weft_model::ErrorCode;
 use weft_workspace::delegation::{DelegationView, MyDelegations, NewDelegation, parse_day, today};
 
 use super::actor::Actor;
-use crate::{AppJson, AppState, Problem};
-
-fn bad_query(e: QueryRejection) -> Problem {
-    Problem::new(ErrorCode::BadRequest).with_detail(e.body_text())
-}
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,9 +116,9 @@ pub async fn revoke(
 pub async fn all(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<AllParams>, QueryRejection>,
+    params: AppQuery<AllParams>,
 ) -> Result<AppJson<DelegationList>, Problem> {
-    let Query(params) = params.map_err(bad_query)?;
+    let AppQuery(params) = params;
     Ok(AppJson(DelegationList { items: state.workspace.all_delegations(&actor, params.active_on.as_deref()).await? }))
 }
 
@@ -140,10 +134,10 @@ pub async fn delegates(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
-    params: Result<Query<DelegatesParams>, QueryRejection>,
+    params: AppQuery<DelegatesParams>,
 ) -> Result<AppJson<Delegates>, Problem> {
     state.workspace.require_admin(&actor)?;
-    let Query(params) = params.map_err(bad_query)?;
+    let AppQuery(params) = params;
     let id =
         Uuid::parse_str(&id).map_err(|_| Problem::from(weft_workspace::Error::NotFound(format!("principal {id}"))))?;
     let day = match params.on.as_deref() {

@@ -3,8 +3,7 @@
 //! secret and the webhook's key are never shown back), and the dead letters they list and
 //! replay (`/api/v1/admin/dead-letters`).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +12,7 @@ use weft_model::ErrorCode;
 use weft_workspace::collab::delivery::{DeadLetterView, DeliverySettings, DeliverySettingsInput, NewRobot, RobotView};
 
 use super::actor::{Actor, Admin};
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 fn parse(what: &str, id: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(id).map_err(|_| weft_workspace::Error::NotFound(format!("{what} {id}")).into())
@@ -107,9 +106,9 @@ pub struct DeadLetterList {
 pub async fn list_dead_letters(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    params: Result<Query<DeadLetterParams>, QueryRejection>,
+    params: AppQuery<DeadLetterParams>,
 ) -> Result<AppJson<DeadLetterList>, Problem> {
-    let Query(params) = params.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
+    let AppQuery(params) = params;
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Problem::new(ErrorCode::BadRequest).with_detail("limit must be 1 to 500"));

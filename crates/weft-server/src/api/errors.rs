@@ -14,7 +14,12 @@ impl From<Error> for Problem {
                 let mut p = Problem::new(code).with_detail(format!("{} field(s) failed validation", errors.len()));
                 p.errors = errors
                     .into_iter()
-                    .map(|e| FieldError { pointer: e.pointer, reason: e.reason, code: Some(code_name(&e.code)) })
+                    .map(|e| FieldError {
+                        pointer: e.pointer,
+                        reason: e.reason,
+                        code: Some(code_name(&e.code)),
+                        parameter: None,
+                    })
                     .collect();
                 p
             }
@@ -23,7 +28,7 @@ impl From<Error> for Problem {
                     Problem::new(code).with_detail(format!("the declaration has {} problem(s)", problems.len()));
                 p.errors = problems
                     .into_iter()
-                    .map(|d| FieldError { pointer: d.pointer, reason: d.reason, code: None })
+                    .map(|d| FieldError { pointer: d.pointer, reason: d.reason, code: None, parameter: None })
                     .collect();
                 p
             }
@@ -35,6 +40,7 @@ impl From<Error> for Problem {
                         pointer: format!("/{f}"),
                         reason: "already taken".into(),
                         code: Some("duplicate".into()),
+                        parameter: None,
                     })
                     .collect();
                 p

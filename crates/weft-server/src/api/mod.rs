@@ -134,6 +134,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(processes::get_instance))
         .routes(routes!(processes::withdraw_instance))
         .routes(routes!(processes::cancel_instance))
+        .routes(routes!(processes::migrate_instance))
+        .routes(routes!(processes::migrate_version))
         .routes(routes!(processes::record_processes))
         .routes(routes!(processes::publish_message))
         .routes(routes!(processes::list_incidents))

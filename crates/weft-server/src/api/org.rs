@@ -7,8 +7,7 @@
 //!   `/api/v1/org/head`: the approver look-ups processes use (administrators and service
 //!   accounts holding `admin`).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -18,7 +17,7 @@ use weft_model::ErrorCode;
 use weft_workspace::org_admin::{NewUnit, PrincipalUnits, UnitDetail, UnitNode, UnitView};
 
 use super::actor::{Actor, Admin};
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 /// The most managers a chain look-up returns.
 pub const MAX_CHAIN_LEVELS: usize = 20;
@@ -29,10 +28,6 @@ fn unit_id(id: &str) -> Result<Uuid, Problem> {
 
 fn principal_id(id: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(id).map_err(|_| weft_workspace::Error::NotFound(format!("principal {id}")).into())
-}
-
-fn bad_query(e: QueryRejection) -> Problem {
-    Problem::new(ErrorCode::BadRequest).with_detail(e.body_text())
 }
 
 /// `Some(value)` for a key that is present, even when it is `null`.
@@ -346,9 +341,9 @@ pub async fn transfer_member(
 pub async fn tree(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<TreeParams>, QueryRejection>,
+    params: AppQuery<TreeParams>,
 ) -> Result<AppJson<UnitTree>, Problem> {
-    let Query(params) = params.map_err(bad_query)?;
+    let AppQuery(params) = params;
     Ok(AppJson(UnitTree { items: state.workspace.org_tree(&actor, params.include_archived)? }))
 }
 
@@ -407,10 +402,10 @@ pub async fn manager_chain(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
-    params: Result<Query<ChainParams>, QueryRejection>,
+    params: AppQuery<ChainParams>,
 ) -> Result<AppJson<ManagerChain>, Problem> {
     state.workspace.require_admin(&actor)?;
-    let Query(params) = params.map_err(bad_query)?;
+    let AppQuery(params) = params;
     let levels = params.levels.unwrap_or(1);
     if !(1..=MAX_CHAIN_LEVELS).contains(&levels) {
         return Err(Problem::new(ErrorCode::BadRequest)
@@ -433,10 +428,10 @@ pub async fn manager_chain(
 pub async fn head_of_unit(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<HeadParams>, QueryRejection>,
+    params: AppQuery<HeadParams>,
 ) -> Result<AppJson<HeadOfUnit>, Problem> {
     state.workspace.require_admin(&actor)?;
-    let Query(params) = params.map_err(bad_query)?;
+    let AppQuery(params) = params;
     let Some(unit) = params.unit.filter(|u| !u.trim().is_empty()) else {
         return Err(Problem::new(ErrorCode::BadRequest).with_detail("name the unit: ?unit=<code or name>"));
     };

@@ -3,13 +3,11 @@
 //! set roles, reset passwords, end sessions, make tokens for service accounts, invite
 //! guests. Everything here needs a role granting `admin` (403 otherwise).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weft_model::ErrorCode;
 use weft_workspace::identity::{
     CreatedInvitation, CreatedToken, NewInvitation, NewPrincipal, NewToken, PrincipalPatch, PrincipalQuery,
     PrincipalView, SecretString,
@@ -18,7 +16,7 @@ use weft_workspace::identity::{
 use super::actor::{Actor, Admin};
 use super::auth::no_store;
 use super::me::{TokenList, parse_uuid};
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PrincipalList {
@@ -50,9 +48,9 @@ pub struct SessionsRevoked {
 pub async fn list_principals(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    query: Result<Query<PrincipalQuery>, QueryRejection>,
+    query: AppQuery<PrincipalQuery>,
 ) -> Result<AppJson<PrincipalList>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
+    let AppQuery(query) = query;
     Ok(AppJson(PrincipalList { items: state.workspace.principals(&actor, &query).await? }))
 }
 

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use weft_model::ErrorCode;
 use weft_workspace::processes::{
-    DefinitionView, DeployProcess, DeployedProcess, IncidentView, InstanceView, ProcessMetrics, StartProcess,
+    DefinitionView, DeployProcess, DeployedProcess, IncidentView, InstanceView, MigrateInstances, MigrationOutcome,
+    ProcessMetrics, StartProcess,
 };
 
 use super::actor::{Actor, Admin};
@@ -30,7 +31,7 @@ use super::decisions::XmlBody;
 use super::me::parse_uuid;
 use super::tasks::TaskBody;
 use crate::json::MaybeJson;
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 type Object = Map<String, Json>;
 
@@ -153,7 +154,7 @@ fn parse_variables(text: Option<&str>) -> Result<BTreeMap<String, String>, Probl
 pub async fn deploy_process(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Query(params): Query<DeployParams>,
+    AppQuery(params): AppQuery<DeployParams>,
     XmlBody(xml): XmlBody,
 ) -> Result<Response, Problem> {
     let input = DeployProcess {
@@ -381,9 +382,9 @@ pub struct MineParams {
 pub async fn my_instances(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<MineParams>, axum::extract::rejection::QueryRejection>,
+    params: AppQuery<MineParams>,
 ) -> Result<AppJson<InstanceList>, Problem> {
-    let Query(params) = params.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
+    let AppQuery(params) = params;
     let items = state.workspace.my_processes(&actor, params.status.as_deref()).await?;
     Ok(AppJson(InstanceList { items: items.into_iter().map(instance_body).collect() }))
 }
@@ -480,6 +481,121 @@ pub async fn cancel_instance(
     }
     state.workspace.cancel_process(&actor, id, body.unwrap_or_default().reason).await?;
     Ok(AppJson(instance_body(state.workspace.process_instance(&actor, id).await?)))
+}
+
+/// Which version to move instances to, and how their elements map.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateRequest {
+    /// A version of the same process.
+    pub to_version: i64,
+    /// Old element id → new element id; elements not named keep their id.
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+    /// Check only: say what would move, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl From<MigrateRequest> for MigrateInstances {
+    fn from(r: MigrateRequest) -> MigrateInstances {
+        MigrateInstances { to_version: r.to_version, mapping: r.mapping, dry_run: r.dry_run }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MigrationProblemBody {
+    /// The element of the running version concerned (empty: the instance as a whole).
+    pub element: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MigrationBody {
+    pub instance: Uuid,
+    pub from_version: i64,
+    pub to_version: i64,
+    /// True when it moved (never on a dry run).
+    pub migrated: bool,
+    /// Elements it stood at that have another id in the new version: old → new.
+    pub moved: BTreeMap<String, String>,
+    /// Why it cannot move; empty when it can.
+    pub problems: Vec<MigrationProblemBody>,
+}
+
+impl From<MigrationOutcome> for MigrationBody {
+    fn from(o: MigrationOutcome) -> MigrationBody {
+        MigrationBody {
+            instance: o.instance,
+            from_version: o.from_version,
+            to_version: o.to_version,
+            migrated: o.migrated,
+            moved: o.moved,
+            problems: o
+                .problems
+                .into_iter()
+                .map(|p| MigrationProblemBody { element: p.element, reason: p.reason })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MigrationList {
+    /// One entry per active instance of the version.
+    pub items: Vec<MigrationBody>,
+    /// How many moved (or, on a dry run, could move).
+    pub ready: usize,
+    /// How many cannot move as asked, with their problems.
+    pub refused: usize,
+}
+
+/// Moves a running instance to another version of its process (administrators). Its open
+/// tasks keep their ids, timers their due times; elements the new version renamed are
+/// named in `mapping`. Every problem is listed (`errors[].pointer` = `/mapping/<element>`)
+/// and nothing changes then. `dry_run` only checks.
+#[utoipa::path(post, path = "/api/v1/process-instances/{id}/migrate", tag = "processes",
+    params(("id" = String, Path)), request_body = MigrateRequest,
+    responses(
+        (status = 200, body = MigrationBody),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The instance has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "It cannot move as asked: every reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn migrate_instance(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<MigrateRequest>,
+) -> Result<AppJson<MigrationBody>, Problem> {
+    let id = parse_uuid("process instance", &id)?;
+    Ok(AppJson(state.workspace.migrate_process_instance(&actor, id, body.into()).await?.into()))
+}
+
+/// Moves every active instance of one version to another (administrators), each on its
+/// own: those that cannot move stay where they are and say why. `dry_run` only checks.
+#[utoipa::path(post, path = "/api/v1/processes/{key}/versions/{version}/migrate", tag = "processes",
+    params(("key" = String, Path), ("version" = i64, Path, description = "The version instances run now")),
+    request_body = MigrateRequest,
+    responses(
+        (status = 200, body = MigrationList),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such target version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn migrate_version(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path((key, version)): Path<(String, String)>,
+    AppJson(body): AppJson<MigrateRequest>,
+) -> Result<AppJson<MigrationList>, Problem> {
+    let version: i64 =
+        version.parse().map_err(|_| weft_workspace::Error::NotFound(format!("process `{key}` version {version}")))?;
+    let outcomes = state.workspace.migrate_process_instances(&actor, &key, version, body.into()).await?;
+    let items: Vec<MigrationBody> = outcomes.into_iter().map(MigrationBody::from).collect();
+    let refused = items.iter().filter(|i| !i.problems.is_empty()).count();
+    Ok(AppJson(MigrationList { ready: items.len() - refused, refused, items }))
 }
 
 /// The process instances bound to a record the caller may read, oldest first (without

@@ -4,7 +4,7 @@
 //! with the current version. `Idempotency-Key` on create makes a retry return the first
 //! result instead of a duplicate.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use weft_workspace::{BulkMode, BulkRow, Idempotency, ListQuery, RecordView, Time
 
 use super::actor::Actor;
 use crate::json::MaybeJson;
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 type Object = Map<String, Json>;
 
@@ -100,7 +100,7 @@ pub async fn list_records(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(type_name): Path<String>,
-    Query(params): Query<ListParams>,
+    AppQuery(params): AppQuery<ListParams>,
 ) -> Result<AppJson<RecordList>, Problem> {
     let query = ListQuery {
         filter: params.filter,
@@ -276,7 +276,7 @@ pub async fn delete_record(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path((type_name, id)): Path<(String, String)>,
-    Query(params): Query<DeleteParams>,
+    AppQuery(params): AppQuery<DeleteParams>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Problem> {
     let id = parse_id(&type_name, &id)?;
@@ -380,7 +380,7 @@ pub async fn aggregate_records(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(type_name): Path<String>,
-    Query(params): Query<AggregateParams>,
+    AppQuery(params): AppQuery<AggregateParams>,
 ) -> Result<AppJson<AggregateResult>, Problem> {
     let query = weft_workspace::AggregateQuery {
         filter: params.filter,
@@ -431,7 +431,7 @@ pub async fn export_records(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(type_name): Path<String>,
-    Query(params): Query<ExportParams>,
+    AppQuery(params): AppQuery<ExportParams>,
 ) -> Result<Response, Problem> {
     let columns = params.columns.as_deref().map(|c| split_list(Some(c)));
     let format = match params.format.as_deref().map(str::trim) {

@@ -1,7 +1,7 @@
 //! `/api/v1/types`: declare, alter and read object types. The body is exactly what an
 //! app manifest holds for a type.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use weft_model::schema::ObjectTypeDecl;
 use weft_workspace::{DeclareOptions, DeclarePlan, TypePermissions, Workspace};
 
 use super::actor::{Actor, Admin};
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TypeInfo {
@@ -81,7 +81,7 @@ pub async fn list_types(State(state): State<AppState>, Actor(actor): Actor) -> A
 pub async fn declare_type(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    Query(params): Query<DeclareParams>,
+    AppQuery(params): AppQuery<DeclareParams>,
     AppJson(decl): AppJson<serde_json::Value>,
 ) -> Result<Response, Problem> {
     let plan = state.workspace.declare_type_json(&actor, &decl, &options(&params)).await?;
@@ -120,7 +120,7 @@ pub async fn alter_type(
     State(state): State<AppState>,
     Admin(actor): Admin,
     Path(name): Path<String>,
-    Query(params): Query<DeclareParams>,
+    AppQuery(params): AppQuery<DeclareParams>,
     AppJson(decl): AppJson<serde_json::Value>,
 ) -> Result<AppJson<DeclarePlan>, Problem> {
     if decl.get("name").and_then(serde_json::Value::as_str) != Some(name.as_str()) {

@@ -322,6 +322,48 @@ pub async fn save_state(
     Ok(tx.execute(&update).await? == 1)
 }
 
+/// Moves an instance to another deployed version with its migrated state, if nobody
+/// stepped it since `revision` was read; false otherwise.
+pub async fn migrate_instance(
+    tx: &mut Tx,
+    id: Uuid,
+    revision: i64,
+    definition_id: Uuid,
+    version: i64,
+    state: &str,
+) -> Result<bool> {
+    let update = Query::update()
+        .table(t("process_instances"))
+        .value(t("definition_id"), Expr::val(uuid(definition_id)))
+        .value(t("version"), version)
+        .value(t("state"), state)
+        .value(t("revision"), revision + 1)
+        .and_where(Expr::col(t("id")).eq(uuid(id)))
+        .and_where(Expr::col(t("revision")).eq(revision))
+        .and_where(Expr::col(t("status")).eq("active"))
+        .to_owned();
+    Ok(tx.execute(&update).await? == 1)
+}
+
+/// Renames the element of an instance's open tasks, pending jobs and open subscriptions
+/// (a migration moved the instance from `from` to `to`).
+pub async fn rename_open_element(tx: &mut Tx, instance: Uuid, from: &str, to: &str) -> Result<()> {
+    let open_jobs: &[&str] = &["pending", "running", "incident"];
+    for (table, open) in
+        [("process_tasks", &["open"][..]), ("process_jobs", open_jobs), ("process_subscriptions", &["open"])]
+    {
+        let update = Query::update()
+            .table(t(table))
+            .value(t("element"), to)
+            .and_where(Expr::col(t("instance_id")).eq(uuid(instance)))
+            .and_where(Expr::col(t("element")).eq(from))
+            .and_where(Expr::col(t("status")).is_in(open.iter().copied()))
+            .to_owned();
+        tx.execute(&update).await?;
+    }
+    Ok(())
+}
+
 // ── tasks ──────────────────────────────────────────────────────────────────────────────
 
 #[derive(Debug, Clone, PartialEq, Eq)]

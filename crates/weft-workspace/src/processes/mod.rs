@@ -21,6 +21,7 @@ mod deploy;
 mod jobs;
 mod messages;
 mod metrics;
+mod migrate;
 mod start;
 mod start_timers;
 mod step;
@@ -44,6 +45,7 @@ pub use jobs::IncidentView;
 pub use jobs::JobRun;
 pub use messages::Delivery;
 pub use metrics::{ProcessMetrics, StepMetrics};
+pub use migrate::{MigrateInstances, MigrationOutcome};
 pub use start::{ProcessStarts, StartProcess};
 pub use tasks::TaskView;
 /// Business calendars' declaration format (re-exported for the HTTP layer).

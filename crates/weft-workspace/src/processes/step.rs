@@ -20,7 +20,7 @@ pub(super) fn decode_state(text: &str) -> Result<Instance> {
     serde_json::from_str(text).map_err(|e| Error::Internal(format!("a stored process state is unreadable: {e}")))
 }
 
-fn encode_state(state: &Instance) -> Result<String> {
+pub(super) fn encode_state(state: &Instance) -> Result<String> {
     serde_json::to_string(state).map_err(|e| Error::Internal(e.to_string()))
 }
 

@@ -175,6 +175,14 @@ impl Workspace {
                         step.comment = text("reason");
                         "process.cancelled"
                     }
+                    // An admin's repair; partners have no use for it.
+                    "migrate" if guest => continue,
+                    "migrate" => {
+                        let version =
+                            |k: &str| detail.get(k).and_then(Json::as_i64).map_or("?".to_owned(), |v| v.to_string());
+                        step.comment = Some(format!("v{} → v{}", version("from_version"), version("to_version")));
+                        "process.migrated"
+                    }
                     "timer.fire" => {
                         let kind = h.element.as_deref().and_then(|e| process?.element(e)).map(|(_, e)| &e.kind);
                         match kind {
