@@ -59,22 +59,24 @@ async fn search_finds_what_the_caller_may_read(backend: TestBackend) {
 
 async fn bad_parameters_are_problems(backend: TestBackend) {
     let app = spawn_app(backend).await;
-    for (query, pointer) in [
-        ("q=", "/q"),
-        ("q=%20%20", "/q"),
-        (&*format!("q={}", "a".repeat(201)), "/q"),
-        ("q=x&kind=document", "/kind"),
-        ("q=x&limit=0", "/limit"),
-        ("q=x&limit=101", "/limit"),
-        ("q=x&cursor=garbage", "/cursor"),
+    for (query, parameter) in [
+        ("q=", "q"),
+        ("q=%20%20", "q"),
+        (&*format!("q={}", "a".repeat(201)), "q"),
+        ("q=x&kind=document", "kind"),
+        ("q=x&limit=0", "limit"),
+        ("q=x&limit=101", "limit"),
+        ("q=x&cursor=garbage", "cursor"),
     ] {
         let (status, content_type, body) = get(&app.client, &app, query).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
         assert_eq!(content_type, "application/problem+json");
-        assert_eq!(body["errors"][0]["pointer"], pointer, "{query}: {body}");
+        assert_eq!(body["errors"][0]["parameter"], parameter, "{query}: {body}");
+        assert_eq!(body["errors"][0]["pointer"], "", "{query}: {body}");
     }
-    let (status, content_type, _) = get(&app.client, &app, "q=x&limit=many").await;
+    let (status, content_type, body) = get(&app.client, &app, "q=x&limit=many").await;
     assert_eq!((status, content_type.as_str()), (StatusCode::BAD_REQUEST, "application/problem+json"));
+    assert_eq!(body["errors"][0]["parameter"], "limit", "{body}");
     let anonymous = app.anonymous.get(app.url("/api/v1/search?q=x")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }

@@ -1,15 +1,13 @@
 //! `GET /api/v1/search`: full-text search over records and messages, showing only what the
 //! caller may read (the façade re-checks every hit with the read policy).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use weft_model::ErrorCode;
 use weft_workspace::search::{SearchPage, SearchQuery};
 
 use super::actor::Actor;
-use crate::{AppJson, AppState, Problem};
+use crate::{AppJson, AppQuery, AppState, Problem};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,9 +39,8 @@ pub struct SearchParams {
 pub async fn search(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    params: Result<Query<SearchParams>, QueryRejection>,
+    AppQuery(p): AppQuery<SearchParams>,
 ) -> Result<AppJson<SearchPage>, Problem> {
-    let Query(p) = params.map_err(|e| Problem::new(ErrorCode::BadRequest).with_detail(e.body_text()))?;
     let query = SearchQuery {
         q: p.q.unwrap_or_default(),
         kind: p.kind,
@@ -51,5 +48,16 @@ pub async fn search(
         limit: p.limit,
         cursor: p.cursor,
     };
-    Ok(AppJson(state.workspace.search(&actor, &query).await?))
+    let page = state.workspace.search(&actor, &query).await.map_err(|e| {
+        // The façade names the bad input by pointer; over HTTP it is a query parameter.
+        let mut problem = Problem::from(e);
+        for error in &mut problem.errors {
+            if let Some(name) = error.pointer.strip_prefix('/') {
+                error.parameter = Some(name.to_owned());
+                error.pointer.clear();
+            }
+        }
+        problem
+    })?;
+    Ok(AppJson(page))
 }
