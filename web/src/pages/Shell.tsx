@@ -67,8 +67,8 @@ export default function Shell({ children }: { children: ReactNode }) {
 
   const selected = location.pathname.startsWith('/admin')
     ? '/admin'
-    : location.pathname === '/inbox'
-      ? '/inbox'
+    : location.pathname === '/inbox' || location.pathname === '/search'
+      ? location.pathname
       : (/^\/r\/[^/]+/.exec(location.pathname)?.[0] ?? '/');
 
   const nav = <Menu mode="inline" items={items} selectedKeys={[selected]} className="weft-nav" aria-label={t('shell.menu')} />;
