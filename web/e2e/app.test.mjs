@@ -563,7 +563,9 @@ describe('the web UI', () => {
     await liPage.locator('[data-testid=message][data-visibility=internal]', { hasText: '价格底线' }).waitFor({ timeout: 10_000 });
     const img = shared.locator('img[alt="drawing.png"]');
     await img.waitFor();
-    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 48), 'the thumbnail loads from the content URL');
+    await img.evaluate((el) => el.decode());
+    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 48), 'the thumbnail loads');
+    assert.match(await img.getAttribute('src'), /^\/api\/v1\/attachments\/[0-9a-f-]+\/thumbnail$/);
     assert.match(await shared.locator('a.weft-attachment', { hasText: 'notes.txt' }).getAttribute('href'), /^\/api\/v1\/attachments\/[0-9a-f-]+\/content$/);
     const posted = (await server.admin.ok('GET', `/api/v1/records/test_order/${order.id}/thread`)).messages;
     assert.deepEqual(posted[0].mentions, [li.id], 'the mention is sent by id');
@@ -978,7 +980,7 @@ describe('the list page\'s tools', () => {
     await server.admin.ok('POST', '/api/v1/admin/principals', {
       login: 'zhao.lei', display_name: '赵磊', password: 'zhao lei password', roles: ['employee'],
     });
-    await page.goto(server.base + '/admin');
+    await page.goto(server.base + '/admin/roles');
     const roles = page.getByTestId('roles');
     await roles.waitFor();
     await roles.getByTestId('new-role').click();
@@ -1013,7 +1015,7 @@ describe('the list page\'s tools', () => {
     assert.deepEqual(zhao.roles.sort(), ['employee', 'order_viewer']);
     await roles.locator('tr', { hasText: 'order_viewer' }).waitFor();
     await shot(page, 'roles-desktop');
-    await phoneShot(adminContext, '/admin', 'roles-phone', (p) => p.getByTestId('roles').waitFor());
+    await phoneShot(adminContext, '/admin/roles', 'roles-phone', (p) => p.getByTestId('roles').waitFor());
   });
 
   test('a long list renders only the rows on screen once it grows past 200', async () => {

@@ -46,11 +46,19 @@ pub struct ServerOptions {
     pub max_upload_bytes: usize,
     /// Folder with the built web UI (`web/dist`); a placeholder page is served when absent.
     pub web_dir: Option<PathBuf>,
+    /// How often a live connection's session or token is checked again (a revoked one is
+    /// closed within this time).
+    pub live_recheck: std::time::Duration,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_body_bytes: 2 * 1024 * 1024, max_upload_bytes: 25 * 1024 * 1024, web_dir: None }
+        ServerOptions {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_upload_bytes: 25 * 1024 * 1024,
+            web_dir: None,
+            live_recheck: std::time::Duration::from_secs(15),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ on_both_databases!(
     threads_messages_and_inbox_over_http,
     bad_input_and_denials_are_problems,
     attachments_upload_and_download_with_access,
+    pictures_get_thumbnails_checked_like_their_file,
 );
 
 struct Fixture {
@@ -400,6 +401,50 @@ async fn attachments_upload_and_download_with_access(backend: TestBackend) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     assert_eq!(posted["attachments"][0]["id"], uploaded["id"]);
+}
+
+async fn pictures_get_thumbnails_checked_like_their_file(backend: TestBackend) {
+    let f = fixture(backend).await;
+    let app = &f.app;
+    let files_a = app.url(&format!("/api/v1/records/order/{}/attachments", f.order_a));
+    let upload = |name: &str, body: Vec<u8>, visibility: &str| {
+        app.client.post(format!("{files_a}?filename={name}&visibility={visibility}")).body(body).send()
+    };
+    let mut photo = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(1000, 500, image::Rgb([30, 90, 190])))
+        .write_to(&mut photo, image::ImageFormat::Png)
+        .unwrap();
+    let (status, _, internal) = answer(upload("plan.png", photo.into_inner(), "internal").await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{internal}");
+    assert_eq!(internal["thumbnail"], true);
+    let thumbnail = app.url(&format!("/api/v1/attachments/{}/thumbnail", internal["id"].as_str().unwrap()));
+
+    let response = app.client.get(&thumbnail).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let first = response.bytes().await.unwrap();
+    let small = image::load_from_memory(&first).unwrap();
+    assert_eq!((small.width(), small.height()), (320, 160));
+    // Made once, then served from the blob store.
+    let again = app.client.get(&thumbnail).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(again, first);
+    let stored = walk(app.blobs.path());
+    assert_eq!(stored.iter().filter(|p| p.to_string_lossy().contains("thumbnails")).count(), 1, "{stored:?}");
+
+    // The guest may not see the internal picture, so not its thumbnail either.
+    let (status, content_type, _) = answer(f.guest.client.get(&thumbnail).send().await.unwrap()).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM));
+    // Not a picture, or a broken one: 404, never a 500.
+    let (_, _, text) = answer(upload("note.txt", b"plain words".to_vec(), "internal").await.unwrap()).await;
+    assert_eq!(text["thumbnail"], false);
+    let broken: Vec<u8> = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 40][..]].concat();
+    let (_, _, broken) = answer(upload("broken.png", broken, "shared").await.unwrap()).await;
+    for id in [&text["id"], &broken["id"]] {
+        let url = app.url(&format!("/api/v1/attachments/{}/thumbnail", id.as_str().unwrap()));
+        let (status, content_type, problem) = answer(app.client.get(&url).send().await.unwrap()).await;
+        assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, PROBLEM), "{problem}");
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -20,11 +20,14 @@ on_both_databases!(
     saved_views_are_private_unless_a_manager_shares_them,
     guests_save_private_views_of_portal_types_and_never_see_staff_views,
     saved_view_with_bad_input_is_422_naming_each_field,
+    calendar_views_keep_their_date_field_and_month,
     bulk_transition_answers_for_each_record_on_its_own,
     bulk_transition_inputs_and_bulk_delete,
     bulk_action_without_permission_refuses_each_record_and_writes_nothing,
     export_holds_the_lists_columns_filter_and_order_as_csv_and_xlsx,
     guest_export_holds_only_its_partys_records_and_needs_export,
+    export_never_hands_a_spreadsheet_a_formula,
+    export_for_people_shows_references_by_title_as_far_as_the_reader_may_read,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -523,6 +526,38 @@ async fn bulk_action_without_permission_refuses_each_record_and_writes_nothing(b
     }
 }
 
+async fn calendar_views_keep_their_date_field_and_month(backend: TestBackend) {
+    let d = desk(backend).await;
+    let spec = json!({ "kind": "calendar", "date_field": "due", "month": "2026-03", "filter": "amount > 1" });
+    let saved = d.reader.post(VIEWS, &json!({ "name": "Due in March", "spec": spec })).await.ok(StatusCode::CREATED);
+    assert_eq!(saved["spec"]["date_field"], "due");
+    assert_eq!(saved["spec"]["month"], "2026-03");
+    let list = d.reader.get(VIEWS).await.ok(StatusCode::OK);
+    assert_eq!(list["items"][0]["spec"], saved["spec"]);
+    // Without them: the first date field, the month it is opened in.
+    let plain = d
+        .reader
+        .post(VIEWS, &json!({ "name": "Calendar", "spec": { "kind": "calendar" } }))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(plain["spec"].get("date_field"), None);
+
+    // Every bad part named at once.
+    let bad = json!({ "name": "Bad", "spec": { "kind": "calendar", "date_field": "note", "month": "2026-13" } });
+    let p = d.reader.post(VIEWS, &bad).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let pointers: Vec<&str> =
+        p["errors"].as_array().map(|e| e.iter().filter_map(|e| e["pointer"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(pointers, ["/spec/date_field", "/spec/month"], "{p:#}");
+    let list_kind = json!({ "name": "Bad", "spec": { "kind": "list", "date_field": "due", "month": "2026-03" } });
+    let p = d.reader.post(VIEWS, &list_kind).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(p["errors"].as_array().map(Vec::len), Some(2), "{p:#}");
+    // Changing the month of one's own view.
+    let id = saved["id"].as_str().unwrap_or_default();
+    let moved = json!({ "spec": { "kind": "calendar", "date_field": "due", "month": "2026-04" } });
+    let changed = d.reader.patch(&format!("{VIEWS}/{id}"), &moved).await.ok(StatusCode::OK);
+    assert_eq!(changed["spec"]["month"], "2026-04");
+}
+
 // ---------------------------------------------------------------------------------------
 // Export
 
@@ -634,6 +669,129 @@ async fn guest_export_holds_only_its_partys_records_and_needs_export(backend: Te
     // The administrator's export does hold B (the guest's answer is not a fluke).
     let all = d.admin.get("/api/v1/records/ticket/export?columns=code").await;
     assert_eq!(all.text().lines().count(), 5, "{}", all.text());
+}
+
+async fn export_never_hands_a_spreadsheet_a_formula(backend: TestBackend) {
+    let d = desk(backend).await;
+    let evil = "=HYPERLINK(\"http://x.example\",\"hi\")";
+    for (code, amount, note) in [
+        ("F-1", "-12.50", evil),
+        ("F-2", "3.00", "+86 10 5555"),
+        ("F-3", "2.00", "-minus"),
+        ("F-4", "1.00", "@SUM(A1)"),
+        ("F-5", "0.50", "\tcmd"),
+        ("F-6", "0.25", "plain = text"),
+    ] {
+        d.admin
+            .post(
+                "/api/v1/records/ticket",
+                &json!({ "code": code, "amount": amount, "note": note, "party": d.party_a }),
+            )
+            .await
+            .ok(StatusCode::CREATED);
+    }
+    let query = "columns=code,amount,note&sort=code";
+    let csv = d.manager.get(&format!("/api/v1/records/ticket/export?{query}")).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let mut reader = csv::Reader::from_reader(csv.bytes.as_slice());
+    let rows: Vec<Vec<String>> =
+        reader.records().map(|r| r.expect("a CSV row").iter().map(str::to_owned).collect()).collect();
+    let expected = [
+        ["F-1", "-12.50", "'=HYPERLINK(\"http://x.example\",\"hi\")"],
+        ["F-2", "3.00", "'+86 10 5555"],
+        ["F-3", "2.00", "'-minus"],
+        ["F-4", "1.00", "'@SUM(A1)"],
+        ["F-5", "0.50", "'\tcmd"],
+        ["F-6", "0.25", "plain = text"],
+    ];
+    // A negative amount is a number in a numeric column and stays one.
+    assert_eq!(rows, expected.map(|r| r.map(str::to_owned).to_vec()));
+    // With labels too.
+    let labelled = d.manager.get(&format!("/api/v1/records/ticket/export?{query}&lang=en")).await;
+    assert!(labelled.text().contains("\"'=HYPERLINK("), "{}", labelled.text());
+
+    // XLSX: every text is a string cell, never a formula; the negative amount is a number.
+    let xlsx = d.manager.get(&format!("/api/v1/records/ticket/export?{query}&format=xlsx")).await;
+    assert_eq!((xlsx.status, xlsx.content_type.as_str()), (StatusCode::OK, XLSX), "{}", xlsx.text());
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx.bytes.clone())).expect("zip");
+    let mut sheet = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml").expect("sheet").read_to_string(&mut sheet).expect("read");
+    assert!(!sheet.contains("<f>") && !sheet.contains("<f "), "no formula cells: {sheet}");
+    let rows = xlsx_rows(&xlsx.bytes);
+    assert_eq!(rows[1], ["F-1", "-12.5", evil]);
+    assert_eq!(rows[3][2], "-minus");
+}
+
+fn customer_type() -> Value {
+    json!({ "name": "customer", "label": label("Customer", "客户"), "title_field": "name",
+            "fields": [{ "name": "name", "label": label("Name", "名称"), "type": "text", "required": true }] })
+}
+
+fn order_type() -> Value {
+    json!({ "name": "sales_order", "label": label("Sales order", "销售订单"), "title_field": "code",
+            "fields": [
+                { "name": "code", "label": label("Code", "编码"), "type": "text", "required": true },
+                { "name": "customer", "label": label("Customer", "客户"), "type": "reference", "target": "customer" },
+                { "name": "client", "label": label("Client", "伙伴"), "type": "party" },
+                { "name": "rep", "label": label("Rep", "销售"), "type": "principal" },
+                { "name": "dept", "label": label("Department", "部门"), "type": "org_unit" }
+            ] })
+}
+
+async fn export_for_people_shows_references_by_title_as_far_as_the_reader_may_read(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    app.workspace.install_builtin_apps().await.expect("the core app installs");
+    let admin = Caller::new(&app, &app.admin_token);
+    for decl in [customer_type(), order_type()] {
+        admin.post("/api/v1/types", &decl).await.ok(StatusCode::CREATED);
+    }
+    // The clerk reads and exports orders but not customers nor parties.
+    let clerk_role = json!({ "name": "order_clerk", "grants": [
+        { "type": "sales_order", "actions": ["read", "export"], "scope": "all" }] });
+    admin.send(Method::PUT, "/api/v1/admin/roles/order_clerk", Some(&clerk_role)).await.ok(StatusCode::OK);
+    let clerk = app.create_member("clerk@example.com", None, &["order_clerk"]).await;
+    let clerk = Caller::new(&app, &app.token_for(clerk, None).await);
+    let rep = app.create_member("wang.fang", None, &[]).await;
+
+    let customer = admin.post("/api/v1/records/customer", &json!({ "name": "=Acme" })).await.ok(StatusCode::CREATED);
+    let party = admin
+        .post("/api/v1/records/party", &json!({ "name": "Hengda Trading", "kind": "organisation" }))
+        .await
+        .ok(StatusCode::CREATED);
+    let unit = admin.post("/api/v1/admin/org/units", &json!({ "name": "Sales East" })).await.ok(StatusCode::CREATED);
+    let (customer_id, party_id, unit_id) = (
+        customer["id"].as_str().unwrap_or_default().to_owned(),
+        party["id"].as_str().unwrap_or_default().to_owned(),
+        unit["id"].as_str().unwrap_or_default().to_owned(),
+    );
+    admin
+        .post(
+            "/api/v1/records/sales_order",
+            &json!({ "code": "SO-1", "customer": customer_id, "client": party_id, "rep": rep, "dept": unit_id }),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+
+    let query = "columns=code,customer,client,rep,dept";
+    let csv_rows = |answer: &Answer| -> Vec<Vec<String>> {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let mut reader = csv::Reader::from_reader(answer.bytes.as_slice());
+        reader.records().map(|r| r.expect("a CSV row").iter().map(str::to_owned).collect()).collect()
+    };
+    // The administrator reads everything: titles (the customer's escaped as text), names.
+    let rows = csv_rows(&admin.get(&format!("/api/v1/records/sales_order/export?{query}&lang=en")).await);
+    assert_eq!(rows, [["SO-1", "'=Acme", "Hengda Trading", "wang.fang", "Sales East"]]);
+    let xlsx = admin.get(&format!("/api/v1/records/sales_order/export?{query}&lang=zh&format=xlsx")).await;
+    assert_eq!(xlsx_rows(&xlsx.bytes)[1], ["SO-1", "=Acme", "Hengda Trading", "wang.fang", "Sales East"]);
+
+    // The clerk may not read customers or parties: those stay ids, never a leaked title.
+    let rows = csv_rows(&clerk.get(&format!("/api/v1/records/sales_order/export?{query}&lang=en")).await);
+    let rep_id = rep.to_string();
+    assert_eq!(rows, [["SO-1", customer_id.as_str(), party_id.as_str(), "wang.fang", "Sales East"]]);
+
+    // Without a language (what integrations read): ids, as the API gives them.
+    let rows = csv_rows(&admin.get(&format!("/api/v1/records/sales_order/export?{query}")).await);
+    assert_eq!(rows, [["SO-1", customer_id.as_str(), party_id.as_str(), rep_id.as_str(), unit_id.as_str()]]);
 }
 
 fn urlencode(s: &str) -> String {

@@ -12,14 +12,16 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
-use weft_testkit::{TestApp, TestBackend, on_both_databases, spawn_app};
+use weft_server::ServerOptions;
+use weft_testkit::{TestApp, TestBackend, on_both_databases, spawn_app, spawn_app_with};
 use weft_workspace::collab::InboxFanout;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 on_both_databases!(
     each_listener_gets_what_it_may_see_and_resumes_without_gaps,
-    other_origins_and_strangers_are_refused
+    other_origins_and_strangers_are_refused,
+    a_revoked_session_or_token_closes_its_live_connection
 );
 
 async fn connect(app: &TestApp, header: (&'static str, String)) -> Socket {
@@ -201,4 +203,67 @@ async fn other_origins_and_strangers_are_refused(backend: TestBackend) {
     assert_eq!(next(&mut socket).await.unwrap()["kind"], "error");
     socket.send(Message::Text("{\"op\":\"ping\"}".into())).await.unwrap();
     assert_eq!(next(&mut socket).await.unwrap()["kind"], "pong");
+}
+
+/// Waits for the server to end the connection; the frames it sent before closing.
+async fn until_closed(socket: &mut Socket) -> (Vec<Value>, Option<u16>) {
+    let mut frames = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(500), socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                frames.push(serde_json::from_str(text.as_str()).unwrap_or(Value::Null))
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => return (frames, frame.map(|f| u16::from(f.code))),
+            Ok(Some(Ok(_))) | Err(_) => continue,
+            Ok(Some(Err(_)) | None) => return (frames, None),
+        }
+    }
+    panic!("the connection stayed open: {frames:?}");
+}
+
+async fn a_revoked_session_or_token_closes_its_live_connection(backend: TestBackend) {
+    let options = ServerOptions { live_recheck: Duration::from_millis(200), ..ServerOptions::default() };
+    let app = spawn_app_with(backend, options).await;
+    let member = app.create_member("han.mei", Some("han mei password"), &["employee"]).await;
+    let cookie = session_cookie(&app, "han.mei", "han mei password").await;
+    let mut by_cookie = connect(&app, ("cookie", cookie.clone())).await;
+    let token = app.token_for(member, None).await;
+    let mut by_token = connect(&app, ("authorization", format!("Bearer {token}"))).await;
+    // Still valid: both stay open across several checks.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    by_cookie.send(Message::Text(json!({"op": "ping"}).to_string().into())).await.unwrap();
+    assert_eq!(next(&mut by_cookie).await.expect("pong")["kind"], "pong");
+
+    // An administrator ends the member's sessions: the cookie's connection is told and closed.
+    let revoked =
+        app.client.delete(app.url(&format!("/api/v1/admin/principals/{member}/sessions"))).send().await.unwrap();
+    assert_eq!(revoked.status(), 200, "{}", revoked.text().await.unwrap());
+    let (frames, code) = until_closed(&mut by_cookie).await;
+    assert_eq!(code, Some(4401), "{frames:?}");
+    assert!(frames.iter().any(|f| f["kind"] == "unauthenticated"), "{frames:?}");
+    // The token is another credential: its connection carries on.
+    by_token.send(Message::Text(json!({"op": "ping"}).to_string().into())).await.unwrap();
+    assert_eq!(next(&mut by_token).await.expect("pong")["kind"], "pong");
+    // And the cookie no longer opens one.
+    let mut request = format!("ws://{}/api/v1/live", app.address).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+
+    // The token revoked: that connection ends too.
+    let tokens: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/admin/principals/{member}/tokens")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = tokens["items"][0]["id"].as_str().expect("the token").to_owned();
+    let revoked =
+        app.client.delete(app.url(&format!("/api/v1/admin/principals/{member}/tokens/{id}"))).send().await.unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.text().await.unwrap());
+    let (_, code) = until_closed(&mut by_token).await;
+    assert_eq!(code, Some(4401));
 }

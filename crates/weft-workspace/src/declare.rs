@@ -22,6 +22,9 @@ pub struct DeclareOptions {
     pub allow_destructive: bool,
 }
 
+/// The owner of types an administrator declares at run time.
+pub const ADMIN_APP: &str = "admin";
+
 /// What declaring a type does (or would do).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeclarePlan {
@@ -61,6 +64,18 @@ impl Workspace {
         options: &DeclareOptions,
     ) -> Result<Vec<DeclarePlan>> {
         self.require_admin(principal)?;
+        // A type an app declared changes with that app (its manifest, at `weft migrate`):
+        // an administrator's change would be lost, or refused, at the app's next upgrade.
+        if options.app.is_empty() || options.app == ADMIN_APP {
+            for decl in &decls {
+                if let Some(entry) = self.catalog.get(&decl.name).filter(|e| e.app != ADMIN_APP) {
+                    return Err(Error::Conflict(format!(
+                        "type `{}` belongs to the app `{}` and changes only with that app (at `weft migrate`)",
+                        decl.name, entry.app
+                    )));
+                }
+            }
+        }
         let batch: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
         let mut problems = Vec::new();
         for (i, decl) in decls.iter().enumerate() {
@@ -166,7 +181,7 @@ impl Workspace {
             return Err(Error::Destructive(reasons));
         }
         let json = serde_json::to_string(&decl).map_err(|e| Error::BadRequest(e.to_string()))?;
-        let app = if options.app.is_empty() { "admin".to_owned() } else { options.app.clone() };
+        let app = if options.app.is_empty() { ADMIN_APP.to_owned() } else { options.app.clone() };
         let actor = principal.actor();
         let name = decl.name.clone();
         let event_payload = serde_json::json!({ "type": name, "action": action, "changes": plan.changes });

@@ -4,14 +4,16 @@
 //! request (filter, sort, access), page by page, so an export of "what the list shows" holds
 //! exactly the list's rows in the list's order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::Value as Json;
-use weft_model::Principal;
+use uuid::Uuid;
 use weft_model::schema::{FieldDecl, FieldKind, Label, Value};
+use weft_model::{Principal, PrincipalKind};
 use weft_store::format_utc;
+use weft_store::kernel::principals;
 use weft_store::records::rows;
 
 use crate::access::Action;
@@ -83,10 +85,70 @@ impl Cell {
     fn csv(&self, raw: &str) -> String {
         match self {
             Cell::Empty => String::new(),
+            // Text is what a person or a partner typed: it never reaches a spreadsheet as
+            // a formula. Numbers, dates and booleans are ours, so `-5` stays a number.
+            Cell::Text(_) => csv_text(raw),
             _ => raw.to_owned(),
         }
     }
 }
+
+/// Text that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return first) gets a leading `'`, which spreadsheets show as text (OWASP's advice for
+/// CSV injection). XLSX needs no such mark: its text is always a string cell.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
+}
+
+/// Where a reference points, for its display title.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Target {
+    /// A record of this type (a party is a record of the `party` type).
+    Record(String),
+    Principal,
+    Unit,
+}
+
+/// The party type of the core app: what `party` fields and the system `party` point at.
+const PARTY_TYPE: &str = "party";
+
+impl Target {
+    fn of_field(field: &FieldDecl) -> Option<Target> {
+        match &field.kind {
+            FieldKind::Reference { target, .. } => Some(Target::Record(target.clone())),
+            FieldKind::Party {} => Some(Target::Record(PARTY_TYPE.to_owned())),
+            FieldKind::Principal {} => Some(Target::Principal),
+            FieldKind::OrgUnit {} => Some(Target::Unit),
+            _ => None,
+        }
+    }
+
+    fn of_system(name: &str) -> Option<Target> {
+        match name {
+            "owner" => Some(Target::Principal),
+            "party" => Some(Target::Record(PARTY_TYPE.to_owned())),
+            "unit" => Some(Target::Unit),
+            _ => None,
+        }
+    }
+}
+
+/// Display titles of referenced records, people and units, as far as the exporting
+/// principal may read them; what it may not read stays its id. Filled page by page, each id
+/// looked up once per export.
+#[derive(Default)]
+struct Titles {
+    known: HashMap<(Target, Uuid), Option<String>>,
+}
+
+impl Titles {
+    fn get(&self, target: &Target, id: Uuid) -> String {
+        self.known.get(&(target.clone(), id)).cloned().flatten().unwrap_or_else(|| id.to_string())
+    }
+}
+
+/// The most ids one look-up names in its filter.
+const TITLE_BATCH: usize = 200;
 
 fn label(label: &Label, lang: ExportLang) -> &str {
     match lang {
@@ -115,12 +177,17 @@ fn system_header(name: &str, lang: Option<ExportLang>) -> String {
 }
 
 /// The raw text of a value (CSV without labels) and its typed cell (XLSX).
-fn value_cell(field: &FieldDecl, value: Option<&Value>, lang: Option<ExportLang>) -> (String, Cell) {
+fn value_cell(field: &FieldDecl, value: Option<&Value>, lang: Option<ExportLang>, titles: &Titles) -> (String, Cell) {
     let raw = match value.map(Value::to_json) {
         None | Some(Json::Null) => return (String::new(), Cell::Empty),
         Some(Json::String(s)) => s,
         Some(other) => other.to_string(),
     };
+    // With labels (an export for people), a reference shows its title, as the list does.
+    if let (Some(Value::Reference(id)), Some(target), Some(_)) = (value, Target::of_field(field), lang) {
+        let title = titles.get(&target, *id);
+        return (title.clone(), Cell::Text(title));
+    }
     let option_label = |v: &str| -> String {
         match (&field.kind, lang) {
             (FieldKind::Select { options } | FieldKind::MultiSelect { options }, Some(lang)) => {
@@ -345,7 +412,7 @@ impl Workspace {
             ExportFormat::Csv => None,
         };
         if let Some(out) = csv_out.as_mut() {
-            out.write_record(&headers).map_err(csv_error)?;
+            out.write_record(headers.iter().map(|h| csv_text(h))).map_err(csv_error)?;
         }
         if let Some(sheet) = sheet.as_mut() {
             let format = sheet.header.clone();
@@ -356,8 +423,12 @@ impl Workspace {
             ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
         }
         let mut row_number: u32 = 0;
+        let mut titles = Titles::default();
         loop {
             let page = rows::list(&self.db, &entry.spec, &request).await?;
+            if lang.is_some() {
+                self.resolve_titles(principal, &columns, &page.records, &mut titles).await;
+            }
             for record in page.records {
                 let mut values = record.values;
                 crate::expressions::compute_virtual(&entry.decl, &mut values, principal);
@@ -365,15 +436,21 @@ impl Workspace {
                 let cells: Vec<(String, Cell)> = columns
                     .iter()
                     .map(|c| match c {
-                        Column::Field(f) => value_cell(f, values.get(&f.name), lang),
+                        Column::Field(f) => value_cell(f, values.get(&f.name), lang, &titles),
                         Column::System(name) => {
+                            let reference = |id: Option<Uuid>| -> String {
+                                match (id, Target::of_system(name), lang) {
+                                    (Some(id), Some(target), Some(_)) => titles.get(&target, id),
+                                    (id, ..) => id.map(|u| u.to_string()).unwrap_or_default(),
+                                }
+                            };
                             let text = match *name {
                                 "id" => s.id.to_string(),
                                 "number" => s.number.clone().unwrap_or_default(),
                                 "state" => s.state.as_deref().map(&state_label).unwrap_or_default(),
-                                "owner" => s.owner.map(|u| u.to_string()).unwrap_or_default(),
-                                "party" => s.party.map(|u| u.to_string()).unwrap_or_default(),
-                                "unit" => s.unit.map(|u| u.to_string()).unwrap_or_default(),
+                                "owner" => reference(s.owner),
+                                "party" => reference(s.party),
+                                "unit" => reference(s.unit),
                                 "created_at" => return (format_utc(s.created_at), Cell::DateTime(s.created_at)),
                                 "updated_at" => return (format_utc(s.updated_at), Cell::DateTime(s.updated_at)),
                                 _ => String::new(),
@@ -420,9 +497,128 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Looks up the titles `records` need for `columns` that `titles` does not know yet.
+    async fn resolve_titles(
+        &self,
+        principal: &Principal,
+        columns: &[Column<'_>],
+        records: &[rows::StoredRecord],
+        titles: &mut Titles,
+    ) {
+        let mut wanted: BTreeMap<Target, BTreeSet<Uuid>> = BTreeMap::new();
+        for record in records {
+            for column in columns {
+                let (target, id) = match column {
+                    Column::Field(f) => match (Target::of_field(f), record.values.get(&f.name)) {
+                        (Some(t), Some(Value::Reference(id))) => (t, *id),
+                        _ => continue,
+                    },
+                    Column::System(name) => {
+                        let id = match *name {
+                            "owner" => record.system.owner,
+                            "party" => record.system.party,
+                            "unit" => record.system.unit,
+                            _ => None,
+                        };
+                        match (Target::of_system(name), id) {
+                            (Some(t), Some(id)) => (t, id),
+                            _ => continue,
+                        }
+                    }
+                };
+                if !titles.known.contains_key(&(target.clone(), id)) {
+                    wanted.entry(target).or_default().insert(id);
+                }
+            }
+        }
+        let guest = matches!(principal.kind, PrincipalKind::Guest { .. });
+        for (target, ids) in wanted {
+            let found: HashMap<Uuid, String> = match &target {
+                Target::Record(type_name) => self.record_titles(principal, type_name, &ids).await,
+                // People's names: a guest knows only its own; members read the org chart.
+                Target::Principal => {
+                    let mut out = HashMap::new();
+                    for id in &ids {
+                        if guest && *id != principal.id {
+                            continue;
+                        }
+                        if let Ok(Some(p)) = principals::by_id_now(&self.db, *id).await {
+                            out.insert(*id, p.display_name);
+                        }
+                    }
+                    out
+                }
+                Target::Unit if guest => HashMap::new(),
+                Target::Unit => {
+                    let directory = self.directory();
+                    ids.iter().filter_map(|id| Some((*id, directory.org.unit(*id)?.name.clone()))).collect()
+                }
+            };
+            for id in ids {
+                titles.known.insert((target.clone(), id), found.get(&id).cloned());
+            }
+        }
+    }
+
+    /// The titles of the records of `type_name` among `ids` that `principal` may read (its
+    /// title field if it may see it, else the number); the others are left out.
+    async fn record_titles(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        ids: &BTreeSet<Uuid>,
+    ) -> HashMap<Uuid, String> {
+        let mut out = HashMap::new();
+        let Ok(entry) = self.entry(type_name) else { return out };
+        let ids: Vec<Uuid> = ids.iter().copied().collect();
+        for chunk in ids.chunks(TITLE_BATCH) {
+            let list = chunk.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>().join(", ");
+            let query = ListQuery {
+                filter: Some(format!("id in [{list}]")),
+                limit: Some(chunk.len() as u64),
+                ..ListQuery::default()
+            };
+            // No read on the target type: its ids stay ids.
+            let Ok(page) = self.list(principal, type_name, &query).await else { return out };
+            for record in page.records {
+                let title = entry.decl.title_field.as_deref().and_then(|f| match record.values.get(f) {
+                    Some(Value::Text(t)) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+                    Some(Value::Null | Value::Text(_)) | None => None,
+                    Some(other) => Some(match other.to_json() {
+                        Json::String(s) => s,
+                        json => json.to_string(),
+                    }),
+                });
+                if let Some(title) = title.or(record.system.number) {
+                    out.insert(record.system.id, title);
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::excel_day;
+    use super::{csv_text, excel_day};
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_is_marked_as_text() {
+        for (input, expected) in [
+            ("=1+1", "'=1+1"),
+            ("+86 10 1234", "'+86 10 1234"),
+            ("-5", "'-5"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tcmd", "'\tcmd"),
+            ("\rcmd", "'\rcmd"),
+            ("plain", "plain"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(input), expected, "{input:?}");
+        }
+    }
 
     #[test]
     fn excel_days_run_from_1900_to_9999_and_others_stay_text() {

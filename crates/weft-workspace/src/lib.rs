@@ -42,7 +42,7 @@ pub use access::{Action, FieldRules, Reach, TypePermissions};
 pub use aggregate::{AggregateGroup, AggregateQuery};
 pub use builtin_roles::builtin_roles;
 pub use bulk::{BulkCommand, BulkTarget};
-pub use declare::{DeclareOptions, DeclarePlan, PlannedStep};
+pub use declare::{ADMIN_APP, DeclareOptions, DeclarePlan, PlannedStep};
 pub use error::{Error, Result};
 pub use export::{ExportFile, ExportFormat, ExportLang, ExportQuery};
 pub use reads::{ListQuery, Page, ProcessStep, TimelineEntry};

@@ -66,6 +66,12 @@ pub struct ViewSpec {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub filters: Map<String, Json>,
+    /// A calendar's date or date-time field (absent: the type's first one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_field: Option<String>,
+    /// A calendar's month, `YYYY-MM` (absent: the month it is opened in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -102,6 +108,16 @@ pub struct ViewInput {
 }
 
 const SYSTEM_COLUMNS: [&str; 6] = ["number", "state", "owner", "unit", "created_at", "updated_at"];
+
+/// `YYYY-MM` with a month from 01 to 12.
+fn is_month(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 7
+        && bytes[4] == b'-'
+        && text[..4].bytes().all(|b| b.is_ascii_digit())
+        && text[5..].parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
+        && text[5..].bytes().all(|b| b.is_ascii_digit())
+}
 
 fn field_error(pointer: impl Into<String>, code: FieldErrorCode, reason: impl Into<String>) -> FieldError {
     FieldError { pointer: pointer.into(), code, reason: reason.into() }
@@ -173,7 +189,7 @@ impl Workspace {
         };
         let before = errors.len();
         for key in map.keys() {
-            if !["kind", "columns", "sort", "filter", "filters"].contains(&key.as_str()) {
+            if !["kind", "columns", "sort", "filter", "filters", "date_field", "month"].contains(&key.as_str()) {
                 errors.push(field_error(format!("/spec/{key}"), FieldErrorCode::UnknownField, "not part of a view"));
             }
         }
@@ -296,10 +312,41 @@ impl Workspace {
             }
             Some(_) => errors.push(field_error("/spec/filters", FieldErrorCode::WrongType, "an object by field")),
         }
+        // A calendar's date field and month; other kinds have neither.
+        let calendar = kind == Some(ViewKind::Calendar);
+        let date_field = text("date_field", errors);
+        if let Some(name) = &date_field {
+            let is_date = decl.fields.iter().any(|f| {
+                &f.name == name
+                    && matches!(f.kind, FieldKind::Date {} | FieldKind::Datetime {})
+                    && !hidden.contains(&f.name)
+            });
+            if !calendar {
+                errors.push(field_error(
+                    "/spec/date_field",
+                    FieldErrorCode::UnknownField,
+                    "only a calendar has a date field",
+                ));
+            } else if !is_date {
+                errors.push(field_error(
+                    "/spec/date_field",
+                    FieldErrorCode::UnknownField,
+                    format!("`{}` has no date or date-time field `{name}`", decl.name),
+                ));
+            }
+        }
+        let month = text("month", errors);
+        if let Some(month) = &month {
+            if !calendar {
+                errors.push(field_error("/spec/month", FieldErrorCode::UnknownField, "only a calendar has a month"));
+            } else if !is_month(month) {
+                errors.push(field_error("/spec/month", FieldErrorCode::InvalidFormat, "a month as YYYY-MM"));
+            }
+        }
         if errors.len() > before {
             return None;
         }
-        Some(ViewSpec { kind: kind?, columns, sort, filter, filters })
+        Some(ViewSpec { kind: kind?, columns, sort, filter, filters, date_field, month })
     }
 
     /// The views of `type_name` the caller sees: its own and every shared one.

@@ -69,10 +69,7 @@ pub(crate) async fn connect(loaded: &config::Loaded) -> anyhow::Result<Workspace
     let options = loaded.config.store_options(&loaded.data_dir)?;
     tracing::info!(database = %options.location.redacted(), "connecting");
     let auth = loaded.config.auth_settings()?;
-    let blobs = weft_workspace::collab::BlobStore::local(
-        &loaded.config.blobs_dir(&loaded.data_dir),
-        loaded.config.attachment_limits(),
-    )?;
+    let blobs = loaded.config.blob_store(&loaded.data_dir)?;
     let job_lock = loaded.config.process_job_lock()?;
     Ok(Workspace::connect(&options)
         .await?

@@ -142,12 +142,36 @@ pub struct AttachmentsConfig {
     pub max_file_mb: u64,
     /// All stored content together, in GiB.
     pub quota_gb: u64,
+    /// An S3-compatible store instead of the folder (what several nodes share).
+    pub s3: Option<S3Config>,
 }
 
 impl Default for AttachmentsConfig {
     fn default() -> Self {
-        AttachmentsConfig { dir: None, max_file_mb: 25, quota_gb: 10 }
+        AttachmentsConfig { dir: None, max_file_mb: 25, quota_gb: 10, s3: None }
     }
+}
+
+/// `[attachments.s3]`: where the bucket is and how to sign in to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    pub bucket: String,
+    /// A non-AWS service (`https://minio.example.com:9000`); unset: AWS.
+    pub endpoint: Option<String>,
+    #[serde(default = "default_region")]
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// Keys go under this folder of the bucket.
+    pub prefix: Option<String>,
+    /// Allow a plain `http://` endpoint (a store on the same private network).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
 }
 
 /// Sign-in: session lifetimes, lockout and throttling, the session cookie.
@@ -475,6 +499,7 @@ impl Config {
             max_body_bytes: self.server.max_body_bytes,
             max_upload_bytes: usize::try_from(self.attachment_limits().max_file_bytes).unwrap_or(usize::MAX),
             web_dir: Some(self.server.web_dir.clone()),
+            ..weft_server::ServerOptions::default()
         }
     }
 
@@ -540,6 +565,40 @@ impl Config {
             http_timeout: Duration::from_secs(d.http_timeout_secs),
             ..Out::default()
         })
+    }
+
+    /// Where attachments are stored: the S3 bucket when `[attachments.s3]` says so, else
+    /// the folder.
+    pub fn blob_store(&self, data_dir: &Path) -> anyhow::Result<weft_workspace::collab::BlobStore> {
+        use weft_workspace::collab::{BlobStore, S3Options};
+        let limits = self.attachment_limits();
+        let Some(s3) = &self.attachments.s3 else {
+            return Ok(BlobStore::local(&self.blobs_dir(data_dir), limits)?);
+        };
+        if s3.bucket.trim().is_empty() {
+            anyhow::bail!("invalid attachments.s3.bucket: empty");
+        }
+        if let Some(endpoint) = &s3.endpoint {
+            let plain = endpoint.starts_with("http://");
+            if !(plain || endpoint.starts_with("https://")) {
+                anyhow::bail!("invalid attachments.s3.endpoint: `{endpoint}` is not an http(s) URL");
+            }
+            if plain && !s3.allow_http {
+                anyhow::bail!(
+                    "invalid attachments.s3.endpoint: `{endpoint}` is plain http; set attachments.s3.allow_http = true if that is meant"
+                );
+            }
+        }
+        let options = S3Options {
+            bucket: s3.bucket.clone(),
+            endpoint: s3.endpoint.clone(),
+            region: s3.region.clone(),
+            access_key_id: s3.access_key_id.clone(),
+            secret_access_key: s3.secret_access_key.expose().to_owned(),
+            prefix: s3.prefix.clone(),
+            allow_http: s3.allow_http,
+        };
+        BlobStore::s3(&options, limits).map_err(|e| anyhow::anyhow!("invalid attachments.s3: {e}"))
     }
 
     /// The attachment folder: `attachments.dir`, or `<data>/blobs`.
@@ -709,6 +768,35 @@ mod tests {
             let err = loaded.config.delivery_config().unwrap_err().to_string();
             assert!(err.contains(says), "{key}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn attachments_go_to_s3_when_configured_and_bad_settings_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = "[attachments.s3]\nbucket = \"weft\"\nendpoint = \"https://minio.example.com:9000\"\naccess_key_id = \"ak\"\nsecret_access_key = \"hunter2-s3\"\n";
+        std::fs::write(dir.path().join("weft.toml"), s3).unwrap();
+        let loaded = load_env(dir.path(), &[]).unwrap();
+        let set = loaded.config.attachments.s3.as_ref().expect("read");
+        assert_eq!((set.region.as_str(), set.allow_http), ("us-east-1", false));
+        assert!(!format!("{:?}", loaded.config).contains("hunter2-s3"), "the S3 secret stays secret");
+        loaded.config.blob_store(dir.path()).expect("an S3 store");
+        assert!(!dir.path().join("blobs").exists(), "no local folder when S3 is configured");
+
+        for (env, says) in [
+            (("WEFT_ATTACHMENTS__S3__ENDPOINT", "http://10.0.0.5:9000"), "allow_http"),
+            (("WEFT_ATTACHMENTS__S3__ENDPOINT", "minio:9000"), "attachments.s3.endpoint"),
+            (("WEFT_ATTACHMENTS__S3__BUCKET", " "), "attachments.s3.bucket"),
+        ] {
+            let loaded = load_env(dir.path(), &[env]).unwrap();
+            let err = loaded.config.blob_store(dir.path()).expect_err("refused").to_string();
+            assert!(err.contains(says), "{env:?}: {err}");
+        }
+        let loaded = load_env(
+            dir.path(),
+            &[("WEFT_ATTACHMENTS__S3__ENDPOINT", "http://10.0.0.5:9000"), ("WEFT_ATTACHMENTS__S3__ALLOW_HTTP", "true")],
+        )
+        .unwrap();
+        loaded.config.blob_store(dir.path()).expect("plain http once allowed");
     }
 
     #[test]

@@ -1,11 +1,18 @@
 // Administration: loaded only for administrators (a lazy chunk the router never
-// requests for anyone else). People, partner invitations, roles and grants.
-import { Alert, Button, Card, Form, Input, Select, Table, Tag, Typography } from 'antd';
+// requests for anyone else). One tab per area, each its own path (`/admin/types`):
+// people and partner invitations, roles and grants, object types and fields, org units.
+import { Alert, Button, Card, Form, Input, Select, Table, Tabs, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useLocation, useNavigate } from 'react-router-dom';
 import { api, type Principal } from '../api/client';
 import { ReferencePicker } from '../fields/reference';
+import OrgAdmin from './OrgAdmin';
 import RolesAdmin from './RolesAdmin';
+import TypesAdmin from './TypesAdmin';
+
+const TABS = ['people', 'roles', 'types', 'org'] as const;
+type Tab = (typeof TABS)[number];
 
 export default function AdminPage() {
   const { t } = useTranslation();
@@ -15,6 +22,10 @@ export default function AdminPage() {
   const [token, setToken] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const segment = location.pathname.replace(/^\/admin\/?/, '').split('/')[0];
+  const tab: Tab = (TABS as readonly string[]).includes(segment) ? (segment as Tab) : 'people';
 
   const load = () => void api.GET('/api/v1/admin/principals').then(({ data }) => setPeople(data?.items ?? []));
   useEffect(load, []);
@@ -40,9 +51,8 @@ export default function AdminPage() {
     } else setError(problem?.detail ?? problem?.title ?? 'error');
   };
 
-  return (
-    <div className="weft-page">
-      <Typography.Title level={2}>{t('admin.title')}</Typography.Title>
+  const peopleTab = (
+    <>
       <Card title={t('admin.invite')} size="small" style={{ marginBottom: 16 }}>
         {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
         {token ? (
@@ -93,7 +103,23 @@ export default function AdminPage() {
           { key: 'roles', dataIndex: 'roles', title: t('admin.roles'), render: (r: string[]) => r.join(', ') },
         ]}
       />
-      <RolesAdmin people={people} onPeopleChanged={load} />
+    </>
+  );
+
+  return (
+    <div className="weft-page">
+      <Typography.Title level={2}>{t('admin.title')}</Typography.Title>
+      <Tabs
+        activeKey={tab}
+        onChange={(key) => navigate(key === 'people' ? '/admin' : `/admin/${key}`)}
+        destroyInactiveTabPane
+        items={[
+          { key: 'people', label: t('admin.users'), children: peopleTab },
+          { key: 'roles', label: t('roles.title'), children: <RolesAdmin people={people} onPeopleChanged={load} /> },
+          { key: 'types', label: t('admin.types'), children: <TypesAdmin /> },
+          { key: 'org', label: t('org.title'), children: <OrgAdmin people={people} /> },
+        ]}
+      />
     </div>
   );
 }

@@ -165,7 +165,6 @@ export default function RolesAdmin({ people, onPeopleChanged }: { people: Princi
     <Card
       title={t('roles.title')}
       size="small"
-      style={{ marginTop: 16 }}
       extra={
         <Button icon={<PlusOutlined />} onClick={() => open()} data-testid="new-role">
           {t('roles.new')}

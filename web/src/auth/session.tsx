@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, setCsrfToken, type Principal } from '../api/client';
-import { stopLive } from '../live/client';
+import { onSignedOutElsewhere, stopLive } from '../live/client';
 
 export interface SessionState {
   /** undefined while the first check runs; null when signed out. */
@@ -27,6 +27,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setCsrfToken(data?.csrf_token);
       setPrincipal(data?.principal ?? null);
     }, () => setPrincipal(null));
+  }, []);
+
+  // Signed out elsewhere (session ended from another device, by an administrator, or the
+  // account disabled): the live connection says so, and the app returns to sign-in.
+  useEffect(() => {
+    onSignedOutElsewhere(() => {
+      stopLive();
+      setCsrfToken(null);
+      setPrincipal(null);
+    });
+    return () => onSignedOutElsewhere(null);
   }, []);
 
   const signedIn = useCallback((p: Principal, csrf: string) => {

@@ -50,7 +50,7 @@ describe('MessageItem', () => {
       ...base,
       body: null,
       deleted_at: '2026-03-14T03:00:00Z',
-      attachments: [{ id: 'f1', filename: 'a.pdf', content_type: 'application/pdf', size: 10, visibility: 'internal', type: 't', record: 'r', uploaded_by: 'u', uploaded_at: 'x', sha256: 's' }],
+      attachments: [{ id: 'f1', filename: 'a.pdf', content_type: 'application/pdf', size: 10, visibility: 'internal', type: 't', record: 'r', uploaded_by: 'u', uploaded_at: 'x', sha256: 's', thumbnail: false }],
     });
     expect(gone).toContain('This message was deleted.');
     expect(gone).not.toContain('a.pdf');
@@ -60,14 +60,15 @@ describe('MessageItem', () => {
     const html = render({
       ...base,
       attachments: [
-        { ...file, id: 'f1', filename: 'spec.pdf', content_type: 'application/pdf', size: 2048 },
-        { ...file, id: 'f2', filename: 'photo.png', content_type: 'image/png', size: 10 },
+        { ...file, id: 'f1', filename: 'spec.pdf', content_type: 'application/pdf', size: 2048, thumbnail: false },
+        { ...file, id: 'f2', filename: 'photo.png', content_type: 'image/png', size: 10, thumbnail: true },
       ],
     });
     expect(html).toContain('href="/api/v1/attachments/f1/content"');
     expect(html).toContain('spec.pdf');
     expect(html).toContain('2.0 KB');
-    expect(html).toMatch(/<img src="\/api\/v1\/attachments\/f2\/content" alt="photo.png"/);
+    expect(html).toMatch(/<img src="\/api\/v1\/attachments\/f2\/thumbnail" alt="photo.png"/);
+    expect(html).toContain('href="/api/v1/attachments/f2/content"');
   });
 });
 

@@ -18,6 +18,7 @@ export type Attachment = Schemas['AttachmentView'];
 type Visibility = Schemas['MessageVisibility'];
 
 export const contentUrl = (id: string) => `/api/v1/attachments/${encodeURIComponent(id)}/content`;
+export const thumbnailUrl = (id: string) => `/api/v1/attachments/${encodeURIComponent(id)}/thumbnail`;
 
 function size(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -41,10 +42,11 @@ export async function loadThread(type: string, id: string): Promise<Message[]> {
 
 function AttachmentLink({ a }: { a: Attachment }) {
   const url = contentUrl(a.id);
-  if (a.content_type.startsWith('image/')) {
+  // Pictures show their small server-made thumbnail; the link opens the file itself.
+  if (a.thumbnail) {
     return (
       <a href={url} target="_blank" rel="noreferrer" className="weft-attachment weft-attachment-image" title={`${a.filename} · ${size(a.size)}`}>
-        <img src={url} alt={a.filename} loading="lazy" />
+        <img src={thumbnailUrl(a.id)} alt={a.filename} loading="lazy" />
       </a>
     );
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TypeDef } from '../meta/fields';
-import { exportUrl, fileNameOf, sameSetup, setupOf, specOf, type ListSetup } from './setup';
+import { exportUrl, fileNameOf, isMonth, sameSetup, setupOf, specOf, viewParams, type ListSetup } from './setup';
 
 const label = { en: 'x', zh: 'x' };
 const def = {
@@ -13,6 +13,7 @@ const def = {
     { name: 'title', kind: 'text', label },
     { name: 'amount', kind: 'decimal', label },
     { name: 'due', kind: 'date', label },
+    { name: 'meeting', kind: 'datetime', label },
   ],
   states: [{ name: 'draft', label, final: false }],
   transitions: [],
@@ -41,6 +42,25 @@ describe('list setup', () => {
     expect(sameSetup(back, setup)).toBe(true);
   });
 
+  it('a calendar keeps its date field and month, and restores them into the address', () => {
+    const calendar: ListSetup = { view: 'calendar', columns: ['title'], filters: {}, sort: '-created_at', calendar: { field: 'meeting', month: '2026-03' } };
+    const spec = specOf(calendar);
+    expect(spec).toMatchObject({ kind: 'calendar', date_field: 'meeting', month: '2026-03' });
+    const back = setupOf(spec, def, ['title'], ['title']);
+    expect(back.calendar).toEqual({ field: 'meeting', month: '2026-03' });
+    expect(sameSetup(back, calendar)).toBe(true);
+    expect(viewParams(back)).toEqual({ view: 'calendar', date: 'meeting', month: '2026-03' });
+    // Another month is another setup; a table stores neither.
+    expect(sameSetup(back, { ...calendar, calendar: { field: 'meeting', month: '2026-04' } })).toBe(false);
+    expect(specOf({ ...calendar, view: 'table' })).not.toHaveProperty('month');
+    // A field that is no longer a date falls back to the first; a bad month is dropped.
+    const stale = setupOf({ kind: 'calendar', date_field: 'title', month: '2026-13' }, def, ['title'], ['title']);
+    expect(stale.calendar).toEqual({ field: undefined, month: undefined });
+    expect(viewParams(stale)).toEqual({ view: 'calendar' });
+    expect(viewParams({ view: 'table' })).toEqual({});
+    expect([isMonth('2026-01'), isMonth('2026-12'), isMonth('2026-00'), isMonth('26-01'), isMonth(null)]).toEqual([true, true, false, false, false]);
+  });
+
   it('the table is the API\'s list kind; the default sort is not stored', () => {
     const spec = specOf({ view: 'table', columns: [], filters: {}, sort: '-created_at' });
     expect(spec.kind).toBe('list');
@@ -49,7 +69,7 @@ describe('list setup', () => {
   });
 
   it('falls back for what the type no longer has, and drops malformed controls', () => {
-    const noStates = { ...def, states: [], fields: def.fields.filter((f) => f.kind !== 'date') } as TypeDef;
+    const noStates = { ...def, states: [], fields: def.fields.filter((f) => f.kind !== 'date' && f.kind !== 'datetime') } as TypeDef;
     const back = setupOf(
       { kind: 'calendar', columns: ['gone'], filters: { amount: { op: 'between' }, title: { op: 'contains', text: 'a' } } },
       noStates,

@@ -19,6 +19,14 @@ export interface ListSetup {
   /** The FEEL filter in force. */
   applied?: string;
   sort: string;
+  /** The calendar's date field and month (`YYYY-MM`) when chosen; absent: the type's
+   *  first date field, the month it is opened in. */
+  calendar?: { field?: string; month?: string };
+}
+
+/** `YYYY-MM`, month 01–12. */
+export function isMonth(text: string | null | undefined): text is string {
+  return !!text && /^\d{4}-(0[1-9]|1[0-2])$/.test(text);
 }
 
 export const DEFAULT_SORT = '-created_at';
@@ -27,13 +35,18 @@ export const DEFAULT_SORT = '-created_at';
 export function specOf(setup: ListSetup): ViewSpec {
   const filters: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(setup.filters)) if (value) filters[name] = value;
-  return {
+  const spec: ViewSpec = {
     kind: setup.view === 'table' ? 'list' : setup.view,
     columns: setup.columns,
     sort: setup.sort === DEFAULT_SORT ? null : setup.sort,
     filter: setup.applied ?? null,
     filters,
   };
+  if (setup.view === 'calendar') {
+    if (setup.calendar?.field) spec.date_field = setup.calendar.field;
+    if (isMonth(setup.calendar?.month)) spec.month = setup.calendar.month;
+  }
+  return spec;
 }
 
 function isFilterValue(v: unknown): v is FilterValue {
@@ -63,13 +76,30 @@ export function setupOf(spec: ViewSpec, def: TypeDef, listable: string[], defaul
   const columns = (spec.columns ?? []).filter((c) => listable.includes(c));
   const filters: Record<string, FilterValue | undefined> = {};
   for (const [name, value] of Object.entries(spec.filters ?? {})) if (isFilterValue(value)) filters[name] = value;
-  return {
+  const setup: ListSetup = {
     view,
     columns: columns.length ? columns : defaultColumns,
     filters,
     applied: spec.filter ?? undefined,
     sort: spec.sort || DEFAULT_SORT,
   };
+  if (view === 'calendar') {
+    // A date field the type no longer has falls back to the first one.
+    const field = def.fields.find((f) => f.name === spec.date_field && (f.kind === 'date' || f.kind === 'datetime'));
+    setup.calendar = { field: field?.name, month: isMonth(spec.month) ? spec.month : undefined };
+  }
+  return setup;
+}
+
+/** The address parameters that show `setup`'s view kind (and a calendar's field and month). */
+export function viewParams(setup: Pick<ListSetup, 'view' | 'calendar'>): Record<string, string> {
+  if (setup.view === 'table') return {};
+  const out: Record<string, string> = { view: setup.view };
+  if (setup.view === 'calendar') {
+    if (setup.calendar?.field) out.date = setup.calendar.field;
+    if (isMonth(setup.calendar?.month)) out.month = setup.calendar.month;
+  }
+  return out;
 }
 
 /** Are two setups the same (the picker marks a chosen view as changed when not)? */

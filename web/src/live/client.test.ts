@@ -27,10 +27,11 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function harness() {
+function harness(onUnauthenticated?: () => void) {
   const sockets: FakeSocket[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
   const client = new LiveClient({
+    onUnauthenticated,
     connect: () => {
       const s = new FakeSocket();
       sockets.push(s);
@@ -104,6 +105,18 @@ describe('LiveClient', () => {
     expect(a).toEqual([{ kind: 'resync' }]);
     expect(b).toEqual([{ kind: 'resync' }]);
     expect(client.lastSeq).toBe(100);
+  });
+
+  it('stops for good and says so when the server ends a signed-out connection', () => {
+    let told = 0;
+    const { client, sockets, timers } = harness(() => told++);
+    client.subscribe('inbox', () => undefined);
+    sockets[0].open();
+    sockets[0].frame({ kind: 'unauthenticated', detail: 'the session was ended; sign in again' });
+    sockets[0].drop();
+    expect(told).toBe(1);
+    expect(timers).toEqual([]);
+    expect(sockets.length).toBe(1);
   });
 
   it('subscribes late topics on the open socket and unsubscribes the last listener', () => {

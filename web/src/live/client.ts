@@ -33,6 +33,8 @@ export interface LiveOptions {
   random?: () => number;
   baseDelay?: number;
   maxDelay?: number;
+  /** The server ended the connection because its session or token no longer holds. */
+  onUnauthenticated?: () => void;
 }
 
 const OPEN = 1;
@@ -153,6 +155,11 @@ export class LiveClient {
         if (typeof frame.seq === 'number') this.lastSeq = frame.seq;
         for (const set of [...this.listeners.values()]) for (const l of [...set]) l({ kind: 'resync' });
         break;
+      case 'unauthenticated':
+        // Signed out elsewhere (or the account was disabled): reconnecting would only fail.
+        this.stop();
+        this.opts.onUnauthenticated?.();
+        break;
       default:
         break;
     }
@@ -160,6 +167,12 @@ export class LiveClient {
 }
 
 let shared: LiveClient | null = null;
+let whenSignedOut: (() => void) | null = null;
+
+/** What the app does when the live connection says the session has ended. */
+export function onSignedOutElsewhere(fn: (() => void) | null) {
+  whenSignedOut = fn;
+}
 
 /** The page's one client, connecting on first use. */
 export function live(): LiveClient {
@@ -169,6 +182,7 @@ export function live(): LiveClient {
         const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
         return new WebSocket(`${proto}//${location.host}/api/v1/live`) as unknown as SocketLike;
       },
+      onUnauthenticated: () => whenSignedOut?.(),
     });
   }
   return shared;

@@ -1,24 +1,30 @@
 // The calendar view of a type with a date field: a month, each day listing the records
-// whose date falls on it. The month travels in the address (`?month=2026-03`).
-import { Alert, Calendar } from 'antd';
+// whose date falls on it. The field and the month travel in the address
+// (`?date=due&month=2026-03`), so a saved view keeps and restores them.
+import { Alert, Calendar, Select } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, type RecordJson } from '../api/client';
 import { buildFilter, clause } from '../feel/filter';
+import { useTranslation } from 'react-i18next';
 import { titleOf } from '../meta/context';
-import type { FieldDef, TypeDef } from '../meta/fields';
+import { labelOf, type FieldDef, type TypeDef } from '../meta/fields';
 
 interface Props {
   def: TypeDef;
   field: FieldDef;
+  /** Every date field the calendar may go by. */
+  fields: FieldDef[];
+  onField: (name: string) => void;
   /** The list's applied filter, narrowing the calendar too. */
   filter?: string;
   month: Dayjs;
   onMonth: (month: Dayjs) => void;
 }
 
-export default function CalendarView({ def, field, filter, month, onMonth }: Props) {
+export default function CalendarView({ def, field, fields, onField, filter, month, onMonth }: Props) {
+  const { t, i18n } = useTranslation();
   const [rows, setRows] = useState<RecordJson[]>([]);
   const [error, setError] = useState<string | null>(null);
 
@@ -54,6 +60,20 @@ export default function CalendarView({ def, field, filter, month, onMonth }: Pro
   return (
     <div className="weft-calendar" data-testid="calendar">
       {error ? <Alert type="error" showIcon message={error} /> : null}
+      {fields.length > 1 ? (
+        <label className="weft-calendar-field">
+          {t('list.calendarBy')}
+          <Select
+            size="small"
+            value={field.name}
+            onChange={onField}
+            aria-label={t('list.calendarBy')}
+            data-testid="calendar-field"
+            options={fields.map((f) => ({ value: f.name, label: labelOf(f.label, i18n.language) }))}
+            style={{ minWidth: 140 }}
+          />
+        </label>
+      ) : null}
       <Calendar
         value={month}
         onPanelChange={(d) => onMonth(d)}

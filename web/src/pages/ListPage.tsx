@@ -13,7 +13,7 @@ import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/field
 import dayjs from 'dayjs';
 import BulkActions from '../list/BulkActions';
 import SavedViews from '../list/SavedViews';
-import { DEFAULT_SORT, EXPORT_LIMIT, exportUrl, fileNameOf, sameSetup, setupOf, specOf, type ListSetup, type PageView, type SavedView } from '../list/setup';
+import { DEFAULT_SORT, EXPORT_LIMIT, exportUrl, fileNameOf, isMonth, sameSetup, setupOf, specOf, viewParams, type ListSetup, type PageView, type SavedView } from '../list/setup';
 import CalendarView from './CalendarView';
 import Kanban from './Kanban';
 
@@ -67,11 +67,14 @@ function List({ def }: { def: TypeDef }) {
   // `?view=board`: the kanban board by state (types with a lifecycle).
   const [params, setParams] = useSearchParams();
   const board = def.states.length > 0 && params.get('view') === 'board';
-  // `?view=calendar&month=2026-03`: by the first date field (types that have one).
-  const dateField = def.fields.find((f) => f.kind === 'date' || f.kind === 'datetime');
+  // `?view=calendar&date=due&month=2026-03`: by a date field (the first one unless the
+  // address names another), for types that have one.
+  const dateFields = def.fields.filter((f) => f.kind === 'date' || f.kind === 'datetime');
+  const dateParam = dateFields.find((f) => f.name === params.get('date'))?.name;
+  const dateField = dateFields.find((f) => f.name === dateParam) ?? dateFields[0];
   const calendar = !!dateField && params.get('view') === 'calendar';
   const monthParam = params.get('month');
-  const month = monthParam && /^\d{4}-\d{2}$/.test(monthParam) ? dayjs(`${monthParam}-01`) : dayjs().startOf('month');
+  const month = isMonth(monthParam) ? dayjs(`${monthParam}-01`) : dayjs().startOf('month');
   const view: PageView = board ? 'board' : calendar ? 'calendar' : 'table';
 
   const listable = def.fields.filter((f) => !WIDE.has(f.kind));
@@ -80,7 +83,14 @@ function List({ def }: { def: TypeDef }) {
   const { message } = App.useApp();
   // Saved views: the one chosen, and whether the page has moved away from it since.
   const [chosen, setChosen] = useState<SavedView | null>(null);
-  const setup: ListSetup = { view, columns: visible, filters, applied, sort };
+  const setup: ListSetup = {
+    view,
+    columns: visible,
+    filters,
+    applied,
+    sort,
+    ...(calendar ? { calendar: { field: dateParam, month: isMonth(monthParam) ? monthParam : undefined } } : {}),
+  };
   const chosenSetup = useMemo(
     () => (chosen ? setupOf(chosen.spec, def, listable.map((f) => f.name), defaultColumns) : null),
     [chosen, def], // eslint-disable-line react-hooks/exhaustive-deps
@@ -93,8 +103,7 @@ function List({ def }: { def: TypeDef }) {
     setFilters(next?.filters ?? {});
     setApplied(next?.applied);
     setSort(next?.sort ?? DEFAULT_SORT);
-    const kind = next?.view ?? 'table';
-    setParams(kind === 'table' ? {} : { view: kind }, { replace: true });
+    setParams(viewParams(next ?? { view: 'table' }), { replace: true });
   };
   // Bulk actions: the selected rows of the table.
   const [selectedIds, setSelectedIds] = useState<string[]>([]);
@@ -396,9 +405,13 @@ function List({ def }: { def: TypeDef }) {
         <CalendarView
           def={def}
           field={dateField}
+          fields={dateFields}
           filter={applied}
           month={month}
-          onMonth={(m) => setParams({ view: 'calendar', month: m.format('YYYY-MM') }, { replace: true })}
+          onMonth={(m) => setParams(viewParams({ view: 'calendar', calendar: { field: dateParam, month: m.format('YYYY-MM') } }), { replace: true })}
+          onField={(name) =>
+            setParams(viewParams({ view: 'calendar', calendar: { field: name, month: isMonth(monthParam) ? monthParam : undefined } }), { replace: true })
+          }
         />
       ) : board ? (
         <Kanban

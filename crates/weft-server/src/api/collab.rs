@@ -450,6 +450,29 @@ pub async fn attachment_content(
     Ok(response)
 }
 
+/// A small picture of an image attachment (at most 320 px on its longer side; PNG when it
+/// has transparency, JPEG otherwise), for whoever may see the attachment. 404 for files
+/// that are not pictures or cannot be read as one.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}/thumbnail", tag = "collaboration", params(("id" = String, Path)),
+    responses((status = 200, description = "The thumbnail", content_type = "image/jpeg"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn attachment_thumbnail(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let id = parse("attachment", &id)?;
+    let (view, bytes, kind) = state.workspace.attachment_thumbnail(&actor, id).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}-thumbnail\"", view.sha256)) {
+        headers.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
 /// RFC 8187 encoding of a file name for `Content-Disposition`.
 fn utf8_percent_encode(name: &str) -> String {
     name.bytes()

@@ -6,7 +6,15 @@
 //!
 //! Client → server (JSON text): `{"op":"subscribe","topics":["inbox","record:order/<id>"],
 //! "after":<seq>?}`, `{"op":"unsubscribe","topics":[…]}`, `{"op":"ping"}`.
-//! Server → client: `hello`, `subscribed`, `event`, `resync`, `pong`, `error` (each with `kind`).
+//! Server → client: `hello`, `subscribed`, `event`, `resync`, `pong`, `error`,
+//! `unauthenticated` (each with `kind`).
+//!
+//! The credential the connection was opened with is checked again every
+//! `ServerOptions::live_recheck` (15 s by default): once
+//! its session is ended (sign-out, revoked from the session list or by an administrator, a
+//! password change), expired, or its account disabled — or its API token revoked — the
+//! connection is told `unauthenticated` and closed with code 4401, and the principal's roles
+//! are re-read while it stays, so a role taken away stops what it may see.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +28,9 @@ use tokio::sync::broadcast::error::RecvError;
 use weft_model::{ErrorCode, Principal};
 use weft_workspace::collab::live::{LiveCache, LiveItem, Topic};
 
-use super::actor::Actor;
+use axum::extract::ws::CloseFrame;
+
+use super::actor::{Actor, session_cookie};
 use crate::{AppState, Problem};
 
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -42,6 +52,21 @@ enum ClientMessage {
         topics: Vec<String>,
     },
     Ping,
+}
+
+/// How the connection proved who it is, to prove it again later.
+enum Credential {
+    Session(String),
+    Token(String),
+}
+
+impl Credential {
+    fn of(headers: &HeaderMap) -> Option<Credential> {
+        if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+            return value.split_once(' ').map(|(_, token)| Credential::Token(token.trim().to_owned()));
+        }
+        session_cookie(headers).map(Credential::Session)
+    }
 }
 
 /// Opens the live connection (WebSocket). Authenticated like any request (session cookie
@@ -68,15 +93,17 @@ pub async fn live(
             );
         }
     }
+    let credential = Credential::of(&headers);
     let feed = state.workspace.live_feed().await?;
     Ok(upgrade
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| async move { Connection::new(state, actor, socket, feed).run().await }))
+        .on_upgrade(move |socket| async move { Connection::new(state, actor, credential, socket, feed).run().await }))
 }
 
 struct Connection {
     state: AppState,
     principal: Principal,
+    credential: Option<Credential>,
     socket: WebSocket,
     feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     topics: Vec<Topic>,
@@ -90,12 +117,14 @@ impl Connection {
     fn new(
         state: AppState,
         principal: Principal,
+        credential: Option<Credential>,
         socket: WebSocket,
         feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     ) -> Self {
         Connection {
             state,
             principal,
+            credential,
             socket,
             feed,
             topics: Vec::new(),
@@ -113,6 +142,8 @@ impl Connection {
         }
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
+        let mut recheck = tokio::time::interval(self.state.options.live_recheck.max(Duration::from_millis(50)));
+        recheck.tick().await;
         loop {
             tokio::select! {
                 incoming = self.socket.recv() => {
@@ -148,10 +179,19 @@ impl Connection {
                         Err(RecvError::Closed) => break,
                     }
                 }
+                _ = recheck.tick() => {
+                    if let Err(reason) = self.recheck().await {
+                        let _ = self.send(json!({ "kind": "unauthenticated", "detail": reason })).await;
+                        let close = CloseFrame { code: 4401, reason: Utf8Bytes::from_static("unauthenticated") };
+                        let _ = self.socket.send(Message::Close(Some(close))).await;
+                        return;
+                    }
+                }
                 _ = heartbeat.tick() => {
                     if self.heard_at.elapsed() > SILENCE {
                         break;
                     }
+
                     if !self.send_raw(Message::Ping(Default::default())).await {
                         break;
                     }
@@ -159,6 +199,29 @@ impl Connection {
             }
         }
         let _ = self.socket.send(Message::Close(None)).await;
+    }
+
+    /// Proves the connection's credential again; the reason when it no longer holds. The
+    /// principal is re-read, so changed roles apply from now on (a stand-in keeps acting
+    /// for the person it stands in for).
+    async fn recheck(&mut self) -> Result<(), String> {
+        let workspace = &self.state.workspace;
+        let fresh = match &self.credential {
+            Some(Credential::Session(secret)) => workspace.check_session(secret).await.map(|s| s.principal),
+            Some(Credential::Token(token)) => workspace.authenticate_token(token).await,
+            None => return Ok(()),
+        };
+        match fresh {
+            Ok(principal) => {
+                if self.principal.on_behalf_of.is_none() {
+                    self.principal = principal;
+                }
+                Ok(())
+            }
+            Err(weft_workspace::Error::Unauthenticated(reason)) => Err(reason),
+            // The database being briefly away is no reason to drop a signed-in client.
+            Err(_) => Ok(()),
+        }
     }
 
     /// Handles one client frame; false ends the connection.

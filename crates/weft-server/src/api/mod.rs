@@ -119,6 +119,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::get_attachment, collab::delete_attachment))
         .routes(routes!(collab::attachment_content))
         .routes(routes!(search::search))
+        .routes(routes!(collab::attachment_thumbnail))
         .routes(routes!(live::live))
         .routes(routes!(delivery::my_settings, delivery::put_my_settings))
         .routes(routes!(delivery::list_robots, delivery::create_robot))

@@ -19,6 +19,9 @@ pub struct TypeInfo {
     /// The app that declared it (`admin` for run-time declarations).
     pub app: String,
     pub revision: i64,
+    /// Whether an administrator may change the declaration through this API: only types
+    /// declared here (`app` is `admin`); a built-in app's types change with that app.
+    pub editable: bool,
     pub declaration: ObjectTypeDecl,
     /// What the caller holds a grant for on this type: what a UI should offer. Every
     /// request is still checked on its own.
@@ -34,7 +37,8 @@ fn type_info(
 ) -> TypeInfo {
     // A type is in the catalog it was listed from; none granted if it just went away.
     let permissions = workspace.type_permissions(actor, &declaration.name).unwrap_or_default();
-    TypeInfo { name: declaration.name.clone(), app, revision, declaration, permissions }
+    let editable = app == weft_workspace::ADMIN_APP;
+    TypeInfo { name: declaration.name.clone(), app, revision, editable, declaration, permissions }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,7 +79,7 @@ pub async fn list_types(State(state): State<AppState>, Actor(actor): Actor) -> A
     responses(
         (status = 201, description = "Declared", body = DeclarePlan),
         (status = 200, description = "Dry run or unchanged", body = DeclarePlan),
-        (status = 409, description = "Destructive change without allow_destructive", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Destructive change without allow_destructive, or a type of a built-in app", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Every problem of the declaration", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn declare_type(
@@ -108,7 +112,7 @@ pub async fn get_type(
 }
 
 /// Changes a type. Adding fields and indexes applies; removing or narrowing needs
-/// `allow_destructive`.
+/// `allow_destructive`. Types of built-in apps (`editable: false`) are refused with 409.
 #[utoipa::path(put, path = "/api/v1/types/{name}", tag = "types",
     params(("name" = String, Path, description = "Type name"), DeclareParams), request_body = ObjectTypeDecl,
     responses(

@@ -40,6 +40,35 @@ impl Default for AttachmentLimits {
     }
 }
 
+/// Where an S3-compatible store is and how to sign in to it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Options {
+    pub bucket: String,
+    /// `https://…` of a non-AWS service (MinIO, a cloud vendor's S3 API); unset: AWS.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Keys go under this folder of the bucket.
+    pub prefix: Option<String>,
+    /// Plain `http://` endpoints (a store on the same private network); off by default.
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Options")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"…")
+            .field("prefix", &self.prefix)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
 /// Where attachment content lives.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -55,6 +84,29 @@ impl BlobStore {
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| Error::Unavailable(format!("cannot open the blob folder {}: {e}", dir.display())))?;
         Ok(BlobStore { store: Arc::new(store), limits })
+    }
+
+    /// An S3-compatible object store (AWS S3, MinIO, Ceph, OSS/COS with their S3 APIs): what
+    /// several nodes share.
+    pub fn s3(options: &S3Options, limits: AttachmentLimits) -> Result<BlobStore> {
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&options.bucket)
+            .with_region(&options.region)
+            .with_access_key_id(&options.access_key_id)
+            .with_secret_access_key(&options.secret_access_key)
+            .with_allow_http(options.allow_http);
+        if let Some(endpoint) = &options.endpoint {
+            // Other vendors' endpoints serve buckets as paths, not as host names.
+            builder = builder.with_endpoint(endpoint).with_virtual_hosted_style_request(false);
+        }
+        let store = builder
+            .build()
+            .map_err(|e| Error::Unavailable(format!("the S3 store `{}` is misconfigured: {e}", options.bucket)))?;
+        let store: Arc<dyn ObjectStore> = match options.prefix.as_deref().filter(|p| !p.is_empty()) {
+            Some(prefix) => Arc::new(object_store::prefix::PrefixStore::new(store, prefix)),
+            None => Arc::new(store),
+        };
+        Ok(BlobStore { store, limits })
     }
 
     /// In memory (tests and throw-away workspaces).
@@ -78,7 +130,26 @@ impl BlobStore {
         Ok(())
     }
 
-    async fn get(&self, sha256: &str) -> Result<Bytes> {
+    /// Something made from stored content (a thumbnail), if it was made before.
+    pub(super) async fn get_derived(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.store.get_opts(&Path::from(key), GetOptions::default()).await {
+            Ok(result) => {
+                Ok(Some(result.bytes().await.map_err(|e| Error::Internal(format!("{key} cannot be read: {e}")))?))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::Internal(format!("{key} cannot be read: {e}"))),
+        }
+    }
+
+    pub(super) async fn put_derived(&self, key: &str, bytes: Bytes) -> Result<()> {
+        self.store
+            .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), PutOptions::default())
+            .await
+            .map_err(|e| Error::Unavailable(format!("the blob store refused {key}: {e}")))?;
+        Ok(())
+    }
+
+    pub(super) async fn get(&self, sha256: &str) -> Result<Bytes> {
         let result = self
             .store
             .get_opts(&Self::path(sha256), GetOptions::default())
@@ -105,9 +176,12 @@ pub struct AttachmentView {
     pub uploaded_by: Uuid,
     pub uploaded_at: String,
     pub sha256: String,
+    /// A picture with a thumbnail at `/api/v1/attachments/{id}/thumbnail`.
+    pub thumbnail: bool,
 }
 
 pub(super) fn view(a: StoredAttachment) -> AttachmentView {
+    let thumbnail = super::thumbnails::has_thumbnail(&a.content_type);
     AttachmentView {
         id: a.id,
         filename: a.filename,
@@ -120,6 +194,7 @@ pub(super) fn view(a: StoredAttachment) -> AttachmentView {
         uploaded_by: a.uploaded_by,
         uploaded_at: format_utc(a.uploaded_at),
         sha256: a.sha256,
+        thumbnail,
     }
 }
 

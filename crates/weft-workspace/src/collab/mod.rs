@@ -18,8 +18,9 @@ mod followers;
 mod inbox;
 pub mod live;
 mod messages;
+mod thumbnails;
 
-pub use attachments::{AttachmentLimits, AttachmentView, BlobStore};
+pub use attachments::{AttachmentLimits, AttachmentView, BlobStore, S3Options};
 pub use channels::{ChannelView, NewChannel};
 pub use delivery::Outbound;
 pub use fanout::{InboxFanout, NewAlert};
@@ -27,6 +28,7 @@ pub use followers::FollowerView;
 pub use inbox::{InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery};
 pub(crate) use messages::FoundPlace;
 pub use messages::{MessageEdit, MessageView, NewMessage, ReactionView, RecordMention, RevisionView, ThreadPage};
+pub use thumbnails::THUMBNAIL_PX;
 pub use weft_model::schema::MessageVisibility;
 
 /// The longest message body, in characters.

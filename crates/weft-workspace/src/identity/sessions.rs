@@ -465,6 +465,17 @@ impl Workspace {
     /// The principal a session cookie stands for, if the session is live. Moves the idle
     /// deadline forward (writing at most once a minute).
     pub async fn authenticate_session(&self, secret: &str) -> Result<SessionAuth> {
+        self.session_for(secret, true).await
+    }
+
+    /// Whether a session is still live (not ended, expired, idle too long, or its account
+    /// disabled), without counting the check as activity: what a long-lived connection
+    /// opened with the session asks from time to time.
+    pub async fn check_session(&self, secret: &str) -> Result<SessionAuth> {
+        self.session_for(secret, false).await
+    }
+
+    async fn session_for(&self, secret: &str, touch: bool) -> Result<SessionAuth> {
         let id = digest(secret);
         let Some(session) = sessions::session(&self.db, &id).await? else {
             return Err(Error::Unauthenticated("no valid session; sign in".into()));
@@ -481,7 +492,7 @@ impl Workspace {
         let Some(stored) = stored.filter(is_active) else {
             return Err(Error::Unauthenticated("the account is disabled".into()));
         };
-        if now - session.last_seen_at >= std_duration(settings.touch_interval()) {
+        if touch && now - session.last_seen_at >= std_duration(settings.touch_interval()) {
             let id = id.clone();
             self.db.write(move |tx| Box::pin(async move { sessions::touch_session(tx, &id, now).await })).await?;
         }
