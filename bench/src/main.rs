@@ -17,6 +17,7 @@ mod raw_commit;
 mod records;
 mod records_http;
 mod report;
+mod search;
 mod statements;
 mod workload;
 
@@ -54,6 +55,9 @@ enum Command {
     Procurement(procurement::Args),
     /// Issue 6: the SpiffWorkflow peer's approval process end to end with persistence.
     Processes(processes::Args),
+    /// J10: full-text search over 100,000 records and 20,000 messages: index build and
+    /// follow rates, commit-to-searchable, query latency as a member and as a guest.
+    Search(search::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             Command::List1m(args) => list_1m::run(args).await,
             Command::ListScoped(args) => list_scoped::run(args).await,
             Command::LiveFanout(args) => live_fanout::run(args).await,
+            Command::Search(args) => search::run(args).await,
         }
     });
     match result {

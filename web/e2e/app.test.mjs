@@ -1038,6 +1038,81 @@ describe('the list page\'s tools', () => {
   });
 });
 
+describe('search', () => {
+  // antd puts test ids on the <input> itself or on its wrapper, depending on the variant.
+  const field = (p, id) => p.locator(`input[data-testid=${id}], [data-testid=${id}] input`).first();
+  test('search finds Chinese and English words in records and messages; a guest finds only its own', async () => {
+    const alpha = await server.admin.ok('POST', '/api/v1/records/test_order', { title: '交货延迟 原因分析 Alpha', customer: fx.partyA.id });
+    await server.admin.ok('POST', '/api/v1/records/test_order', { title: 'Bravo valves late delivery', customer: fx.partyB.id });
+    await server.admin.ok('POST', `/api/v1/records/test_order/${alpha.id}/thread`, { body: '内部备注: late delivery penalty under review', visibility: 'internal' });
+    await server.admin.ok('POST', `/api/v1/records/test_order/${alpha.id}/thread`, { body: '请确认 **late delivery** 的原因', visibility: 'shared' });
+    // The index follows the outbox within about a second.
+    const started = Date.now();
+    for (;;) {
+      const { hits } = await server.admin.ok('GET', `/api/v1/search?q=${encodeURIComponent('review penalty')}`);
+      if (hits.length === 1) break;
+      assert.ok(Date.now() - started < 5_000, 'searchable within seconds');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    metrics.searchVisibleAfterMs = Date.now() - started;
+
+    // Its own signed-in context, so the test also runs alone (--test-name-pattern).
+    const adminSearch = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const page = await adminSearch.newPage();
+    page.on('pageerror', (e) => console.error('page error (search):', e));
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.locator('h2', { hasText: '欢迎' }).waitFor();
+    await page.keyboard.press('/');
+    const box = field(page, 'search-box');
+    assert.ok(await box.evaluate((el) => el === document.activeElement), '"/" focuses the search box');
+    await box.fill('交货延迟 原因');
+    await box.press('Enter');
+    await page.waitForURL(/\/search\?q=/);
+    const records = page.getByTestId('search-records');
+    await records.locator('a', { hasText: '交货延迟 原因分析 Alpha' }).waitFor();
+    assert.ok((await records.locator('mark').allInnerTexts()).includes('原因'), 'the query words are marked');
+
+    await box.fill('late delivery');
+    await box.press('Enter');
+    await page.getByTestId('search-messages').locator('[data-testid=search-hit]').nth(1).waitFor();
+    assert.equal(await page.getByTestId('search-messages').locator('[data-testid=search-hit]').count(), 2);
+    await page.getByTestId('search-records').locator('a', { hasText: 'Bravo valves' }).waitFor();
+    await shot(page, 'search-desktop');
+    await phoneShot(adminSearch, `/search?q=${encodeURIComponent('late delivery')}`, 'search-phone', (p) => p.getByTestId('search-messages').waitFor());
+    // A message hit opens its record at the timeline.
+    await page.getByTestId('search-messages').locator('a').first().click();
+    await page.waitForURL(new RegExp(`/r/test_order/${alpha.id}\\?tab=timeline`));
+    await page.getByTestId('composer').waitFor();
+    await adminSearch.close();
+
+    // A guest of Alpha: its own order and the shared message; nothing of Bravo, nothing internal.
+    await server.admin.ok('POST', '/api/v1/admin/principals', {
+      login: 'searcher@alpha.example', display_name: 'Alpha Searcher', password: 'alpha searcher password',
+      kind: 'guest', party: fx.partyA.id, roles: ['portal'],
+    });
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const guest = await context.newPage();
+    await signIn(guest, 'searcher@alpha.example', 'alpha searcher password');
+    await guest.locator('h2', { hasText: '欢迎' }).waitFor();
+    await guest.keyboard.press('Control+k');
+    await field(guest, 'search-box').fill('late delivery');
+    await field(guest, 'search-box').press('Enter');
+    await guest.getByTestId('search-messages').waitFor();
+    const seen = await guest.locator('.weft-search-page').innerText();
+    assert.ok(seen.includes('原因'), seen);
+    assert.ok(!seen.includes('Bravo'), 'nothing of another party');
+    assert.ok(!seen.includes('penalty'), 'no internal message');
+    assert.equal(await guest.getByTestId('search-records').count(), 0);
+    await shot(guest, 'search-portal-desktop');
+    await phoneShot(context, `/search?q=${encodeURIComponent('late delivery')}`, 'search-portal-phone', (p) => p.getByTestId('search-messages').waitFor());
+    await field(guest, 'search-page-input').fill('valves');
+    await field(guest, 'search-page-input').press('Enter');
+    await guest.getByTestId('search-empty').waitFor();
+    await shot(guest, 'search-empty-desktop');
+    await context.close();
+  });
+});
+
 describe('to-do operations in the inbox', () => {
   // Two steps the starter does, so there is an earlier step to send the second back to.
   const REVIEW = `<?xml version="1.0" encoding="UTF-8"?>

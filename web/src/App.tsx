@@ -18,6 +18,7 @@ import Shell from './pages/Shell';
 const ListPage = lazy(() => import('./pages/ListPage'));
 const RecordPage = lazy(() => import('./pages/RecordPage'));
 const Inbox = lazy(() => import('./pages/Inbox'));
+const SearchPage = lazy(() => import('./search/SearchPage'));
 const AdminPage = lazy(() => import('./admin/AdminPage'));
 // The public supplier application (no account needed).
 const ApplySupplier = lazy(() => import('./pages/ApplySupplier'));
@@ -58,6 +59,7 @@ export default function App() {
               <Routes>
                 <Route path="/" element={<Home />} />
                 <Route path="/inbox" element={<Inbox />} />
+                <Route path="/search" element={<SearchPage />} />
                 <Route path="/r/:type" element={<ListPage />} />
                 <Route path="/r/:type/new" element={<RecordPage />} />
                 <Route path="/r/:type/:id" element={<RecordPage />} />

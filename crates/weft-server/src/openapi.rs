@@ -20,6 +20,7 @@ use utoipa::OpenApi;
         (name = "decisions", description = "DMN decision tables: approval matrices, routing, scoring"),
         (name = "processes", description = "BPMN processes on records: deploy, start, follow, withdraw, metrics"),
         (name = "tasks", description = "User tasks: my tasks, claim, complete, approve, reject, transfer, delegate, return"),
+        (name = "search", description = "Full-text search of records and messages, only what the caller may read"),
         (name = "public", description = "Forms anyone may submit without an account (a supplier's application)"),
     ),
 )]

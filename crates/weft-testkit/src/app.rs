@@ -262,8 +262,12 @@ pub async fn spawn_app_with_auth(backend: TestBackend, options: ServerOptions, a
         ..weft_workspace::collab::AttachmentLimits::default()
     };
     let store = weft_workspace::collab::BlobStore::local(blobs.path(), limits).expect("blob store");
-    let workspace =
-        Workspace::connect(&db.store_options()).await.expect("connect").with_auth_settings(auth).with_blob_store(store);
+    let workspace = Workspace::connect(&db.store_options())
+        .await
+        .expect("connect")
+        .with_auth_settings(auth)
+        .with_blob_store(store)
+        .with_search_index(weft_workspace::search::SearchIndex::in_memory().expect("search index"));
     workspace.migrate().await.expect("migrate");
     let (admin_id, admin_token) = bootstrap_admin(&workspace).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");

@@ -28,6 +28,7 @@ pub mod processes;
 pub mod reads;
 pub mod records;
 pub mod roles;
+pub mod search;
 pub mod shares;
 pub mod views;
 
@@ -71,6 +72,8 @@ pub struct Workspace {
     blobs: Option<Arc<collab::BlobStore>>,
     /// The outbox tail for live connections, started by the first one.
     live: Arc<tokio::sync::OnceCell<collab::live::LiveFeed>>,
+    /// This node's full-text index; `None` until `with_search_index` (search answers 503).
+    search: Option<Arc<search::SearchIndex>>,
 }
 
 impl Workspace {
@@ -87,6 +90,7 @@ impl Workspace {
             processes: Arc::default(),
             blobs: None,
             live: Arc::default(),
+            search: None,
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

@@ -212,7 +212,12 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     for w in &loaded.warnings {
         tracing::warn!("{w}");
     }
-    let workspace = connect(&loaded).await?;
+    // The search index is this node's own (`<data>/search`), opened by `serve` alone: other
+    // commands run beside a serving node and must not take its writer lock.
+    let search_dir = loaded.data_dir.join("search");
+    let index = weft_workspace::search::SearchIndex::open(&search_dir)
+        .with_context(|| format!("cannot open the search index in {}", search_dir.display()))?;
+    let workspace = connect(&loaded).await?.with_search_index(index);
     migrate_and_install(&workspace, &loaded.data_dir).await?;
     let bind = loaded.config.server.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| {
@@ -233,8 +238,11 @@ async fn serve(cli: &Cli, overrides: Overrides) -> anyhow::Result<()> {
     println!("Weft is serving on http://{address}");
     let worker = tokio::spawn(process_job_worker(workspace.clone()));
     let (stop_consumers, stopping) = tokio::sync::watch::channel(false);
-    let consumers: Vec<_> =
+    let mut consumers: Vec<_> =
         outbox_consumers().into_iter().map(|c| workspace.spawn_consumer(c, stopping.clone())).collect();
+    // Built from the tables on first start (or after the folder was removed), then follows
+    // the outbox from the position kept in the index itself.
+    consumers.push(workspace.spawn_search_indexer(stopping.clone()));
     // What lands in inboxes (and on channels and types robots watch) goes out by e-mail and
     // to IM robots: a consumer queues, a worker sends and retries.
     let delivery = if loaded.config.delivery.enabled {

@@ -130,7 +130,8 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
   const problemText = useProblemText();
   const phone = Grid.useBreakpoint().md === false;
   const [threadTick, setThreadTick] = useState(0);
-  const [tab, setTab] = useState('details');
+  // `?tab=timeline` (a search hit on a message) opens the record at its thread.
+  const [tab, setTab] = useState(() => new URLSearchParams(window.location.search).get('tab') ?? 'details');
 
   const load = useCallback(async () => {
     const { data, error: problem, response } = await api.GET('/api/v1/records/{type}/{id}', { params: { path: { type: def.name, id } } });

@@ -8,6 +8,7 @@ import { useSession } from '../auth/session';
 import { LangSwitch } from '../LangSwitch';
 import { TypesContext } from '../meta/context';
 import { adaptType, labelOf, type TypeDef } from '../meta/fields';
+import { SearchBox } from '../search/SearchBox';
 import { useInboxCounts } from './inboxCounts';
 
 /** The frame around every page: header (language, user menu), navigation by app and
@@ -66,8 +67,8 @@ export default function Shell({ children }: { children: ReactNode }) {
 
   const selected = location.pathname.startsWith('/admin')
     ? '/admin'
-    : location.pathname === '/inbox'
-      ? '/inbox'
+    : location.pathname === '/inbox' || location.pathname === '/search'
+      ? location.pathname
       : (/^\/r\/[^/]+/.exec(location.pathname)?.[0] ?? '/');
 
   const nav = <Menu mode="inline" items={items} selectedKeys={[selected]} className="weft-nav" aria-label={t('shell.menu')} />;
@@ -94,6 +95,7 @@ export default function Shell({ children }: { children: ReactNode }) {
             {isGuest ? <span className="weft-brand-sub">{t('shell.portal')}</span> : null}
           </Link>
           <div className="weft-header-right">
+            <SearchBox compact={phone} />
             <Link to="/inbox" className="weft-header-btn weft-badge-btn" aria-label={`${t('shell.inbox')} · ${t('inbox.badge', { count: unread })}`} data-testid="inbox-badge" data-unread={unread}>
               <Badge count={unread} size="small" overflowCount={99}>
                 <BellOutlined className="weft-bell" />

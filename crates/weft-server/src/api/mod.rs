@@ -20,6 +20,7 @@ pub mod procurement;
 pub mod public;
 pub mod records;
 pub mod roles;
+pub mod search;
 pub mod tasks;
 pub mod types;
 pub mod views;
@@ -117,6 +118,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collab::record_attachments, collab::upload_attachment))
         .routes(routes!(collab::get_attachment, collab::delete_attachment))
         .routes(routes!(collab::attachment_content))
+        .routes(routes!(search::search))
         .routes(routes!(collab::attachment_thumbnail))
         .routes(routes!(live::live))
         .routes(routes!(delivery::my_settings, delivery::put_my_settings))

@@ -188,6 +188,18 @@ pub async fn is_shared_now(db: &Database, type_name: &str, record_id: Uuid, prin
     Ok(db.fetch_optional(&select).await?.is_some())
 }
 
+/// The types of which some record is shared with `principal` (search skips the others
+/// when the principal holds no grant on them).
+pub async fn shared_types(db: &Database, principal: Uuid) -> Result<Vec<String>> {
+    let select = Query::select()
+        .distinct()
+        .column(t("type_name"))
+        .from(t("record_shares"))
+        .and_where(Expr::col(t("principal_id")).eq(uuid(principal)))
+        .to_owned();
+    db.fetch_all(&select).await?.iter().map(|row| row.get("type_name")).collect()
+}
+
 /// `record_id IN (records of `type_name` shared with `principal`)` as a sub-select, for
 /// list predicates.
 pub fn shared_ids(type_name: &str, principal: Uuid) -> sea_query::SelectStatement {

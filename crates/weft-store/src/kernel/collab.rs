@@ -338,6 +338,17 @@ pub async fn message_in(tx: &mut Tx, id: Uuid) -> Result<Option<StoredMessage>> 
     tx.fetch_optional(&select).await?.as_ref().map(decode_message).transpose()
 }
 
+/// Every live (not deleted) message of every thread, by id after `after`: the search index
+/// rebuilds from it.
+pub async fn live_messages_after(db: &Database, after: Option<Uuid>, limit: u64) -> Result<Vec<StoredMessage>> {
+    let mut select = message_select().and_where(Expr::col(t("deleted_at")).is_null()).to_owned();
+    if let Some(after) = after {
+        select.and_where(Expr::col(t("id")).gt(uuid(after)));
+    }
+    select.order_by(t("id"), Order::Asc).limit(limit);
+    db.fetch_all(&select).await?.iter().map(decode_message).collect()
+}
+
 /// A page of a thread in order, only of the given visibilities, after message `after_seq`.
 pub async fn messages(
     db: &Database,

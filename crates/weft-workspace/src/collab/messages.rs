@@ -113,6 +113,17 @@ pub struct ThreadPage {
     pub next_after: Option<i64>,
 }
 
+/// A message search may show, with where it was posted.
+pub(crate) struct FoundMessage {
+    pub message: StoredMessage,
+    pub place: FoundPlace,
+}
+
+pub(crate) enum FoundPlace {
+    Record { type_name: String, id: Uuid, title: String },
+    Channel { id: Uuid, name: String },
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     pub version: i64,
@@ -622,6 +633,29 @@ impl Workspace {
             return Err(missing());
         }
         Ok((message, access))
+    }
+
+    /// A message as search shows it, re-checked like any read of it: `None` when the
+    /// principal may not see it (or it was deleted). The record's title is what the
+    /// principal may read of it.
+    pub(crate) async fn message_for_search(&self, principal: &Principal, id: Uuid) -> Result<Option<FoundMessage>> {
+        let (message, access) = match self.visible_message(principal, id).await {
+            Ok(found) => found,
+            Err(Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if message.deleted_at.is_some() {
+            return Ok(None);
+        }
+        let place = match access.place {
+            Place::Record { entry, record } => {
+                let hidden = self.field_rules(principal, &entry).hidden;
+                let title = crate::search::record_title(&entry.decl, &record.system, &record.values, &hidden);
+                FoundPlace::Record { type_name: entry.decl.name.clone(), id: record.system.id, title }
+            }
+            Place::Channel(thread) => FoundPlace::Channel { id: thread.id, name: thread.name.unwrap_or_default() },
+        };
+        Ok(Some(FoundMessage { message, place }))
     }
 
     pub async fn message(&self, principal: &Principal, id: Uuid) -> Result<MessageView> {

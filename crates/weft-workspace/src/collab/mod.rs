@@ -26,6 +26,7 @@ pub use delivery::Outbound;
 pub use fanout::{InboxFanout, NewAlert};
 pub use followers::FollowerView;
 pub use inbox::{InboxCounts, InboxItemView, InboxMark, InboxPage, InboxQuery};
+pub(crate) use messages::FoundPlace;
 pub use messages::{MessageEdit, MessageView, NewMessage, ReactionView, RecordMention, RevisionView, ThreadPage};
 pub use thumbnails::THUMBNAIL_PX;
 pub use weft_model::schema::MessageVisibility;
