@@ -6,7 +6,7 @@
 use uuid::Uuid;
 
 use crate::ast::{ArithOp, AtRef, CmpOp, Expr, ExprKind, Ident, InSet, Literal};
-use crate::checked::{Checked, FieldRef, Func, Kind, MoneyPart, Node};
+use crate::checked::{Checked, FieldRef, Func, Kind, ListFunc, MoneyPart, Node};
 use crate::error::{ErrorKind, ExprError, Span};
 use crate::eval::FeelValue;
 use crate::schema::{FieldType, Schema, Type};
@@ -47,7 +47,6 @@ const FEEL_NOT_YET: &[&str] = &[
     "ceiling",
     "coincides",
     "concatenate",
-    "count",
     "day of week",
     "day of year",
     "decimal",
@@ -69,12 +68,9 @@ const FEEL_NOT_YET: &[&str] = &[
     "log",
     "lower case",
     "matches",
-    "max",
-    "mean",
     "median",
     "meets",
     "met by",
-    "min",
     "mode",
     "modulo",
     "month of year",
@@ -98,7 +94,6 @@ const FEEL_NOT_YET: &[&str] = &[
     "substring",
     "substring after",
     "substring before",
-    "sum",
     "time",
     "union",
     "upper case",
@@ -244,6 +239,7 @@ impl Checker<'_> {
         };
         let mut path = vec![first.name.clone()];
         let mut part = None;
+        let mut via = None;
         for ident in rest {
             let so_far = path.join(".");
             if part.is_some() {
@@ -265,7 +261,10 @@ impl Checker<'_> {
                         }
                     };
                 }
-                (FieldType::Reference(_), Some(target)) => {
+                (FieldType::Reference(kind), Some(target)) => {
+                    if via.is_none() {
+                        via = Some(kind.clone());
+                    }
                     let Some(next) = target.var(&ident.name) else {
                         let message = format!(
                             "the record `{so_far}` refers to has no field `{}`{}",
@@ -290,7 +289,7 @@ impl Checker<'_> {
                 }
             }
         }
-        Some(FieldRef { path, ty: var.ty.clone(), column: var.column, part })
+        Some(FieldRef { path, ty: var.ty.clone(), column: var.column, part, via })
     }
 
     /// Refuses a field that can only be compared with null.
@@ -477,6 +476,9 @@ impl Checker<'_> {
             }
             return Some(node(Kind::At(at), at_type(at), span, false));
         }
+        if let Some(func) = ListFunc::named(&name.name) {
+            return self.list_call(func, args, span);
+        }
         let Some(func) = Func::ALL.into_iter().find(|f| f.name() == name.name) else {
             return self.unknown_function(name);
         };
@@ -510,6 +512,70 @@ impl Checker<'_> {
         Some(node(Kind::Call { func, args: checked }, ty, span, uses))
     }
 
+    /// `count(lines)`, `sum(lines.amount)`, `mean`, `min`, `max`: FEEL's list functions over
+    /// a child-lines field, or over one field of its lines.
+    fn list_call(&mut self, func: ListFunc, args: &[Expr], span: Span) -> Option<Node> {
+        let usage = |f: ListFunc| match f {
+            ListFunc::Count => "`count` takes child lines, as in `count(lines)`".to_owned(),
+            f => format!("`{}` takes a field of child lines, as in `{}(lines.amount)`", f.name(), f.name()),
+        };
+        let [arg] = args else {
+            return self.mismatch(span, format!("{}, with one argument, not {}", usage(func), args.len()));
+        };
+        let ExprKind::Path(parts) = &arg.kind else { return self.mismatch(arg.span, usage(func)) };
+        let (first, rest) = parts.split_first()?;
+        let Some(var) = self.schema.var(&first.name) else {
+            let message = format!("unknown name `{}`{}", first.name, hint(&first.name, self.schema.names()));
+            return self.error(ErrorKind::UnknownName, first.span, message);
+        };
+        let Some(line) = var.lines.clone() else {
+            return self.mismatch(arg.span, format!("`{}` is not child lines; {}", first.name, usage(func)));
+        };
+        let lines = first.name.clone();
+        let item = match (func, rest) {
+            (ListFunc::Count, []) => None,
+            (_, [field]) => {
+                let Some(v) = line.var(&field.name) else {
+                    let message = format!(
+                        "the lines of `{lines}` have no field `{}`{}",
+                        field.name,
+                        hint(&field.name, line.names())
+                    );
+                    return self.error(ErrorKind::UnknownName, field.span, message);
+                };
+                Some(FieldRef {
+                    path: vec![field.name.clone()],
+                    ty: v.ty.clone(),
+                    column: false,
+                    part: None,
+                    via: None,
+                })
+            }
+            _ => return self.mismatch(arg.span, usage(func)),
+        };
+        let ty = match (&func, item.as_ref().map(|f| f.ty.value_type())) {
+            (ListFunc::Count, _) => Type::Number,
+            (ListFunc::Sum | ListFunc::Mean | ListFunc::Min | ListFunc::Max, Some(Type::Number | Type::Money)) => {
+                Type::Number
+            }
+            (
+                ListFunc::Min | ListFunc::Max,
+                Some(t @ (Type::Date | Type::DateTime | Type::Duration | Type::String)),
+            ) => t,
+            (ListFunc::Sum, Some(Type::Duration)) => Type::Duration,
+            (_, Some(other)) => {
+                let message = format!(
+                    "`{}` cannot take {other} (`{}`)",
+                    func.name(),
+                    parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")
+                );
+                return self.mismatch(arg.span, message);
+            }
+            (_, None) => return self.mismatch(arg.span, usage(func)),
+        };
+        Some(node(Kind::Lines { func, lines, item }, ty, span, true))
+    }
+
     fn unknown_function(&mut self, name: &Ident) -> Option<Node> {
         let name_ = name.name.as_str();
         let message = match name_ {
@@ -519,6 +585,11 @@ impl Checker<'_> {
             _ if FEEL_NOT_YET.contains(&name_) => format!("the FEEL function `{name_}` is not supported here yet"),
             _ => {
                 let known = Func::ALL.map(Func::name).into_iter().chain([
+                    "count",
+                    "sum",
+                    "mean",
+                    "min",
+                    "max",
                     "today",
                     "now",
                     "not",

@@ -5,7 +5,7 @@
 use crate::ast::{ArithOp, AtRef, CmpOp};
 use crate::error::Span;
 use crate::eval::FeelValue;
-use crate::schema::{FieldType, Type};
+use crate::schema::{FieldType, RefKind, Type};
 
 /// An expression that passed `check` against a schema: every name exists, every operator
 /// fits its operands. Evaluate it with `evaluate`, or lower it with `to_filter`.
@@ -72,6 +72,46 @@ pub(crate) enum Kind {
         func: Func,
         args: Vec<Node>,
     },
+    /// `count(lines)`, `sum(lines.amount)`…: over the record's child lines, `item` read from
+    /// each line (none for `count`).
+    Lines {
+        func: ListFunc,
+        lines: String,
+        item: Option<FieldRef>,
+    },
+}
+
+/// FEEL's list functions, over child lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListFunc {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+}
+
+impl ListFunc {
+    pub(crate) fn named(name: &str) -> Option<ListFunc> {
+        Some(match name {
+            "count" => ListFunc::Count,
+            "sum" => ListFunc::Sum,
+            "mean" => ListFunc::Mean,
+            "min" => ListFunc::Min,
+            "max" => ListFunc::Max,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ListFunc::Count => "count",
+            ListFunc::Sum => "sum",
+            ListFunc::Mean => "mean",
+            ListFunc::Min => "min",
+            ListFunc::Max => "max",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +144,8 @@ pub(crate) struct FieldRef {
     pub ty: FieldType,
     pub column: bool,
     pub part: Option<MoneyPart>,
+    /// For a path: what the first field refers to (`supplier` in `supplier.name`).
+    pub via: Option<RefKind>,
 }
 
 impl FieldRef {

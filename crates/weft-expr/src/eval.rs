@@ -10,7 +10,7 @@ use weft_model::schema::Value;
 
 use crate::Limits;
 use crate::ast::{ArithOp, AtRef, CmpOp};
-use crate::checked::{Checked, FieldRef, Func, Kind, MoneyPart, Node};
+use crate::checked::{Checked, FieldRef, Func, Kind, ListFunc, MoneyPart, Node};
 use crate::error::EvalError;
 use crate::schema::FieldType;
 
@@ -104,7 +104,8 @@ pub struct RecordContext<'a> {
     pub record: &'a BTreeMap<String, Value>,
     pub bindings: &'a Bindings,
     /// The records that reference fields point to, by the reference field's name, for
-    /// paths such as `supplier.name`; a path into a record not given here is an error.
+    /// paths such as `supplier.name`. A path reads as null when its record is not in the
+    /// map; without a map at all, a path is an error.
     pub related: Option<&'a BTreeMap<String, BTreeMap<String, Value>>>,
     pub budget: u64,
 }
@@ -123,10 +124,12 @@ impl Context for RecordContext<'_> {
                 if self.record.get(reference).is_none_or(Value::is_null) {
                     return Ok(None);
                 }
-                let Some(related) = self.related.and_then(|r| r.get(reference)) else {
+                let Some(related) = self.related else {
                     return Err(EvalError::Unavailable(format!("the record `{reference}` refers to was not loaded")));
                 };
-                Ok(related.get(name).map(Cow::Borrowed))
+                // Not among the loaded records: it does not exist (or may not be read), and
+                // the path reads as null, as a filter's `Via` has it.
+                Ok(related.get(reference).and_then(|r| r.get(name)).map(Cow::Borrowed))
             }
             _ => Err(EvalError::Unavailable(format!("`{}` is more than one reference away", path.join(".")))),
         }
@@ -280,6 +283,76 @@ pub(crate) fn eval(node: &Node, ctx: &dyn Context, meter: &mut Meter) -> Result<
                 values.push(eval(arg, ctx, meter)?);
             }
             call(*func, &values, meter)?
+        }
+        Kind::Lines { func, lines, item } => list_call(*func, lines, item.as_ref(), ctx, meter)?,
+    })
+}
+
+/// FEEL's list functions over child lines: `count` of the lines; `sum`, `mean`, `min`,
+/// `max` of one field of each line, null when there are no lines or any line's value is
+/// null or not comparable (as FEEL has it for a list holding a null).
+fn list_call(
+    func: ListFunc,
+    lines: &str,
+    item: Option<&FieldRef>,
+    ctx: &dyn Context,
+    meter: &mut Meter,
+) -> Result<FeelValue, EvalError> {
+    let Some(value) = ctx.lookup(std::slice::from_ref(&lines.to_owned()))? else {
+        return Ok(if func == ListFunc::Count { FeelValue::Number(Decimal::ZERO) } else { FeelValue::Null });
+    };
+    let rows: &[BTreeMap<String, Value>] = match value.as_ref() {
+        Value::Lines(rows) => rows,
+        Value::Null => &[],
+        other => {
+            return Err(EvalError::WrongValue {
+                name: lines.to_owned(),
+                expected: "child lines",
+                found: value_kind(other),
+            });
+        }
+    };
+    meter.charge(u64::try_from(rows.len()).unwrap_or(u64::MAX))?;
+    let (Some(item), false) = (item, func == ListFunc::Count) else {
+        return Ok(FeelValue::Number(Decimal::from(rows.len())));
+    };
+    let mut values = Vec::with_capacity(rows.len());
+    for row in rows {
+        let line = RecordContext::new(row, ctx.bindings());
+        match field_value(item, &line)? {
+            FeelValue::Null => return Ok(FeelValue::Null),
+            FeelValue::Money { amount, .. } => values.push(FeelValue::Number(amount)),
+            v => values.push(v),
+        }
+    }
+    let Some(first) = values.first().cloned() else { return Ok(FeelValue::Null) };
+    Ok(match func {
+        ListFunc::Count => FeelValue::Number(Decimal::from(values.len())),
+        ListFunc::Sum | ListFunc::Mean => {
+            let mut total = first;
+            for v in &values[1..] {
+                total = arith(ArithOp::Add, total, v.clone());
+                if total.is_null() {
+                    return Ok(FeelValue::Null);
+                }
+            }
+            if func == ListFunc::Mean {
+                arith(ArithOp::Div, total, FeelValue::Number(Decimal::from(values.len())))
+            } else {
+                total
+            }
+        }
+        ListFunc::Min | ListFunc::Max => {
+            let wanted = if func == ListFunc::Min { CmpOp::Lt } else { CmpOp::Gt };
+            let mut best = first;
+            for v in &values[1..] {
+                match compare(wanted, v, &best) {
+                    FeelValue::Bool(true) => best = v.clone(),
+                    FeelValue::Bool(false) => {}
+                    _ => return Ok(FeelValue::Null),
+                }
+            }
+            best
         }
     })
 }

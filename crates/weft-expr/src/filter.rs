@@ -10,7 +10,7 @@ use crate::ast::CmpOp;
 use crate::checked::{Checked, FieldRef, Func, Kind, MoneyPart, Node};
 use crate::error::{ErrorKind, ExprError, Span};
 use crate::eval::{Bindings, Context, FeelValue, Meter, eval};
-use crate::schema::FieldType;
+use crate::schema::{FieldType, RefKind};
 
 /// A predicate over one record table's columns, which the store renders as a SQL `WHERE`
 /// condition with bound parameters.
@@ -102,18 +102,31 @@ pub enum Filter {
     Contains { field: String, needle: String },
     /// `left op right`, two columns of the same table; NULL when either is NULL.
     CompareFields { left: String, op: CmpOp, right: String },
+    /// `reference IN (SELECT id FROM <target's table> WHERE filter AND <visible>)`: the
+    /// record `reference` points to exists, is not deleted, may be read by whoever runs the
+    /// filter, and `filter` (over the target type's columns, never another `Via`) is TRUE
+    /// for it. NULL when `reference` is NULL (SQL's `NULL IN (…)`), FALSE when it points to
+    /// no such record. `target` names the referenced object type (`party` for party
+    /// fields). The lowering has placed the guards for null references and missing targets
+    /// around it: a path into a record that is not there reads as null, as in memory.
+    Via { reference: String, target: String, filter: Box<Filter> },
 }
 
 /// Lowers a checked condition to a `Filter`, resolving `@me`, `@party`, `@unit`, `@today`
 /// and `@now` from `bindings` and folding every part that does not read the record
 /// (`@today - duration("P30D")` becomes a date).
 ///
-/// Refused, with the place: paths into referenced records (`supplier.name`), the currency
-/// of a money field, computed fields that are not stored, and anything that computes with
-/// a field (`amount * 2 > 10`, `string length(name) > 3`): they have no plain column
-/// predicate yet.
+/// A path one reference deep (`supplier.name starts with "华"`) becomes a [`Filter::Via`]
+/// with the condition on the referenced record inside it; every field a single condition
+/// reads through a path must go through the same reference.
+///
+/// Refused, with the place: longer paths, paths through principals and org units (they are
+/// not records), comparing a referenced record's field with a field of this record, the
+/// currency of a money field, computed fields that are not stored, and anything that
+/// computes with a field (`amount * 2 > 10`, `string length(name) > 3`): they have no plain
+/// column predicate yet.
 pub fn to_filter(checked: &Checked, bindings: &Bindings) -> Result<Filter, ExprError> {
-    let lowering = Lowering { bindings };
+    let lowering = Lowering { bindings, rebased: false };
     Ok(simplify(lowering.lower(&checked.root, Mode::Positive)?))
 }
 
@@ -193,6 +206,73 @@ enum Operand {
 
 struct Lowering<'a> {
     bindings: &'a Bindings,
+    /// Lowering the inside of a `Via`: fields are the referenced record's columns, named by
+    /// the last part of their path.
+    rebased: bool,
+}
+
+/// The fields a node reads, paths included.
+fn fields_in<'n>(node: &'n Node, out: &mut Vec<&'n FieldRef>) {
+    match &node.kind {
+        Kind::Field(f) | Kind::IsNull { field: f, .. } => out.push(f),
+        Kind::Const(_) | Kind::At(_) | Kind::Lines { .. } => {}
+        Kind::Neg(x) | Kind::Not(x) => fields_in(x, out),
+        Kind::Arith { lhs, rhs, .. } | Kind::Compare { lhs, rhs, .. } => {
+            fields_in(lhs, out);
+            fields_in(rhs, out);
+        }
+        Kind::And(a, b) | Kind::Or(a, b) => {
+            fields_in(a, out);
+            fields_in(b, out);
+        }
+        Kind::In { value, items } => {
+            fields_in(value, out);
+            items.iter().for_each(|i| fields_in(i, out));
+        }
+        Kind::Range { value, low, high, .. } => {
+            fields_in(value, out);
+            fields_in(low, out);
+            fields_in(high, out);
+        }
+        Kind::Call { args, .. } => args.iter().for_each(|a| fields_in(a, out)),
+    }
+}
+
+/// The SQL truth of `filter` for a row whose every column is NULL (`None` is NULL).
+fn truth_when_null(filter: &Filter) -> Option<bool> {
+    match filter {
+        Filter::True => Some(true),
+        Filter::False => Some(false),
+        Filter::And(items) => {
+            let values: Vec<_> = items.iter().map(truth_when_null).collect();
+            if values.contains(&Some(false)) {
+                Some(false)
+            } else if values.iter().all(|v| *v == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        Filter::Or(items) => {
+            let values: Vec<_> = items.iter().map(truth_when_null).collect();
+            if values.contains(&Some(true)) {
+                Some(true)
+            } else if values.iter().all(|v| *v == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Filter::Not(inner) => truth_when_null(inner).map(|b| !b),
+        Filter::IsNull { negated, .. } => Some(!negated),
+        Filter::Compare { .. }
+        | Filter::In { .. }
+        | Filter::StartsWith { .. }
+        | Filter::EndsWith { .. }
+        | Filter::Contains { .. }
+        | Filter::CompareFields { .. }
+        | Filter::Via { .. } => None,
+    }
 }
 
 impl Lowering<'_> {
@@ -210,14 +290,22 @@ impl Lowering<'_> {
                 _ => unknown(mode),
             });
         }
+        let leaf = !matches!(node.kind, Kind::And(..) | Kind::Or(..) | Kind::Not(_));
+        if leaf && !self.rebased {
+            let mut fields = Vec::new();
+            fields_in(node, &mut fields);
+            if let Some(path) = fields.iter().find(|f| f.path.len() > 1) {
+                return self.through(node, path, &fields, mode);
+            }
+        }
         match &node.kind {
             Kind::And(a, b) => Ok(Filter::And(vec![self.lower(a, mode)?, self.lower(b, mode)?])),
             Kind::Or(a, b) => Ok(Filter::Or(vec![self.lower(a, mode)?, self.lower(b, mode)?])),
             Kind::Not(x) => Ok(Filter::Not(Box::new(self.lower(x, mode.flip())?))),
-            Kind::IsNull { field, negated } => Ok(is_null(&column(field, node.span)?, *negated)),
+            Kind::IsNull { field, negated } => Ok(is_null(&self.column(field, node.span)?, *negated)),
             // A boolean field used as a condition is null when the field is: `= TRUE` is too.
             Kind::Field(field) => {
-                Ok(Filter::Compare { field: column(field, node.span)?, op: CmpOp::Eq, value: Value::Bool(true) })
+                Ok(Filter::Compare { field: self.column(field, node.span)?, op: CmpOp::Eq, value: Value::Bool(true) })
             }
             Kind::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs, mode),
             Kind::In { value, items } => self.in_list(value, items, mode),
@@ -234,9 +322,73 @@ impl Lowering<'_> {
         }
     }
 
+    /// A condition on a referenced record's fields: the condition lowered over the target's
+    /// columns inside a `Via`, with FEEL's answer for a null reference or a missing target
+    /// (the path reads as null) placed around it (see `Filter::Via`).
+    fn through(&self, node: &Node, path: &FieldRef, fields: &[&FieldRef], mode: Mode) -> Result<Filter, ExprError> {
+        let reference = &path.path[0];
+        if path.path.len() > 2 {
+            return Err(not_filterable(
+                node.span,
+                format!("`{}` is more than one reference away; a filter can follow one reference", path.display()),
+            ));
+        }
+        if let Some(other) = fields.iter().find(|f| f.path.len() != 2 || f.path[0] != *reference) {
+            return Err(not_filterable(
+                node.span,
+                format!(
+                    "`{}` and `{}` are on different records; compare a referenced record's field with a value",
+                    path.display(),
+                    other.display()
+                ),
+            ));
+        }
+        let target = match &path.via {
+            Some(RefKind::Record(t)) => t.clone(),
+            Some(RefKind::Party) => "party".to_owned(),
+            _ => {
+                return Err(not_filterable(
+                    node.span,
+                    format!("`{reference}` does not refer to a record; its fields cannot be used in a filter"),
+                ));
+            }
+        };
+        let inner = simplify(Lowering { bindings: self.bindings, rebased: true }.lower(node, mode)?);
+        let at_null = truth_when_null(&inner);
+        let via = |filter: Filter| Filter::Via {
+            reference: reference.clone(),
+            target: target.clone(),
+            filter: Box::new(filter),
+        };
+        // The path reads as null: no reference, or nothing (visible) at its end.
+        let missing = || Filter::Or(vec![is_null(reference, false), Filter::Not(Box::new(via(Filter::True)))]);
+        Ok(match mode {
+            // TRUE exactly when FEEL true: a target for which the condition holds, or no
+            // target when the condition holds for null.
+            Mode::Positive if at_null == Some(true) => Filter::Or(vec![via(inner), missing()]),
+            Mode::Positive => via(inner),
+            // FALSE exactly when FEEL false: a target for which it is false, or no target
+            // when it is false for null.
+            Mode::Negative => {
+                let mut false_when = vec![via(Filter::Not(Box::new(inner)))];
+                if at_null == Some(false) {
+                    false_when.push(missing());
+                }
+                Filter::Not(Box::new(Filter::Or(false_when)))
+            }
+        })
+    }
+
     fn side<'n>(&self, node: &'n Node) -> Result<Side<'n>, ExprError> {
         match &node.kind {
             Kind::Field(field) => Ok(Side::Column(field)),
+            Kind::Lines { func, .. } => Err(not_filterable(
+                node.span,
+                format!(
+                    "child lines are stored apart from the record, so `{}` cannot be used as a filter; declare a stored computed field with it and filter on that",
+                    func.name()
+                ),
+            )),
             _ if !node.uses_fields => Ok(Side::Const(self.constant(node)?)),
             _ => Err(not_filterable(
                 node.span,
@@ -247,12 +399,14 @@ impl Lowering<'_> {
 
     fn compare(&self, op: CmpOp, lhs: &Node, rhs: &Node, mode: Mode) -> Result<Filter, ExprError> {
         match (self.side(lhs)?, self.side(rhs)?) {
-            (Side::Column(f), Side::Const(v)) => compare_value(&column(f, lhs.span)?, &f.ty, op, v, mode, rhs.span),
+            (Side::Column(f), Side::Const(v)) => {
+                compare_value(&self.column(f, lhs.span)?, &f.ty, op, v, mode, rhs.span)
+            }
             (Side::Const(v), Side::Column(f)) => {
-                compare_value(&column(f, rhs.span)?, &f.ty, op.flip(), v, mode, lhs.span)
+                compare_value(&self.column(f, rhs.span)?, &f.ty, op.flip(), v, mode, lhs.span)
             }
             (Side::Column(l), Side::Column(r)) => {
-                Ok(compare_fields(&column(l, lhs.span)?, op, &column(r, rhs.span)?, mode))
+                Ok(compare_fields(&self.column(l, lhs.span)?, op, &self.column(r, rhs.span)?, mode))
             }
             // Both constant: the caller folded the whole comparison already.
             (Side::Const(l), Side::Const(r)) => Ok(match crate::eval::compare(op, &l, &r) {
@@ -276,7 +430,7 @@ impl Lowering<'_> {
                 items.iter().map(|item| self.compare(CmpOp::Eq, value, item, mode)).collect::<Result<_, _>>()?;
             return Ok(Filter::Or(alternatives));
         }
-        let name = column(field, value.span)?;
+        let name = self.column(field, value.span)?;
         let mut values = Vec::with_capacity(items.len());
         let mut has_null = false;
         for item in items {
@@ -309,7 +463,7 @@ impl Lowering<'_> {
         let Kind::Field(field) = &subject.kind else {
             return Err(not_filterable(subject.span, format!("`{}` can filter on a field's text only", func.name())));
         };
-        let field_name = column(field, subject.span)?;
+        let field_name = self.column(field, subject.span)?;
         if pattern.uses_fields {
             return Err(not_filterable(pattern.span, format!("`{}` can filter with a fixed text only", func.name())));
         }
@@ -324,6 +478,17 @@ impl Lowering<'_> {
             Func::Contains => Filter::Contains { field: field_name, needle: text },
             Func::StringLength => return Err(not_filterable(span, "`string length` cannot be used as a filter yet")),
         })
+    }
+}
+
+impl Lowering<'_> {
+    /// The column a field reference reads (in a `Via`, the referenced record's), or why it
+    /// has none.
+    fn column(&self, field: &FieldRef, span: Span) -> Result<String, ExprError> {
+        if self.rebased && field.path.len() == 2 {
+            return column(&FieldRef { path: vec![field.path[1].clone()], via: None, ..field.clone() }, span);
+        }
+        column(field, span)
     }
 }
 

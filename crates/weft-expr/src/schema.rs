@@ -164,6 +164,8 @@ pub(crate) struct Var {
     pub column: bool,
     /// For a reference: the names of the record it points to, for paths `supplier.name`.
     pub target: Option<Schema>,
+    /// For child lines: the fields of a line, for `sum(lines.amount)` and `count(lines)`.
+    pub lines: Option<Schema>,
 }
 
 impl Schema {
@@ -175,8 +177,8 @@ impl Schema {
     /// The fields of a record of `decl`: its declared fields and the system fields every
     /// record has (`id`, `number`, `state`, `owner`, `party`, `unit`, `version`, `created_at`,
     /// `updated_at`, `created_by`, `updated_by`). `state` is a select over the lifecycle's
-    /// states when the type has one. Child-line fields are not in scope (a `lines` field is
-    /// opaque here).
+    /// states when the type has one. A child-lines field is a list: it can be counted and
+    /// its lines' fields summed, averaged and compared (`sum(lines.amount)`), nothing more.
     pub fn for_type(decl: &ObjectTypeDecl) -> Schema {
         let state = match &decl.lifecycle {
             Some(lifecycle) => FieldType::Select(lifecycle.states.iter().map(|s| s.name.clone()).collect()),
@@ -211,14 +213,18 @@ impl Schema {
     pub fn with_fields(mut self, fields: &[FieldDecl]) -> Schema {
         for field in fields {
             let column = !matches!(field.kind, FieldKind::Computed { stored: false, .. });
-            self.vars.insert(field.name.clone(), Var { ty: FieldType::of(&field.kind), column, target: None });
+            let lines = match &field.kind {
+                FieldKind::Lines { fields } => Some(Schema::new().with_fields(fields)),
+                _ => None,
+            };
+            self.vars.insert(field.name.clone(), Var { ty: FieldType::of(&field.kind), column, target: None, lines });
         }
         self
     }
 
     /// Adds one variable with a column; a name already in scope is replaced.
     pub fn with_var(mut self, name: impl Into<String>, ty: FieldType) -> Schema {
-        self.vars.insert(name.into(), Var { ty, column: true, target: None });
+        self.vars.insert(name.into(), Var { ty, column: true, target: None, lines: None });
         self
     }
 

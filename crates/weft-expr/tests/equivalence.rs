@@ -14,7 +14,9 @@ use proptest::test_runner::Config;
 use rust_decimal::Decimal;
 use time::macros::{date, datetime};
 use uuid::Uuid;
-use weft_expr::{Bindings, CmpOp, FeelValue, Filter, RecordContext, Schema, compile, evaluate, parse, to_filter};
+use weft_expr::{
+    Bindings, CmpOp, FeelValue, FieldType, Filter, RecordContext, Schema, compile, evaluate, parse, to_filter,
+};
 use weft_model::schema::{ObjectTypeDecl, Value};
 
 type Record = BTreeMap<String, Value>;
@@ -25,13 +27,33 @@ const PARTY_B: Uuid = Uuid::from_u128(0xb);
 fn schema() -> Schema {
     let decl: ObjectTypeDecl =
         serde_json::from_str(include_str!("fixtures/order.json")).expect("the fixture declaration reads");
-    Schema::for_type(&decl)
+    let contract = Schema::new().with_var("title", FieldType::Text).with_var("value", FieldType::Decimal);
+    Schema::for_type(&decl).with_target("contract", contract)
+}
+
+/// The contracts orders refer to: two the reader may see, one it may not, and an id that
+/// names no contract.
+const VISIBLE_1: Uuid = Uuid::from_u128(0xc1);
+const VISIBLE_2: Uuid = Uuid::from_u128(0xc2);
+const INVISIBLE: Uuid = Uuid::from_u128(0xc3);
+const DANGLING: Uuid = Uuid::from_u128(0xc4);
+
+/// The contracts a `Via` may find: the ones the reader may see.
+type Visible = BTreeMap<Uuid, Record>;
+
+/// The contract an order's path reads in memory: only a visible one is loaded.
+fn related(record: &Record, visible: &Visible) -> BTreeMap<String, Record> {
+    match record.get("contract") {
+        Some(Value::Reference(id)) => visible.get(id).map(|c| ("contract".to_owned(), c.clone())).into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // SQL three-valued semantics: `None` is NULL.
 
-fn sql(filter: &Filter, row: &Record) -> Option<bool> {
+fn sql(filter: &Filter, row: &Record, visible: &Visible) -> Option<bool> {
+    let sql = |filter: &Filter, row: &Record| sql(filter, row, visible);
     let column = |name: &str| row.get(name).filter(|v| !v.is_null());
     match filter {
         Filter::True => Some(true),
@@ -76,6 +98,13 @@ fn sql(filter: &Filter, row: &Record) -> Option<bool> {
         Filter::CompareFields { left, op, right } => {
             let (l, r) = (column(left)?, column(right)?);
             Some(op.holds(sql_order(l, r)))
+        }
+        // `reference IN (SELECT id FROM contract WHERE filter AND visible)`: ids are never
+        // null, so a non-null reference is in or not.
+        Filter::Via { reference, target, filter } => {
+            assert_eq!(target, "contract");
+            let Value::Reference(id) = column(reference)? else { panic!("{reference} is not a reference") };
+            Some(visible.get(id).is_some_and(|contract| sql(filter, contract) == Some(true)))
         }
     }
 }
@@ -145,10 +174,12 @@ fn records() -> impl Strategy<Value = Record> {
         maybe(vec![0i64, 3600, 86_400]).prop_map(|s| s.map(Value::Duration)),
         maybe(vec![10u8, 12, 14]).prop_map(|h| h.map(|h| Value::DateTime(at(h)))),
     );
-    (numbers_and_texts, others, any::<bool>()).prop_map(
+    let contract = maybe(vec![VISIBLE_1, VISIBLE_2, INVISIBLE, DANGLING]).prop_map(|c| c.map(Value::Reference));
+    (numbers_and_texts, others, contract, any::<bool>()).prop_map(
         |(
             (qty, amount, discount, total, subject, notes, priority),
             (paid, od, sd, supplier, state, lead, due),
+            contract,
             explicit,
         )| {
             let fields = [
@@ -166,6 +197,7 @@ fn records() -> impl Strategy<Value = Record> {
                 ("state", state),
                 ("lead_time", lead),
                 ("due_at", due),
+                ("contract", contract),
             ];
             // An absent key and an explicit null must read the same: some records have
             // each null field as `Value::Null`, others leave it out.
@@ -179,6 +211,21 @@ fn records() -> impl Strategy<Value = Record> {
                 .collect()
         },
     )
+}
+
+/// The contracts the reader may see, with random titles and values (nulls included).
+fn visible_contracts() -> impl Strategy<Value = Visible> {
+    let contract = || {
+        (maybe(TEXTS.to_vec()), maybe(NUMBERS.to_vec())).prop_map(|(title, value)| {
+            let mut row = Record::new();
+            row.insert("title".into(), title.map_or(Value::Null, |t| Value::Text(t.into())));
+            if let Some(v) = value {
+                row.insert("value".into(), Value::Decimal(decimal(v)));
+            }
+            row
+        })
+    };
+    (contract(), contract()).prop_map(|(a, b)| [(VISIBLE_1, a), (VISIBLE_2, b)].into_iter().collect())
 }
 
 fn day(d: u8) -> time::Date {
@@ -250,6 +297,22 @@ fn atoms() -> impl Strategy<Value = String> {
         ])
         .prop_map(String::from),
         (pick(&["order_date", "ship_date"]), op(), dates()).prop_map(|(f, o, d)| format!("{f} {o} {d}")),
+        // One reference deep: the contract's fields.
+        (op(), texts()).prop_map(|(o, t)| format!("contract.title {o} {t}")),
+        (op(), number_literals()).prop_map(|(o, n)| format!("contract.value {o} {n}")),
+        (pick(&["starts with", "ends with", "contains"]), texts())
+            .prop_map(|(func, t)| format!("{func}(contract.title, {t})")),
+        pick(&[
+            "contract.title = null",
+            "contract.title != null",
+            "contract.value in (1, null)",
+            "contract.value in (0.5, 3)",
+            "contract.value between 0 and 2",
+            "contract.value >= contract.value",
+            "contract.title = contract.title",
+            "contract = null",
+        ])
+        .prop_map(String::from),
         (
             pick(&[
                 "qty",
@@ -295,14 +358,16 @@ proptest! {
     #![proptest_config(Config { cases: 2_000, ..Config::default() })]
 
     #[test]
-    fn filter_under_sql_semantics_matches_feel(source in conditions(), records in proptest::collection::vec(records(), 8), bindings in bindings()) {
+    fn filter_under_sql_semantics_matches_feel(source in conditions(), records in proptest::collection::vec(records(), 8), visible in visible_contracts(), bindings in bindings()) {
         let checked = compile(&source, &schema(), &Default::default()).expect("generated conditions are valid");
         let filter = to_filter(&checked, &bindings).expect("generated conditions are filterable");
         for record in &records {
-            let feel = evaluate(&checked, &RecordContext::new(record, &bindings)).expect("evaluates");
+            let related = related(record, &visible);
+            let context = RecordContext { related: Some(&related), ..RecordContext::new(record, &bindings) };
+            let feel = evaluate(&checked, &context).expect("evaluates");
             let feel_matches = feel == FeelValue::Bool(true);
-            let sql_matches = sql(&filter, record) == Some(true);
-            prop_assert_eq!(feel_matches, sql_matches, "\n{}\nFEEL: {:?}\nfilter: {:?}\nrecord: {:?}", source, feel, filter, record);
+            let sql_matches = sql(&filter, record, &visible) == Some(true);
+            prop_assert_eq!(feel_matches, sql_matches, "\n{}\nFEEL: {:?}\nfilter: {:?}\nrecord: {:?}\ncontracts: {:?}", source, feel, filter, record, visible);
         }
     }
 
@@ -337,8 +402,8 @@ fn equality_under_not_keeps_null_rows() {
     let filter = to_filter(&checked, &bindings).expect("filterable");
     let null_row = Record::new();
     assert_eq!(evaluate(&checked, &RecordContext::new(&null_row, &bindings)), Ok(FeelValue::Bool(true)));
-    assert_eq!(sql(&filter, &null_row), Some(true));
+    assert_eq!(sql(&filter, &null_row, &Visible::new()), Some(true));
     let one = [("qty".to_owned(), Value::Integer(1))].into_iter().collect();
-    assert_eq!(sql(&filter, &one), Some(false));
+    assert_eq!(sql(&filter, &one, &Visible::new()), Some(false));
     let _ = CmpOp::Eq;
 }

@@ -284,13 +284,71 @@ pub(crate) fn access_condition_holds(
     weft_expr::matches(&checked, &RecordContext::new(&values, &b)).map_err(|e| e.to_string())
 }
 
+/// The records an API filter may look into through its reference fields
+/// (`supplier.name starts with "华"`): for each reference field, the fields of the
+/// referenced type the caller may see (hidden ones are unknown names, as on the type
+/// itself), and the rows of that type the caller may read (a path into a record it may not
+/// read is null, so a filter cannot probe it).
+#[derive(Default)]
+pub struct FilterTargets {
+    fields: BTreeMap<String, Schema>,
+    types: BTreeMap<String, (std::sync::Arc<TypeEntry>, Option<Cond>)>,
+}
+
+impl FilterTargets {
+    /// What `principal` may look into from `entry`'s reference fields (those it can see).
+    pub(crate) fn for_reader(
+        workspace: &crate::Workspace,
+        principal: &Principal,
+        entry: &TypeEntry,
+        hidden: &std::collections::BTreeSet<String>,
+    ) -> FilterTargets {
+        let mut targets = FilterTargets::default();
+        let backend = workspace.db.backend();
+        for field in entry.decl.fields.iter().filter(|f| !hidden.contains(&f.name)) {
+            let type_name = match &field.kind {
+                FieldKind::Reference { target, .. } => target.as_str(),
+                FieldKind::Party {} => "party",
+                _ => continue,
+            };
+            let Ok(target) = workspace.entry(type_name) else { continue };
+            let target_hidden = workspace.field_rules(principal, &target).hidden;
+            let fields: Vec<FieldDecl> =
+                target.decl.fields.iter().filter(|f| !target_hidden.contains(&f.name)).cloned().collect();
+            let schema = Schema::for_type(&ObjectTypeDecl { fields, ..target.decl.clone() });
+            targets.fields.insert(field.name.clone(), schema);
+            if !targets.types.contains_key(type_name) {
+                let visible =
+                    workspace.reach(principal, &target, &crate::access::Action::Read).condition(&target, backend);
+                targets.types.insert(type_name.to_owned(), (target, visible));
+            }
+        }
+        targets
+    }
+
+    fn schema(&self, schema: Schema) -> Schema {
+        self.fields.iter().fold(schema, |schema, (field, target)| schema.with_target(field, target.clone()))
+    }
+}
+
+impl weft_store::records::filter::Targets for FilterTargets {
+    fn target(&self, type_name: &str) -> weft_store::Result<(&weft_store::records::spec::TableSpec, Option<Cond>)> {
+        self.types
+            .get(type_name)
+            .map(|(entry, visible)| (&entry.spec, visible.clone()))
+            .ok_or_else(|| weft_store::Error::Filter(format!("the fields of `{type_name}` cannot be used here")))
+    }
+}
+
 /// An API filter as a SQL condition over the type's table. Fields hidden from the caller
-/// are not in its schema, so filtering on them is refused like an unknown name.
+/// are not in its schema, so filtering on them is refused like an unknown name; paths
+/// follow one reference into what `targets` allows.
 pub fn filter_condition(
     entry: &TypeEntry,
     source: &str,
     subject: &Subject,
     hidden: &std::collections::BTreeSet<String>,
+    targets: &FilterTargets,
     backend: weft_store::Backend,
 ) -> Result<Cond> {
     let visible: Vec<FieldDecl> = entry.decl.fields.iter().filter(|f| !hidden.contains(&f.name)).cloned().collect();
@@ -299,6 +357,7 @@ pub fn filter_condition(
     } else {
         Schema::for_type(&ObjectTypeDecl { fields: visible, ..entry.decl.clone() })
     };
+    let schema = targets.schema(schema);
     let checked = compile(source, &schema, true).map_err(|errors| {
         Error::BadRequest(format!(
             "invalid filter: {}",
@@ -307,7 +366,7 @@ pub fn filter_condition(
     })?;
     let filter = weft_expr::to_filter(&checked, &subject_bindings(subject))
         .map_err(|e| Error::BadRequest(format!("this filter cannot be used on a list: {}", describe(source, &e))))?;
-    let expr = weft_store::records::filter::render(&filter, &entry.spec, backend)
+    let expr = weft_store::records::filter::render_with(&filter, &entry.spec, backend, targets)
         .map_err(|e| Error::BadRequest(format!("invalid filter: {e}")))?;
     Ok(Cond::all().add(expr))
 }

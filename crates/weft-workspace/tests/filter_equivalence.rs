@@ -51,7 +51,13 @@ fn atom(rng: &mut Rng) -> String {
     let dec = rng.pick(&["0", "1.5", "2.25", "2.255", "3.999", "-0.5", "4.99"]);
     let text = rng.pick(&["\"\"", "\"a\"", "\"ab\"", "\"b\"", "\"B\"", "\"x_y\"", "\"é\""]);
     let op = rng.pick(&["=", "!=", "<", "<=", ">", ">="]);
-    match rng.below(15) {
+    match rng.below(20) {
+        // Through the reference `r` into the target record.
+        15 => format!("r.tt {op} {text}"),
+        16 => format!("r.td {op} {dec}"),
+        17 => format!("starts with(r.tt, {text})"),
+        18 => format!("r.{} {} null", rng.pick(&["tt", "td"]), rng.pick(&["=", "!="])),
+        19 => format!("r.td between {} and {}", k, k + 3),
         0 => format!("n {op} {k}"),
         1 => format!("d {op} {dec}"),
         2 => format!("m {op} {}", rng.pick(&["10", "10.005", "15.5", "0", "29.99"])),
@@ -88,9 +94,39 @@ async fn filters_agree_in_memory_and_in_sql(backend: TestBackend) {
     let workspace = Workspace::connect(&db.store_options()).await.unwrap();
     workspace.migrate().await.unwrap();
     let label = json!({"en": "x", "zh": "x"});
+    let target = serde_json::from_value(json!({
+        "name": "target", "label": label,
+        "fields": [
+            {"name": "tt", "label": label, "type": "text"},
+            {"name": "td", "label": label, "type": "decimal", "scale": 2}
+        ]
+    }))
+    .unwrap();
+    let system = Principal::system();
+    workspace.declare_type(&system, target, &DeclareOptions::default()).await.unwrap();
+    let mut rng = Rng(0x5eed_1234_abcd_0042);
+    // Targets with random values; the last is deleted, so a path into it reads as null.
+    let targets: Vec<Map<String, Value>> = (0..6)
+        .map(|_| {
+            let mut t = Map::new();
+            for (name, value) in [
+                ("tt", json!(rng.pick(&["", "a", "ab", "b", "B", "x_y", "é"]).to_string())),
+                ("td", json!(rng.pick(&["0.00", "1.50", "2.25", "2.26", "3.99", "-0.50"]))),
+            ] {
+                t.insert(name.into(), if rng.below(4) == 0 { Value::Null } else { value });
+            }
+            t
+        })
+        .collect();
+    let mut target_ids: Vec<Uuid> = Vec::new();
+    for values in &targets {
+        let created = workspace.create(&system, "target", values.clone(), None).await.unwrap().to_json();
+        target_ids.push(created["id"].as_str().unwrap().parse().unwrap());
+    }
     let decl = serde_json::from_value(json!({
         "name": "sample", "label": label,
         "fields": [
+            {"name": "r", "label": label, "type": "reference", "target": "target", "on_delete": "set_null"},
             {"name": "n", "label": label, "type": "integer"},
             {"name": "d", "label": label, "type": "decimal", "scale": 2},
             {"name": "m", "label": label, "type": "money", "currency": "CNY"},
@@ -102,16 +138,32 @@ async fn filters_agree_in_memory_and_in_sql(backend: TestBackend) {
         ]
     }))
     .unwrap();
-    let system = Principal::system();
     workspace.declare_type(&system, decl, &DeclareOptions::default()).await.unwrap();
     let decl = workspace.type_decl("sample").unwrap();
-    let mut rng = Rng(0x5eed_1234_abcd_0042);
-    let rows: Vec<Map<String, Value>> = (0..80).map(|_| record(&mut rng)).collect();
+    let rows: Vec<Map<String, Value>> = (0..80)
+        .map(|_| {
+            let mut row = record(&mut rng);
+            let r = rng.below(target_ids.len() as u64 + 1) as usize;
+            row.insert("r".into(), target_ids.get(r).map_or(Value::Null, |id| json!(id.to_string())));
+            row
+        })
+        .collect();
     workspace.bulk_create(&system, "sample", rows, BulkMode::AllOrNothing).await.unwrap();
+    // Deleted once referenced (soft: the references stay).
+    let deleted = target_ids[5];
+    let version = workspace.get(&system, "target", deleted).await.unwrap().system.version;
+    workspace.delete(&system, "target", deleted, Some(version)).await.unwrap();
+
     let all = workspace.list(&system, "sample", &ListQuery { limit: Some(500), ..ListQuery::default() }).await.unwrap();
     assert_eq!(all.records.len(), 80);
 
-    let schema = Schema::for_type(&decl);
+    // In memory, a path reads the target as a reader would load it: deleted ones are gone.
+    let target_decl = workspace.type_decl("target").unwrap();
+    let schema = Schema::for_type(&decl).with_target("r", Schema::for_type(&target_decl));
+    let mut loaded = std::collections::BTreeMap::new();
+    for id in &target_ids[..5] {
+        loaded.insert(*id, workspace.get(&system, "target", *id).await.unwrap().values);
+    }
     let bindings = Bindings::new(weft_store::now());
     let mut compared = 0;
     for _ in 0..400 {
@@ -120,7 +172,16 @@ async fn filters_agree_in_memory_and_in_sql(backend: TestBackend) {
         let in_memory: BTreeSet<Uuid> = all
             .records
             .iter()
-            .filter(|r| weft_expr::matches(&checked, &RecordContext::new(&r.values, &bindings)).unwrap())
+            .filter(|r| {
+                let related: std::collections::BTreeMap<String, _> = match r.values.get("r") {
+                    Some(weft_model::schema::Value::Reference(id)) => {
+                        loaded.get(id).map(|t| ("r".to_owned(), t.clone())).into_iter().collect()
+                    }
+                    _ => Default::default(),
+                };
+                let context = RecordContext { related: Some(&related), ..RecordContext::new(&r.values, &bindings) };
+                weft_expr::matches(&checked, &context).unwrap()
+            })
             .map(|r| r.system.id)
             .collect();
         let query = ListQuery { filter: Some(source.clone()), limit: Some(500), ..ListQuery::default() };

@@ -111,7 +111,22 @@ const REFUSED: &[(&str, &[&str])] = &[
         "startswith(subject, \"PO\")",
         &["0..10 UnknownFunction: unknown function `startswith`; did you mean `starts with`?"],
     ),
-    ("count(lines) > 0", &["0..5 UnknownFunction: the FEEL function `count` is not supported here yet"]),
+    ("sum(lines) > 0", &["4..9 TypeMismatch: `sum` takes a field of child lines, as in `sum(lines.amount)`"]),
+    (
+        "count(amount) > 0",
+        &["6..12 TypeMismatch: `amount` is not child lines; `count` takes child lines, as in `count(lines)`"],
+    ),
+    ("sum(lines.qyt) > 0", &["10..13 UnknownName: the lines of `lines` have no field `qyt`; did you mean `qty`?"]),
+    ("sum(lines.item) > 0", &["4..14 TypeMismatch: `sum` cannot take a string (`lines.item`)"]),
+    ("mean(lines.need_by) = null", &["5..18 TypeMismatch: `mean` cannot take a date (`lines.need_by`)"]),
+    (
+        "max(lines.qty, 2) > 1",
+        &[
+            "0..17 TypeMismatch: `max` takes a field of child lines, as in `max(lines.amount)`, with one argument, not 2",
+        ],
+    ),
+    ("sum(linez.qty) > 1", &["4..9 UnknownName: unknown name `linez`; did you mean `lines`?"]),
+    ("lines.qty > 1", &["6..9 TypeMismatch: `lines` is a lines value and has no fields"]),
     (
         "upper case(subject) = \"PO\"",
         &["0..10 UnknownFunction: the FEEL function `upper case` is not supported here yet"],

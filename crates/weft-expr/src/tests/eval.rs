@@ -211,3 +211,48 @@ fn paths_need_the_related_record() {
     let empty = BTreeMap::new();
     assert_eq!(evaluate(&checked, &RecordContext::new(&empty, &bindings)), Ok(F));
 }
+
+fn with_lines(lines: Vec<Vec<(&str, Value)>>) -> BTreeMap<String, Value> {
+    let rows = lines.into_iter().map(|line| record(&line)).collect();
+    record(&[("lines", Value::Lines(rows))])
+}
+
+#[test]
+fn child_lines_are_a_list_for_feel_list_functions() {
+    let cny = |s: &str| Value::Money { amount: dec(s), currency: "CNY".into() };
+    let three = with_lines(vec![
+        vec![("qty", Value::Integer(1)), ("price", cny("10.50")), ("need_by", Value::Date(date!(2026 - 03 - 01)))],
+        vec![("qty", Value::Integer(2)), ("price", cny("3.25")), ("need_by", Value::Date(date!(2026 - 01 - 15)))],
+        vec![("qty", Value::Integer(3)), ("price", cny("7")), ("need_by", Value::Date(date!(2026 - 02 - 01)))],
+    ]);
+    let b = bindings();
+    let n = |s: &str| FeelValue::Number(dec(s));
+    for (source, expected) in [
+        ("count(lines)", n("3")),
+        ("sum(lines.qty)", n("6")),
+        ("mean(lines.qty)", n("2")),
+        ("sum(lines.price)", n("20.75")),
+        ("min(lines.price)", n("3.25")),
+        ("max(lines.qty)", n("3")),
+        ("min(lines.need_by)", FeelValue::Date(date!(2026 - 01 - 15))),
+        ("max(lines.need_by)", FeelValue::Date(date!(2026 - 03 - 01))),
+        ("count(lines) > 0 and sum(lines.qty) <= 6", T),
+    ] {
+        assert_eq!(value(source, &three, &b), Ok(expected), "{source}");
+    }
+    // No lines: nothing to count, nothing to add up. A line without the value: FEEL's null.
+    let none = record(&[]);
+    let empty = with_lines(vec![]);
+    let gap = with_lines(vec![vec![("qty", Value::Integer(1))], vec![("qty", Value::Null)]]);
+    for (source, record, expected) in [
+        ("count(lines)", &none, n("0")),
+        ("count(lines)", &empty, n("0")),
+        ("sum(lines.qty)", &empty, NULL),
+        ("max(lines.qty)", &none, NULL),
+        ("sum(lines.qty)", &gap, NULL),
+        ("count(lines)", &gap, n("2")),
+        ("count(lines) > 0", &empty, F),
+    ] {
+        assert_eq!(value(source, record, &b), Ok(expected), "{source} on {record:?}");
+    }
+}

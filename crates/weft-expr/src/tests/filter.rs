@@ -24,6 +24,7 @@ fn render(filter: &Filter) -> String {
         Filter::EndsWith { field, suffix } => format!("{field} ENDS WITH {suffix:?}"),
         Filter::Contains { field, needle } => format!("{field} CONTAINS {needle:?}"),
         Filter::CompareFields { left, op: o, right } => format!("{left} {} {right}", op(o)),
+        Filter::Via { reference, target, filter } => format!("{reference} IN {target}[{}]", render(filter)),
     }
 }
 
@@ -55,6 +56,24 @@ const LOWERED: &[(&str, &str)] = &[
         "(state = Select(\"approved\") AND amount > Decimal(10000) AND supplier = Reference(00000000-0000-0000-0000-00000000000a))",
     ),
     ("amount >= 12.50", "amount >= Decimal(12.50)"),
+    // One reference deep: the condition on the referenced record, inside a `Via`; a null
+    // reference or a missing target reads as null.
+    ("contract.title = \"x\"", "contract IN contract[title = Text(\"x\")]"),
+    ("starts with(contract.title, \"F\")", "contract IN contract[title STARTS WITH \"F\"]"),
+    ("contract.value between 1 and 5", "contract IN contract[(value >= Decimal(1) AND value <= Decimal(5))]"),
+    (
+        "contract.title = null",
+        "(contract IN contract[title IS NULL] OR contract IS NULL OR NOT contract IN contract[TRUE])",
+    ),
+    (
+        "contract.title != \"x\"",
+        "(contract IN contract[(title <> Text(\"x\") OR title IS NULL)] OR contract IS NULL OR NOT contract IN contract[TRUE])",
+    ),
+    (
+        "not(contract.title = \"x\")",
+        "(contract IN contract[NOT (title = Text(\"x\") AND title IS NOT NULL)] OR contract IS NULL OR NOT contract IN contract[TRUE])",
+    ),
+    ("not(contract.value > 3)", "contract IN contract[NOT value > Decimal(3)]"),
     ("10 < amount", "amount > Decimal(10)"),
     ("total > 100", "total > Decimal(100)"),
     ("total.amount <= 100", "total <= Decimal(100)"),
@@ -186,13 +205,23 @@ const NOT_FILTERABLE: &[(&str, (usize, usize), &str)] = &[
         "computing with fields cannot be used as a filter; compare a field with a value or another field",
     ),
     (
-        "contract.title = \"x\"",
-        (0, 14),
-        "`contract.title` reads a field of another record; such paths cannot be used as filters yet",
+        "contract.title = subject",
+        (0, 24),
+        "`contract.title` and `subject` are on different records; compare a referenced record's field with a value",
+    ),
+    (
+        "contract.title = \"x\" or (contract.value > 1 and amount > contract.value)",
+        (48, 71),
+        "`contract.value` and `amount` are on different records; compare a referenced record's field with a value",
     ),
     ("total.currency = \"CNY\"", (0, 14), "the currency of a money field cannot be used as a filter yet"),
     ("score > 1", (0, 5), "`score` is computed when read and has no column; declare it stored to filter on it"),
     ("lines = null", (0, 12), "child lines are stored apart from the record and cannot be used as a filter yet"),
+    (
+        "count(lines) > 0",
+        (0, 12),
+        "child lines are stored apart from the record, so `count` cannot be used as a filter; declare a stored computed field with it and filter on that",
+    ),
     ("contains(\"abc\", subject)", (9, 14), "`contains` can filter on a field's text only"),
     ("starts with(subject, notes)", (21, 26), "`starts with` can filter with a fixed text only"),
 ];

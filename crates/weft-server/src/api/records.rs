@@ -24,7 +24,8 @@ type Object = Map<String, Json>;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// FEEL filter, e.g. `state = "approved" and amount > 10000 and supplier = @party`.
+    /// FEEL filter, e.g. `state = "approved" and amount > 10000 and supplier = @party`; a
+    /// referenced record's field reads through its reference: `starts with(supplier.name, "Acme")`.
     pub filter: Option<String>,
     /// Comma-separated keys, `-` for descending: `-order_date,number`. Indexed fields only.
     pub sort: Option<String>,

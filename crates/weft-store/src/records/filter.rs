@@ -7,7 +7,7 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use sea_query::{Alias, Cond, Expr, SimpleExpr};
+use sea_query::{Alias, Cond, Expr, Query, SimpleExpr};
 use weft_expr::{CmpOp, Filter};
 use weft_model::schema::Value;
 
@@ -103,8 +103,49 @@ fn text_column(spec: &TableSpec, name: &str, backend: Backend) -> SimpleExpr {
     }
 }
 
+/// What rendering a [`Filter::Via`] needs from the caller: the referenced type's table and
+/// which of its rows the reader may see.
+pub trait Targets {
+    /// The table of `type_name` and the condition on its rows the reader may see (`None`:
+    /// all of them); an error when the reader may not filter through it.
+    fn target(&self, type_name: &str) -> Result<(&TableSpec, Option<Cond>)>;
+}
+
+/// For filters that never follow references (access conditions): a `Via` is refused.
+pub struct NoTargets;
+
+impl Targets for NoTargets {
+    fn target(&self, type_name: &str) -> Result<(&TableSpec, Option<Cond>)> {
+        Err(Error::Filter(format!("the fields of `{type_name}` cannot be used here")))
+    }
+}
+
+/// `filter` as a condition on `spec`'s table; a `Via` is refused.
 pub fn render(filter: &Filter, spec: &TableSpec, backend: Backend) -> Result<SimpleExpr> {
+    render_with(filter, spec, backend, &NoTargets)
+}
+
+/// `filter` as a condition on `spec`'s table, following references through `targets`: a
+/// `Via` becomes `reference IN (SELECT id FROM target WHERE … AND deleted_at IS NULL AND
+/// <what the reader may see>)`.
+pub fn render_with(filter: &Filter, spec: &TableSpec, backend: Backend, targets: &dyn Targets) -> Result<SimpleExpr> {
+    let render = |f: &Filter, spec: &TableSpec, backend: Backend| render_with(f, spec, backend, targets);
     Ok(match filter {
+        Filter::Via { reference, target, filter } => {
+            let (name, sql, _) = column(spec, reference)?;
+            if sql != SqlType::Uuid {
+                return Err(Error::Filter(format!("`{reference}` is not a reference")));
+            }
+            let (target_spec, visible) = targets.target(target)?;
+            let inner = render_with(filter, target_spec, backend, &NoTargets)?;
+            let table = Alias::new(&target_spec.table);
+            let mut cond = Cond::all().add(inner).add(Expr::col((table.clone(), Alias::new("deleted_at"))).is_null());
+            if let Some(visible) = visible {
+                cond = cond.add(visible);
+            }
+            let ids = Query::select().column((table.clone(), Alias::new("id"))).from(table).cond_where(cond).to_owned();
+            Expr::expr(col(spec, &name)).in_subquery(ids)
+        }
         Filter::True => Expr::value(true),
         Filter::False => Expr::value(false),
         Filter::And(parts) => {
