@@ -174,6 +174,35 @@ pub fn apply_defaults(
     }
 }
 
+/// A FEEL value over a stored record, as JSON (a rule's decision inputs).
+pub(crate) fn evaluate_json(
+    source: &str,
+    decl: &ObjectTypeDecl,
+    record: &StoredRecord,
+    principal: &Principal,
+) -> std::result::Result<serde_json::Value, String> {
+    let checked = compile(source, &Schema::for_type(decl), false)
+        .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
+    let values = context_values(Some(record), &record.values);
+    let b = bindings(principal);
+    let value = weft_expr::evaluate(&checked, &RecordContext::new(&values, &b)).map_err(|e| e.to_string())?;
+    Ok(feel_to_json(&value))
+}
+
+/// Does a FEEL condition hold for a stored record (a rule's condition)? Null is no.
+pub(crate) fn condition_holds(
+    source: &str,
+    decl: &ObjectTypeDecl,
+    record: &StoredRecord,
+    principal: &Principal,
+) -> std::result::Result<bool, String> {
+    let checked = compile(source, &Schema::for_type(decl), true)
+        .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
+    let values = context_values(Some(record), &record.values);
+    let b = bindings(principal);
+    weft_expr::matches(&checked, &RecordContext::new(&values, &b)).map_err(|e| e.to_string())
+}
+
 /// A transition's guard must hold for the record and the transition's inputs.
 pub fn check_guard(
     guard: &str,

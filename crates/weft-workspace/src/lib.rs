@@ -28,6 +28,7 @@ pub mod processes;
 pub mod reads;
 pub mod records;
 pub mod roles;
+pub mod rules;
 pub mod search;
 pub mod shares;
 pub mod views;

@@ -1200,6 +1200,21 @@ pub(crate) async fn engine_write(
     changes: BTreeMap<String, Value>,
     command: &str,
 ) -> Result<i64> {
+    engine_write_by(tx, entry, current, state, changes, command, None).await
+}
+
+/// `engine_write`, with the engine that made the change named in the event's payload
+/// (`"origin": "rule:<name>"`), so other engines can tell their own changes apart (rules do
+/// not set rules off).
+pub(crate) async fn engine_write_by(
+    tx: &mut Tx,
+    entry: &TypeEntry,
+    current: &StoredRecord,
+    state: Option<&str>,
+    changes: BTreeMap<String, Value>,
+    command: &str,
+    origin: Option<&str>,
+) -> Result<i64> {
     let system = Principal::system();
     let changes = effective_changes(entry, current, changes, &system)?;
     let from = current.system.state.clone().unwrap_or_default();
@@ -1219,7 +1234,7 @@ pub(crate) async fn engine_write(
     diff.extend(diff_values(&current.values, &changes));
     let at = weft_store::now();
     let version = write_update(tx, entry, current, &system_changes, &changes, system.id, at).await?;
-    let (command, kind, payload) = match moved {
+    let (command, kind, mut payload) = match moved {
         Some(to) => (
             format!("transition:{command}"),
             "record.transitioned",
@@ -1227,6 +1242,9 @@ pub(crate) async fn engine_write(
         ),
         None => (command.to_owned(), "record.updated", json!({ "version": version, "changes": diff })),
     };
+    if let (Some(origin), Json::Object(map)) = (origin, &mut payload) {
+        map.insert("origin".into(), json!(origin));
+    }
     record_effects(
         tx,
         Effects {

@@ -203,6 +203,7 @@ pub(crate) fn outbox_consumers() -> Vec<Arc<dyn Consumer>> {
         Arc::new(weft_workspace::collab::InboxFanout),
         Arc::new(weft_workspace::apps::procurement::ThreeWayMatch),
         Arc::new(weft_workspace::apps::procurement::SupplierScorecard),
+        Arc::new(weft_workspace::rules::AutomationRules),
     ]
 }
 

@@ -20,6 +20,7 @@ pub mod procurement;
 pub mod public;
 pub mod records;
 pub mod roles;
+pub mod rules;
 pub mod search;
 pub mod tasks;
 pub mod types;
@@ -49,6 +50,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::unshare_record))
         .routes(routes!(roles::list_roles))
         .routes(routes!(roles::get_role, roles::put_role, roles::delete_role))
+        .routes(routes!(rules::list_rules))
+        .routes(routes!(rules::put_rule, rules::delete_rule))
         .routes(routes!(auth::login))
         .routes(routes!(auth::login_totp))
         .routes(routes!(auth::logout))

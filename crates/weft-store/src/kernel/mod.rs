@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod principals;
 pub mod processes;
 pub mod registry;
+pub mod rules;
 pub mod sessions;
 pub mod views;
 
