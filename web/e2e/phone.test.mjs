@@ -1,6 +1,7 @@
 // Browser tests at phone width (390 × 844, the size partners' phones have): lists render as
-// cards, and no page scrolls sideways — a list with its filters, sort and saved views, a
-// record's details, form and timeline, the inbox, and a guest's portal list. Screenshots go
+// cards, and no page scrolls sideways — a list with its filters, sort and saved views, its
+// board and calendar, a record's details, form and timeline, the inbox (a mention, a
+// to-do), and a guest's portal list and record. Screenshots go
 // to web/test-output/ (phone-*.png).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -14,6 +15,18 @@ const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 const PHONE = { width: 390, height: 844 };
 const GUEST = { login: 'phone@alpha.example', password: 'alpha phone password' };
 const MEMBER = { login: 'li.wei', password: 'li wei password' };
+
+// One step for whoever starts it: a to-do in the starter's inbox.
+const REVIEW = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:weft="http://weft.dev/schema/bpmn/1.0" id="d_phone" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="phone_review" name="Phone review" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="review" name="Review the delivery date of the urgent order"><bpmn:extensionElements><weft:assignment rule="starter" /></bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
 
 let server;
 let browser;
@@ -172,6 +185,22 @@ describe('phone width', () => {
     await context.close();
   });
 
+  test('the board and the calendar keep their sideways scrolling inside themselves', async () => {
+    const { context, p } = await phone('admin', ADMIN_PASSWORD);
+    await p.goto(server.base + '/r/test_order?view=board');
+    await p.getByTestId('kanban').waitFor();
+    await noSideways(p, 'the board');
+    await shot(p, 'phone-board', { screen: true });
+    await p.goto(server.base + '/r/test_order?view=calendar&month=2026-03');
+    // A day says how many; the month's records follow as an agenda.
+    await p.getByTestId('calendar-agenda').locator('section[data-day="2026-03-12"]', { hasText: 'Alpha order 003' }).waitFor();
+    assert.equal(await p.getByTestId('calendar').locator('td[title="2026-03-12"] .weft-calendar-count').innerText(), '2');
+    assert.equal(await p.getByTestId('calendar-agenda').locator('section').count(), 4, 'the days of March with records (10, 11, 12, 19)');
+    await noSideways(p, 'the calendar');
+    await shot(p, 'phone-calendar');
+    await context.close();
+  });
+
   test('the inbox fits the screen', async () => {
     const order = (await server.admin.ok('GET', `/api/v1/records/test_order?limit=1&filter=${encodeURIComponent('title = "Alpha order 001"')}`)).items[0];
     await server.admin.ok('POST', `/api/v1/records/test_order/${order.id}/thread`, {
@@ -184,6 +213,21 @@ describe('phone width', () => {
     await noSideways(p, 'the inbox');
     await shot(p, 'phone-inbox');
     await context.close();
+
+    // A to-do, with its approve, reject, form and "more" buttons.
+    const deployed = await fetch(`${server.base}/api/v1/processes`, {
+      method: 'POST',
+      headers: { cookie: server.admin.cookie, 'x-csrf-token': server.admin.csrf, 'content-type': 'application/xml' },
+      body: REVIEW,
+    });
+    assert.ok(deployed.ok, `deploy: ${deployed.status} ${await deployed.text()}`);
+    await server.admin.ok('POST', '/api/v1/processes/phone_review/instances', {});
+    const admin = await phone('admin', ADMIN_PASSWORD);
+    await admin.p.goto(server.base + '/inbox');
+    await admin.p.locator('[data-testid=inbox-item]', { hasText: 'Review the delivery date of the urgent order' }).waitFor({ timeout: 15_000 });
+    await noSideways(admin.p, 'the inbox with a to-do');
+    await shot(admin.p, 'phone-inbox-todo');
+    await admin.context.close();
   });
 
   test('a guest\'s portal list is cards of its own party only', async () => {

@@ -55,6 +55,8 @@ const en = {
     sort: 'Order',
     sortNewest: 'Newest first',
     calendarBy: 'Calendar by',
+    calendarCount: '{{count}} on this day',
+    calendarEmpty: 'Nothing this month.',
     new: 'New',
     count: '{{count}} records',
     more: 'Load more',

@@ -57,6 +57,8 @@ const zh: Messages = {
     sort: '排序',
     sortNewest: '最新创建在前',
     calendarBy: '日历依据',
+    calendarCount: '当天 {{count}} 条',
+    calendarEmpty: '本月没有记录。',
     new: '新建',
     count: '共 {{count}} 条',
     more: '加载更多',
