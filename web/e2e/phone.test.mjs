@@ -230,6 +230,20 @@ describe('phone width', () => {
     await admin.context.close();
   });
 
+  test('home, search and the notification settings fit the screen', async () => {
+    const { context, p } = await phone('admin', ADMIN_PASSWORD);
+    await noSideways(p, 'home');
+    await shot(p, 'phone-home');
+    await p.goto(`${server.base}/search?q=${encodeURIComponent('Alpha order')}`);
+    await p.getByTestId('search-records').locator('a').first().waitFor({ timeout: 15_000 });
+    await noSideways(p, 'the search page');
+    await shot(p, 'phone-search', { screen: true });
+    await p.goto(server.base + '/settings/notifications');
+    await p.getByTestId('notification-settings').locator('[data-kind=alert]').waitFor();
+    await noSideways(p, 'the notification settings');
+    await context.close();
+  });
+
   test('a guest\'s portal list is cards of its own party only', async () => {
     const { context, p } = await phone(GUEST.login, GUEST.password);
     await noSideways(p, 'the portal home');
