@@ -1041,6 +1041,8 @@ describe('the list page\'s tools', () => {
     const holder = page.locator('.ant-modal', { hasText: '赵磊 的角色' });
     await formItem(page, 'holder_roles').locator('.ant-select-selector').click();
     await option(page, '订单查看').click();
+    // Chosen (a click during the dropdown's opening animation can miss under load).
+    await formItem(page, 'holder_roles').locator('.ant-select-selection-item', { hasText: '订单查看' }).waitFor();
     await page.keyboard.press('Escape');
     await holder.getByRole('button', { name: '保 存' }).click();
     await page.locator('.ant-message', { hasText: '赵磊 的角色已保存' }).waitFor();
