@@ -2,9 +2,10 @@
 // Feishu, Slack) that report a channel or an object type's records — add, edit, delete —
 // and the dead letters: e-mails and cards that failed for good, replayed once the cause is
 // fixed. The webhook's key and the secret are never shown back: editing leaves them empty,
-// meaning "keep".
+// meaning "keep". On a phone each table keeps its first column, which then says what the
+// hidden ones would, and its buttons: nothing to scroll sideways for.
 import { DeleteOutlined, EditOutlined, PlusOutlined, RedoOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Checkbox, Form, Input, Modal, Radio, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Form, Grid, Input, Modal, Radio, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, asProblem, type Schemas } from '../api/client';
@@ -64,6 +65,11 @@ function Robots() {
     return def ? labelOf(def.pluralLabel, lang) : name;
   };
   const channelName = (id: string) => channels.find((c) => c.id === id)?.name ?? id.slice(0, 8);
+  const phone = Grid.useBreakpoint().md === false;
+  const kindLabel = (k: string) => t(`delivery.kinds.${k}` as 'delivery.kinds.wecom');
+  const sourceOf = (r: Robot) => (r.channel ? `# ${channelName(r.channel)}` : typeLabel(r.type ?? ''));
+  const eventsOf = (events: string[]) =>
+    events.map((e) => t(`delivery.event.${e.replace('.', '_')}` as 'delivery.event.message_posted')).join('、');
 
   const remove = (robot: Robot) =>
     modal.confirm({
@@ -104,22 +110,30 @@ function Robots() {
           locale={{ emptyText: t('delivery.noRobots') }}
           onRow={(r) => ({ 'data-robot': r.name }) as React.HTMLAttributes<HTMLElement>}
           columns={[
-            { key: 'name', dataIndex: 'name', title: t('delivery.name') },
-            { key: 'kind', dataIndex: 'kind', title: t('delivery.kind'), render: (k: string) => <Tag>{t(`delivery.kinds.${k}` as 'delivery.kinds.wecom')}</Tag> },
             {
-              key: 'source',
-              title: t('delivery.source'),
-              render: (_: unknown, r: Robot) => (r.channel ? `# ${channelName(r.channel)}` : typeLabel(r.type ?? '')),
+              key: 'name',
+              dataIndex: 'name',
+              title: t('delivery.name'),
+              className: 'weft-wrap',
+              render: (name: string, r: Robot) =>
+                phone ? (
+                  <>
+                    <strong>{name}</strong> <Tag>{kindLabel(r.kind)}</Tag>
+                    <div className="weft-cell-more">
+                      {sourceOf(r)} · {eventsOf(r.events)}
+                    </div>
+                  </>
+                ) : (
+                  name
+                ),
             },
-            {
-              key: 'events',
-              dataIndex: 'events',
-              title: t('delivery.events'),
-              render: (events: string[]) => events.map((e) => t(`delivery.event.${e.replace('.', '_')}` as 'delivery.event.message_posted')).join('、'),
-            },
-            { key: 'endpoint', dataIndex: 'endpoint', title: t('delivery.endpoint'), render: (e: string) => <span className="weft-mono">{e}</span> },
+            { key: 'kind', dataIndex: 'kind', title: t('delivery.kind'), responsive: ['md'], render: (k: string) => <Tag>{kindLabel(k)}</Tag> },
+            { key: 'source', title: t('delivery.source'), responsive: ['md'], render: (_: unknown, r: Robot) => sourceOf(r) },
+            { key: 'events', dataIndex: 'events', title: t('delivery.events'), responsive: ['md'], render: (events: string[]) => eventsOf(events) },
+            { key: 'endpoint', dataIndex: 'endpoint', title: t('delivery.endpoint'), responsive: ['md'], render: (e: string) => <span className="weft-mono">{e}</span> },
             {
               key: 'flags',
+              responsive: ['md'],
               title: t('delivery.flags'),
               render: (_: unknown, r: Robot) => (
                 <Space size={4} wrap>
@@ -307,6 +321,8 @@ function DeadLetters() {
   const [letters, setLetters] = useState<DeadLetter[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [replaying, setReplaying] = useState<string | null>(null);
+  const phone = Grid.useBreakpoint().md === false;
+  const viaLabel = (c: string) => t(`delivery.via_${c}` as 'delivery.via_robot');
 
   const load = useCallback(async () => {
     const { data, error: problem, response } = await api.GET('/api/v1/admin/dead-letters', { params: { query: { limit: 200 } } });
@@ -347,21 +363,36 @@ function DeadLetters() {
           locale={{ emptyText: t('delivery.noDead') }}
           onRow={(r) => ({ 'data-dead-letter': r.id }) as React.HTMLAttributes<HTMLElement>}
           columns={[
-            { key: 'channel', dataIndex: 'channel', title: t('delivery.via'), render: (c: string) => <Tag>{t(`delivery.via_${c}` as 'delivery.via_robot')}</Tag> },
-            { key: 'target', dataIndex: 'target_name', title: t('delivery.to') },
+            { key: 'channel', dataIndex: 'channel', title: t('delivery.via'), responsive: ['md'], render: (c: string) => <Tag>{viaLabel(c)}</Tag> },
+            { key: 'target', dataIndex: 'target_name', title: t('delivery.to'), responsive: ['md'] },
             {
               key: 'what',
               title: t('delivery.what'),
+              className: 'weft-wrap',
               render: (_: unknown, r: DeadLetter) => (
                 <div className="weft-dead-what">
                   <strong>{r.title}</strong>
                   {r.headline ? <div>{r.headline}</div> : null}
+                  {phone ? (
+                    <div className="weft-cell-more">
+                      <Tag>{viaLabel(r.channel)}</Tag> {r.target_name} · {formatDateTime(lang, r.updated_at)}
+                      <div className="weft-dead-error">
+                        {t('delivery.attempts')} {r.attempts} · {r.last_error ?? '—'}
+                      </div>
+                    </div>
+                  ) : null}
                 </div>
               ),
             },
-            { key: 'attempts', dataIndex: 'attempts', title: t('delivery.attempts'), align: 'right' as const },
-            { key: 'error', dataIndex: 'last_error', title: t('delivery.lastError'), render: (e?: string | null) => <span className="weft-dead-error">{e ?? '—'}</span> },
-            { key: 'at', dataIndex: 'updated_at', title: t('delivery.failedAt'), render: (v: string) => formatDateTime(lang, v) },
+            { key: 'attempts', dataIndex: 'attempts', title: t('delivery.attempts'), align: 'right' as const, responsive: ['md'] },
+            {
+              key: 'error',
+              dataIndex: 'last_error',
+              title: t('delivery.lastError'),
+              responsive: ['md'],
+              render: (e?: string | null) => <span className="weft-dead-error">{e ?? '—'}</span>,
+            },
+            { key: 'at', dataIndex: 'updated_at', title: t('delivery.failedAt'), responsive: ['md'], render: (v: string) => formatDateTime(lang, v) },
             {
               key: 'replay',
               title: '',
