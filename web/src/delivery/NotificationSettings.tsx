@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, asProblem } from '../api/client';
 import { useFieldErrorText } from '../pages/transition';
-import { EMAIL_KINDS, MODES, settingsChange, settingsProblems, type Settings } from './delivery';
+import { kindsOf, MODES, settingsChange, settingsProblems, type Settings } from './delivery';
 
 interface Values {
   email: Record<string, string>;
@@ -15,7 +15,7 @@ interface Values {
 }
 
 export default function NotificationSettings() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { message } = App.useApp();
   const [form] = Form.useForm<Values>();
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -73,11 +73,16 @@ export default function NotificationSettings() {
         error ? null : <Skeleton active />
       ) : (
         <Form form={form} layout="vertical" name="notify" onFinish={(v) => void save(v)}>
-          {EMAIL_KINDS.map((kind) => (
-            <Form.Item key={kind} name={['email', kind]} label={t(`notify.kind.${kind}`)} extra={t(`notify.kindHelp.${kind}`)}>
+          {kindsOf(settings).map((kind) => (
+            <Form.Item
+              key={kind}
+              name={['email', kind]}
+              label={i18n.exists(`notify.kind.${kind}`) ? t(`notify.kind.${kind}` as 'notify.kind.todo') : kind}
+              extra={i18n.exists(`notify.kindHelp.${kind}`) ? t(`notify.kindHelp.${kind}` as 'notify.kindHelp.todo') : undefined}
+            >
               <Radio.Group
                 optionType="button"
-                aria-label={t(`notify.kind.${kind}`)}
+                aria-label={i18n.exists(`notify.kind.${kind}`) ? t(`notify.kind.${kind}` as 'notify.kind.todo') : kind}
                 data-kind={kind}
                 options={MODES.map((m) => ({ value: m, label: t(`notify.mode.${m}`) }))}
               />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Problem } from '../api/client';
-import { newRobotBody, robotForm, robotPatch, robotProblems, settingsChange, settingsProblems, signs, type Robot, type RobotForm } from './delivery';
+import { kindsOf, newRobotBody, robotForm, robotPatch, robotProblems, settingsChange, settingsProblems, signs, type Robot, type RobotForm } from './delivery';
 
 const robot: Robot = {
   id: 'r1',
@@ -26,6 +26,12 @@ describe('notification settings', () => {
     expect(settingsChange(before, { email: { ...before.email, update: 'off' }, digest_minutes: 30 })).toEqual({ email: { update: 'off' }, digest_minutes: 30 });
   });
 
+  it('offer the kinds the server holds, the known ones first', () => {
+    const email = { update: 'digest', alert: 'off', todo: 'immediate', mention: 'immediate' };
+    expect(kindsOf({ email, digest_minutes: 60 })).toEqual(['todo', 'mention', 'update', 'alert']);
+    expect(kindsOf({ email: { ...email, reminder: 'off' }, digest_minutes: 60 })).toEqual(['todo', 'mention', 'update', 'alert', 'reminder']);
+  });
+
   it('put problems at the kind they name', () => {
     const { fields, other } = settingsProblems(
       problem([
@@ -37,8 +43,10 @@ describe('notification settings', () => {
     expect(fields).toEqual([
       { name: ['email', 'mention'], errors: ['one of immediate, digest, off'] },
       { name: ['digest_minutes'], errors: ['5 to 1440 minutes'] },
+      { name: ['email', 'gossip'], errors: ['not an inbox kind'] },
     ]);
-    expect(other).toEqual(['/email/gossip: not an inbox kind']);
+    expect(other).toEqual([]);
+    expect(settingsProblems(problem([{ pointer: '/other', reason: 'x' }])).other).toEqual(['/other: x']);
   });
 });
 

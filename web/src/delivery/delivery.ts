@@ -19,6 +19,14 @@ export const ROBOT_KINDS = ['wecom', 'dingtalk', 'feishu', 'slack'] as const;
 export const ROBOT_EVENTS = ['message.posted', 'record.created', 'record.transitioned'] as const;
 export type RobotKind = (typeof ROBOT_KINDS)[number];
 
+/** The kinds the settings page offers: those the server's settings hold (so a kind it adds
+ * shows up), the known ones first in their order. */
+export function kindsOf(settings: Settings): string[] {
+  const known = EMAIL_KINDS as readonly string[];
+  const held = Object.keys(settings.email);
+  return [...known.filter((k) => held.includes(k)), ...held.filter((k) => !known.includes(k)).sort()];
+}
+
 /** Only DingTalk and Feishu robots sign their calls with a secret. */
 export function signs(kind: string | undefined): boolean {
   return kind === 'dingtalk' || kind === 'feishu';
@@ -117,7 +125,7 @@ export function settingsProblems(problem: Problem, message: Message = reason) {
   const other: string[] = [];
   for (const e of problem.errors ?? []) {
     const [, head, kind] = e.pointer.split('/');
-    if (head === 'email' && (EMAIL_KINDS as readonly string[]).includes(kind)) fields.push({ name: ['email', kind], errors: [message(e)] });
+    if (head === 'email' && kind) fields.push({ name: ['email', kind], errors: [message(e)] });
     else if (head === 'digest_minutes') fields.push({ name: ['digest_minutes'], errors: [message(e)] });
     else other.push(e.pointer ? `${e.pointer}: ${message(e)}` : message(e));
   }
