@@ -51,7 +51,7 @@ export default function NotificationSettings() {
     }
     const p = asProblem(problem, response.status);
     if (p.status === 422) {
-      const { fields, other } = settingsProblems(p, errorText);
+      const { fields, other } = settingsProblems(p, kindsOf(settings), errorText);
       form.setFields(fields.map((f) => ({ name: f.name as never, errors: f.errors })));
       setError(other.length ? `${t('record.invalid')} ${other.join('; ')}` : t('record.invalid'));
     } else setError(p.detail ?? p.title);

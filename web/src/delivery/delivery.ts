@@ -119,13 +119,14 @@ export function robotProblems(problem: Problem, target: 'type' | 'channel', mess
   return { fields: [...fields].map(([name, errors]) => ({ name, errors })), other };
 }
 
-/** A 422 on the settings by the settings form's paths: `/email/mention` → email.mention. */
-export function settingsProblems(problem: Problem, message: Message = reason) {
+/** A 422 on the settings by the settings form's paths: `/email/mention` → email.mention
+ * when the form shows that kind (`kinds`); the rest as text. */
+export function settingsProblems(problem: Problem, kinds: string[], message: Message = reason) {
   const fields: { name: string[]; errors: string[] }[] = [];
   const other: string[] = [];
   for (const e of problem.errors ?? []) {
     const [, head, kind] = e.pointer.split('/');
-    if (head === 'email' && kind) fields.push({ name: ['email', kind], errors: [message(e)] });
+    if (head === 'email' && kinds.includes(kind)) fields.push({ name: ['email', kind], errors: [message(e)] });
     else if (head === 'digest_minutes') fields.push({ name: ['digest_minutes'], errors: [message(e)] });
     else other.push(e.pointer ? `${e.pointer}: ${message(e)}` : message(e));
   }
