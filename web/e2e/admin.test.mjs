@@ -347,6 +347,13 @@ describe('administration', () => {
     assert.ok(await q.evaluate(() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth), 'no sideways scrolling');
     await shot(q, 'notifications-phone');
     await phone.close();
+    // In English too.
+    await p.locator('[data-lang=en]').click();
+    await page.locator('h2', { hasText: 'Notification settings' }).waitFor();
+    await mode('mention', 'In a digest').locator('.ant-radio-button-checked').waitFor();
+    await shot(p, 'notifications-en-desktop');
+    await p.locator('[data-lang=zh]').click();
+    await page.locator('h2', { hasText: '通知设置' }).waitFor();
     await member.close();
   });
 
