@@ -597,6 +597,7 @@ const en = {
   },
   kanban: {
     table: 'Table',
+    list: 'List',
     board: 'Board',
     calendar: 'Calendar',
     views: 'View',

@@ -599,6 +599,7 @@ const zh: Messages = {
   },
   kanban: {
     table: '表格',
+    list: '列表',
     board: '看板',
     calendar: '日历',
     views: '视图',

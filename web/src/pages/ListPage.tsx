@@ -318,7 +318,8 @@ function List({ def }: { def: TypeDef }) {
             value={view}
             onChange={(v) => setParams(v === 'table' ? {} : { view: String(v) }, { replace: true })}
             options={[
-              { value: 'table', label: t('kanban.table') },
+              // A phone shows the plain view as cards: a list rather than a table.
+              { value: 'table', label: phone ? t('kanban.list') : t('kanban.table') },
               ...(def.states.length ? [{ value: 'board', label: <span data-view="board">{t('kanban.board')}</span> }] : []),
               ...(dateField ? [{ value: 'calendar', label: <span data-view="calendar">{t('kanban.calendar')}</span> }] : []),
             ]}
