@@ -2,10 +2,12 @@
 // administrator adds a field to a type through the object-type editor (server problems at
 // the field's row, the dry-run preview, the destructive confirmation, apply) and the record
 // form shows it; an org unit is created, a member assigned and a manager set; a member who
-// is not an administrator sees none of it. Screenshots at desktop and phone width go to
-// web/test-output/.
+// is not an administrator sees none of it; one's notification settings are chosen and kept;
+// an administrator adds, edits and deletes an IM robot and replays its dead letter.
+// Screenshots at desktop and phone width go to web/test-output/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -84,8 +86,36 @@ async function openEditor(p) {
   await p.locator('.weft-type-editor tr[data-field=title]').waitFor();
 }
 
+/** A Slack-like webhook on 127.0.0.1 that fails (500) until `fixed`, counting the cards. */
+function webhook() {
+  const hook = { fixed: false, cards: [], url: '' };
+  const http = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (!hook.fixed) {
+        res.writeHead(500).end('down');
+        return;
+      }
+      hook.cards.push(JSON.parse(body));
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  hook.ready = new Promise((ok) => http.listen(0, '127.0.0.1', () => ok()));
+  hook.close = () => new Promise((ok) => http.close(() => ok()));
+  hook.http = http;
+  return hook;
+}
+
+let hook;
+
 before(async () => {
   mkdirSync(OUT, { recursive: true });
+  // One attempt per delivery, so a failing robot's card is a dead letter at once.
+  process.env.WEFT_DELIVERY__MAX_ATTEMPTS = '1';
+  hook = webhook();
+  await hook.ready;
+  hook.url = `http://127.0.0.1:${hook.http.address().port}/services/T000/B000/XXXX`;
   server = await startServer();
   await server.admin.ok('POST', '/api/v1/types', GADGET);
   await server.admin.ok('POST', '/api/v1/admin/principals', {
@@ -110,6 +140,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await hook?.close();
 });
 
 describe('administration', () => {
@@ -278,5 +309,138 @@ describe('administration', () => {
     const unit = await api.call('POST', '/api/v1/admin/org/units', { name: 'Mine' });
     assert.equal(unit.status, 403);
     await member.close();
+  });
+
+  test('notification settings: mail per inbox kind and the digest interval, kept', async () => {
+    const member = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const p = await member.newPage();
+    await signIn(p, 'li.lei', 'li lei password');
+    await p.getByTestId('user-menu').click();
+    await p.getByTestId('menu-notifications').click();
+    await p.waitForURL(/\/settings\/notifications$/);
+    const page = p.getByTestId('notification-settings');
+    await page.locator('h2', { hasText: '通知设置' }).waitFor();
+    // Li Lei's profile has no address: the page says nothing is mailed.
+    assert.match(await p.getByTestId('notify-address').innerText(), /没有邮箱地址/);
+    const mode = (kind, label) => page.locator(`[data-kind=${kind}] label`, { hasText: label });
+    // The defaults: mentions at once, updates in a digest.
+    await mode('mention', '立即发送').locator('.ant-radio-button-checked').waitFor();
+    assert.equal(await mode('update', '汇总发送').locator('.ant-radio-button-checked').count(), 1);
+    await mode('mention', '汇总发送').click();
+    await mode('update', '不发送').click();
+    await page.locator('#notify_digest_minutes').fill('30');
+    await shot(p, 'notifications-desktop');
+    await button(page, '保存').click();
+    await p.locator('.ant-message', { hasText: '通知设置已保存' }).waitFor();
+    const { Caller } = await import('./harness.mjs');
+    const api = await Caller.signIn(server.base, 'li.lei', 'li lei password');
+    const saved = await api.ok('GET', '/api/v1/me/delivery');
+    assert.deepEqual([saved.email.mention, saved.email.update, saved.email.todo, saved.digest_minutes], ['digest', 'off', 'immediate', 30]);
+    // Kept across a reload.
+    await p.reload();
+    await mode('mention', '汇总发送').locator('.ant-radio-button-checked').waitFor();
+    assert.equal(await page.locator('#notify_digest_minutes').inputValue(), '30');
+    const phone = await browser.newContext({ storageState: await member.storageState(), viewport: PHONE, locale: 'zh-CN', isMobile: true, hasTouch: true });
+    const q = await phone.newPage();
+    await q.goto(server.base + '/settings/notifications');
+    await q.getByTestId('notification-settings').locator('[data-kind=alert]').waitFor();
+    assert.ok(await q.evaluate(() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth), 'no sideways scrolling');
+    await shot(q, 'notifications-phone');
+    await phone.close();
+    // In English too.
+    await p.locator('[data-lang=en]').click();
+    await page.locator('h2', { hasText: 'Notification settings' }).waitFor();
+    await mode('mention', 'In a digest').locator('.ant-radio-button-checked').waitFor();
+    await shot(p, 'notifications-en-desktop');
+    await p.locator('[data-lang=zh]').click();
+    await page.locator('h2', { hasText: '通知设置' }).waitFor();
+    await member.close();
+  });
+
+  test('IM robots: added (a refused webhook shown at its field), edited, its dead letter replayed, deleted', async () => {
+    await admin.goto(server.base + '/admin/delivery');
+    const robots = admin.getByTestId('robots');
+    await robots.waitFor();
+    await robots.getByTestId('new-robot').click();
+    const dialog = admin.locator('.ant-modal', { hasText: '添加机器人' });
+    await dialog.locator('#robot_name').fill('小工具播报');
+    await dialog.locator('label', { hasText: 'Slack' }).click();
+    await dialog.locator('#robot_url').fill('ftp://hooks.example/x');
+    await pick(admin, dialog, 'robot_type', 'gadget');
+    await dialog.getByTestId('save-robot').click();
+    // The server refuses the address; its reason is at the field.
+    const urlItem = dialog.locator('.ant-form-item', { has: admin.locator('#robot_url') });
+    await urlItem.locator('.ant-form-item-explain-error').waitFor();
+    await shot(admin, 'robot-error-desktop');
+    await dialog.locator('#robot_url').fill(hook.url);
+    await dialog.getByTestId('save-robot').click();
+    await admin.locator('.ant-message', { hasText: '机器人“小工具播报”已保存' }).waitFor();
+    const { Caller } = await import('./harness.mjs');
+    let [robot] = (await server.admin.ok('GET', '/api/v1/admin/robots')).items;
+    assert.deepEqual([robot.name, robot.kind, robot.type, robot.endpoint, robot.language], ['小工具播报', 'slack', 'gadget', 'http://127.0.0.1', 'zh']);
+    assert.deepEqual(robot.events, ['record.created', 'record.transitioned']);
+
+    // Edit: another name, only new records, English cards; the webhook stays.
+    await robots.locator('tr', { hasText: '小工具播报' }).getByTestId('edit-robot').click();
+    const edit = admin.locator('.ant-modal', { hasText: '机器人：小工具播报' });
+    assert.equal(await edit.locator('#robot_url').inputValue(), '', 'the webhook is never shown back');
+    await edit.locator('#robot_name').fill('Gadget feed');
+    await edit.locator('label', { hasText: '状态变化' }).click();
+    await edit.locator('label', { hasText: 'English' }).click();
+    await shot(admin, 'robot-edit-desktop');
+    await edit.getByTestId('save-robot').click();
+    await admin.locator('.ant-message', { hasText: '机器人“Gadget feed”已保存' }).waitFor();
+    await robots.locator('tr', { hasText: 'Gadget feed' }).waitFor();
+    [robot] = (await server.admin.ok('GET', '/api/v1/admin/robots')).items;
+    assert.deepEqual([robot.name, robot.events, robot.language, robot.endpoint], ['Gadget feed', ['record.created'], 'en', 'http://127.0.0.1']);
+
+    // The webhook is down: a new gadget's card fails its one attempt and is a dead letter.
+    await server.admin.ok('POST', '/api/v1/records/gadget', { title: 'Dead letter gadget' });
+    const started = Date.now();
+    while ((await server.admin.ok('GET', '/api/v1/admin/dead-letters')).items.length === 0) {
+      assert.ok(Date.now() - started < 20_000, 'a dead letter within seconds');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const dead = admin.getByTestId('dead-letters');
+    await dead.getByRole('button', { name: '刷 新' }).click();
+    const row = dead.locator('tr', { hasText: 'Dead letter gadget' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Gadget feed/);
+    assert.match(await row.innerText(), /500/);
+    await shot(admin, 'delivery-desktop');
+    const phone = await browser.newContext({ storageState: await context.storageState(), viewport: PHONE, locale: 'zh-CN', isMobile: true, hasTouch: true });
+    const q = await phone.newPage();
+    await q.goto(server.base + '/admin/delivery');
+    await q.getByTestId('dead-letters').locator('tr', { hasText: 'Dead letter gadget' }).waitFor();
+    assert.ok(await q.evaluate(() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth), 'no sideways scrolling');
+    await shot(q, 'delivery-phone');
+    await phone.close();
+
+    // Fixed: replayed, delivered once, gone from the list.
+    hook.fixed = true;
+    await row.getByTestId('replay').click();
+    await admin.locator('.ant-message', { hasText: '已重新排队发送' }).waitFor();
+    const sent = Date.now();
+    while (hook.cards.length === 0) {
+      assert.ok(Date.now() - sent < 20_000, 'delivered after the replay');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(hook.cards.length, 1);
+    assert.match(JSON.stringify(hook.cards[0]), /Dead letter gadget/);
+    await dead.getByRole('button', { name: '刷 新' }).click();
+    await dead.locator('tr', { hasText: 'Dead letter gadget' }).waitFor({ state: 'detached' });
+    assert.deepEqual((await server.admin.ok('GET', '/api/v1/admin/dead-letters')).items, []);
+
+    // A member may not touch robots.
+    const member = await Caller.signIn(server.base, 'han.mei', 'han mei password');
+    assert.equal((await member.call('PATCH', `/api/v1/admin/robots/${robot.id}`, { name: 'mine' })).status, 403);
+    assert.equal((await member.call('DELETE', `/api/v1/admin/robots/${robot.id}`)).status, 403);
+
+    // Delete, after a confirmation.
+    await robots.locator('tr', { hasText: 'Gadget feed' }).getByTestId('delete-robot').click();
+    await admin.locator('.ant-modal-confirm').getByRole('button', { name: '删 除' }).click();
+    await admin.locator('.ant-message', { hasText: '机器人“Gadget feed”已删除' }).waitFor();
+    await robots.locator('tr', { hasText: 'Gadget feed' }).waitFor({ state: 'detached' });
+    assert.deepEqual((await server.admin.ok('GET', '/api/v1/admin/robots')).items, []);
   });
 });

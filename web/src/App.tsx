@@ -19,6 +19,7 @@ const ListPage = lazy(() => import('./pages/ListPage'));
 const RecordPage = lazy(() => import('./pages/RecordPage'));
 const Inbox = lazy(() => import('./pages/Inbox'));
 const SearchPage = lazy(() => import('./search/SearchPage'));
+const NotificationSettings = lazy(() => import('./delivery/NotificationSettings'));
 const AdminPage = lazy(() => import('./admin/AdminPage'));
 // The public supplier application (no account needed).
 const ApplySupplier = lazy(() => import('./pages/ApplySupplier'));
@@ -60,6 +61,7 @@ export default function App() {
                 <Route path="/" element={<Home />} />
                 <Route path="/inbox" element={<Inbox />} />
                 <Route path="/search" element={<SearchPage />} />
+                <Route path="/settings/notifications" element={<NotificationSettings />} />
                 <Route path="/r/:type" element={<ListPage />} />
                 <Route path="/r/:type/new" element={<RecordPage />} />
                 <Route path="/r/:type/:id" element={<RecordPage />} />

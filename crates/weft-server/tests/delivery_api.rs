@@ -37,6 +37,7 @@ on_both_databases!(
     bad_settings_are_problems_naming_the_field,
     a_new_delivery_consumer_starts_at_the_head,
     a_letter_reaches_an_outside_address_and_forgets_its_one_time_link,
+    an_admin_edits_and_deletes_a_robot_and_nobody_else_may,
 );
 
 // ── receivers ──────────────────────────────────────────────────────────────────────────
@@ -632,4 +633,112 @@ async fn a_letter_reaches_an_outside_address_and_forgets_its_one_time_link(backe
     assert!(!sent.payload.contains("one-time-secret"), "{}", sent.payload);
     let (_, kept) = ws.letters_about(about).await.unwrap().into_iter().find(|(s, _)| s == "sent").unwrap();
     assert_eq!((kept.to.as_str(), kept.subject.as_str()), ("li@outside.example", "Welcome aboard"));
+}
+
+async fn an_admin_edits_and_deletes_a_robot_and_nobody_else_may(backend: TestBackend) {
+    let f = fixture(backend).await;
+    let app = &f.app;
+    let receiver = Receiver::default();
+    let base = http_receiver(receiver.clone()).await;
+    let out = outbound(&f, None, 3);
+    deliver(&f, &out).await;
+    // Created with a wrong webhook and an old secret.
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/admin/robots"))
+        .json(&json!({"name": "ops", "kind": "dingtalk", "url": format!("{base}/wrong"), "secret": "SECold",
+                      "type": "order", "events": ["record.created"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/admin/robots/{id}");
+
+    // Bad values: every problem at its pointer, nothing changed.
+    let refused = app
+        .client
+        .patch(app.url(&path))
+        .json(&json!({"name": " ", "url": "ftp://x.test/", "events": ["record.deleted"], "language": "fr"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.headers()["content-type"], PROBLEM);
+    let problem: Value = refused.json().await.unwrap();
+    let pointers: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/name", "/url", "/events/0", "/language"], "{problem}");
+    let unknown = app.client.patch(app.url(&path)).json(&json!({"kind": "slack"})).send().await.unwrap();
+    assert!(unknown.status().is_client_error(), "its kind is not changed: {}", unknown.status());
+    let same: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(same["name"], "ops");
+
+    // Renamed, pointed at the right webhook, another secret, more events, English cards.
+    let edited = app
+        .client
+        .patch(app.url(&path))
+        .json(&json!({"name": "订单机器人", "url": format!("{base}/dingtalk"), "secret": "SECnew",
+                      "events": ["record.transitioned", "record.created"], "language": "en"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), StatusCode::OK);
+    let edited: Value = edited.json().await.unwrap();
+    assert_eq!(edited["name"], "订单机器人");
+    assert_eq!(edited["events"], json!(["record.created", "record.transitioned"]));
+    assert_eq!((edited["language"].as_str(), edited["has_secret"].as_bool()), (Some("en"), Some(true)));
+    assert_eq!(edited["endpoint"], created["endpoint"]);
+    assert!(!edited.to_string().contains("SECnew"), "the secret is never shown back: {edited}");
+    create_order(app, f.party, "copper").await;
+    let run = deliver(&f, &out).await;
+    assert_eq!(run.sent, 1, "{run:?}");
+    let hits = receiver.hits.lock().unwrap().clone();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].vendor, "dingtalk", "the new webhook");
+    // Signed with the new secret.
+    let timestamp = hits[0].query["timestamp"].clone();
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"SECnew").unwrap();
+    mac.update(format!("{timestamp}\nSECnew").as_bytes());
+    let sign = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    assert_eq!(hits[0].query["sign"], sign);
+
+    // `null` removes the secret.
+    let cleared: Value =
+        app.client.patch(app.url(&path)).json(&json!({"secret": null})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(cleared["has_secret"], false, "{cleared}");
+
+    // Audited without credentials.
+    let audit = app.audit_entries().await;
+    let update = audit.iter().find(|a| a.action == "robot.update" && a.target_id == id).expect("audited");
+    assert_eq!(update.detail["changed"], json!(["name", "url", "secret", "events", "language"]), "{:?}", update.detail);
+    let text = serde_json::to_string(&update.detail).unwrap();
+    assert!(!text.contains("SECnew") && !text.contains("/dingtalk"), "{text}");
+
+    // A member may neither edit nor delete it; an unknown robot is 404.
+    let member = person(app, "ann@corp.test", None, &["employee"]).await;
+    let member_client = bearer_client(&app.token_for(member, None).await);
+    for response in [
+        member_client.patch(app.url(&path)).json(&json!({"name": "mine"})).send().await.unwrap(),
+        member_client.delete(app.url(&path)).send().await.unwrap(),
+    ] {
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.headers()["content-type"], PROBLEM);
+    }
+    let missing = format!("/api/v1/admin/robots/{}", Uuid::now_v7());
+    let absent = app.client.patch(app.url(&missing)).json(&json!({"name": "x"})).send().await.unwrap();
+    assert_eq!(absent.status(), StatusCode::NOT_FOUND);
+
+    // The administrator deletes it: gone, audited, and new orders reach no one.
+    let deleted = app.client.delete(app.url(&path)).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
+    let robots: Value = app.get("/api/v1/admin/robots").await.json().await.unwrap();
+    assert_eq!(robots["items"], json!([]));
+    assert!(app.audit_entries().await.iter().any(|a| a.action == "robot.delete" && a.target_id == id));
+    create_order(app, f.party, "zinc").await;
+    deliver(&f, &out).await;
+    assert_eq!(receiver.hits.lock().unwrap().len(), 1);
 }

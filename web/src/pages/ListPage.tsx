@@ -13,6 +13,8 @@ import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/field
 import dayjs from 'dayjs';
 import BulkActions from '../list/BulkActions';
 import SavedViews from '../list/SavedViews';
+import RecordCards from '../list/RecordCards';
+import { cardFields, sortOptions } from '../list/cards';
 import { DEFAULT_SORT, EXPORT_LIMIT, exportUrl, fileNameOf, isMonth, sameSetup, setupOf, specOf, viewParams, type ListSetup, type PageView, type SavedView } from '../list/setup';
 import CalendarView from './CalendarView';
 import Kanban from './Kanban';
@@ -218,8 +220,6 @@ function List({ def }: { def: TypeDef }) {
     },
     ...listable
       .filter((f) => visible.includes(f.name) && f.name !== def.titleField)
-      // A phone shows the first two chosen columns; the rest scroll sideways on wider screens.
-      .slice(0, phone ? 2 : undefined)
       .map((f) => ({
         key: f.name,
         dataIndex: f.name,
@@ -251,7 +251,7 @@ function List({ def }: { def: TypeDef }) {
       render: (v: string) => formatDateTime(lang, v),
       responsive: ['md'],
     },
-  ], [def, lang, t, visible, sort, phone, selectColumn]);
+  ], [def, lang, t, visible, sort, selectColumn]);
 
   const virtual = view === 'table' && rows.length >= VIRTUAL_FROM;
   const virtualWidth = (columns ?? []).reduce((sum, c) => sum + (typeof c.width === 'number' ? c.width : VIRTUAL_COLUMN), 0);
@@ -318,7 +318,8 @@ function List({ def }: { def: TypeDef }) {
             value={view}
             onChange={(v) => setParams(v === 'table' ? {} : { view: String(v) }, { replace: true })}
             options={[
-              { value: 'table', label: t('kanban.table') },
+              // A phone shows the plain view as cards: a list rather than a table.
+              { value: 'table', label: phone ? t('kanban.list') : t('kanban.table') },
               ...(def.states.length ? [{ value: 'board', label: <span data-view="board">{t('kanban.board')}</span> }] : []),
               ...(dateField ? [{ value: 'calendar', label: <span data-view="calendar">{t('kanban.calendar')}</span> }] : []),
             ]}
@@ -373,7 +374,14 @@ function List({ def }: { def: TypeDef }) {
             onChange={(v) => setFilters((f) => ({ ...f, [spec.field === 'state' ? 'state' : (spec.field as FieldDef).name]: v }))}
           />
         ))}
-        <Space>
+        {phone && view === 'table' ? (
+          // The table's headers sort on wider screens; a phone's cards have none.
+          <label className="weft-filter weft-list-sort">
+            <span>{t('list.sort')}</span>
+            <Select aria-label={t('list.sort')} data-testid="list-sort" virtual={false} listHeight={320} value={sort} onChange={setSort} options={sortOptions(def, lang, t)} />
+          </label>
+        ) : null}
+        <Space wrap>
           <Button htmlType="submit" type="primary" ghost>
             {t('list.apply')}
           </Button>
@@ -420,6 +428,9 @@ function List({ def }: { def: TypeDef }) {
           onChanged={(record) => setRows((prev) => prev.map((r) => (r.id === record.id ? record : r)))}
           onStale={() => void load(null)}
         />
+      ) : phone ? (
+        // A phone: cards, nothing sideways; no selection (bulk actions are for wider screens).
+        <RecordCards def={def} rows={rows} fields={cardFields(def, visible)} loading={loading} />
       ) : (
         <>
       {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every

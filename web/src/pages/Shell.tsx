@@ -1,4 +1,4 @@
-import { BellOutlined, HomeOutlined, LogoutOutlined, MenuOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
+import { BellOutlined, HomeOutlined, LogoutOutlined, MailOutlined, MenuOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
 import { Alert, Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, type MenuProps } from 'antd';
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -67,15 +67,19 @@ export default function Shell({ children }: { children: ReactNode }) {
 
   const selected = location.pathname.startsWith('/admin')
     ? '/admin'
-    : location.pathname === '/inbox' || location.pathname === '/search'
+    : location.pathname === '/inbox' || location.pathname === '/search' || location.pathname.startsWith('/settings')
       ? location.pathname
       : (/^\/r\/[^/]+/.exec(location.pathname)?.[0] ?? '/');
 
   const nav = <Menu mode="inline" items={items} selectedKeys={[selected]} className="weft-nav" aria-label={t('shell.menu')} />;
 
   const userMenu: MenuProps = {
-    items: [{ key: 'signout', icon: <LogoutOutlined />, label: t('shell.signOut') }],
+    items: [
+      { key: 'notifications', icon: <MailOutlined />, label: <span data-testid="menu-notifications">{t('shell.notifications')}</span> },
+      { key: 'signout', icon: <LogoutOutlined />, label: t('shell.signOut') },
+    ],
     onClick: ({ key }) => {
+      if (key === 'notifications') navigate('/settings/notifications');
       if (key === 'signout') void signOut().then(() => navigate('/'));
     },
   };

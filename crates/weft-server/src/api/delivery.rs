@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use weft_model::ErrorCode;
-use weft_workspace::collab::delivery::{DeadLetterView, DeliverySettings, DeliverySettingsInput, NewRobot, RobotView};
+use weft_workspace::collab::delivery::{
+    DeadLetterView, DeliverySettings, DeliverySettingsInput, NewRobot, RobotPatch, RobotView,
+};
 
 use super::actor::{Actor, Admin};
 use crate::{AppJson, AppQuery, AppState, Problem};
@@ -72,6 +74,22 @@ pub async fn get_robot(
 ) -> Result<AppJson<RobotView>, Problem> {
     let id = parse("robot", &id)?;
     Ok(AppJson(state.workspace.delivery_robot(&actor, id).await?))
+}
+
+/// Changes a robot: its name, webhook, secret (`null` removes it), events, language, or
+/// whether internal messages reach it. Its kind and its channel or type stay.
+#[utoipa::path(patch, path = "/api/v1/admin/robots/{id}", tag = "admin", params(("id" = String, Path)), request_body = RobotPatch,
+    responses((status = 200, body = RobotView), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_robot(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<RobotPatch>,
+) -> Result<AppJson<RobotView>, Problem> {
+    let id = parse("robot", &id)?;
+    Ok(AppJson(state.workspace.update_delivery_robot(&actor, id, body).await?))
 }
 
 /// Detaches a robot; cards still queued for it are dropped.

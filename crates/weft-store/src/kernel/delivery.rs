@@ -171,6 +171,23 @@ pub async fn robots_for(db: &Database, channel: Option<Uuid>, type_name: Option<
     db.fetch_all(&select).await?.iter().map(decode_robot).collect()
 }
 
+/// Rewrites what may change of a robot (name, webhook, secret, events, internal messages);
+/// false when there is no such robot.
+pub async fn update_robot(tx: &mut Tx, r: &StoredRobot) -> Result<bool> {
+    let update = Query::update()
+        .table(t("delivery_robots"))
+        .values([
+            (t("name"), r.name.as_str().into()),
+            (t("url"), r.url.as_str().into()),
+            (t("secret"), r.secret.clone().into()),
+            (t("events"), r.events.as_str().into()),
+            (t("include_internal"), r.include_internal.into()),
+        ])
+        .and_where(Expr::col(t("id")).eq(uuid(r.id)))
+        .to_owned();
+    Ok(tx.execute(&update).await? > 0)
+}
+
 pub async fn delete_robot(tx: &mut Tx, id: Uuid) -> Result<bool> {
     let delete = Query::delete().from_table(t("delivery_robots")).and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
     Ok(tx.execute(&delete).await? > 0)

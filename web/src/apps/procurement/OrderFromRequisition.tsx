@@ -9,7 +9,7 @@ import { api, type RecordJson } from '../../api/client';
 import { ReferencePicker } from '../../fields/reference';
 import { useTypes } from '../../meta/context';
 import { labelOf } from '../../meta/fields';
-import { useProblemText } from '../../pages/transition';
+import { useFieldErrorText, useProblemText } from '../../pages/transition';
 
 interface Values {
   profile?: string | null;
@@ -35,6 +35,7 @@ export function OrderFromRequisition({ requisition }: { requisition: RecordJson 
   const [error, setError] = useState<string | null>(null);
   const [form] = Form.useForm<Values>();
   const problemText = useProblemText();
+  const errorText = useFieldErrorText();
   const lineOptions = requisitionLineOptions(requisition);
   const categories = byName('purchase_order')?.fields.find((f) => f.name === 'category')?.options ?? [];
 
@@ -60,7 +61,7 @@ export function OrderFromRequisition({ requisition }: { requisition: RecordJson 
     if (problem) {
       // The server names `/supplier`, `/lines/…` and `/category`: shown at those fields.
       const errors = problem.status === 422 ? (problem.errors ?? []) : [];
-      const at = (match: (pointer: string) => boolean) => errors.filter((e) => match(e.pointer)).map((e) => e.reason);
+      const at = (match: (pointer: string) => boolean) => errors.filter((e) => match(e.pointer)).map(errorText);
       form.setFields([
         { name: 'profile', errors: at((p) => p === '/supplier') },
         { name: 'lines', errors: at((p) => p.startsWith('/lines')) },

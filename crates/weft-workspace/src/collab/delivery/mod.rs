@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use letter::Letter;
-pub use settings::{DeliverySettings, DeliverySettingsInput, NewRobot, RobotView};
+pub use settings::{DeliverySettings, DeliverySettingsInput, NewRobot, RobotPatch, RobotView};
 pub use smtp::{SmtpSettings, SmtpTls};
 pub use worker::{DeadLetterView, DeliveryRun};
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_model::schema::{FieldError, FieldErrorCode};
@@ -83,6 +83,34 @@ pub struct NewRobot {
     /// `zh` or `en`; default `en` for Slack, `zh` for the others.
     #[serde(default)]
     pub language: Option<String>,
+}
+
+/// A change of a robot (administrators): only what is given changes. Its kind and what
+/// feeds it (a channel or a type) stay: another of those is another robot.
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RobotPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new webhook address (http or https).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// A new signing secret; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub secret: Option<Option<String>>,
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    #[serde(default)]
+    pub include_internal: Option<bool>,
+    /// `zh` or `en`.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// A key that is present (even as `null`) is `Some`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// A robot as the API shows it: never its secret, nor the key in its webhook.
@@ -342,6 +370,82 @@ impl Workspace {
             })
             .await?;
         Ok(robot_view(robot))
+    }
+
+    /// Changes a robot's name, webhook, secret, events, language or whether internal
+    /// messages reach it (administrators; audited, without the webhook's key or the secret).
+    /// The result is checked as a whole, like a new robot: every problem at its pointer.
+    pub async fn update_delivery_robot(&self, principal: &Principal, id: Uuid, patch: RobotPatch) -> Result<RobotView> {
+        self.require_admin(principal)?;
+        let stored = store::robot(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("robot {id}")))?;
+        let current = RobotEvents::of(&stored);
+        let merged = NewRobot {
+            name: patch.name.clone().unwrap_or_else(|| stored.name.clone()),
+            kind: stored.kind.clone(),
+            url: patch.url.clone().unwrap_or_else(|| stored.url.clone()),
+            secret: patch.secret.clone().unwrap_or_else(|| stored.secret.clone()),
+            channel: stored.channel,
+            type_name: stored.type_name.clone(),
+            events: patch.events.clone().unwrap_or_else(|| current.events.clone()),
+            include_internal: patch.include_internal.unwrap_or(stored.include_internal),
+            language: Some(patch.language.clone().unwrap_or_else(|| current.language.clone())),
+        };
+        let problems = check_robot(&merged);
+        if !problems.is_empty() {
+            return Err(Error::Validation(problems));
+        }
+        let mut events = merged.events.clone();
+        events.sort();
+        events.dedup();
+        let robot = StoredRobot {
+            name: merged.name.trim().to_owned(),
+            url: merged.url.clone(),
+            secret: merged.secret.clone(),
+            events: serde_json::to_string(&RobotEvents {
+                events,
+                language: merged.language.clone().unwrap_or_default(),
+            })
+            .unwrap_or_default(),
+            include_internal: merged.include_internal,
+            ..stored
+        };
+        // What changed, for the audit: names of the credentials only, never their values.
+        let mut changed = Vec::new();
+        if patch.name.is_some() {
+            changed.push("name");
+        }
+        if patch.url.is_some() {
+            changed.push("url");
+        }
+        if patch.secret.is_some() {
+            changed.push("secret");
+        }
+        if patch.events.is_some() {
+            changed.push("events");
+        }
+        if patch.include_internal.is_some() {
+            changed.push("include_internal");
+        }
+        if patch.language.is_some() {
+            changed.push("language");
+        }
+        let (who, row) = (principal.clone(), robot.clone());
+        let updated = self
+            .db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if !store::update_robot(tx, &row).await? {
+                        return Ok(false);
+                    }
+                    let detail = serde_json::json!({
+                        "name": row.name, "endpoint": endpoint(&row.url), "changed": changed,
+                    });
+                    admin_audit::record(tx, &who, "robot.update", "robot", &row.id.to_string(), detail).await?;
+                    Ok::<_, Error>(true)
+                })
+            })
+            .await?;
+        if updated { Ok(robot_view(robot)) } else { Err(Error::NotFound(format!("robot {id}"))) }
     }
 
     /// Detaches a robot (administrators; audited). Its queued cards are dropped when due.
