@@ -120,16 +120,7 @@ impl Connection {
         socket: WebSocket,
         feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     ) -> Self {
-        Connection {
-            state,
-            principal,
-            credential,
-            socket,
-            feed,
-            topics: Vec::new(),
-            seen: 0,
-            heard_at: Instant::now(),
-        }
+        Connection { state, principal, credential, socket, feed, topics: Vec::new(), seen: 0, heard_at: Instant::now() }
     }
 
     async fn run(mut self) {

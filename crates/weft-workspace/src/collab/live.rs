@@ -200,7 +200,8 @@ impl LiveItem {
         }
         let name = topic.to_string();
         let data = self.notice(topic);
-        let notice = LiveEvent { kind: "event", seq: self.event.seq, topic: &name, event: &self.event.kind, data: &data };
+        let notice =
+            LiveEvent { kind: "event", seq: self.event.seq, topic: &name, event: &self.event.kind, data: &data };
         let frame = Bytes::from(serde_json::to_vec(&notice).unwrap_or_default());
         self.shared().frames.entry(topic.clone()).or_insert(frame).clone()
     }
