@@ -20,6 +20,7 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 on_both_databases!(
     each_listener_gets_what_it_may_see_and_resumes_without_gaps,
+    connections_share_an_event_but_each_principal_gets_only_its_reach,
     other_origins_and_strangers_are_refused,
     a_revoked_session_or_token_closes_its_live_connection
 );
@@ -90,6 +91,7 @@ struct Fixture {
     order_b: String,
     colleague_token: String,
     colleague: Uuid,
+    party_b: Uuid,
 }
 
 async fn fixture(backend: TestBackend) -> Fixture {
@@ -105,8 +107,9 @@ async fn fixture(backend: TestBackend) -> Fixture {
     assert!(declared.status().is_success());
     let party_a = Uuid::now_v7();
     app.create_guest("buyer@a.example", "guest password A", party_a, &["guest"]).await;
+    let party_b = Uuid::now_v7();
     let mut ids = Vec::new();
-    for party in [party_a, Uuid::now_v7()] {
+    for party in [party_a, party_b] {
         let created: Value = app
             .client
             .post(app.url("/api/v1/records/order"))
@@ -121,7 +124,7 @@ async fn fixture(backend: TestBackend) -> Fixture {
     }
     let colleague = app.create_member("li.wei", None, &["employee"]).await;
     let colleague_token = app.token_for(colleague, None).await;
-    Fixture { order_a: ids[0].clone(), order_b: ids[1].clone(), colleague_token, colleague, app }
+    Fixture { order_a: ids[0].clone(), order_b: ids[1].clone(), colleague_token, colleague, party_b, app }
 }
 
 async fn post(f: &Fixture, body: Value) {
@@ -181,6 +184,92 @@ async fn each_listener_gets_what_it_may_see_and_resumes_without_gaps(backend: Te
     let _ = subscribe(&mut late, &[record_a], Some(-20_000)).await;
     let frame = next(&mut late).await.unwrap();
     assert_eq!(frame["kind"], "resync", "{frame}");
+}
+
+/// The server serialises a notice once per event and topic and asks the read policy once
+/// per principal and event, whatever the number of connections: principals with different
+/// reach on the same events, each with two connections, still get exactly what each may
+/// see, and connections told the same get the same text.
+async fn connections_share_an_event_but_each_principal_gets_only_its_reach(backend: TestBackend) {
+    let f = fixture(backend).await;
+    let app = &f.app;
+    app.create_guest("buyer@b.example", "guest password B", f.party_b, &["guest"]).await;
+    let cookie_a = session_cookie(app, "buyer@a.example", "guest password A").await;
+    let cookie_b = session_cookie(app, "buyer@b.example", "guest password B").await;
+    let record_a = format!("record:order/{}", f.order_a);
+    let topics = vec!["type:order".to_owned(), record_a.clone()];
+
+    let mut listeners = Vec::new();
+    for (who, header) in [
+        ("guest a", ("cookie", cookie_a.clone())),
+        ("guest a", ("cookie", cookie_a)),
+        ("guest b", ("cookie", cookie_b.clone())),
+        ("guest b", ("cookie", cookie_b)),
+        ("colleague", ("authorization", format!("Bearer {}", f.colleague_token))),
+        ("colleague", ("authorization", format!("Bearer {}", f.colleague_token))),
+    ] {
+        let mut socket = connect(app, header).await;
+        let answer = subscribe(&mut socket, &topics, None).await;
+        let expected: Vec<&str> =
+            if who == "guest b" { vec!["type:order"] } else { topics.iter().map(String::as_str).collect() };
+        assert_eq!(answer["topics"], json!(expected), "{who}: {answer}");
+        listeners.push((who, socket));
+    }
+
+    for id in [&f.order_a, &f.order_b] {
+        let response = app
+            .client
+            .patch(app.url(&format!("/api/v1/records/order/{id}")))
+            .header("if-match", "\"1\"")
+            .json(&json!({"subject": "steel, revised"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+    post(&f, json!({"body": "internal: supplier is late"})).await;
+    post(&f, json!({"body": "shared: ships Monday", "visibility": "shared"})).await;
+
+    let mut texts: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (who, socket) in &mut listeners {
+        let frames = drain(socket).await;
+        let events: Vec<&Value> = frames.iter().filter(|f| f["kind"] == "event").collect();
+        let updated: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|f| f["event"] == "record.updated")
+            .map(|f| (f["topic"].as_str().unwrap(), f["data"]["id"].as_str().unwrap()))
+            .collect();
+        let (a, b) = (f.order_a.as_str(), f.order_b.as_str());
+        match *who {
+            "guest a" => {
+                assert_eq!(updated, vec![("type:order", a), (record_a.as_str(), a)], "{who}: {frames:?}");
+                assert_eq!(summaries(&frames), vec!["shared: ships Monday"], "{who}");
+            }
+            "guest b" => {
+                assert_eq!(updated, vec![("type:order", b)], "{who}: {frames:?}");
+                assert!(summaries(&frames).is_empty(), "{who}: {frames:?}");
+            }
+            _ => {
+                assert_eq!(
+                    updated,
+                    vec![("type:order", a), (record_a.as_str(), a), ("type:order", b)],
+                    "{who}: {frames:?}"
+                );
+                assert_eq!(summaries(&frames), vec!["internal: supplier is late", "shared: ships Monday"], "{who}");
+            }
+        }
+        let text = serde_json::to_string(&events).unwrap();
+        if *who != "colleague" {
+            assert!(!text.contains("supplier is late"), "{who} never sees an internal message: {text}");
+        }
+        if *who == "guest b" {
+            assert!(!text.contains(a), "guest b never hears of party a's order: {text}");
+        }
+        texts.entry(who).or_default().push(text);
+    }
+    for (who, same) in texts {
+        assert_eq!(same[0], same[1], "{who}'s two connections are told the same");
+    }
 }
 
 async fn other_origins_and_strangers_are_refused(backend: TestBackend) {

@@ -86,6 +86,8 @@ pub struct SqliteStore {
     /// One sqlx connection, for migrations (sqlx's migrator) only.
     pub(crate) write_pool: SqlitePool,
     pub(crate) writer: crate::writer::Writer,
+    /// Bumped by the writer after each commit that appended outbox events.
+    pub(crate) appended: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Database {
@@ -145,9 +147,10 @@ impl Database {
                             other => other,
                         })?
                 };
-                let writer = crate::writer::Writer::start(direct, tokio::runtime::Handle::current())
+                let (signal, appended) = tokio::sync::watch::channel(0);
+                let writer = crate::writer::Writer::start(direct, tokio::runtime::Handle::current(), signal)
                     .map_err(|e| fail(sqlx::Error::Io(e)))?;
-                Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer }))
+                Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer, appended }))
             }
             DatabaseLocation::Postgres(url) => {
                 let target = options.location.target();

@@ -39,6 +39,9 @@ const STATEMENT_CACHE: usize = 512;
 /// The writer thread's connection.
 pub struct DirectConn {
     conn: Connection,
+    /// Set when the transaction in progress appended outbox events; the writer takes it
+    /// after the commit to wake the outbox's readers (`outbox::wakeups`).
+    appended: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for DirectConn {
@@ -71,7 +74,7 @@ impl DirectConn {
         conn.execute_batch(&format!("PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"))
             .map_err(convert)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(DirectConn { conn })
+        Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false) })
     }
 
     /// What `PRAGMA name` answers (tests check the connection's settings with it).
@@ -79,6 +82,16 @@ impl DirectConn {
         self.conn
             .query_row(&format!("PRAGMA {name}"), [], |row| Ok(SqliteValue::from(row.get_ref(0)?)))
             .map_err(convert)
+    }
+
+    /// Notes that the transaction in progress appended outbox events.
+    pub(crate) fn mark_appended(&self) {
+        self.appended.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the transaction just ended had appended outbox events (and forgets it).
+    pub(crate) fn take_appended(&self) -> bool {
+        self.appended.swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs one statement with its parameters to the end; the rows it changed.

@@ -198,6 +198,21 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Arranges for the outbox's readers to be woken once this transaction commits
+    /// (`outbox::wakeups`): on SQLite the writer signals its own process; on PostgreSQL a
+    /// `NOTIFY`, delivered at commit to every process listening (none on rollback).
+    pub(crate) async fn wake_outbox_readers(&mut self) -> Result<()> {
+        match self {
+            Tx::SqliteDirect(conn) => conn.mark_appended(),
+            Tx::Postgres(tx) => {
+                sqlx::query("SELECT pg_notify($1, '')").bind(crate::kernel::outbox::CHANNEL).execute(&mut **tx).await?;
+            }
+            // Pooled SQLite transactions are for reads.
+            Tx::Sqlite(_) => {}
+        }
+        Ok(())
+    }
 }
 
 impl DbRow {

@@ -23,7 +23,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::direct::DirectConn;
 use crate::{Database, Error, Result, Tx};
@@ -61,10 +61,13 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread with the write connection; `runtime` (the one that opened
-    /// the database) runs units whose caller is outside of tokio.
-    pub(crate) fn start(conn: DirectConn, runtime: Handle) -> std::io::Result<Writer> {
+    /// the database) runs units whose caller is outside of tokio. `appended` is bumped
+    /// after every commit that appended outbox events (`outbox::wakeups`).
+    pub(crate) fn start(conn: DirectConn, runtime: Handle, appended: watch::Sender<u64>) -> std::io::Result<Writer> {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        std::thread::Builder::new().name("weft-sqlite-writer".into()).spawn(move || run(conn, rx, runtime))?;
+        std::thread::Builder::new()
+            .name("weft-sqlite-writer".into())
+            .spawn(move || run(conn, rx, runtime, appended))?;
         Ok(Writer { queue })
     }
 
@@ -78,7 +81,7 @@ impl Writer {
     }
 }
 
-fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle) {
+fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle, appended: watch::Sender<u64>) {
     let mut tx = Tx::SqliteDirect(Box::new(conn));
     let mut batch: Vec<Envelope> = Vec::with_capacity(MAX_BATCH);
     let mut closing = None;
@@ -96,7 +99,12 @@ fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle) {
             }
         }
         if !batch.is_empty() {
-            commit_batch(&mut tx, std::mem::take(&mut batch), &runtime);
+            let committed = commit_batch(&mut tx, std::mem::take(&mut batch), &runtime);
+            // Cleared either way; a commit that appended events wakes the outbox's readers
+            // (an event of a unit rolled back to its savepoint may wake them for nothing).
+            if direct(&tx).take_appended() && committed {
+                appended.send_modify(|n| *n = n.wrapping_add(1));
+            }
         }
     }
     // Whatever is still queued is answered `WriterStopped` (its reply is dropped).
@@ -124,20 +132,21 @@ fn run_unit(tx: &mut Tx, envelope_job: Job, runtime: &Handle) -> std::thread::Re
     std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(envelope_job(tx))))
 }
 
-fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) {
+/// Runs a batch in one transaction; whether it committed.
+fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) -> bool {
     if let Err(e) = direct(tx).begin() {
         let message = e.to_string();
         for envelope in batch {
             let _ = envelope.reply.send(Err(Error::Sql(sqlx::Error::Protocol(message.clone()))));
         }
-        return;
+        return false;
     }
     if batch.len() == 1 {
         // Alone in its batch, a unit needs no savepoint: the transaction is its own.
-        if let Some(envelope) = batch.into_iter().next() {
-            commit_alone(tx, envelope, fallback);
-        }
-        return;
+        return match batch.into_iter().next() {
+            Some(envelope) => commit_alone(tx, envelope, fallback),
+            None => false,
+        };
     }
     let mut results: Vec<(Reply, Box<dyn Any + Send>)> = Vec::with_capacity(batch.len());
     let mut broken: Option<String> = None;
@@ -189,6 +198,7 @@ fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) {
             for (reply, result) in results {
                 let _ = reply.send(Ok(result));
             }
+            true
         }
         Err(reason) => {
             let _ = conn.rollback();
@@ -197,33 +207,36 @@ fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) {
             for (reply, _) in results {
                 let _ = reply.send(Err(aborted(&reason)));
             }
+            false
         }
     }
 }
 
-fn commit_alone(tx: &mut Tx, envelope: Envelope, fallback: &Handle) {
+/// Runs a unit alone in the transaction; whether it committed.
+fn commit_alone(tx: &mut Tx, envelope: Envelope, fallback: &Handle) -> bool {
     let runtime = envelope.runtime.as_ref().unwrap_or(fallback);
     let outcome = run_unit(tx, envelope.job, runtime);
     let conn = direct(tx);
-    let answer = match outcome {
+    let (answer, committed) = match outcome {
         Ok((true, result)) => match conn.commit() {
-            Ok(()) => Ok(result),
+            Ok(()) => (Ok(result), true),
             Err(e) => {
                 let _ = conn.rollback();
-                Err(aborted(&e.to_string()))
+                (Err(aborted(&e.to_string())), false)
             }
         },
         Ok((false, result)) => {
             let _ = conn.rollback();
-            Ok(result)
+            (Ok(result), false)
         }
         Err(_) => {
             tracing::error!("a unit of work panicked; it was rolled back");
             let _ = conn.rollback();
-            Err(Error::UnitPanicked)
+            (Err(Error::UnitPanicked), false)
         }
     };
     let _ = envelope.reply.send(answer);
+    committed
 }
 
 fn rollback_unit(conn: &DirectConn) -> Result<()> {

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use weft_model::{ErrorCode, Principal};
-use weft_workspace::collab::live::{LiveCache, LiveItem, Topic};
+use weft_workspace::collab::live::{LiveItem, Topic};
 
 use axum::extract::ws::CloseFrame;
 
@@ -107,7 +107,6 @@ struct Connection {
     socket: WebSocket,
     feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     topics: Vec<Topic>,
-    cache: LiveCache,
     /// The last event number this connection has dealt with (sent or not ours).
     seen: i64,
     heard_at: Instant,
@@ -121,17 +120,7 @@ impl Connection {
         socket: WebSocket,
         feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
     ) -> Self {
-        Connection {
-            state,
-            principal,
-            credential,
-            socket,
-            feed,
-            topics: Vec::new(),
-            cache: LiveCache::default(),
-            seen: 0,
-            heard_at: Instant::now(),
-        }
+        Connection { state, principal, credential, socket, feed, topics: Vec::new(), seen: 0, heard_at: Instant::now() }
     }
 
     async fn run(mut self) {
@@ -295,12 +284,14 @@ impl Connection {
         }
     }
 
+    /// Sends what the principal may be told about `item`: frames serialised once per event
+    /// and topic, shared with every other connection told the same.
     async fn deliver(&mut self, item: &LiveItem) -> bool {
         if self.topics.is_empty() {
             return true;
         }
-        let notices = match self.state.workspace.live_view(&self.principal, &self.topics, item, &mut self.cache).await {
-            Ok(notices) => notices,
+        let frames = match self.state.workspace.live_frames(&self.principal, &self.topics, item).await {
+            Ok(frames) => frames,
             Err(e) => {
                 tracing::warn!(error = %e, seq = item.seq(), "live view failed; the client resyncs");
                 return self
@@ -310,10 +301,10 @@ impl Connection {
                     .await;
             }
         };
-        for notice in notices {
-            let mut value = serde_json::to_value(&notice).unwrap_or(Value::Null);
-            value["kind"] = json!("event");
-            if !self.send(value).await {
+        for frame in frames {
+            // JSON text, hence UTF-8.
+            let Ok(text) = Utf8Bytes::try_from(frame) else { continue };
+            if !self.send_raw(Message::Text(text)).await {
                 return false;
             }
         }

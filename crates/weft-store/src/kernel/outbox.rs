@@ -7,11 +7,15 @@
 
 use sea_query::{Expr, OnConflict, Order, Query};
 use time::OffsetDateTime;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::t;
 use crate::tx::{DbRow, timestamp};
 use crate::{Database, Result, Tx};
+
+/// The PostgreSQL notification channel a commit that appended events notifies.
+pub(crate) const CHANNEL: &str = "weft_outbox";
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -57,7 +61,60 @@ pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -
         }
         tx.execute(&insert).await?;
     }
+    if !events.is_empty() {
+        tx.wake_outbox_readers().await?;
+    }
     Ok(())
+}
+
+/// A signal that changes soon after a commit appended events to the outbox, so a reader
+/// can wait for it instead of polling: on SQLite, every commit of this process's writer;
+/// on PostgreSQL, every commit of any process (`LISTEN weft_outbox`, on a connection of
+/// its own held by a task that ends when the receiver is dropped or the pool closes).
+/// Best effort: a reader still polls now and then, for SQLite commits of other processes
+/// and for notifications lost while PostgreSQL reconnects. When the signal ends (its
+/// sender dropped), `changed()` fails: poll from then on.
+pub async fn wakeups(db: &Database) -> watch::Receiver<u64> {
+    match db {
+        Database::Sqlite(store) => store.appended.clone(),
+        Database::Postgres(pool) => {
+            let (signal, receiver) = watch::channel(0u64);
+            let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for outbox commits; readers poll");
+                    return receiver;
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "cannot listen for outbox commits; readers poll");
+                return receiver;
+            }
+            tokio::spawn(async move {
+                loop {
+                    match listener.recv().await {
+                        Ok(_) => {
+                            signal.send_modify(|n| *n = n.wrapping_add(1));
+                            if signal.is_closed() {
+                                break;
+                            }
+                        }
+                        Err(sqlx::Error::PoolClosed) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "outbox notifications interrupted; retrying");
+                            // Whatever was notified meanwhile is lost: let the readers look.
+                            signal.send_modify(|n| *n = n.wrapping_add(1));
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            if signal.is_closed() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+            receiver
+        }
+    }
 }
 
 /// Events after `after`, oldest first, at most `limit`.

@@ -1,15 +1,23 @@
-//! The live feed behind `/api/v1/live`: one task tails the outbox and hands every event to
-//! the connections; each connection asks `live_view` what, if anything, its principal may
-//! be told about it. The policy runs here, per principal and event — a connection never
-//! gets an event to filter on the client. What is sent is a notice (ids, versions, a
-//! message's summary when the principal may read the message); the data itself is fetched
-//! through the API, which checks access again.
+//! The live feed behind `/api/v1/live`: one task tails the outbox (woken by the store when
+//! a commit appended events, polling as a fallback) and hands every event to the
+//! connections; each connection asks `live_frames` what, if anything, its principal may be
+//! told about it. The policy runs here, per principal and event — a connection never gets
+//! an event to filter on the client. What is sent is a notice (ids, versions, a message's
+//! summary when the principal may read the message); the data itself is fetched through
+//! the API, which checks access again.
+//!
+//! A notice's content depends on the event and the topic only, never on who receives it:
+//! the principal decides *whether* it is sent. So each event carries what its listeners
+//! share: the frame (the JSON text) of each topic, serialised once, and the answer of the
+//! record read policy for each distinct principal, asked once however many connections
+//! that principal has open. A connection's own work is a set lookup or two and a send.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::broadcast;
@@ -28,11 +36,16 @@ use crate::{Error, Result, Workspace};
 const FEED_CAPACITY: usize = 4096;
 /// A reconnect further behind than this refetches instead of replaying.
 pub const MAX_REPLAY: i64 = 10_000;
-/// How long a channel membership answer is trusted by one connection.
-const MEMBERSHIP_TTL: Duration = Duration::from_secs(5);
+/// How often the tail looks at the outbox without being woken: commits of other processes
+/// on SQLite, notifications lost while PostgreSQL reconnects.
+const FALLBACK_POLL: Duration = Duration::from_millis(100);
+/// The newest events whose shared answers and frames are kept; an older one's are dropped
+/// (a connection that far behind works them out again), so memory stays bounded however
+/// many principals listen.
+const SHARED_KEPT: usize = 64;
 
 /// What a connection listens to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Topic {
     /// The principal's inbox (new items arrived).
     Inbox,
@@ -76,19 +89,14 @@ impl std::fmt::Display for Topic {
     }
 }
 
-/// One notice for one connection.
+/// One notice for one connection, as sent (`kind` is always `event`).
 #[derive(Debug, Clone, Serialize)]
-pub struct LiveEvent {
+pub struct LiveEvent<'a> {
+    pub kind: &'static str,
     pub seq: i64,
-    pub topic: String,
-    pub event: String,
-    pub data: Json,
-}
-
-/// Per-connection memory of channel memberships (checked at most every few seconds).
-#[derive(Debug, Default)]
-pub struct LiveCache {
-    memberships: BTreeMap<Uuid, (bool, Instant)>,
+    pub topic: &'a str,
+    pub event: &'a str,
+    pub data: &'a Json,
 }
 
 /// The outbox tail shared by all connections.
@@ -98,18 +106,104 @@ pub struct LiveFeed {
 }
 
 /// An event with what every connection needs to judge it, looked up once by the tail
-/// rather than once per connection: the record it is about (as it is now), and for a
-/// channel message the channel's members.
+/// rather than once per connection: the record it is about (as it is now), for a channel
+/// message the channel's members, for new inbox items whose inboxes; and what the
+/// connections worked out so far, shared.
 #[derive(Debug)]
 pub struct LiveItem {
     pub event: StoredEvent,
     record: Option<(Arc<TypeEntry>, StoredRecord)>,
     members: Option<BTreeSet<Uuid>>,
+    inboxes: HashSet<Uuid>,
+    shared: Mutex<Shared>,
+}
+
+/// Answers that do not depend on the connection asking.
+#[derive(Debug, Default)]
+struct Shared {
+    /// May this principal read the event's record (as the read policy answers)?
+    readable: HashMap<Principal, bool>,
+    /// The frame of each topic: the same text for every connection that may be told.
+    frames: HashMap<Topic, Bytes>,
 }
 
 impl LiveItem {
     pub fn seq(&self) -> i64 {
         self.event.seq
+    }
+
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        // Only caches live behind the lock: one poisoned by a panic is still usable.
+        self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops the shared answers (memory); later askers work them out again.
+    fn forget(&self) {
+        *self.shared() = Shared::default();
+    }
+
+    /// Whether the event is news for `topic` at all, whoever listens.
+    fn concerns(&self, topic: &Topic) -> bool {
+        let event = &self.event;
+        match topic {
+            Topic::Inbox => event.kind == "inbox.delivered",
+            Topic::Channel(id) => {
+                event.type_name == "channel" && event.record_id == Some(*id) && event.kind.starts_with("message.")
+            }
+            Topic::Record { type_name, id } => {
+                &event.type_name == type_name && event.record_id == Some(*id) && self.about_record()
+            }
+            Topic::Type(type_name) => {
+                &event.type_name == type_name && event.kind.starts_with("record.") && self.about_record()
+            }
+        }
+    }
+
+    /// A record, message or attachment event whose record the tail found (deleted ones
+    /// too: a deletion is news to those who could read the record before it).
+    fn about_record(&self) -> bool {
+        let kind = self.event.kind.as_str();
+        let relevant = kind.starts_with("record.") || kind.starts_with("message.") || kind.starts_with("attachment.");
+        relevant
+            && matches!((&self.record, self.event.record_id), (Some((_, record)), Some(id)) if record.system.id == id)
+    }
+
+    /// What a listener of `topic` who may be told is told (the same for every one of them).
+    fn notice(&self, topic: &Topic) -> Json {
+        let event = &self.event;
+        let p = &event.payload;
+        let kind = event.kind.as_str();
+        match topic {
+            Topic::Inbox => json!({}),
+            Topic::Channel(_) => message_notice(p),
+            Topic::Record { .. } | Topic::Type(_) => {
+                if kind.starts_with("message.") {
+                    message_notice(p)
+                } else if kind.starts_with("attachment.") {
+                    json!({ "attachment": p.get("attachment") })
+                } else {
+                    // Field changes are not sent (hidden fields differ per reader): the
+                    // version says the record changed, the API gives what the reader may see.
+                    let record = self.record.as_ref().map(|(_, r)| r);
+                    json!({ "type": event.type_name, "id": event.record_id, "version": p.get("version"),
+                            "state": record.map(|r| &r.system.state),
+                            "deleted": record.is_some_and(|r| r.system.deleted_at.is_some()) })
+                }
+            }
+        }
+    }
+
+    /// The frame for `topic`, serialised by the first connection that needs it.
+    fn frame(&self, topic: &Topic) -> Bytes {
+        if let Some(frame) = self.shared().frames.get(topic) {
+            return frame.clone();
+        }
+        let name = topic.to_string();
+        let data = self.notice(topic);
+        let notice =
+            LiveEvent { kind: "event", seq: self.event.seq, topic: &name, event: &self.event.kind, data: &data };
+        let frame = Bytes::from(serde_json::to_vec(&notice).unwrap_or_default());
+        self.shared().frames.entry(topic.clone()).or_insert(frame).clone()
     }
 }
 
@@ -122,8 +216,10 @@ impl Workspace {
             .live
             .get_or_try_init(|| async {
                 let (sender, _) = broadcast::channel(FEED_CAPACITY);
+                // Listening first, then the head: a commit in between wakes the tail.
+                let wakeups = outbox::wakeups(&self.db).await;
                 let start = outbox::head(&self.db).await?;
-                tokio::spawn(tail(self.clone(), sender.clone(), start));
+                tokio::spawn(tail(self.clone(), sender.clone(), start, wakeups));
                 Ok::<_, Error>(LiveFeed { sender })
             })
             .await?;
@@ -176,14 +272,24 @@ impl Workspace {
         }
     }
 
-    /// An event with its record and channel members looked up (once, for every listener).
+    /// An event with its record, channel members and inboxes looked up (once, for every
+    /// listener).
     async fn live_item(&self, event: StoredEvent) -> Result<LiveItem> {
         let kind = event.kind.clone();
-        let mut item = LiveItem { record: None, members: None, event };
+        let mut item =
+            LiveItem { record: None, members: None, inboxes: HashSet::new(), shared: Mutex::default(), event };
         if item.event.type_name == "channel" && kind.starts_with("message.") {
             if let Some(id) = item.event.record_id {
                 item.members = Some(store::members(&self.db, id).await?.into_iter().collect());
             }
+        } else if kind == "inbox.delivered" {
+            item.inboxes = item
+                .event
+                .payload
+                .get("principals")
+                .and_then(Json::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect())
+                .unwrap_or_default();
         } else if (kind.starts_with("record.") || kind.starts_with("message.") || kind.starts_with("attachment."))
             && let (Some(id), Ok(entry)) = (item.event.record_id, self.entry(&item.event.type_name))
             && let Some(record) = rows::get(Source::Db(&self.db), &entry.spec, id, true).await?
@@ -193,108 +299,55 @@ impl Workspace {
         Ok(item)
     }
 
-    /// What `principal`, listening to `topics`, may be told about `item`.
-    pub async fn live_view(
-        &self,
-        principal: &Principal,
-        topics: &[Topic],
-        item: &LiveItem,
-        cache: &mut LiveCache,
-    ) -> Result<Vec<LiveEvent>> {
-        let event = &item.event;
+    /// What `principal`, listening to `topics`, may be told about `item`: one frame (a
+    /// complete JSON text message, `kind` `event`) per topic it may be told about, in the
+    /// order of `topics`. The frames are shared with every other connection told the same.
+    pub async fn live_frames(&self, principal: &Principal, topics: &[Topic], item: &LiveItem) -> Result<Vec<Bytes>> {
         let mut out = Vec::new();
         for topic in topics {
-            if let Some(data) = self.live_data(principal, topic, item, cache).await? {
-                out.push(LiveEvent { seq: event.seq, topic: topic.to_string(), event: event.kind.clone(), data });
+            if item.concerns(topic) && self.may_be_told(principal, topic, item).await? {
+                out.push(item.frame(topic));
             }
         }
         Ok(out)
     }
 
-    async fn live_data(
-        &self,
-        principal: &Principal,
-        topic: &Topic,
-        item: &LiveItem,
-        cache: &mut LiveCache,
-    ) -> Result<Option<Json>> {
+    /// The policy, for an event that concerns `topic`.
+    async fn may_be_told(&self, principal: &Principal, topic: &Topic, item: &LiveItem) -> Result<bool> {
         let event = &item.event;
-        let p = &event.payload;
         match topic {
-            Topic::Inbox => {
-                let mine = event.kind == "inbox.delivered"
-                    && p.get("principals")
-                        .and_then(Json::as_array)
-                        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(&principal.id.to_string())));
-                Ok(mine.then(|| json!({})))
+            Topic::Inbox => Ok(item.inboxes.contains(&principal.id)),
+            Topic::Channel(_) => {
+                // Looked up by the tail for every channel message it hands out.
+                let member = item.members.as_ref().is_some_and(|members| members.contains(&principal.id));
+                Ok(member && self.visibility_allows(principal, &event.payload))
             }
-            Topic::Channel(id) => {
-                if event.type_name != "channel" || event.record_id != Some(*id) || !event.kind.starts_with("message.") {
-                    return Ok(None);
+            Topic::Record { .. } | Topic::Type(_) => {
+                if !self.record_readable(principal, item).await? {
+                    return Ok(false);
                 }
-                let member = match (&item.members, cache.memberships.get(id)) {
-                    (Some(members), _) => members.contains(&principal.id),
-                    (None, Some((member, at))) if at.elapsed() < MEMBERSHIP_TTL => *member,
-                    _ => {
-                        let member = store::is_member(&self.db, *id, principal.id).await?;
-                        cache.memberships.insert(*id, (member, Instant::now()));
-                        member
-                    }
-                };
-                if !member || !self.visibility_allows(principal, p) {
-                    return Ok(None);
-                }
-                Ok(Some(message_notice(p)))
-            }
-            Topic::Record { type_name, id } => {
-                if &event.type_name != type_name || event.record_id != Some(*id) {
-                    return Ok(None);
-                }
-                self.record_notice(principal, item).await
-            }
-            Topic::Type(type_name) => {
-                if &event.type_name != type_name || !event.kind.starts_with("record.") {
-                    return Ok(None);
-                }
-                self.record_notice(principal, item).await
+                let kind = event.kind.as_str();
+                Ok(!(kind.starts_with("message.") || kind.starts_with("attachment."))
+                    || self.visibility_allows(principal, &event.payload))
             }
         }
+    }
+
+    /// May `principal` read the event's record now? Asked of the read policy once per
+    /// principal and event, whichever connection asks first.
+    async fn record_readable(&self, principal: &Principal, item: &LiveItem) -> Result<bool> {
+        let Some((entry, record)) = &item.record else { return Ok(false) };
+        if let Some(known) = item.shared().readable.get(principal) {
+            return Ok(*known);
+        }
+        let readable = self.readable_now(principal, entry, record).await?;
+        item.shared().readable.insert(principal.clone(), readable);
+        Ok(readable)
     }
 
     fn visibility_allows(&self, principal: &Principal, payload: &Json) -> bool {
         let visibility = payload.get("visibility").and_then(Json::as_str).unwrap_or("internal");
         visible_to(principal).contains(&visibility)
-    }
-
-    async fn record_notice(&self, principal: &Principal, item: &LiveItem) -> Result<Option<Json>> {
-        let event = &item.event;
-        let kind = event.kind.as_str();
-        let relevant = kind.starts_with("record.") || kind.starts_with("message.") || kind.starts_with("attachment.");
-        let (Some(id), true) = (event.record_id, relevant) else { return Ok(None) };
-        // Looked up by the tail; a deletion is news to those who could read the record
-        // before it, hence deleted records too.
-        let Some((entry, record)) = &item.record else { return Ok(None) };
-        if record.system.id != id {
-            return Ok(None);
-        }
-        if !self.readable_now(principal, entry, record).await? {
-            return Ok(None);
-        }
-        let p = &event.payload;
-        if kind.starts_with("message.") || kind.starts_with("attachment.") {
-            if !self.visibility_allows(principal, p) {
-                return Ok(None);
-            }
-            return Ok(Some(if kind.starts_with("message.") {
-                message_notice(p)
-            } else {
-                json!({ "attachment": p.get("attachment") })
-            }));
-        }
-        // Field changes are not sent (hidden fields differ per reader): the version says
-        // the record changed, the API gives what the reader may see.
-        Ok(Some(json!({ "type": event.type_name, "id": id, "version": p.get("version"),
-                        "state": record.system.state, "deleted": record.system.deleted_at.is_some() })))
     }
 }
 
@@ -305,38 +358,71 @@ fn message_notice(p: &Json) -> Json {
     })
 }
 
-async fn tail(workspace: Workspace, sender: broadcast::Sender<Arc<LiveItem>>, mut after: i64) {
-    let mut idle = Duration::from_millis(20);
+async fn tail(
+    workspace: Workspace,
+    sender: broadcast::Sender<Arc<LiveItem>>,
+    mut after: i64,
+    mut wakeups: tokio::sync::watch::Receiver<u64>,
+) {
+    let mut woken = true;
+    let mut recent: VecDeque<Arc<LiveItem>> = VecDeque::with_capacity(SHARED_KEPT + 1);
     loop {
+        // Marked seen before reading: a commit from now on wakes the next wait.
+        if woken {
+            wakeups.borrow_and_update();
+        }
+        let mut retry = false;
         match outbox::read_after(&workspace.db, after, 512).await {
             Ok(events) if !events.is_empty() => {
-                idle = Duration::from_millis(20);
                 for event in events {
                     let seq = event.seq;
                     match workspace.live_item(event).await {
                         Ok(item) => {
                             after = seq;
+                            let item = Arc::new(item);
+                            recent.push_back(item.clone());
+                            if recent.len() > SHARED_KEPT
+                                && let Some(old) = recent.pop_front()
+                            {
+                                old.forget();
+                            }
                             // No receivers is fine: nobody is connected.
-                            let _ = sender.send(Arc::new(item));
+                            let _ = sender.send(item);
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, seq, "live feed cannot look up an event; retrying");
+                            retry = true;
                             break;
                         }
                     }
                 }
-                continue;
+                if !retry {
+                    // More may be waiting (a full batch, or commits while this one was read).
+                    continue;
+                }
             }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "live feed cannot read the outbox; retrying");
-                idle = Duration::from_secs(1);
+                retry = true;
             }
         }
-        tokio::time::sleep(idle).await;
-        if sender.receiver_count() == 0 && sender.is_empty() {
-            // Keep tailing: the next connection must not miss what committed meanwhile.
-            idle = Duration::from_millis(100);
+        if retry {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
         }
+        // Nothing new: wait for a commit that appended events, or poll after a while. The
+        // tail keeps going with nobody connected: the next connection must not miss what
+        // committed meanwhile.
+        woken = if woken {
+            tokio::select! {
+                changed = wakeups.changed() => changed.is_ok(),
+                _ = tokio::time::sleep(FALLBACK_POLL) => true,
+            }
+        } else {
+            // The signal is gone (PostgreSQL could not listen): poll.
+            tokio::time::sleep(FALLBACK_POLL).await;
+            false
+        };
     }
 }
