@@ -67,6 +67,16 @@ async fn administrators_manage_rules_and_nobody_else_may(backend: TestBackend) {
         send(&app, &admin, Method::PUT, "/api/v1/admin/rules/flag", Some(&json!({ "name": "flag" }))).await;
     assert!(status.is_client_error(), "{status}");
 
+    // Wrong types are refused whole, as a problem; nothing is saved.
+    let mut wrong = rule("flag");
+    wrong["on"] = json!("created");
+    wrong["actions"] = json!([{ "set": { "urgent": 1 } }]);
+    let response = bearer_client(&admin).put(app.url("/api/v1/admin/rules/flag")).json(&wrong).send().await.unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(response.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    let (_, list) = send(&app, &admin, Method::GET, "/api/v1/admin/rules", None).await;
+    assert_eq!(list[0]["version"].as_i64(), Some(1), "the wrong rule saved nothing");
+
     // A member may not read, save or delete rules.
     let member = app.create_member("mia", None, &["employee"]).await;
     let token = app.token_for(member, None).await;

@@ -325,16 +325,19 @@ pub struct FilterTargets {
 }
 
 impl FilterTargets {
-    /// What `principal` may look into from `entry`'s reference fields (those it can see).
+    /// What `principal` may look into from `entry`'s reference fields (those it can see)
+    /// that `source` writes a path through (`supplier.`): only those cost a policy look-up.
     pub(crate) fn for_reader(
         workspace: &crate::Workspace,
         principal: &Principal,
         entry: &TypeEntry,
         hidden: &std::collections::BTreeSet<String>,
+        source: &str,
     ) -> FilterTargets {
         let mut targets = FilterTargets::default();
         let backend = workspace.db.backend();
-        for field in entry.decl.fields.iter().filter(|f| !hidden.contains(&f.name)) {
+        let written = |name: &str| source.contains(&format!("{name}."));
+        for field in entry.decl.fields.iter().filter(|f| !hidden.contains(&f.name) && written(&f.name)) {
             let type_name = match &field.kind {
                 FieldKind::Reference { target, .. } => target.as_str(),
                 FieldKind::Party {} => "party",

@@ -175,7 +175,7 @@ impl Workspace {
         if let Some(source) = query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             let hidden = self.field_rules(principal, entry).hidden;
             let subject = self.subject(principal);
-            let targets = crate::expressions::FilterTargets::for_reader(self, principal, entry, &hidden);
+            let targets = crate::expressions::FilterTargets::for_reader(self, principal, entry, &hidden, source);
             let filter = crate::expressions::filter_condition(entry, source, &subject, &hidden, &targets, backend)?;
             cond = cond.add(filter.clone());
             rest = Some(filter);

@@ -289,7 +289,7 @@ impl Workspace {
                 filter,
                 &self.subject(principal),
                 &hidden,
-                &crate::expressions::FilterTargets::for_reader(self, principal, entry, &hidden),
+                &crate::expressions::FilterTargets::for_reader(self, principal, entry, &hidden, filter),
                 self.db.backend(),
             )
         {

@@ -76,7 +76,7 @@ impl SearchIndex {
         tokio::task::spawn_blocking(move || {
             let mut writer = index.writer.lock().unwrap_or_else(|e| e.into_inner());
             let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, position })
-                .expect("a payload always serialises");
+                .map_err(|e| crate::Error::Internal(format!("search commit payload: {e}")))?;
             let mut prepared = writer.prepare_commit().map_err(tantivy_error)?;
             prepared.set_payload(&payload);
             prepared.commit().map_err(tantivy_error)?;
