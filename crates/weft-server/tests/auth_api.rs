@@ -678,9 +678,11 @@ async fn too_many_failures_from_one_address_get_429_with_retry_after(backend: Te
     assert_eq!(login(&app, &bare(), "ann@example.com", PASSWORD).await.status(), StatusCode::OK);
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+/// The lower quartile: load from other tests only ever adds time, so the low end of the
+/// samples shows what each path costs and the high end mostly shows the machine.
+fn lower_quartile(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
-    samples[samples.len() / 2]
+    samples[samples.len() / 4]
 }
 
 async fn unknown_logins_take_as_long_as_wrong_passwords(backend: TestBackend) {
@@ -693,7 +695,7 @@ async fn unknown_logins_take_as_long_as_wrong_passwords(backend: TestBackend) {
         login(&app, &client, who, "wrong password!").await;
     }
     let (mut unknown, mut known) = (Vec::new(), Vec::new());
-    for _ in 0..15 {
+    for _ in 0..24 {
         for (who, samples) in [("nobody@example.com", &mut unknown), ("ann@example.com", &mut known)] {
             let started = Instant::now();
             let r = login(&app, &client, who, "wrong password!").await;
@@ -701,9 +703,9 @@ async fn unknown_logins_take_as_long_as_wrong_passwords(backend: TestBackend) {
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         }
     }
-    let (unknown, known) = (median(unknown), median(known));
+    let (unknown, known) = (lower_quartile(unknown), lower_quartile(known));
     let ratio = unknown.as_secs_f64().max(known.as_secs_f64()) / unknown.as_secs_f64().min(known.as_secs_f64());
-    assert!(ratio < 1.25, "median unknown {unknown:?} vs wrong password {known:?}: ratio {ratio:.2}");
+    assert!(ratio < 1.25, "lower quartile unknown {unknown:?} vs wrong password {known:?}: ratio {ratio:.2}");
 }
 
 async fn invite(app: &TestApp, login: &str, party: Uuid) -> Value {

@@ -81,7 +81,7 @@ impl Workspace {
         for (i, decl) in decls.iter().enumerate() {
             let known =
                 |name: &str| name == decl.name || batch.iter().any(|b| b == name) || self.catalog.contains(name);
-            if let Err(found) = self.check(decl, &known) {
+            if let Err(found) = self.check(decl, &decls, &known) {
                 let prefix = if decls.len() > 1 { format!("/{i}") } else { String::new() };
                 problems
                     .extend(found.into_iter().map(|p| DeclProblem { pointer: format!("{prefix}{}", p.pointer), ..p }));
@@ -112,7 +112,7 @@ impl Workspace {
             return self.declare_type(principal, decl, options).await;
         }
         let known = |name: &str| name == decl.name || self.catalog.contains(name);
-        if let Err(found) = self.check(&decl, &known) {
+        if let Err(found) = self.check(&decl, &[], &known) {
             merge_problems(&mut problems, found);
         }
         Err(Error::Declaration(problems))
@@ -128,7 +128,14 @@ impl Workspace {
         plans.pop().ok_or_else(|| Error::BadRequest("nothing to declare".into()))
     }
 
-    fn check(&self, decl: &ObjectTypeDecl, known: &dyn Fn(&str) -> bool) -> Result<(), Vec<DeclProblem>> {
+    /// Every problem of `decl`; `batch` holds the types declared with it, which its
+    /// references and expressions may name.
+    fn check(
+        &self,
+        decl: &ObjectTypeDecl,
+        batch: &[ObjectTypeDecl],
+        known: &dyn Fn(&str) -> bool,
+    ) -> Result<(), Vec<DeclProblem>> {
         let mut problems = match check_declaration(decl, known) {
             Ok(()) => Vec::new(),
             Err(found) => found,
@@ -139,7 +146,13 @@ impl Workspace {
                 reason: format!("two fields would both be stored in column `{column}`; rename one"),
             });
         }
-        problems.extend(crate::expressions::check_declaration_expressions(decl));
+        let lookup = |name: &str| {
+            if name == decl.name {
+                return Some(decl.clone());
+            }
+            batch.iter().find(|d| d.name == name).cloned().or_else(|| self.catalog.get(name).map(|e| e.decl.clone()))
+        };
+        problems.extend(crate::expressions::check_declaration_expressions(decl, &lookup));
         if problems.is_empty() { Ok(()) } else { Err(problems) }
     }
 

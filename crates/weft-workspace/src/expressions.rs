@@ -9,8 +9,8 @@ use weft_expr::{Bindings, Checked, FeelValue, Limits, RecordContext, Schema};
 use weft_model::Principal;
 use weft_model::schema::check::{ExpressionRole, ExpressionScope};
 use weft_model::schema::{
-    DeclProblem, DefaultValue, FieldDecl, FieldError, FieldErrorCode, FieldKind, ObjectTypeDecl, PendingDefault, Value,
-    coerce_value,
+    DeclProblem, DefaultValue, FieldDecl, FieldError, FieldErrorCode, FieldKind, ObjectTypeDecl, PendingDefault,
+    TransitionDecl, Value, coerce_value,
 };
 use weft_store::records::rows::StoredRecord;
 
@@ -50,20 +50,156 @@ fn describe(source: &str, e: &weft_expr::ExprError) -> String {
 }
 
 /// Strict mode at save time: every expression of the declaration parses and names only
-/// what exists, with the right types.
-pub fn check_declaration_expressions(decl: &ObjectTypeDecl) -> Vec<DeclProblem> {
+/// what exists, with the right types. Guards, the values transitions set and record-level
+/// defaults may look one reference deep (`supplier.rating`), into the types `lookup` finds;
+/// computed fields may not: they are stored, and would go stale when the referenced record
+/// changes.
+pub fn check_declaration_expressions(
+    decl: &ObjectTypeDecl,
+    lookup: &dyn Fn(&str) -> Option<ObjectTypeDecl>,
+) -> Vec<DeclProblem> {
     let mut problems = Vec::new();
     for expression in weft_model::schema::expressions(decl) {
         let schema = schema_for(decl, &expression.scope);
+        let through_references = match (expression.role, expression.scope) {
+            (ExpressionRole::Guard | ExpressionRole::TransitionSet, _) => true,
+            (ExpressionRole::Default, ExpressionScope::Record) => true,
+            _ => false,
+        };
+        let schema = if through_references {
+            let mut fields = decl.fields.clone();
+            if let ExpressionScope::Transition { transition } = expression.scope
+                && let Some(t) = decl.lifecycle.as_ref().and_then(|l| l.transition(transition))
+            {
+                fields.extend(t.inputs.iter().cloned());
+            }
+            Related::schemas(&fields, &[expression.source], lookup).schema(schema)
+        } else {
+            schema
+        };
         let condition = matches!(expression.role, ExpressionRole::Guard);
         if let Err(errors) = compile(expression.source, &schema, condition) {
+            let stale = !through_references && !referenced(&decl.fields, &[expression.source]).is_empty();
             for e in errors {
-                problems
-                    .push(DeclProblem { pointer: expression.pointer.clone(), reason: describe(expression.source, &e) });
+                let mut reason = describe(expression.source, &e);
+                if stale && reason.contains("are not known here") {
+                    reason.push_str(
+                        "; computed fields and line defaults read only this record: a value read through a reference \
+                         would go stale when that record changes",
+                    );
+                }
+                problems.push(DeclProblem { pointer: expression.pointer.clone(), reason });
             }
         }
     }
     problems
+}
+
+/// The reference fields among `fields` (and the record's own `party`) that one of
+/// `sources` writes a path through (`supplier.`), with the type each refers to. Reading the
+/// text over-counts at worst (a path inside a string literal), which only loads a record
+/// more.
+fn referenced<'a>(fields: &'a [FieldDecl], sources: &[&str]) -> Vec<(&'a str, &'a str)> {
+    let written = |name: &str| {
+        let path = format!("{name}.");
+        sources.iter().any(|s| s.contains(&path))
+    };
+    let mut found: Vec<(&str, &str)> = fields
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FieldKind::Reference { target, .. } => Some((f.name.as_str(), target.as_str())),
+            FieldKind::Party {} => Some((f.name.as_str(), "party")),
+            _ => None,
+        })
+        .filter(|(name, _)| written(name))
+        .collect();
+    if !fields.iter().any(|f| f.name == "party") && written("party") {
+        found.push(("party", "party"));
+    }
+    found
+}
+
+/// The records declared expressions look into through reference fields
+/// (`supplier.rating >= 4` in a guard): the fields of each referenced type, and the values
+/// of the records referenced, loaded once per command for the fields the expressions write
+/// a path through. A record that is gone (deleted, or never there) reads as null, as in
+/// filters. Declarations are the company's rules, so the records are read whole, whoever
+/// acts: a guard holds or not the same for everyone.
+#[derive(Debug, Default)]
+pub struct Related {
+    schemas: BTreeMap<String, Schema>,
+    records: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl Related {
+    /// The referenced types' fields only, for checking expressions when they are saved.
+    pub(crate) fn schemas(
+        fields: &[FieldDecl],
+        sources: &[&str],
+        lookup: &dyn Fn(&str) -> Option<ObjectTypeDecl>,
+    ) -> Related {
+        let mut related = Related::default();
+        for (field, target) in referenced(fields, sources) {
+            if let Some(decl) = lookup(target) {
+                related.schemas.insert(field.to_owned(), Schema::for_type(&decl));
+            }
+        }
+        related
+    }
+
+    /// The fields and the records `values` refer to through the reference fields `sources`
+    /// write paths through.
+    pub(crate) async fn load(
+        mut source: weft_store::records::rows::Source<'_>,
+        catalog: &crate::catalog::Catalog,
+        fields: &[FieldDecl],
+        values: &BTreeMap<String, Value>,
+        sources: &[&str],
+    ) -> Result<Related> {
+        let mut related = Related::default();
+        for (field, target) in referenced(fields, sources) {
+            let Some(entry) = catalog.get(target) else { continue };
+            related.schemas.insert(field.to_owned(), Schema::for_type(&entry.decl));
+            let Some(Value::Reference(id)) = values.get(field) else { continue };
+            if let Some(record) = weft_store::records::rows::get(source.reborrow(), &entry.spec, *id, false).await? {
+                related.records.insert(field.to_owned(), context_values(Some(&record), &record.values));
+            }
+        }
+        Ok(related)
+    }
+
+    /// What a transition's guard and set values look into, for `record` and `inputs`.
+    pub(crate) async fn for_transition(
+        source: weft_store::records::rows::Source<'_>,
+        catalog: &crate::catalog::Catalog,
+        decl: &ObjectTypeDecl,
+        transition: &TransitionDecl,
+        record: &StoredRecord,
+        inputs: &BTreeMap<String, Value>,
+    ) -> Result<Related> {
+        let mut sources: Vec<&str> = transition.guard.iter().map(String::as_str).collect();
+        sources.extend(transition.set.values().filter_map(|v| match v {
+            DefaultValue::Feel { feel } => Some(feel.as_str()),
+            DefaultValue::Literal(_) => None,
+        }));
+        // No path at all: nothing to load, and nothing to copy.
+        if !sources.iter().any(|s| s.contains('.')) {
+            return Ok(Related::default());
+        }
+        let mut fields = decl.fields.clone();
+        fields.extend(transition.inputs.iter().cloned());
+        let mut values = context_values(Some(record), &record.values);
+        values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Related::load(source, catalog, &fields, &values, &sources).await
+    }
+
+    pub(crate) fn schema(&self, schema: Schema) -> Schema {
+        self.schemas.iter().fold(schema, |schema, (field, target)| schema.with_target(field, target.clone()))
+    }
+
+    fn context<'a>(&'a self, values: &'a BTreeMap<String, Value>, bindings: &'a Bindings) -> RecordContext<'a> {
+        RecordContext { related: Some(&self.records), ..RecordContext::new(values, bindings) }
+    }
 }
 
 fn bindings(principal: &Principal) -> Bindings {
@@ -74,7 +210,10 @@ fn bindings(principal: &Principal) -> Bindings {
 }
 
 /// A record's values plus its system fields, as expressions see them.
-fn context_values(record: Option<&StoredRecord>, values: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+pub(crate) fn context_values(
+    record: Option<&StoredRecord>,
+    values: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
     let mut map = values.clone();
     if let Some(r) = record {
         let s = &r.system;
@@ -123,9 +262,11 @@ fn evaluate_for_field(
     values: &BTreeMap<String, Value>,
     principal: &Principal,
     pointer: &str,
+    related: &Related,
 ) -> std::result::Result<Value, Vec<FieldError>> {
     let fail =
         |reason: String| vec![FieldError { pointer: pointer.to_owned(), code: FieldErrorCode::InvalidFormat, reason }];
+    let schema = &related.schema(schema.clone());
     let checked = compile(source, schema, false).map_err(|e| {
         fail(format!(
             "default `{source}` is invalid: {}",
@@ -133,7 +274,7 @@ fn evaluate_for_field(
         ))
     })?;
     let b = bindings(principal);
-    let context = RecordContext::new(values, &b);
+    let context = related.context(values, &b);
     let result =
         weft_expr::evaluate(&checked, &context).map_err(|e| fail(format!("`{source}` could not be evaluated: {e}")))?;
     coerce_value(field, &feel_to_json(&result), pointer)
@@ -146,6 +287,7 @@ pub fn apply_defaults(
     pending: &[PendingDefault],
     principal: &Principal,
     errors: &mut Vec<FieldError>,
+    related: &Related,
 ) {
     let schema = Schema::for_type(decl);
     for default in pending {
@@ -154,7 +296,7 @@ pub fn apply_defaults(
         if default.pointer != format!("/{}", default.field) {
             continue;
         }
-        match evaluate_for_field(field, &default.expression, &schema, values, principal, &default.pointer) {
+        match evaluate_for_field(field, &default.expression, &schema, values, principal, &default.pointer, related) {
             Ok(v) => {
                 values.insert(field.name.clone(), v);
             }
@@ -180,12 +322,13 @@ pub(crate) fn evaluate_json(
     decl: &ObjectTypeDecl,
     record: &StoredRecord,
     principal: &Principal,
+    related: &Related,
 ) -> std::result::Result<serde_json::Value, String> {
-    let checked = compile(source, &Schema::for_type(decl), false)
+    let checked = compile(source, &related.schema(Schema::for_type(decl)), false)
         .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
     let values = context_values(Some(record), &record.values);
     let b = bindings(principal);
-    let value = weft_expr::evaluate(&checked, &RecordContext::new(&values, &b)).map_err(|e| e.to_string())?;
+    let value = weft_expr::evaluate(&checked, &related.context(&values, &b)).map_err(|e| e.to_string())?;
     Ok(feel_to_json(&value))
 }
 
@@ -195,12 +338,13 @@ pub(crate) fn condition_holds(
     decl: &ObjectTypeDecl,
     record: &StoredRecord,
     principal: &Principal,
+    related: &Related,
 ) -> std::result::Result<bool, String> {
-    let checked = compile(source, &Schema::for_type(decl), true)
+    let checked = compile(source, &related.schema(Schema::for_type(decl)), true)
         .map_err(|errors| errors.iter().map(|e| describe(source, e)).collect::<Vec<_>>().join("; "))?;
     let values = context_values(Some(record), &record.values);
     let b = bindings(principal);
-    weft_expr::matches(&checked, &RecordContext::new(&values, &b)).map_err(|e| e.to_string())
+    weft_expr::matches(&checked, &related.context(&values, &b)).map_err(|e| e.to_string())
 }
 
 /// A transition's guard must hold for the record and the transition's inputs.
@@ -211,8 +355,9 @@ pub fn check_guard(
     principal: &Principal,
     decl: &ObjectTypeDecl,
     transition_inputs: &[FieldDecl],
+    related: &Related,
 ) -> Result<()> {
-    let schema = Schema::for_type(decl).with_fields(transition_inputs);
+    let schema = related.schema(Schema::for_type(decl).with_fields(transition_inputs));
     let checked = compile(guard, &schema, true).map_err(|e| {
         Error::Conflict(format!(
             "the guard `{guard}` is invalid: {}",
@@ -222,7 +367,7 @@ pub fn check_guard(
     let mut values = context_values(Some(record), &record.values);
     values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
     let b = bindings(principal);
-    let holds = weft_expr::matches(&checked, &RecordContext::new(&values, &b))
+    let holds = weft_expr::matches(&checked, &related.context(&values, &b))
         .map_err(|e| Error::Conflict(format!("the guard `{guard}` could not be evaluated: {e}")))?;
     if holds {
         Ok(())
@@ -244,6 +389,7 @@ pub fn value_for(
     principal: &Principal,
     decl: &ObjectTypeDecl,
     transition_inputs: &[FieldDecl],
+    related: &Related,
 ) -> std::result::Result<Value, Vec<FieldError>> {
     let pointer = format!("/{}", field.name);
     match value {
@@ -260,7 +406,7 @@ pub fn value_for(
             let schema = Schema::for_type(decl).with_fields(transition_inputs);
             let mut values = context_values(Some(record), &record.values);
             values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
-            evaluate_for_field(field, feel, &schema, &values, principal, &pointer)
+            evaluate_for_field(field, feel, &schema, &values, principal, &pointer, related)
         }
     }
 }
@@ -416,7 +562,15 @@ pub fn compute_fields(
         match &field.kind {
             FieldKind::Computed { expression, .. } => {
                 let pointer = format!("/{}", field.name);
-                match evaluate_for_field(field, expression, &record_schema, values, principal, &pointer) {
+                match evaluate_for_field(
+                    field,
+                    expression,
+                    &record_schema,
+                    values,
+                    principal,
+                    &pointer,
+                    &Related::default(),
+                ) {
                     Ok(v) => {
                         values.insert(field.name.clone(), v);
                     }
@@ -432,7 +586,15 @@ pub fn compute_fields(
                         let mut scope = values.clone();
                         scope.extend(line.iter().map(|(k, v)| (k.clone(), v.clone())));
                         let pointer = format!("/{}/{i}/{}", field.name, line_field.name);
-                        match evaluate_for_field(line_field, expression, &line_schema, &scope, principal, &pointer) {
+                        match evaluate_for_field(
+                            line_field,
+                            expression,
+                            &line_schema,
+                            &scope,
+                            principal,
+                            &pointer,
+                            &Related::default(),
+                        ) {
                             Ok(v) => {
                                 line.insert(line_field.name.clone(), v);
                             }

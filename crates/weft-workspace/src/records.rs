@@ -389,7 +389,8 @@ impl Workspace {
         let raw = input.clone();
         let hidden_refs: Vec<FieldError> =
             self.unreadable_references(principal, &entry, &raw).await?.into_iter().map(|(e, _)| e).collect();
-        match self.prepare_create(principal, entry.clone(), input) {
+        let related = self.defaults_related(&entry, &raw).await?;
+        match self.prepare_create(principal, entry.clone(), input, &related) {
             Ok(_) if !hidden_refs.is_empty() => Err(Error::Validation(hidden_refs)),
             Err(Error::Validation(mut errors)) => {
                 errors.extend(
@@ -413,11 +414,33 @@ impl Workspace {
         }
     }
 
+    /// What the type's FEEL defaults look into through the references `input` names
+    /// (`supplier.currency`). Read before the write: a default is what the referenced record
+    /// said when the record was made.
+    async fn defaults_related(&self, entry: &TypeEntry, input: &Map<String, Json>) -> Result<expressions::Related> {
+        let sources: Vec<&str> = entry
+            .decl
+            .fields
+            .iter()
+            .filter_map(|f| match &f.default {
+                Some(weft_model::schema::DefaultValue::Feel { feel }) => Some(feel.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !sources.iter().any(|s| s.contains('.')) {
+            return Ok(expressions::Related::default());
+        }
+        let values: BTreeMap<String, Value> =
+            input.iter().filter_map(|(k, v)| Some((k.clone(), Value::Reference(v.as_str()?.parse().ok()?)))).collect();
+        expressions::Related::load(Source::Db(&self.db), &self.catalog, &entry.decl.fields, &values, &sources).await
+    }
+
     fn prepare_create(
         &self,
         principal: &Principal,
         entry: Arc<TypeEntry>,
         mut input: Map<String, Json>,
+        related: &expressions::Related,
     ) -> Result<PreparedCreate> {
         let reach = self.reach(principal, &entry, &Action::Create);
         if !reach.has_grant() {
@@ -429,7 +452,14 @@ impl Workspace {
         match coerce_record(&entry.decl, &input, Mode::Create) {
             Ok(coerced) => {
                 values = coerced.values;
-                expressions::apply_defaults(&entry.decl, &mut values, &coerced.feel_defaults, principal, &mut errors);
+                expressions::apply_defaults(
+                    &entry.decl,
+                    &mut values,
+                    &coerced.feel_defaults,
+                    principal,
+                    &mut errors,
+                    related,
+                );
                 if errors.is_empty()
                     && expressions::has_computed(&entry.decl, false)
                     && let Err(found) = expressions::compute_fields(&entry.decl, &mut values, principal)
@@ -775,6 +805,15 @@ impl Workspace {
                             transition.from.join(", ")
                         )));
                     }
+                    let related = expressions::Related::for_transition(
+                        Source::Tx(tx),
+                        &catalog,
+                        &entry.decl,
+                        &transition,
+                        &current,
+                        &inputs,
+                    )
+                    .await?;
                     if let Some(guard) = &transition.guard {
                         expressions::check_guard(
                             guard,
@@ -783,6 +822,7 @@ impl Workspace {
                             &principal,
                             &entry.decl,
                             &transition.inputs,
+                            &related,
                         )?;
                     }
                     let mut changes = BTreeMap::new();
@@ -797,6 +837,7 @@ impl Workspace {
                                 &principal,
                                 &entry.decl,
                                 &transition.inputs,
+                                &related,
                             ) {
                                 Ok(v) => {
                                     changes.insert(field_name.clone(), v);

@@ -51,6 +51,14 @@ pub enum Source<'a> {
 }
 
 impl Source<'_> {
+    /// The same source for one more read, so a caller can read several times.
+    pub fn reborrow(&mut self) -> Source<'_> {
+        match self {
+            Source::Db(db) => Source::Db(db),
+            Source::Tx(tx) => Source::Tx(tx),
+        }
+    }
+
     fn backend(&self) -> Backend {
         match self {
             Source::Db(db) => db.backend(),

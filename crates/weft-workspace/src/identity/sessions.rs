@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use uuid::Uuid;
 use weft_model::Principal;
 use weft_model::schema::FieldErrorCode;
 use weft_store::Tx;
@@ -290,7 +291,11 @@ impl Workspace {
             self.db
                 .write(move |tx| {
                     Box::pin(async move {
-                        audit_event(tx, "anonymous", "auth.login_failed", "login", &attempted, detail).await
+                        audit_event(tx, "anonymous", "auth.login_failed", "login", &attempted, detail).await?;
+                        // The same statement a wrong password runs (matching no row), so the
+                        // database work, like the hashing, does not tell the two apart.
+                        principals::add_failure(tx, Uuid::nil()).await?;
+                        Ok::<_, Error>(())
                     })
                 })
                 .await?;

@@ -92,6 +92,22 @@ impl RuleDef {
     }
 }
 
+impl RuleDef {
+    /// The FEEL the rule evaluates itself: its condition, the values it sets and its
+    /// decisions' inputs (a transition's guard and values belong to the type).
+    pub fn sources(&self) -> Vec<&str> {
+        let mut sources: Vec<&str> = self.condition.iter().map(String::as_str).collect();
+        for action in &self.actions {
+            match action {
+                RuleAction::Set(fields) => sources.extend(fields.values().map(String::as_str)),
+                RuleAction::Decide(decide) => sources.extend(decide.inputs.values().map(String::as_str)),
+                RuleAction::Transition(_) | RuleAction::Alert(_) => {}
+            }
+        }
+        sources
+    }
+}
+
 fn problem(errors: &mut Vec<FieldError>, pointer: String, code: FieldErrorCode, reason: impl Into<String>) {
     errors.push(FieldError { pointer, code, reason: reason.into() });
 }
@@ -107,7 +123,12 @@ fn feel_problems(source: &str, schema: &Schema, condition: bool) -> Option<Strin
 
 /// Every problem of `rule` against the declared type and the roles that exist; the decision
 /// tables are checked by the caller (they live in the database).
-pub fn check(rule: &RuleDef, decl: Option<&ObjectTypeDecl>, directory: &Directory) -> Vec<FieldError> {
+pub fn check(
+    rule: &RuleDef,
+    decl: Option<&ObjectTypeDecl>,
+    directory: &Directory,
+    lookup: &dyn Fn(&str) -> Option<ObjectTypeDecl>,
+) -> Vec<FieldError> {
     use FieldErrorCode as C;
     let mut errors = Vec::new();
     let valid_name = rule.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -147,7 +168,9 @@ pub fn check(rule: &RuleDef, decl: Option<&ObjectTypeDecl>, directory: &Director
             );
         }
     }
-    let schema = Schema::for_type(decl);
+    // Conditions, values and decision inputs may look one reference deep.
+    let schema =
+        crate::expressions::Related::schemas(&decl.fields, &rule.sources(), lookup).schema(Schema::for_type(decl));
     if let Some(condition) = &rule.condition
         && let Some(reason) = feel_problems(condition, &schema, true)
     {

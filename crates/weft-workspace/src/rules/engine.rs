@@ -16,6 +16,7 @@ use weft_store::records::rows::{self, Source, StoredRecord};
 use super::def::{self, RuleAction, RuleDef};
 use crate::collab::NewAlert;
 use crate::consumers::Consumer;
+use crate::expressions::Related;
 use crate::{Error, Result, Workspace, admin_audit};
 
 /// A saved rule.
@@ -46,7 +47,8 @@ impl Workspace {
     pub async fn put_rule(&self, principal: &Principal, rule: RuleDef) -> Result<RuleView> {
         self.require_admin(principal)?;
         let decl = self.type_decl(&rule.type_name);
-        let mut errors = def::check(&rule, decl.as_ref(), &self.directory());
+        let lookup = |name: &str| self.type_decl(name);
+        let mut errors = def::check(&rule, decl.as_ref(), &self.directory(), &lookup);
         for (i, action) in rule.actions.iter().enumerate() {
             if let RuleAction::Decide(decide) = action {
                 let (model, _) = RuleDef::decision_ref(&decide.decision);
@@ -144,8 +146,11 @@ impl Workspace {
         let decl = &entry.decl;
         let system = Principal::system();
         let Some(read) = rows::get(Source::Db(&self.db), &entry.spec, id, false).await? else { return Ok(()) };
+        let values = crate::expressions::context_values(Some(&read), &read.values);
+        let related =
+            Related::load(Source::Db(&self.db), &self.catalog, &decl.fields, &values, &rule.sources()).await?;
         if let Some(condition) = &rule.condition {
-            match crate::expressions::condition_holds(condition, decl, &read, &system) {
+            match crate::expressions::condition_holds(condition, decl, &read, &system, &related) {
                 Ok(true) => {}
                 Ok(false) => return Ok(()),
                 Err(e) => return skip(format!("condition: {e}")),
@@ -163,7 +168,16 @@ impl Workspace {
                     for (name, feel) in fields {
                         let Some(field) = decl.field(name) else { return skip(format!("no field `{name}`")) };
                         let feel = DefaultValue::Feel { feel: feel.clone() };
-                        match crate::expressions::value_for(field, &feel, &record, &no_inputs, &system, decl, &[]) {
+                        match crate::expressions::value_for(
+                            field,
+                            &feel,
+                            &record,
+                            &no_inputs,
+                            &system,
+                            decl,
+                            &[],
+                            &related,
+                        ) {
                             Ok(v) => {
                                 record.values.insert(name.clone(), v.clone());
                                 changes.insert(name.clone(), v);
@@ -175,7 +189,7 @@ impl Workspace {
                 RuleAction::Decide(decide) => {
                     let mut input = serde_json::Map::new();
                     for (name, feel) in &decide.inputs {
-                        match crate::expressions::evaluate_json(feel, decl, &record, &system) {
+                        match crate::expressions::evaluate_json(feel, decl, &record, &system, &related) {
                             Ok(v) => {
                                 input.insert(name.clone(), v);
                             }
@@ -215,16 +229,35 @@ impl Workspace {
                     if !t.from.contains(&from) {
                         return skip(format!("`{name}` cannot start from `{from}`"));
                     }
+                    // The record as the rule's actions so far left it, references included.
+                    let transition_related =
+                        Related::for_transition(Source::Db(&self.db), &self.catalog, decl, t, &record, &no_inputs)
+                            .await?;
                     if let Some(guard) = &t.guard
-                        && let Err(e) =
-                            crate::expressions::check_guard(guard, &record, &no_inputs, &system, decl, &t.inputs)
+                        && let Err(e) = crate::expressions::check_guard(
+                            guard,
+                            &record,
+                            &no_inputs,
+                            &system,
+                            decl,
+                            &t.inputs,
+                            &transition_related,
+                        )
                     {
                         return skip(format!("guard of `{name}`: {e}"));
                     }
                     for (field_name, value) in &t.set {
                         let Some(field) = decl.field(field_name) else { continue };
-                        match crate::expressions::value_for(field, value, &record, &no_inputs, &system, decl, &t.inputs)
-                        {
+                        match crate::expressions::value_for(
+                            field,
+                            value,
+                            &record,
+                            &no_inputs,
+                            &system,
+                            decl,
+                            &t.inputs,
+                            &transition_related,
+                        ) {
                             Ok(v) => {
                                 record.values.insert(field_name.clone(), v.clone());
                                 changes.insert(field_name.clone(), v);
