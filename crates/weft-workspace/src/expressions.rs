@@ -61,11 +61,11 @@ pub fn check_declaration_expressions(
     let mut problems = Vec::new();
     for expression in weft_model::schema::expressions(decl) {
         let schema = schema_for(decl, &expression.scope);
-        let through_references = match (expression.role, expression.scope) {
-            (ExpressionRole::Guard | ExpressionRole::TransitionSet, _) => true,
-            (ExpressionRole::Default, ExpressionScope::Record) => true,
-            _ => false,
-        };
+        let through_references = matches!(
+            (expression.role, expression.scope),
+            (ExpressionRole::Guard | ExpressionRole::TransitionSet, _)
+                | (ExpressionRole::Default, ExpressionScope::Record)
+        );
         let schema = if through_references {
             let mut fields = decl.fields.clone();
             if let ExpressionScope::Transition { transition } = expression.scope
@@ -347,27 +347,41 @@ pub(crate) fn condition_holds(
     weft_expr::matches(&checked, &related.context(&values, &b)).map_err(|e| e.to_string())
 }
 
+/// What a transition's guard and set values are evaluated over: the record, the
+/// transition's inputs (declared and given), who acts and the records referenced.
+pub struct TransitionScope<'a> {
+    pub record: &'a StoredRecord,
+    pub inputs: &'a BTreeMap<String, Value>,
+    pub principal: &'a Principal,
+    pub decl: &'a ObjectTypeDecl,
+    pub transition_inputs: &'a [FieldDecl],
+    pub related: &'a Related,
+}
+
+impl TransitionScope<'_> {
+    fn schema(&self) -> Schema {
+        self.related.schema(Schema::for_type(self.decl).with_fields(self.transition_inputs))
+    }
+
+    fn values(&self) -> BTreeMap<String, Value> {
+        let mut values = context_values(Some(self.record), &self.record.values);
+        values.extend(self.inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        values
+    }
+}
+
 /// A transition's guard must hold for the record and the transition's inputs.
-pub fn check_guard(
-    guard: &str,
-    record: &StoredRecord,
-    inputs: &BTreeMap<String, Value>,
-    principal: &Principal,
-    decl: &ObjectTypeDecl,
-    transition_inputs: &[FieldDecl],
-    related: &Related,
-) -> Result<()> {
-    let schema = related.schema(Schema::for_type(decl).with_fields(transition_inputs));
+pub fn check_guard(guard: &str, scope: &TransitionScope<'_>) -> Result<()> {
+    let schema = scope.schema();
     let checked = compile(guard, &schema, true).map_err(|e| {
         Error::Conflict(format!(
             "the guard `{guard}` is invalid: {}",
             e.iter().map(|x| describe(guard, x)).collect::<Vec<_>>().join("; ")
         ))
     })?;
-    let mut values = context_values(Some(record), &record.values);
-    values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let b = bindings(principal);
-    let holds = weft_expr::matches(&checked, &related.context(&values, &b))
+    let values = scope.values();
+    let b = bindings(scope.principal);
+    let holds = weft_expr::matches(&checked, &scope.related.context(&values, &b))
         .map_err(|e| Error::Conflict(format!("the guard `{guard}` could not be evaluated: {e}")))?;
     if holds {
         Ok(())
@@ -384,13 +398,9 @@ pub fn check_guard(
 pub fn value_for(
     field: &FieldDecl,
     value: &DefaultValue,
-    record: &StoredRecord,
-    inputs: &BTreeMap<String, Value>,
-    principal: &Principal,
-    decl: &ObjectTypeDecl,
-    transition_inputs: &[FieldDecl],
-    related: &Related,
+    scope: &TransitionScope<'_>,
 ) -> std::result::Result<Value, Vec<FieldError>> {
+    let (inputs, transition_inputs) = (scope.inputs, scope.transition_inputs);
     let pointer = format!("/{}", field.name);
     match value {
         DefaultValue::Literal(json) => coerce_value(field, json, &pointer),
@@ -403,10 +413,8 @@ pub fn value_for(
             Ok(inputs[feel.trim()].clone())
         }
         DefaultValue::Feel { feel } => {
-            let schema = Schema::for_type(decl).with_fields(transition_inputs);
-            let mut values = context_values(Some(record), &record.values);
-            values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
-            evaluate_for_field(field, feel, &schema, &values, principal, &pointer, related)
+            let schema = Schema::for_type(scope.decl).with_fields(transition_inputs);
+            evaluate_for_field(field, feel, &schema, &scope.values(), scope.principal, &pointer, scope.related)
         }
     }
 }

@@ -814,31 +814,22 @@ impl Workspace {
                         &inputs,
                     )
                     .await?;
+                    let scope = expressions::TransitionScope {
+                        record: &current,
+                        inputs: &inputs,
+                        principal: &principal,
+                        decl: &entry.decl,
+                        transition_inputs: &transition.inputs,
+                        related: &related,
+                    };
                     if let Some(guard) = &transition.guard {
-                        expressions::check_guard(
-                            guard,
-                            &current,
-                            &inputs,
-                            &principal,
-                            &entry.decl,
-                            &transition.inputs,
-                            &related,
-                        )?;
+                        expressions::check_guard(guard, &scope)?;
                     }
                     let mut changes = BTreeMap::new();
                     let mut errors = Vec::new();
                     for (field_name, value) in &transition.set {
                         match entry.decl.field(field_name) {
-                            Some(field) => match expressions::value_for(
-                                field,
-                                value,
-                                &current,
-                                &inputs,
-                                &principal,
-                                &entry.decl,
-                                &transition.inputs,
-                                &related,
-                            ) {
+                            Some(field) => match expressions::value_for(field, value, &scope) {
                                 Ok(v) => {
                                     changes.insert(field_name.clone(), v);
                                 }

@@ -16,7 +16,7 @@ use weft_store::records::rows::{self, Source, StoredRecord};
 use super::def::{self, RuleAction, RuleDef};
 use crate::collab::NewAlert;
 use crate::consumers::Consumer;
-use crate::expressions::Related;
+use crate::expressions::{Related, TransitionScope};
 use crate::{Error, Result, Workspace, admin_audit};
 
 /// A saved rule.
@@ -168,16 +168,15 @@ impl Workspace {
                     for (name, feel) in fields {
                         let Some(field) = decl.field(name) else { return skip(format!("no field `{name}`")) };
                         let feel = DefaultValue::Feel { feel: feel.clone() };
-                        match crate::expressions::value_for(
-                            field,
-                            &feel,
-                            &record,
-                            &no_inputs,
-                            &system,
+                        let scope = TransitionScope {
+                            record: &record,
+                            inputs: &no_inputs,
+                            principal: &system,
                             decl,
-                            &[],
-                            &related,
-                        ) {
+                            transition_inputs: &[],
+                            related: &related,
+                        };
+                        match crate::expressions::value_for(field, &feel, &scope) {
                             Ok(v) => {
                                 record.values.insert(name.clone(), v.clone());
                                 changes.insert(name.clone(), v);
@@ -233,37 +232,32 @@ impl Workspace {
                     let transition_related =
                         Related::for_transition(Source::Db(&self.db), &self.catalog, decl, t, &record, &no_inputs)
                             .await?;
+                    let scope = TransitionScope {
+                        record: &record,
+                        inputs: &no_inputs,
+                        principal: &system,
+                        decl,
+                        transition_inputs: &t.inputs,
+                        related: &transition_related,
+                    };
                     if let Some(guard) = &t.guard
-                        && let Err(e) = crate::expressions::check_guard(
-                            guard,
-                            &record,
-                            &no_inputs,
-                            &system,
-                            decl,
-                            &t.inputs,
-                            &transition_related,
-                        )
+                        && let Err(e) = crate::expressions::check_guard(guard, &scope)
                     {
                         return skip(format!("guard of `{name}`: {e}"));
                     }
+                    // Every value over the record as the transition found it, as a
+                    // transition by hand computes them.
+                    let mut set = Vec::new();
                     for (field_name, value) in &t.set {
                         let Some(field) = decl.field(field_name) else { continue };
-                        match crate::expressions::value_for(
-                            field,
-                            value,
-                            &record,
-                            &no_inputs,
-                            &system,
-                            decl,
-                            &t.inputs,
-                            &transition_related,
-                        ) {
-                            Ok(v) => {
-                                record.values.insert(field_name.clone(), v.clone());
-                                changes.insert(field_name.clone(), v);
-                            }
+                        match crate::expressions::value_for(field, value, &scope) {
+                            Ok(v) => set.push((field_name.clone(), v)),
                             Err(e) => return skip(format!("`{name}` sets `{field_name}`: {e:?}")),
                         }
+                    }
+                    for (field_name, v) in set {
+                        record.values.insert(field_name.clone(), v.clone());
+                        changes.insert(field_name, v);
                     }
                     record.system.state = Some(t.to.clone());
                     state = Some(name.clone());
