@@ -35,6 +35,11 @@ pub struct Manifest {
     /// BPMN files beside the manifest and what binds them to records.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processes: Vec<ManifestProcess>,
+    /// Automation rules the app ships (a failed inspection alerts the buyer). Created
+    /// when missing, after the decisions they may call; an administrator's later edits,
+    /// disabling included, are kept on upgrade.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<crate::rules::RuleDef>,
     /// The contents of the files named above, by file name: read beside the manifest when
     /// it is loaded, never part of the manifest's JSON.
     #[serde(skip)]
@@ -137,6 +142,10 @@ impl Workspace {
                 variables: process.variables.clone(),
             };
             self.deploy_process(&system, input).await?;
+        }
+        let existing: Vec<String> = self.rules(&system).await?.into_iter().map(|r| r.rule.name).collect();
+        for rule in manifest.rules.iter().filter(|r| !existing.contains(&r.name)) {
+            self.put_rule(&system, rule.clone()).await?;
         }
         Ok(plans)
     }

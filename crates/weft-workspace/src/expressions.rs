@@ -109,14 +109,46 @@ fn referenced<'a>(fields: &'a [FieldDecl], sources: &[&str]) -> Vec<(&'a str, &'
         .filter_map(|f| match &f.kind {
             FieldKind::Reference { target, .. } => Some((f.name.as_str(), target.as_str())),
             FieldKind::Party {} => Some((f.name.as_str(), "party")),
+            FieldKind::Principal {} => Some((f.name.as_str(), PRINCIPAL)),
             _ => None,
         })
         .filter(|(name, _)| written(name))
         .collect();
-    if !fields.iter().any(|f| f.name == "party") && written("party") {
-        found.push(("party", "party"));
+    let system = [("party", "party"), ("owner", PRINCIPAL), ("created_by", PRINCIPAL), ("updated_by", PRINCIPAL)];
+    for (name, target) in system {
+        if !fields.iter().any(|f| f.name == name) && written(name) {
+            found.push((name, target));
+        }
     }
     found
+}
+
+/// Stands for "a principal" among the type names `referenced` gives: principals are not
+/// records, and a type cannot be named with a leading `@`.
+const PRINCIPAL: &str = "@principal";
+
+/// What a path into a principal (`owner.display_name`, `approver.kind`) may read: who it
+/// is, never its secrets or sign-in state.
+fn principal_schema() -> Schema {
+    use weft_expr::{FieldType, RefKind};
+    Schema::new()
+        .with_var("id", FieldType::Reference(RefKind::Principal))
+        .with_var("display_name", FieldType::Text)
+        .with_var("login", FieldType::Text)
+        .with_var("email", FieldType::Text)
+        .with_var("kind", FieldType::Select(vec!["member".into(), "guest".into(), "service".into()]))
+        .with_var("party", FieldType::Reference(RefKind::Party))
+}
+
+fn principal_values(p: &weft_store::kernel::principals::StoredPrincipal) -> BTreeMap<String, Value> {
+    BTreeMap::from([
+        ("id".to_owned(), Value::Reference(p.id)),
+        ("display_name".to_owned(), Value::Text(p.display_name.clone())),
+        ("login".to_owned(), Value::Text(p.login.clone())),
+        ("email".to_owned(), p.email.clone().map_or(Value::Null, Value::Text)),
+        ("kind".to_owned(), Value::Select(p.kind.clone())),
+        ("party".to_owned(), p.party.map_or(Value::Null, Value::Reference)),
+    ])
 }
 
 /// The records declared expressions look into through reference fields
@@ -140,7 +172,9 @@ impl Related {
     ) -> Related {
         let mut related = Related::default();
         for (field, target) in referenced(fields, sources) {
-            if let Some(decl) = lookup(target) {
+            if target == PRINCIPAL {
+                related.schemas.insert(field.to_owned(), principal_schema());
+            } else if let Some(decl) = lookup(target) {
                 related.schemas.insert(field.to_owned(), Schema::for_type(&decl));
             }
         }
@@ -156,8 +190,21 @@ impl Related {
         values: &BTreeMap<String, Value>,
         sources: &[&str],
     ) -> Result<Related> {
+        use weft_store::records::rows::Source;
         let mut related = Related::default();
         for (field, target) in referenced(fields, sources) {
+            if target == PRINCIPAL {
+                related.schemas.insert(field.to_owned(), principal_schema());
+                let Some(Value::Reference(id)) = values.get(field) else { continue };
+                let found = match &mut source {
+                    Source::Db(db) => weft_store::kernel::principals::by_id_now(db, *id).await?,
+                    Source::Tx(tx) => weft_store::kernel::principals::by_id(tx, *id).await?,
+                };
+                if let Some(principal) = found {
+                    related.records.insert(field.to_owned(), principal_values(&principal));
+                }
+                continue;
+            }
             let Some(entry) = catalog.get(target) else { continue };
             related.schemas.insert(field.to_owned(), Schema::for_type(&entry.decl));
             let Some(Value::Reference(id)) = values.get(field) else { continue };
@@ -191,6 +238,11 @@ impl Related {
         let mut values = context_values(Some(record), &record.values);
         values.extend(inputs.iter().map(|(k, v)| (k.clone(), v.clone())));
         Related::load(source, catalog, &fields, &values, &sources).await
+    }
+
+    /// A loaded value of the record `reference` points to (null or absent: `None`).
+    pub(crate) fn value(&self, reference: &str, field: &str) -> Option<&Value> {
+        self.records.get(reference)?.get(field).filter(|v| !v.is_null())
     }
 
     pub(crate) fn schema(&self, schema: Schema) -> Schema {

@@ -34,7 +34,8 @@ fn bill_type(guard: &str) -> serde_json::Value {
             { "name": "currency", "label": label("Currency", "币种"), "type": "text", "max_length": 3,
               "default": { "feel": "vendor.currency" } },
             { "name": "approved_vendor", "label": label("Approved vendor", "批准时供应商"), "type": "text" },
-            { "name": "priority", "label": label("Priority", "优先级"), "type": "text" }
+            { "name": "priority", "label": label("Priority", "优先级"), "type": "text" },
+            { "name": "creator", "label": label("Creator", "创建人"), "type": "text" }
         ],
         "lifecycle": {
             "initial": "draft",
@@ -44,7 +45,8 @@ fn bill_type(guard: &str) -> serde_json::Value {
             ],
             "transitions": [
                 { "name": "approve", "label": label("Approve", "批准"), "from": ["draft"], "to": "approved",
-                  "guard": guard, "set": { "approved_vendor": { "feel": "vendor.name" } } }
+                  "guard": guard, "set": { "approved_vendor": { "feel": "vendor.name" },
+                                           "creator": { "feel": "created_by.display_name" } } }
             ]
         }
     })
@@ -106,6 +108,15 @@ async fn guards_defaults_and_set_values_read_the_referenced_record(backend: Test
     let approved = ws.get(&system(), "bill", bill).await.unwrap();
     assert_eq!(approved.system.state.as_deref(), Some("approved"));
     assert_eq!(approved.to_json()["approved_vendor"], "Acme");
+
+    // Principals are contexts too: who made the bill, by name.
+    // (The clerk may not point at a vendor it cannot read; the buyer sets it.)
+    let by_clerk = create(&ws, &clerk, "bill", json!({ "title": "Springs" })).await;
+    let vendor = object(json!({ "vendor": acme.to_string() }));
+    ws.update(&system(), "bill", by_clerk, None, vendor).await.expect("vendor set");
+    approve(&ws, &clerk, by_clerk).await.expect("approved");
+    let name = ws.principal(&system(), clerk.id).await.expect("the clerk").display_name;
+    assert_eq!(ws.get(&system(), "bill", by_clerk).await.unwrap().to_json()["creator"], json!(name));
 
     // No vendor, or a deleted one: the path is null, and null is not `>= 3`.
     let refused = approve(&ws, &clerk, orphan).await.expect_err("no vendor");
@@ -175,6 +186,10 @@ async fn paths_are_checked_when_the_type_is_saved(backend: TestBackend) {
     let guard = found.iter().find(|p| p.pointer == "/lifecycle/transitions/0/guard").expect("at the guard");
     assert!(guard.reason.contains("did you mean") && guard.reason.contains("rating"), "{}", guard.reason);
 
+    // A principal shows who it is, not its secrets.
+    let found = problems(declare(bill_type("owner.password_hash = null")).await.expect_err("a secret"));
+    assert!(found.iter().any(|p| p.pointer == "/lifecycle/transitions/0/guard"), "{found:?}");
+
     // Two references deep is not allowed.
     let mut deep = bill_type("vendor.rating >= 3");
     deep["fields"][3]["default"] = json!({ "feel": "vendor.id.name" });
@@ -188,7 +203,7 @@ async fn paths_are_checked_when_the_type_is_saved(backend: TestBackend) {
         "expression": "vendor.rating", "result": { "type": "integer" }
     }));
     let found = problems(declare(computed).await.expect_err("stale"));
-    let at = found.iter().find(|p| p.pointer == "/fields/5/expression").expect("at the computed field");
+    let at = found.iter().find(|p| p.pointer == "/fields/6/expression").expect("at the computed field");
     assert!(at.reason.contains("go stale"), "{}", at.reason);
 
     // Declared together, a type's expressions may look into the other.

@@ -101,7 +101,9 @@ impl RuleDef {
             match action {
                 RuleAction::Set(fields) => sources.extend(fields.values().map(String::as_str)),
                 RuleAction::Decide(decide) => sources.extend(decide.inputs.values().map(String::as_str)),
-                RuleAction::Transition(_) | RuleAction::Alert(_) => {}
+                // `purchase_order.owner`: the alert goes to someone on a referenced record.
+                RuleAction::Alert(alert) => sources.extend(alert.to.iter().map(String::as_str)),
+                RuleAction::Transition(_) => {}
             }
         }
         sources
@@ -238,19 +240,29 @@ pub fn check(
                     problem(&mut errors, format!("{at}/alert/summary"), C::Required, "say what the alert is about");
                 }
                 for (j, to) in alert.to.iter().enumerate() {
-                    let known = match to.strip_prefix("role:") {
-                        Some(role) => directory.roles.contains_key(role),
-                        None => {
-                            matches!(to.as_str(), "owner" | "created_by" | "updated_by")
-                                || decl.field(to).is_some_and(|f| matches!(f.kind, FieldKind::Principal {}))
-                        }
+                    let names_a_principal = |decl: &ObjectTypeDecl, name: &str| {
+                        matches!(name, "owner" | "created_by" | "updated_by")
+                            || decl.field(name).is_some_and(|f| matches!(f.kind, FieldKind::Principal {}))
+                    };
+                    let known = match (to.strip_prefix("role:"), to.split_once('.')) {
+                        (Some(role), _) => directory.roles.contains_key(role),
+                        (None, Some((reference, name))) => match decl.field(reference).map(|f| &f.kind) {
+                            Some(FieldKind::Reference { target, .. }) => {
+                                lookup(target).is_some_and(|target| names_a_principal(&target, name))
+                            }
+                            _ => false,
+                        },
+                        (None, None) => names_a_principal(decl, to),
                     };
                     if !known {
                         problem(
                             &mut errors,
                             format!("{at}/alert/to/{j}"),
                             C::UnknownReference,
-                            format!("`{to}` is not owner, created_by, a principal field or role:<an existing role>"),
+                            format!(
+                                "`{to}` is not owner, created_by, a principal field, one of a referenced record \
+                                 (`purchase_order.owner`) or role:<an existing role>"
+                            ),
                         );
                     }
                 }

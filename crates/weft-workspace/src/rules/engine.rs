@@ -302,6 +302,12 @@ impl Workspace {
                             .filter(|(_, roles)| roles.iter().any(|r| r == role))
                             .map(|(id, _)| *id),
                     ),
+                    None if to.contains('.') => {
+                        let (reference, name) = to.split_once('.').unwrap_or_default();
+                        if let Some(Value::Reference(who)) = related.value(reference, name) {
+                            recipients.push(*who);
+                        }
+                    }
                     None => {
                         let who = match to.as_str() {
                             "owner" => record.system.owner,
