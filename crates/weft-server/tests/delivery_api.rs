@@ -538,6 +538,22 @@ async fn bad_settings_are_problems_naming_the_field(backend: TestBackend) {
         StatusCode::FORBIDDEN
     );
 
+    // A robot can go to any channel: administrators list them all, including channels they
+    // do not belong to; members may not.
+    let floor = member_client.post(app.url("/api/v1/channels")).json(&json!({"name": "Shop floor"})).send().await.unwrap();
+    assert_eq!(floor.status(), StatusCode::CREATED);
+    let floor: Value = floor.json().await.unwrap();
+    let names = |v: Value| v.as_array().unwrap().iter().map(|c| c["id"].clone()).collect::<Vec<_>>();
+    let own: Value = app.client.get(app.url("/api/v1/channels")).send().await.unwrap().json().await.unwrap();
+    assert!(!names(own).contains(&floor["id"]), "not the administrator's own channel");
+    let all = app.client.get(app.url("/api/v1/admin/channels")).send().await.unwrap();
+    assert_eq!(all.status(), StatusCode::OK);
+    assert!(names(all.json().await.unwrap()).contains(&floor["id"]));
+    assert_eq!(
+        member_client.get(app.url("/api/v1/admin/channels")).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
     // One's own settings: defaults, a change, and bad values named.
     let mine: Value = member_client.get(app.url("/api/v1/me/delivery")).send().await.unwrap().json().await.unwrap();
     assert_eq!(mine["email"]["mention"], "immediate", "{mine}");

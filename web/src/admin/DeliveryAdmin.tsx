@@ -57,7 +57,7 @@ function Robots() {
   }, []);
   useEffect(() => {
     void load();
-    void api.GET('/api/v1/channels').then(({ data }) => setChannels(data ?? []));
+    void api.GET('/api/v1/admin/channels').then(({ data }) => setChannels(data ?? []));
   }, [load]);
 
   const typeLabel = (name: string) => {

@@ -52,6 +52,17 @@ pub async fn list_robots(State(state): State<AppState>, Admin(actor): Admin) -> 
     Ok(AppJson(RobotList { items: state.workspace.delivery_robots(&actor).await? }))
 }
 
+/// Every channel, whoever belongs to it: what a robot can be attached to.
+#[utoipa::path(get, path = "/api/v1/admin/channels", tag = "admin",
+    responses((status = 200, body = Vec<weft_workspace::collab::ChannelView>),
+              (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn all_channels(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+) -> Result<AppJson<Vec<weft_workspace::collab::ChannelView>>, Problem> {
+    Ok(AppJson(state.workspace.all_channels(&actor).await?))
+}
+
 /// Attaches a robot (WeCom, DingTalk, Feishu, Slack) to a channel or an object type.
 #[utoipa::path(post, path = "/api/v1/admin/robots", tag = "admin", request_body = NewRobot,
     responses((status = 201, body = RobotView), (status = 403, body = Problem, content_type = "application/problem+json"),

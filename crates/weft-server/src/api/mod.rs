@@ -127,6 +127,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delivery::my_settings, delivery::put_my_settings))
         .routes(routes!(delivery::list_robots, delivery::create_robot))
         .routes(routes!(delivery::get_robot, delivery::update_robot, delivery::delete_robot))
+        .routes(routes!(delivery::all_channels))
         .routes(routes!(delivery::list_dead_letters))
         .routes(routes!(delivery::replay_dead_letter))
         .routes(routes!(processes::deploy_process, processes::list_processes))

@@ -106,6 +106,18 @@ impl Workspace {
         Ok(out)
     }
 
+    /// Every channel, whoever belongs to it (administrators: attaching a robot to a
+    /// channel, seeing what exists). Lists names and members, not messages.
+    pub async fn all_channels(&self, principal: &Principal) -> Result<Vec<ChannelView>> {
+        self.require_admin(principal)?;
+        let mut out = Vec::new();
+        for thread in store::channels(&self.db, None).await? {
+            let members = store::members(&self.db, thread.id).await?;
+            out.push(channel_view(thread, members));
+        }
+        Ok(out)
+    }
+
     pub async fn channel(&self, principal: &Principal, id: Uuid) -> Result<ChannelView> {
         let thread = self.channel_thread(id).await?;
         self.channel_access(principal, thread.clone()).await?;
