@@ -208,6 +208,8 @@ describe('automation rules', () => {
     await q.locator('.weft-rule-editor #rule_condition').waitFor();
     await noSideways(q, 'the rule editor');
     await shot(q, 'rules-editor-phone');
+    await q.locator('.weft-rule-editor [data-testid=rule-action]').first().scrollIntoViewIfNeeded();
+    await shot(q, 'rules-actions-phone');
     await phone.close();
 
     // In English.
