@@ -152,7 +152,7 @@ describe('phone width', () => {
       ['Bravo order 002', 'Bravo order 004', 'Bravo order 006', 'Bravo order 008'],
     );
     await noSideways(p, 'the list with its filters open');
-    await priority.scrollIntoViewIfNeeded();
+    await priority.evaluate((e) => e.scrollIntoView({ block: 'center' }));
     await shot(p, 'phone-list-filters', { screen: true });
     // An added filter goes again with its value.
     await p.getByRole('button', { name: '移除筛选“优先级”' }).click();

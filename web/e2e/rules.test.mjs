@@ -190,6 +190,10 @@ describe('automation rules', () => {
     assert.equal(await editor.locator('#rule_name').isDisabled(), true);
     assert.equal(await editor.locator('#rule_actions_0_set_1_value').inputValue(), 'true');
     assert.equal(await editor.locator('#rule_enabled').getAttribute('aria-checked'), 'false');
+    // The document it would send, as JSON, is the saved one.
+    await editor.locator('.weft-rule-json summary').click();
+    const { version: _v, updated_at: _u, ...document } = saved;
+    assert.deepEqual(JSON.parse(await editor.getByTestId('rule-json').innerText()), document);
     await shot(p, 'rules-editor-desktop');
     await button(editor, '取消').click();
     await editor.waitFor({ state: 'hidden' });

@@ -219,6 +219,8 @@ function RuleEditor({ rule, taken, onClose, onSaved }: { rule: RuleView | null; 
   const eventLabel = useEventLabel();
   const typeName = Form.useWatch('type', form);
   const actions = Form.useWatch('actions', form);
+  // The document as it would be sent, for those who keep rules as files or use the API.
+  const preview = Form.useWatch((values: RuleForm) => (values.name === undefined ? '' : JSON.stringify(ruleOf(values), null, 2)), form);
   const def = typeName ? byName(typeName) : undefined;
   const initial = useMemo(() => ruleFormOf(rule ?? undefined), [rule]);
 
@@ -487,6 +489,10 @@ function RuleEditor({ rule, taken, onClose, onSaved }: { rule: RuleView | null; 
           )}
         </Form.List>
       </Form>
+      <details className="weft-rule-json">
+        <summary>{t('rules.json')}</summary>
+        <pre className="weft-json" data-testid="rule-json">{preview}</pre>
+      </details>
     </Drawer>
   );
 }

@@ -747,6 +747,7 @@ const en = {
     role: 'Role: {{name}}',
     summaryZh: 'Alert in Chinese',
     summaryEn: 'Alert in English',
+    json: 'The rule as JSON (what is sent)',
     feelError: 'Not valid FEEL',
     edit: 'Edit',
     editNamed: 'Edit rule {{name}}',

@@ -749,6 +749,7 @@ const zh: Messages = {
     role: '角色：{{name}}',
     summaryZh: '中文提醒内容',
     summaryEn: '英文提醒内容',
+    json: '规则的 JSON（将发送的内容）',
     feelError: 'FEEL 表达式有误',
     edit: '编辑',
     editNamed: '编辑规则 {{name}}',
