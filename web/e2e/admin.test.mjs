@@ -294,13 +294,13 @@ describe('administration', () => {
     p.on('request', (q) => q.resourceType() === 'script' && scripts.push(q.url()));
     await signIn(p, 'han.mei', 'han mei password');
     assert.equal(await p.locator('.weft-nav', { hasText: '系统管理' }).count(), 0, 'no admin navigation');
-    for (const path of ['/admin', '/admin/types', '/admin/org']) {
+    for (const path of ['/admin', '/admin/types', '/admin/rules', '/admin/org']) {
       await p.goto(server.base + path);
       await p.locator('.weft-nav').waitFor();
       await p.waitForURL(server.base + '/');
-      assert.equal(await p.locator('[data-testid=types], [data-testid=org]').count(), 0, path);
+      assert.equal(await p.locator('[data-testid=types], [data-testid=rules], [data-testid=org]').count(), 0, path);
     }
-    assert.deepEqual(scripts.filter((u) => /AdminPage|TypesAdmin|OrgAdmin/.test(u)), [], 'the admin chunk is never loaded');
+    assert.deepEqual(scripts.filter((u) => /AdminPage|TypesAdmin|RulesAdmin|OrgAdmin/.test(u)), [], 'the admin chunk is never loaded');
     // And the API says no too.
     const { Caller } = await import('./harness.mjs');
     const api = await Caller.signIn(server.base, 'han.mei', 'han mei password');

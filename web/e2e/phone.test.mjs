@@ -132,8 +132,33 @@ describe('phone width', () => {
     await p.getByRole('button', { name: '应 用' }).click();
     await p.getByTestId('list-count').filter({ hasText: /^共 9 条$/ }).waitFor();
     await cards.first().filter({ hasText: 'Bravo order 009' }).waitFor();
+
+    // Every field with a filter is there, not only the first few: the rest are added from
+    // "more filters" (the fixture's priority, due date and flags come after six others).
+    const open = p.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option');
+    assert.equal(await p.locator('.weft-filter[data-filter=priority]').count(), 0);
+    await p.getByTestId('more-filters').click();
+    const offered = await open.allInnerTexts();
+    for (const label of ['加急', '交期', '会议时间', '优先级', '邮箱', '网站']) assert.ok(offered.includes(label), `${label} in ${offered}`);
+    await open.filter({ hasText: '优先级' }).click();
+    const priority = p.locator('.weft-filter[data-filter=priority]');
+    await priority.locator('.ant-select').click();
+    await open.filter({ hasText: /^高$/ }).click();
+    await p.keyboard.press('Escape');
+    await p.getByRole('button', { name: '应 用' }).click();
+    await p.getByTestId('list-count').filter({ hasText: /^共 4 条$/ }).waitFor();
+    assert.deepEqual(
+      (await cards.locator('.weft-record-card-title').allInnerTexts()).sort(),
+      ['Bravo order 002', 'Bravo order 004', 'Bravo order 006', 'Bravo order 008'],
+    );
     await noSideways(p, 'the list with its filters open');
+    await priority.evaluate((e) => e.scrollIntoView({ block: 'center' }));
     await shot(p, 'phone-list-filters', { screen: true });
+    // An added filter goes again with its value.
+    await p.getByRole('button', { name: '移除筛选“优先级”' }).click();
+    await priority.waitFor({ state: 'detached' });
+    await p.getByRole('button', { name: '应 用' }).click();
+    await p.getByTestId('list-count').filter({ hasText: /^共 9 条$/ }).waitFor();
 
     // A saved view: its columns are the cards' fields.
     await p.getByTestId('saved-views').locator('.ant-select').click();

@@ -1,7 +1,7 @@
 // Administration: loaded only for administrators (a lazy chunk the router never
 // requests for anyone else). One tab per area, each its own path (`/admin/types`):
-// people and partner invitations, roles and grants, object types and fields, org units,
-// delivery outward (IM robots, dead letters).
+// people and partner invitations, roles and grants, object types and fields, automation
+// rules, org units, delivery outward (IM robots, dead letters).
 import { Alert, Button, Card, Form, Input, Select, Table, Tabs, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,9 +11,10 @@ import { ReferencePicker } from '../fields/reference';
 import DeliveryAdmin from './DeliveryAdmin';
 import OrgAdmin from './OrgAdmin';
 import RolesAdmin from './RolesAdmin';
+import RulesAdmin from './RulesAdmin';
 import TypesAdmin from './TypesAdmin';
 
-const TABS = ['people', 'roles', 'types', 'org', 'delivery'] as const;
+const TABS = ['people', 'roles', 'types', 'rules', 'org', 'delivery'] as const;
 type Tab = (typeof TABS)[number];
 
 export default function AdminPage() {
@@ -119,6 +120,7 @@ export default function AdminPage() {
           { key: 'people', label: t('admin.users'), children: peopleTab },
           { key: 'roles', label: t('roles.title'), children: <RolesAdmin people={people} onPeopleChanged={load} /> },
           { key: 'types', label: t('admin.types'), children: <TypesAdmin /> },
+          { key: 'rules', label: t('rules.title'), children: <RulesAdmin /> },
           { key: 'org', label: t('org.title'), children: <OrgAdmin people={people} /> },
           { key: 'delivery', label: t('delivery.tab'), children: <DeliveryAdmin /> },
         ]}

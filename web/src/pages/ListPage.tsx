@@ -1,20 +1,21 @@
-import { DownloadOutlined, FilterOutlined, PlusOutlined } from '@ant-design/icons';
+import { CloseOutlined, DownloadOutlined, FilterOutlined, PlusOutlined } from '@ant-design/icons';
 import { Alert, App, Button, DatePicker, Dropdown, Grid, Input, InputNumber, Segmented, Select, Space, Table, Typography, type TableProps } from 'antd';
 import type { SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, type RecordJson } from '../api/client';
-import { buildFilter, clause, filterKindOf, type FilterKind, type FilterValue } from '../feel/filter';
+import { buildFilter, clause, type FilterValue } from '../feel/filter';
 import { FieldDisplay } from '../fields/dispatch';
 import { formatDateTime, formatInteger } from '../format';
 import { titleOf, useTypes } from '../meta/context';
-import { displayKind, labelOf, type FieldDef, type TypeDef } from '../meta/fields';
+import { displayKind, labelOf, type TypeDef } from '../meta/fields';
 import dayjs from 'dayjs';
 import BulkActions from '../list/BulkActions';
 import SavedViews from '../list/SavedViews';
 import RecordCards from '../list/RecordCards';
 import { cardFields, sortOptions } from '../list/cards';
+import { filterName, filterSpecs, INLINE_FILTERS, moreFilters, shownFilters, type FilterSpec } from '../list/filters';
 import { DEFAULT_SORT, EXPORT_LIMIT, exportUrl, fileNameOf, isMonth, sameSetup, setupOf, specOf, viewParams, type ListSetup, type PageView, type SavedView } from '../list/setup';
 import CalendarView from './CalendarView';
 import Kanban from './Kanban';
@@ -35,11 +36,6 @@ declare global {
     /** Timings the browser tests read: ms from data arrival to the rows on screen. */
     __weftMetrics?: { listCommitMs?: number; listRenderMs?: number; listRows?: number };
   }
-}
-
-interface FilterSpec {
-  field: FieldDef | 'state';
-  kind: FilterKind;
 }
 
 export default function ListPage() {
@@ -113,15 +109,11 @@ function List({ def }: { def: TypeDef }) {
   const canBulk = def.permissions.delete || def.transitions.some((x) => x.allowed);
   const [exporting, setExporting] = useState(false);
 
-  const filterSpecs: FilterSpec[] = useMemo(() => {
-    const out: FilterSpec[] = [];
-    if (def.states.length) out.push({ field: 'state', kind: 'options' });
-    for (const f of def.fields) {
-      const kind = filterKindOf(f);
-      if (kind) out.push({ field: f, kind });
-    }
-    return out.slice(0, 6);
-  }, [def]);
+  // Every filter the type has; the first few show, any other is added from a picker.
+  const specs: FilterSpec[] = useMemo(() => filterSpecs(def), [def]);
+  const [added, setAdded] = useState<string[]>([]);
+  const shown = shownFilters(specs, added, filters);
+  const more = moreFilters(specs, shown, lang, t('list.state'));
 
   const load = useCallback(
     async (after: string | null) => {
@@ -266,8 +258,8 @@ function List({ def }: { def: TypeDef }) {
   const apply = () =>
     setApplied(
       buildFilter(
-        filterSpecs.map((spec) => {
-          const name = spec.field === 'state' ? 'state' : spec.field.name;
+        specs.map((spec) => {
+          const name = filterName(spec);
           const value = filters[name];
           return value ? clause(name, spec.kind, value) : null;
         }),
@@ -365,15 +357,42 @@ function List({ def }: { def: TypeDef }) {
           apply();
         }}
       >
-        {filterSpecs.map((spec) => (
+        {shown.map((spec) => (
           <FilterControl
-            key={spec.field === 'state' ? 'state' : spec.field.name}
+            key={filterName(spec)}
             spec={spec}
             def={def}
-            value={filters[spec.field === 'state' ? 'state' : spec.field.name]}
-            onChange={(v) => setFilters((f) => ({ ...f, [spec.field === 'state' ? 'state' : (spec.field as FieldDef).name]: v }))}
+            value={filters[filterName(spec)]}
+            onChange={(v) => setFilters((f) => ({ ...f, [filterName(spec)]: v }))}
+            // An added filter can go again; the first few always stay.
+            onRemove={
+              specs.indexOf(spec) >= INLINE_FILTERS
+                ? () => {
+                    setAdded((a) => a.filter((n) => n !== filterName(spec)));
+                    setFilters((f) => ({ ...f, [filterName(spec)]: undefined }));
+                  }
+                : undefined
+            }
+            autoFocus={added[added.length - 1] === filterName(spec)}
           />
         ))}
+        {more.length ? (
+          <label className="weft-filter weft-more-filters">
+            <span>{t('list.moreFilters')}</span>
+            <Select
+              showSearch
+              optionFilterProp="label"
+              aria-label={t('list.moreFilters')}
+              data-testid="more-filters"
+              placeholder={t('list.addFilter')}
+              value={null}
+              options={more}
+              virtual={false}
+              listHeight={320}
+              onChange={(name: string) => setAdded((a) => [...a, name])}
+            />
+          </label>
+        ) : null}
         {phone && view === 'table' ? (
           // The table's headers sort on wider screens; a phone's cards have none.
           <label className="weft-filter weft-list-sort">
@@ -389,6 +408,7 @@ function List({ def }: { def: TypeDef }) {
             onClick={() => {
               // Back to the plain list: no filter, and no saved view chosen.
               setFilters({});
+              setAdded([]);
               setApplied(undefined);
               setChosen(null);
             }}
@@ -477,7 +497,21 @@ function List({ def }: { def: TypeDef }) {
   );
 }
 
-function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: TypeDef; value?: FilterValue; onChange: (v: FilterValue | undefined) => void }) {
+function FilterControl({
+  spec,
+  def,
+  value,
+  onChange,
+  onRemove,
+  autoFocus,
+}: {
+  spec: FilterSpec;
+  def: TypeDef;
+  value?: FilterValue;
+  onChange: (v: FilterValue | undefined) => void;
+  onRemove?: () => void;
+  autoFocus?: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
   const label = spec.field === 'state' ? t('list.state') : labelOf(spec.field.label, lang);
@@ -488,6 +522,7 @@ function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: 
       control = (
         <Input
           allowClear
+          autoFocus={autoFocus}
           aria-label={label}
           placeholder={t('list.contains')}
           value={value?.op === 'contains' ? value.text : ''}
@@ -498,7 +533,7 @@ function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: 
     case 'number':
       control = (
         <Space.Compact>
-          <InputNumber<string> stringMode aria-label={`${label} ${t('list.from')}`} placeholder={t('list.from')} value={(range.from as string) ?? null} onChange={(v) => onChange({ ...range, from: v })} />
+          <InputNumber<string> stringMode autoFocus={autoFocus} aria-label={`${label} ${t('list.from')}`} placeholder={t('list.from')} value={(range.from as string) ?? null} onChange={(v) => onChange({ ...range, from: v })} />
           <InputNumber<string> stringMode aria-label={`${label} ${t('list.to')}`} placeholder={t('list.to')} value={(range.to as string) ?? null} onChange={(v) => onChange({ ...range, to: v })} />
         </Space.Compact>
       );
@@ -531,6 +566,7 @@ function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: 
         <Select
           mode="multiple"
           allowClear
+          autoFocus={autoFocus}
           aria-label={label}
           style={{ minWidth: 160 }}
           options={options}
@@ -544,6 +580,7 @@ function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: 
       control = (
         <Select
           allowClear
+          autoFocus={autoFocus}
           aria-label={label}
           style={{ minWidth: 100 }}
           value={value?.op === 'is' ? String(value.value) : undefined}
@@ -557,9 +594,23 @@ function FilterControl({ spec, def, value, onChange }: { spec: FilterSpec; def: 
       break;
   }
   return (
-    <label className="weft-filter">
+    <label className="weft-filter" data-filter={filterName(spec)}>
       <span>{label}</span>
       {control}
+      {/* After the control: a label's click goes to its first control, which must not be this. */}
+      {onRemove ? (
+        <Button
+          type="text"
+          size="small"
+          className="weft-filter-remove"
+          icon={<CloseOutlined />}
+          onClick={(e) => {
+            e.preventDefault();
+            onRemove();
+          }}
+          aria-label={t('list.removeFilter', { field: label })}
+        />
+      ) : null}
     </label>
   );
 }
