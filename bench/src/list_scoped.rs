@@ -115,6 +115,13 @@ pub struct Args {
     /// `--queries` then run; the table shows how many did).
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     step_budget_secs: u64,
+    /// Unmeasured queries (first and next page) before each scope's measured ones, so the
+    /// figures are those of a server whose statements are prepared: SQLite and PostgreSQL
+    /// prepare a statement once per pooled connection (a division's 21-arm list costs ~2 ms
+    /// to prepare on SQLite), and a running server has done so long before. 0 measures
+    /// cold connections too.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    warmup: u32,
     /// Each measured combination must finish within this (a hard limit: the run fails).
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     step_timeout_secs: u64,
@@ -753,6 +760,24 @@ async fn measure(
     }
     let in_scope = viewers.iter().map(|v| v.in_scope as f64).sum::<f64>() / viewers.len().max(1) as f64;
     let viewers = Arc::new(viewers);
+    if args.warmup > 0 {
+        let (ws, vs, sort) = (workspace.clone(), viewers.clone(), args.order.sort());
+        concurrently(tasks, args.warmup as usize, timeout, move |q| {
+            let (ws, vs, sort) = (ws.clone(), vs.clone(), sort.clone());
+            async move {
+                // Other viewers than the measured ones start with (a different seed).
+                let viewer = &vs[Rng::new(u64::MAX - q as u64).below(vs.len())];
+                let mut query = ListQuery { sort, limit: Some(PAGE), ..ListQuery::default() };
+                let first = ws.list(&viewer.principal, TYPE, &query).await?;
+                if let Some(cursor) = first.next_cursor {
+                    query.cursor = Some(cursor);
+                    ws.list(&viewer.principal, TYPE, &query).await?;
+                }
+                Ok(())
+            }
+        })
+        .await?;
+    }
     let (ws, vs, sort) = (workspace.clone(), viewers.clone(), args.order.sort());
     // Past the budget the remaining items return at once, unmeasured.
     let budget_end = Instant::now() + Duration::from_secs(args.step_budget_secs);

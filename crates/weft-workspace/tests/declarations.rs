@@ -25,7 +25,7 @@ async fn a_table_made_before_a_system_column_existed_gets_it_at_migrate(backend:
     fixtures::declare(&workspace, &[item(item_fields())]).await;
     let made = workspace.create(&system(), "item", object(json!({ "title": "old" })), None).await.unwrap();
     // As a table of an older Weft: no `unit` column (nor its index).
-    db.execute("DROP INDEX ix_r_item__unit__created_at__id").await;
+    db.execute("DROP INDEX ix_r_item__unit__created_at__id__deleted_at").await;
     db.execute("ALTER TABLE r_item DROP COLUMN unit").await;
     assert!(!db.columns("r_item").await.contains(&"unit".to_owned()));
     workspace.close().await;
@@ -46,8 +46,11 @@ async fn a_table_made_before_the_composite_system_indexes_gets_them_at_migrate(b
     let (db, workspace) = fixtures::workspace(backend).await;
     fixtures::declare(&workspace, &[item(item_fields())]).await;
     workspace.create(&system(), "item", object(json!({ "title": "old" })), None).await.unwrap();
-    let composite =
-        ["ix_r_item__created_at__id", "ix_r_item__party__created_at__id", "ix_r_item__unit__created_at__id"];
+    let composite = [
+        "ix_r_item__created_at__id",
+        "ix_r_item__party__created_at__id",
+        "ix_r_item__unit__created_at__id__deleted_at",
+    ];
     let single = ["ix_r_item__created_at", "ix_r_item__party", "ix_r_item__unit"];
     let made = db.indexes("r_item").await;
     assert!(composite.iter().all(|i| made.iter().any(|m| m == i)), "{made:?}");
@@ -66,6 +69,14 @@ async fn a_table_made_before_the_composite_system_indexes_gets_them_at_migrate(b
     let newest = ListQuery { sort: Some("-created_at".into()), ..Default::default() };
     assert_eq!(workspace.list(&system(), "item", &newest).await.unwrap().records.len(), 1);
     // Nothing left to do the second time.
+    workspace.migrate().await.unwrap();
+    assert_eq!(db.indexes("r_item").await, made);
+
+    // As a table of the Weft before the unit index carried `deleted_at`, upgraded.
+    workspace.close().await;
+    db.execute("DROP INDEX ix_r_item__unit__created_at__id__deleted_at").await;
+    db.execute("CREATE INDEX ix_r_item__unit__created_at__id ON r_item (unit, created_at, id)").await;
+    let workspace = Workspace::connect(&db.store_options()).await.unwrap();
     workspace.migrate().await.unwrap();
     assert_eq!(db.indexes("r_item").await, made);
 }

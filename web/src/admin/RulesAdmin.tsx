@@ -267,12 +267,24 @@ function RuleEditor({ rule, taken, onClose, onSaved }: { rule: RuleView | null; 
       const name = to.slice(5);
       return t('rules.role', { name: roles.find((r) => r.name === name)?.label ?? name });
     }
-    const field = def?.fields.find((f) => f.name === to);
-    return field ? labelOf(field.label, lang) : t(`rules.recipient.${to}` as 'rules.recipient.owner', { defaultValue: to });
+    const person = (on: typeof def, name: string) => {
+      const field = on?.fields.find((f) => f.name === name);
+      return field
+        ? labelOf(field.label, lang)
+        : t(`rules.recipient.${name}` as 'rules.recipient.owner', { defaultValue: name });
+    };
+    const [reference, name] = to.split('.');
+    if (name) {
+      const field = def?.fields.find((f) => f.name === reference);
+      const target = types.find((d) => d.name === field?.target);
+      return `${field ? labelOf(field.label, lang) : reference} → ${person(target, name)}`;
+    }
+    return person(def, to);
   };
   const recipients = recipientsOf(
     def,
     roles.map((r) => r.name),
+    types,
   ).map((to) => ({ value: to, label: `${recipientLabel(to)} (${to})` }));
   const transitionOptions = (def?.transitions ?? []).map((x) => {
     const needsInputs = x.inputs.some((i) => i.required);

@@ -73,6 +73,21 @@ describe('rule drafts', () => {
     expect(eventsOf(undefined)).toEqual(['created', 'updated', 'transitioned']);
     expect(settableFields(def).map((f) => f.name)).toEqual(['title', 'priority', 'handler']);
     expect(recipientsOf(def, ['buyer'])).toEqual(['owner', 'created_by', 'updated_by', 'handler', 'role:buyer']);
+    // The people of a referenced record, when its type is known.
+    const order = { name: 'order', fields: [{ name: 'buyer', kind: 'principal', label: label('Buyer') }] };
+    const inspection = {
+      name: 'inspection',
+      fields: [{ name: 'order', kind: 'reference', target: 'order', label: label('Order') }],
+    } as unknown as TypeDef;
+    expect(recipientsOf(inspection, [], [inspection, order as unknown as TypeDef])).toEqual([
+      'owner',
+      'created_by',
+      'updated_by',
+      'order.owner',
+      'order.created_by',
+      'order.updated_by',
+      'order.buyer',
+    ]);
     const other = { ...def, transitions: [{ name: 'approve' }] } as unknown as TypeDef;
     expect(retype(ruleFormOf(RULE), other).on).toEqual(['created']);
   });

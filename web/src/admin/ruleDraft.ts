@@ -165,13 +165,22 @@ export function settableFields(def: TypeDef | undefined) {
   return (def?.fields ?? []).filter((f) => f.kind !== 'computed' && f.kind !== 'lines');
 }
 
-/** Recipients an alert on `def` may name: the record's people, then everyone in a role. */
-export function recipientsOf(def: TypeDef | undefined, roles: string[]): string[] {
-  return [
-    ...BASE_RECIPIENTS,
-    ...(def?.fields ?? []).filter((f) => f.kind === 'principal').map((f) => f.name),
-    ...roles.map((r) => `role:${r}`),
-  ];
+/** The people a record of `def` names: owner, creator, last editor and its person fields. */
+function peopleOf(def: TypeDef | undefined): string[] {
+  return [...BASE_RECIPIENTS, ...(def?.fields ?? []).filter((f) => f.kind === 'principal').map((f) => f.name)];
+}
+
+/**
+ * Recipients an alert on `def` may name: the record's people, the people of the records
+ * it refers to (`purchase_order.buyer`, when `types` knows the target), then everyone in
+ * a role.
+ */
+export function recipientsOf(def: TypeDef | undefined, roles: string[], types: TypeDef[] = []): string[] {
+  const through = (def?.fields ?? []).flatMap((f) => {
+    const target = f.kind === 'reference' ? types.find((d) => d.name === f.target) : undefined;
+    return target ? peopleOf(target).map((p) => `${f.name}.${p}`) : [];
+  });
+  return [...peopleOf(def), ...through, ...roles.map((r) => `role:${r}`)];
 }
 
 /** The form once its type is changed to `def`: events the type does not have are dropped. */

@@ -211,12 +211,14 @@ pub fn system_indexes_plan(spec: &TableSpec, existing: &[String]) -> Vec<DdlStep
             steps.push(create_index(&spec.table, index));
         }
     }
-    for column in SUPERSEDED_SYSTEM_INDEXES {
-        let name = index_name(&spec.table, &[column], false);
+    for columns in SUPERSEDED_SYSTEM_INDEXES {
+        let name = index_name(&spec.table, columns, false);
         if has_index(existing, &name) && !spec.indexes.iter().any(|i| i.name == name) {
+            let by = spec.indexes.iter().find(|i| i.columns.first().map(String::as_str) == columns.first().copied());
+            let by = by.map_or_else(String::new, |i| format!(", superseded by ({})", i.columns.join(", ")));
             steps.push(DdlStep {
                 sql: format!("DROP INDEX {}", q(&name)),
-                description: format!("drop index {name}, superseded by ({column}, created_at, id)"),
+                description: format!("drop index {name}{by}"),
                 destructive: false,
             });
         }

@@ -157,7 +157,9 @@ impl TableSpec {
             index(&table, &["state"], false),
             index(&table, &["party", "created_at", "id"], false),
             index(&table, &["owner"], false),
-            index(&table, &["unit", "created_at", "id"], false),
+            // `deleted_at` last: a unit tree's list reads one arm per unit, and the arm
+            // then finds its live rows' keys in the index alone, without a row per key.
+            index(&table, &["unit", "created_at", "id", "deleted_at"], false),
             index(&table, &["created_at", "id"], false),
         ];
         if decl.naming.is_some() {
@@ -214,9 +216,11 @@ impl TableSpec {
     }
 }
 
-/// Single-column system indexes an older Weft made, superseded by the composite ones
-/// above (`Workspace::migrate` drops them).
-pub const SUPERSEDED_SYSTEM_INDEXES: [&str; 3] = ["party", "unit", "created_at"];
+/// System indexes an older Weft made, superseded by the composite ones above
+/// (`Workspace::migrate` drops them): the single-column ones, and the unit index before it
+/// carried `deleted_at`.
+pub const SUPERSEDED_SYSTEM_INDEXES: [&[&str]; 4] =
+    [&["party"], &["unit"], &["created_at"], &["unit", "created_at", "id"]];
 
 /// The name of the index `index` gives `columns` of `table`.
 pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
