@@ -540,7 +540,8 @@ async fn bad_settings_are_problems_naming_the_field(backend: TestBackend) {
 
     // A robot can go to any channel: administrators list them all, including channels they
     // do not belong to; members may not.
-    let floor = member_client.post(app.url("/api/v1/channels")).json(&json!({"name": "Shop floor"})).send().await.unwrap();
+    let floor =
+        member_client.post(app.url("/api/v1/channels")).json(&json!({"name": "Shop floor"})).send().await.unwrap();
     assert_eq!(floor.status(), StatusCode::CREATED);
     let floor: Value = floor.json().await.unwrap();
     let names = |v: Value| v.as_array().unwrap().iter().map(|c| c["id"].clone()).collect::<Vec<_>>();
