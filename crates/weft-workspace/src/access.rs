@@ -212,7 +212,7 @@ impl Reach {
     /// The scope of `condition` as disjoint arms when it is a plain set of units (unit and
     /// unit-tree grants without conditions), with or without shares: one arm per unit
     /// (`unit = ?`), and one for the shares outside those units. Lists read each arm in
-    /// order off `(unit, created_at, id)`. `None` for any other scope.
+    /// order off `(unit, created_at, id, deleted_at)`. `None` for any other scope.
     pub fn arms(&self, entry: &TypeEntry) -> Option<Vec<Cond>> {
         if self.unrestricted || self.branches.is_empty() {
             return None;

@@ -525,7 +525,7 @@ fn id_descending(sort: &[(String, SqlType, bool)]) -> bool {
 ///
 /// A scope of disjoint arms (a unit tree) is read in two steps: the merge of the arms
 /// picks the page by its keys alone (`id` and the sort columns, which the
-/// `(unit, created_at, id)` index holds), then the page's rows are read by id. A division
+/// `(unit, created_at, id, deleted_at)` index holds), then the page's rows are read by id. A division
 /// of 21 units thus carries 21 short index ranges through the merge instead of up to
 /// 21 × 51 whole rows.
 pub async fn list(db: &Database, spec: &TableSpec, request: &ListRequest) -> Result<ListPage> {
@@ -615,7 +615,7 @@ fn order(select: &mut SelectStatement, table: &str, sort: &[(String, SqlType, bo
 }
 
 /// Arms pay when each can be read in list order off an index and stop after a page:
-/// `NOT NULL` keys in one direction (creation time with `(unit, created_at, id)`).
+/// `NOT NULL` keys in one direction (creation time with `(unit, created_at, id, deleted_at)`).
 fn arms_apply(arms: &ScopeArms, sort: &[(String, SqlType, bool)]) -> bool {
     let id_desc = id_descending(sort);
     !arms.arms.is_empty()
