@@ -194,6 +194,11 @@ pub fn system_columns_plan(spec: &TableSpec, backend: Backend, existing: &[Strin
         .collect()
 }
 
+/// `name` as PostgreSQL stores it: cut to 63 bytes.
+fn pg_name(name: &str) -> &str {
+    if name.len() > 63 && name.is_char_boundary(63) { &name[..63] } else { name }
+}
+
 /// Whether an index named `name` is among `existing` (PostgreSQL truncates names to 63
 /// bytes).
 fn has_index(existing: &[String], name: &str) -> bool {
@@ -213,7 +218,10 @@ pub fn system_indexes_plan(spec: &TableSpec, existing: &[String]) -> Vec<DdlStep
     }
     for columns in SUPERSEDED_SYSTEM_INDEXES {
         let name = index_name(&spec.table, columns, false);
-        if has_index(existing, &name) && !spec.indexes.iter().any(|i| i.name == name) {
+        // PostgreSQL cuts names to 63 bytes: for a long type name the superseded index and
+        // its successor are then one name, and dropping it would drop the successor.
+        let same_as_current = spec.indexes.iter().any(|i| pg_name(&i.name) == pg_name(&name));
+        if has_index(existing, &name) && !same_as_current {
             let by = spec.indexes.iter().find(|i| i.columns.first().map(String::as_str) == columns.first().copied());
             let by = by.map_or_else(String::new, |i| format!(", superseded by ({})", i.columns.join(", ")));
             steps.push(DdlStep {
@@ -383,4 +391,46 @@ fn rescale(table: &str, column: &str, old: u8, new: u8, revision: i64, backend: 
         description: format!("narrow {table}.{column} from {old} to {new} decimal places (truncating)"),
         destructive: true,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use weft_model::schema::ObjectTypeDecl;
+
+    use super::*;
+
+    fn spec(type_name: &str) -> TableSpec {
+        let decl: ObjectTypeDecl = serde_json::from_value(serde_json::json!({
+            "name": type_name, "label": { "en": "T", "zh": "T" },
+            "fields": [ { "name": "title", "label": { "en": "Title", "zh": "标题" }, "type": "text" } ]
+        }))
+        .expect("a declaration");
+        TableSpec::from_decl(&decl)
+    }
+
+    fn drops(steps: &[DdlStep]) -> Vec<&str> {
+        steps.iter().filter(|s| s.sql.starts_with("DROP INDEX")).map(|s| s.sql.as_str()).collect()
+    }
+
+    #[test]
+    fn the_three_column_unit_index_gives_way_to_the_covering_one() {
+        let spec = spec("work_order");
+        let mut existing: Vec<String> = spec.indexes.iter().map(|i| i.name.clone()).collect();
+        existing.retain(|n| !n.ends_with("__deleted_at"));
+        existing.push("ix_r_work_order__unit__created_at__id".into());
+        let steps = system_indexes_plan(&spec, &existing);
+        assert_eq!(drops(&steps), ["DROP INDEX \"ix_r_work_order__unit__created_at__id\""]);
+        assert!(steps.iter().any(|s| s.sql.contains("ix_r_work_order__unit__created_at__id__deleted_at")));
+    }
+
+    #[test]
+    fn a_long_type_name_never_loses_its_unit_index_on_postgresql() {
+        // 40 characters: both unit index names are cut to the same 63 bytes by PostgreSQL.
+        let name = "supplier_quality_inspection_report_lines";
+        let spec = spec(name);
+        let existing: Vec<String> = spec.indexes.iter().map(|i| pg_name(&i.name).to_owned()).collect();
+        let steps = system_indexes_plan(&spec, &existing);
+        assert!(drops(&steps).is_empty(), "{steps:?}");
+        assert!(steps.is_empty(), "nothing to do: {steps:?}");
+    }
 }
