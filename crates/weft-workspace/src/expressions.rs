@@ -100,11 +100,26 @@ pub fn check_declaration_expressions(
 /// text over-counts at worst (a path inside a string literal), which only loads a record
 /// more.
 fn referenced<'a>(fields: &'a [FieldDecl], sources: &[&str]) -> Vec<(&'a str, &'a str)> {
-    let written = |name: &str| {
-        let path = format!("{name}.");
-        sources.iter().any(|s| s.contains(&path))
-    };
-    let mut found: Vec<(&str, &str)> = fields
+    let mut found = declared_references(fields, sources);
+    let system = [("party", "party"), ("owner", PRINCIPAL), ("created_by", PRINCIPAL), ("updated_by", PRINCIPAL)];
+    for (name, target) in system {
+        if !fields.iter().any(|f| f.name == name) && writes_path(sources, name) {
+            found.push((name, target));
+        }
+    }
+    found
+}
+
+/// Whether one of `sources` writes a path through `name` (`supplier.`).
+fn writes_path(sources: &[&str], name: &str) -> bool {
+    let path = format!("{name}.");
+    sources.iter().any(|s| s.contains(&path))
+}
+
+/// The declared reference, party and principal fields among `fields` that `sources` write
+/// a path through, with the type each refers to (filters and declared expressions alike).
+fn declared_references<'a>(fields: &'a [FieldDecl], sources: &[&str]) -> Vec<(&'a str, &'a str)> {
+    fields
         .iter()
         .filter_map(|f| match &f.kind {
             FieldKind::Reference { target, .. } => Some((f.name.as_str(), target.as_str())),
@@ -112,15 +127,8 @@ fn referenced<'a>(fields: &'a [FieldDecl], sources: &[&str]) -> Vec<(&'a str, &'
             FieldKind::Principal {} => Some((f.name.as_str(), PRINCIPAL)),
             _ => None,
         })
-        .filter(|(name, _)| written(name))
-        .collect();
-    let system = [("party", "party"), ("owner", PRINCIPAL), ("created_by", PRINCIPAL), ("updated_by", PRINCIPAL)];
-    for (name, target) in system {
-        if !fields.iter().any(|f| f.name == name) && written(name) {
-            found.push((name, target));
-        }
-    }
-    found
+        .filter(|(name, _)| writes_path(sources, name))
+        .collect()
 }
 
 /// Stands for "a principal" among the type names `referenced` gives: principals are not
@@ -542,19 +550,17 @@ impl FilterTargets {
     ) -> FilterTargets {
         let mut targets = FilterTargets::default();
         let backend = workspace.db.backend();
-        let written = |name: &str| source.contains(&format!("{name}."));
-        for field in entry.decl.fields.iter().filter(|f| !hidden.contains(&f.name) && written(&f.name)) {
-            let type_name = match &field.kind {
-                FieldKind::Reference { target, .. } => target.as_str(),
-                FieldKind::Party {} => "party",
-                _ => continue,
-            };
+        // Filters look into records only: a principal is not a table a filter can join.
+        let through = declared_references(&entry.decl.fields, &[source])
+            .into_iter()
+            .filter(|(field, target)| !hidden.contains(*field) && *target != PRINCIPAL);
+        for (field, type_name) in through {
             let Ok(target) = workspace.entry(type_name) else { continue };
             let target_hidden = workspace.field_rules(principal, &target).hidden;
             let fields: Vec<FieldDecl> =
                 target.decl.fields.iter().filter(|f| !target_hidden.contains(&f.name)).cloned().collect();
             let schema = Schema::for_type(&ObjectTypeDecl { fields, ..target.decl.clone() });
-            targets.fields.insert(field.name.clone(), schema);
+            targets.fields.insert(field.to_owned(), schema);
             if !targets.types.contains_key(type_name) {
                 let visible =
                     workspace.reach(principal, &target, &crate::access::Action::Read).condition(&target, backend);

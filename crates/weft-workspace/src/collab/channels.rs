@@ -98,20 +98,20 @@ impl Workspace {
 
     /// The channels the principal belongs to.
     pub async fn channels(&self, principal: &Principal) -> Result<Vec<ChannelView>> {
-        let mut out = Vec::new();
-        for thread in store::channels(&self.db, Some(principal.id)).await? {
-            let members = store::members(&self.db, thread.id).await?;
-            out.push(channel_view(thread, members));
-        }
-        Ok(out)
+        self.channel_views(Some(principal.id)).await
     }
 
     /// Every channel, whoever belongs to it (administrators: attaching a robot to a
     /// channel, seeing what exists). Lists names and members, not messages.
     pub async fn all_channels(&self, principal: &Principal) -> Result<Vec<ChannelView>> {
         self.require_admin(principal)?;
+        self.channel_views(None).await
+    }
+
+    /// The channels `member` belongs to (all when `None`), with their members.
+    async fn channel_views(&self, member: Option<Uuid>) -> Result<Vec<ChannelView>> {
         let mut out = Vec::new();
-        for thread in store::channels(&self.db, None).await? {
+        for thread in store::channels(&self.db, member).await? {
             let members = store::members(&self.db, thread.id).await?;
             out.push(channel_view(thread, members));
         }
