@@ -13,6 +13,7 @@ pub mod bulk;
 mod catalog;
 pub mod collab;
 pub mod consumers;
+mod create_lots;
 pub mod decisions;
 mod declare;
 pub mod delegation;
@@ -75,6 +76,8 @@ pub struct Workspace {
     live: Arc<tokio::sync::OnceCell<collab::live::LiveFeed>>,
     /// This node's full-text index; `None` until `with_search_index` (search answers 503).
     search: Option<Arc<search::SearchIndex>>,
+    /// Creates waiting to be written together (`create_lots`).
+    create_lots: Arc<create_lots::CreateLots>,
 }
 
 impl Workspace {
@@ -92,6 +95,7 @@ impl Workspace {
             blobs: None,
             live: Arc::default(),
             search: None,
+            create_lots: Arc::default(),
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

@@ -304,6 +304,15 @@ pub(crate) struct PreparedCreate {
 }
 
 impl PreparedCreate {
+    pub(crate) fn type_name(&self) -> &str {
+        &self.entry.decl.name
+    }
+
+    /// Whether both were validated against the same declaration of their type.
+    pub(crate) fn same_declaration(&self, other: &PreparedCreate) -> bool {
+        Arc::ptr_eq(&self.entry, &other.entry)
+    }
+
     /// The record as it will be stored, for the access decision before it exists.
     fn prospective(&self) -> StoredRecord {
         let at = weft_store::now();
@@ -518,6 +527,11 @@ impl Workspace {
         let entry = self.entry(type_name)?;
         let rules = self.field_rules(principal, &entry);
         let prepared = self.validate_create(principal, entry, input).await?;
+        if idempotency.is_none() {
+            let mut view = self.create_lots.create(&self.db, &self.catalog, prepared).await?;
+            redact_with(&rules, &mut view);
+            return Ok(Created::Fresh(Box::new(view)));
+        }
         let principal_key = principal.actor();
         let catalog = self.catalog.clone();
         self.db
@@ -1035,7 +1049,32 @@ impl Workspace {
     }
 }
 
-async fn insert_prepared(tx: &mut Tx, catalog: &Catalog, p: &PreparedCreate) -> Result<RecordView> {
+/// Writes creates of one type, validated against the same declaration, as one lot (see
+/// `create_lots`); their records in the same order.
+pub(crate) async fn insert_lot(tx: &mut Tx, catalog: &Catalog, lot: &[PreparedCreate]) -> Result<Vec<RecordView>> {
+    let Some(first) = lot.first() else { return Ok(Vec::new()) };
+    match apps::hook(&first.entry) {
+        None => insert_batch(tx, &first.entry, lot).await,
+        Some(hook) if hook.inserts_independently() => {
+            let mut hooked = lot.to_vec();
+            for p in &mut hooked {
+                hook.before_insert(tx, catalog, &mut p.values).await?;
+            }
+            insert_batch(tx, &first.entry, &hooked).await
+        }
+        // Rows an app engine checks against each other (quantities left open) are written
+        // one after the other, each seeing the ones before.
+        Some(_) => {
+            let mut views = Vec::with_capacity(lot.len());
+            for p in lot {
+                views.push(insert_prepared(tx, catalog, p).await?);
+            }
+            Ok(views)
+        }
+    }
+}
+
+pub(crate) async fn insert_prepared(tx: &mut Tx, catalog: &Catalog, p: &PreparedCreate) -> Result<RecordView> {
     let mut views = match apps::hook(&p.entry) {
         Some(hook) => {
             let mut hooked = p.clone();

@@ -19,6 +19,7 @@ on_both_databases!(
     idempotency_keys_are_per_principal_and_per_key,
     concurrent_retries_with_one_key_create_one_record,
     concurrent_creates_get_gap_free_numbers,
+    concurrent_creates_with_one_duplicate_each_get_their_own_answer,
 );
 
 async fn new_po(ws: &Workspace, subject: &str) -> Uuid {
@@ -263,4 +264,75 @@ async fn concurrent_creates_get_gap_free_numbers(backend: TestBackend) {
     assert_eq!(counters, (1..=400).collect::<Vec<_>>(), "no gaps, no duplicates");
     let all = ws.count(&system(), "purchase_order", &Default::default()).await.expect("count");
     assert_eq!(all, 400);
+}
+
+async fn create_many(ws: &Workspace, codes: &[String]) -> Vec<weft_workspace::Result<Created>> {
+    let creates: Vec<_> = codes
+        .iter()
+        .map(|code| {
+            let ws = ws.clone();
+            let input = object(json!({ "code": code, "name": format!("Vendor {code}") }));
+            tokio::spawn(async move { ws.create(&system(), "vendor", input, None).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for create in creates {
+        out.push(create.await.unwrap());
+    }
+    out
+}
+
+/// 48 creates at once (written in lots, as they arrive while others are being written),
+/// two of them with the same unique code: the second of those is refused naming the
+/// field, every other one is created, and what is stored is exactly the 47 records with
+/// their history, audit and events and numbers 1..=47. Then 40 more at once, which share
+/// lots (and a lot's commit time).
+async fn concurrent_creates_with_one_duplicate_each_get_their_own_answer(backend: TestBackend) {
+    let (db, ws) = fixtures::workspace(backend).await;
+    fixtures::declare(&ws, &[vendor()]).await;
+    let before = footprint(&db, &ws).await;
+    let events_before = db.raw().await.scalar("SELECT COUNT(*) FROM outbox").await.unwrap();
+    let codes: Vec<String> = (0..48).map(|i| if i == 30 { "C7".to_owned() } else { format!("C{i}") }).collect();
+    let mut numbers = Vec::new();
+    let mut refused = Vec::new();
+    for (code, created) in codes.iter().zip(create_many(&ws, &codes).await) {
+        match created {
+            Ok(Created::Fresh(view)) => {
+                assert_eq!(view.values["code"], weft_model::schema::Value::Text(code.clone()));
+                numbers.push(view.system.number.clone().unwrap());
+            }
+            Ok(other) => panic!("not a replay: {other:?}"),
+            Err(err) => {
+                refused.push(code.clone());
+                assert_eq!(unique_fields(err), vec!["code".to_owned()]);
+            }
+        }
+    }
+    assert_eq!(refused, vec!["C7".to_owned()], "exactly one of the two C7 is refused");
+    numbers.sort();
+    assert_eq!(numbers, (1..=47).map(|n| format!("V-{n:04}")).collect::<Vec<_>>(), "no gaps, no duplicates");
+
+    let after = footprint(&db, &ws).await;
+    assert_eq!(after.history - before.history, 47);
+    assert_eq!(after.audit_entries - before.audit_entries, 47);
+    let events = db.raw().await.scalar("SELECT COUNT(*) FROM outbox").await.unwrap();
+    assert_eq!(events - events_before, 47);
+    assert_eq!(ws.count(&system(), "vendor", &Default::default()).await.unwrap(), 47);
+
+    let codes: Vec<String> = (100..140).map(|i| format!("C{i}")).collect();
+    let mut numbers = Vec::new();
+    let mut times = BTreeSet::new();
+    for (code, created) in codes.iter().zip(create_many(&ws, &codes).await) {
+        let Ok(Created::Fresh(view)) = created else { panic!("{code} not created: {created:?}") };
+        assert_eq!(view.values["code"], weft_model::schema::Value::Text(code.clone()));
+        assert_eq!(view.values["name"], weft_model::schema::Value::Text(format!("Vendor {code}")));
+        numbers.push(view.system.number.clone().unwrap());
+        times.insert(view.system.created_at);
+    }
+    numbers.sort();
+    assert_eq!(numbers, (48..=87).map(|n| format!("V-{n:04}")).collect::<Vec<_>>());
+    assert!(times.len() < codes.len(), "no two creates shared a lot: {} commit times", times.len());
+    let after = footprint(&db, &ws).await;
+    assert_eq!(after.history - before.history, 87);
+    assert_eq!(after.audit_entries - before.audit_entries, 87);
 }

@@ -94,6 +94,14 @@ pub(crate) fn hook(entry: &TypeEntry) -> Option<Hook> {
 }
 
 impl Hook {
+    /// Whether new records of the type can be checked one after the other and then written
+    /// together: their checks read and book other records, never earlier records of the
+    /// same type (an order books its requisition; a shipping notice, by contrast, checks the
+    /// quantities earlier notices left open).
+    pub(crate) fn inserts_independently(self) -> bool {
+        matches!(self, Hook::PurchaseOrder | Hook::Requisition)
+    }
+
     /// Before a new record is written, in its transaction: fill in, check, book.
     pub(crate) async fn before_insert(
         self,

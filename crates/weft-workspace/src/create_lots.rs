@@ -1,0 +1,140 @@
+//! Creates of one type that arrive while the previous ones are being written are written
+//! together, as one lot: one statement per table (rows, lines, history, audit, events) and
+//! one naming-series step for the lot, instead of a full set of statements per record.
+//!
+//! Each create is still its own command to its caller: validated and access-checked on its
+//! own before it joins a lot, answered with its own record or its own error. A lot is one
+//! unit of work; when it fails (one record's unique value taken, a reference gone since
+//! validation), it is rolled back whole and each of its creates is written again alone, so
+//! every caller gets the answer it would have had without the lot and nothing is half
+//! written. Lots form only under load: a create that finds no lot being written goes
+//! straight on, alone; the ones that arrive during that write make the next lot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+use weft_store::Database;
+
+use crate::catalog::Catalog;
+use crate::records::{PreparedCreate, RecordView, insert_lot, insert_prepared};
+use crate::{Error, Result};
+
+/// Most creates written as one lot.
+const MAX_LOT: usize = 256;
+
+struct Pending {
+    prepared: PreparedCreate,
+    reply: oneshot::Sender<Result<RecordView>>,
+}
+
+/// One queue, and one task writing its lots, per object type.
+#[derive(Default)]
+pub(crate) struct CreateLots {
+    queues: Mutex<HashMap<String, mpsc::UnboundedSender<Pending>>>,
+}
+
+impl std::fmt::Debug for CreateLots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateLots").finish_non_exhaustive()
+    }
+}
+
+impl CreateLots {
+    /// Writes `prepared` (in a lot when others wait with it) and answers once committed.
+    pub(crate) async fn create(
+        &self,
+        db: &Database,
+        catalog: &Arc<Catalog>,
+        prepared: PreparedCreate,
+    ) -> Result<RecordView> {
+        let (reply, answer) = oneshot::channel();
+        let mut pending = Pending { prepared, reply };
+        // A queue whose task is gone (its runtime shut down) is replaced once.
+        for _ in 0..2 {
+            let queue = self.queue(db, catalog, &pending.prepared);
+            match queue.send(pending) {
+                Ok(()) => return answer.await.map_err(|_| Error::from(weft_store::Error::WriterStopped))?,
+                Err(mpsc::error::SendError(back)) => {
+                    pending = back;
+                    self.forget(&pending.prepared);
+                }
+            }
+        }
+        let prepared = pending.prepared;
+        write_alone(db, catalog, prepared).await
+    }
+
+    fn queue(
+        &self,
+        db: &Database,
+        catalog: &Arc<Catalog>,
+        prepared: &PreparedCreate,
+    ) -> mpsc::UnboundedSender<Pending> {
+        let mut queues = self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        queues
+            .entry(prepared.type_name().to_owned())
+            .or_insert_with(|| {
+                let (queue, rx) = mpsc::unbounded_channel();
+                tokio::spawn(write_lots(db.clone(), catalog.clone(), rx));
+                queue
+            })
+            .clone()
+    }
+
+    fn forget(&self, prepared: &PreparedCreate) {
+        let mut queues = self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        queues.remove(prepared.type_name());
+    }
+}
+
+/// The task of one type: takes whatever has queued up, writes it, and again. While a lot is
+/// being written (and waits for its commit), the next one gathers.
+async fn write_lots(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::UnboundedReceiver<Pending>) {
+    let mut lot = Vec::with_capacity(MAX_LOT);
+    while rx.recv_many(&mut lot, MAX_LOT).await > 0 {
+        // Creates validated against different declarations of the type (one changed in
+        // between) are not mixed: each run of the same declaration is its own lot.
+        let mut rest = std::mem::take(&mut lot);
+        while !rest.is_empty() {
+            let split = rest.iter().position(|p| !p.prepared.same_declaration(&rest[0].prepared)).unwrap_or(rest.len());
+            let tail = rest.split_off(split);
+            write_lot(&db, &catalog, rest).await;
+            rest = tail;
+        }
+    }
+}
+
+async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending>) {
+    if lot.len() == 1 {
+        for pending in lot {
+            let _ = pending.reply.send(write_alone(db, catalog, pending.prepared).await);
+        }
+        return;
+    }
+    let prepared: Vec<PreparedCreate> = lot.iter().map(|p| p.prepared.clone()).collect();
+    let written = {
+        let catalog = catalog.clone();
+        db.write(move |tx| Box::pin(async move { insert_lot(tx, &catalog, &prepared).await })).await
+    };
+    match written {
+        Ok(views) if views.len() == lot.len() => {
+            for (pending, view) in lot.into_iter().zip(views) {
+                let _ = pending.reply.send(Ok(view));
+            }
+        }
+        // Nothing of the lot was written: each create goes again alone and gets its own
+        // answer (its own error, or its record when another one spoiled the lot).
+        _ => {
+            let alone = lot.into_iter().map(|pending| async move {
+                let _ = pending.reply.send(write_alone(db, catalog, pending.prepared).await);
+            });
+            futures::future::join_all(alone).await;
+        }
+    }
+}
+
+async fn write_alone(db: &Database, catalog: &Arc<Catalog>, prepared: PreparedCreate) -> Result<RecordView> {
+    let catalog = catalog.clone();
+    db.write(move |tx| Box::pin(async move { insert_prepared(tx, &catalog, &prepared).await })).await
+}
