@@ -18,6 +18,6 @@ pub use direct::{DirectConn, DirectDecode, DirectRow, STATEMENT_TARGET, SqliteDi
 pub use error::{Error, Result};
 pub use location::DatabaseLocation;
 pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};
-pub use tx::{DbRow, Tx, format_utc, now, timestamp};
+pub use tx::{DbRow, Rendered, Tx, format_utc, now, timestamp};
 pub use writer::BoxFuture;
 pub mod records;

@@ -21,6 +21,33 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// A statement rendered for a backend before its transaction: building and rendering a
+/// large insert is work the caller's thread can do, leaving the SQLite writer thread (which
+/// every write waits for) only the statement itself. `set_value` fills in a value known only
+/// inside the transaction (a number from the naming series).
+#[derive(Debug)]
+pub struct Rendered {
+    sql: String,
+    values: sea_query::Values,
+}
+
+impl Rendered {
+    pub fn new<S: SqlxBinder>(backend: Backend, statement: &S) -> Rendered {
+        let (sql, values) = match backend {
+            Backend::Sqlite => statement.build_sqlx(SqliteQueryBuilder),
+            Backend::Postgres => statement.build_sqlx(PostgresQueryBuilder),
+        };
+        Rendered { sql, values: values.0 }
+    }
+
+    /// Replaces the `index`th bound value (in placeholder order).
+    pub fn set_value(&mut self, index: usize, value: sea_query::Value) {
+        if let Some(slot) = self.values.0.get_mut(index) {
+            *slot = value;
+        }
+    }
+}
+
 /// A row from either backend; `DbRow::get` decodes columns from it.
 pub enum DbRow {
     Sqlite(SqliteRow),
@@ -111,6 +138,16 @@ impl Tx {
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_with(&sql, values).execute(&mut **tx).await?.rows_affected()
             }
+        })
+    }
+
+    /// Runs a statement rendered for this transaction's backend.
+    pub async fn execute_rendered(&mut self, statement: Rendered) -> Result<u64> {
+        let values = sea_query_binder::SqlxValues(statement.values);
+        Ok(match self {
+            Tx::Sqlite(tx) => sqlx::query_with(&statement.sql, values).execute(&mut **tx).await?.rows_affected(),
+            Tx::SqliteDirect(conn) => conn.execute(&statement.sql, &values.0.0)?,
+            Tx::Postgres(tx) => sqlx::query_with(&statement.sql, values).execute(&mut **tx).await?.rows_affected(),
         })
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use weft_store::Database;
 
 use crate::catalog::Catalog;
-use crate::records::{PreparedCreate, RecordView, insert_lot, insert_prepared};
+use crate::records::{PreparedCreate, ReadyLot, RecordView};
 use crate::{Error, Result};
 
 /// Most creates written as one lot.
@@ -113,9 +113,14 @@ async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending>) {
         return;
     }
     let prepared: Vec<PreparedCreate> = lot.iter().map(|p| p.prepared.clone()).collect();
-    let written = {
-        let catalog = catalog.clone();
-        db.write(move |tx| Box::pin(async move { insert_lot(tx, &catalog, &prepared).await })).await
+    // Planned here, on the runtime's threads, so that the SQLite writer only runs the
+    // statements.
+    let written = match ReadyLot::new(db.backend(), prepared) {
+        Ok(ready) => {
+            let catalog = catalog.clone();
+            db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await
+        }
+        Err(e) => Err(e),
     };
     match written {
         Ok(views) if views.len() == lot.len() => {
@@ -135,6 +140,8 @@ async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending>) {
 }
 
 async fn write_alone(db: &Database, catalog: &Arc<Catalog>, prepared: PreparedCreate) -> Result<RecordView> {
+    let ready = ReadyLot::new(db.backend(), vec![prepared])?;
     let catalog = catalog.clone();
-    db.write(move |tx| Box::pin(async move { insert_prepared(tx, &catalog, &prepared).await })).await
+    let mut views = db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await?;
+    views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))
 }

@@ -16,7 +16,7 @@ use weft_model::schema::{FieldError, FieldErrorCode, FieldKind, Mode, Value, coe
 use weft_store::kernel::{audit, counters, history, idempotency, outbox};
 use weft_store::records::rows::{self, Source, StoredRecord, SystemChanges, SystemFields, UpdateOutcome};
 use weft_store::records::{Storage, TableSpec};
-use weft_store::{Tx, format_utc};
+use weft_store::{Backend, Tx, format_utc};
 
 use crate::access::Action;
 use crate::catalog::{Catalog, TypeEntry};
@@ -1049,9 +1049,37 @@ impl Workspace {
     }
 }
 
-/// Writes creates of one type, validated against the same declaration, as one lot (see
-/// `create_lots`); their records in the same order.
-pub(crate) async fn insert_lot(tx: &mut Tx, catalog: &Catalog, lot: &[PreparedCreate]) -> Result<Vec<RecordView>> {
+/// A lot of creates (see `create_lots`) made ready for its transaction. Without an app
+/// engine taking part, everything but what needs the database is worked out beforehand.
+pub(crate) enum ReadyLot {
+    Planned(Arc<TypeEntry>, PlannedBatch),
+    Hooked(Vec<PreparedCreate>),
+}
+
+impl ReadyLot {
+    /// `lot`: creates of one type validated against the same declaration.
+    pub(crate) fn new(backend: Backend, lot: Vec<PreparedCreate>) -> Result<ReadyLot> {
+        let Some(first) = lot.first() else { return Ok(ReadyLot::Hooked(lot)) };
+        if apps::hook(&first.entry).is_some() {
+            return Ok(ReadyLot::Hooked(lot));
+        }
+        let entry = first.entry.clone();
+        let plan = plan_batch(backend, &entry, &lot)?;
+        Ok(ReadyLot::Planned(entry, plan))
+    }
+
+    /// Writes the lot in `tx`: its records, in order.
+    pub(crate) async fn write(self, tx: &mut Tx, catalog: &Catalog) -> Result<Vec<RecordView>> {
+        match self {
+            ReadyLot::Planned(entry, plan) => write_planned(tx, &entry, plan).await,
+            ReadyLot::Hooked(lot) => insert_lot(tx, catalog, &lot).await,
+        }
+    }
+}
+
+/// Writes creates of one type, validated against the same declaration, as one lot;
+/// their records in the same order.
+async fn insert_lot(tx: &mut Tx, catalog: &Catalog, lot: &[PreparedCreate]) -> Result<Vec<RecordView>> {
     let Some(first) = lot.first() else { return Ok(Vec::new()) };
     match apps::hook(&first.entry) {
         None => insert_batch(tx, &first.entry, lot).await,
@@ -1090,42 +1118,36 @@ pub(crate) async fn insert_prepared(tx: &mut Tx, catalog: &Catalog, p: &Prepared
 /// lines, history, audit, events) runs once per batch, not once per record. Errors name
 /// the row (`/3/supplier`) when the batch has more than one.
 async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) -> Result<Vec<RecordView>> {
-    if batch.is_empty() {
-        return Ok(Vec::new());
-    }
-    let prefix = |i: usize, pointer: &str| if batch.len() > 1 { format!("/{i}{pointer}") } else { pointer.to_owned() };
+    let plan = plan_batch(tx.backend(), entry, batch)?;
+    write_planned(tx, entry, plan).await
+}
 
-    // References, one query per target table.
+/// A batch of creates with everything that does not depend on the database worked out and
+/// rendered: ids, the rows, lines and history entries. What does (the references still
+/// existing, the numbers, the audit chain, the events' sequence) is `write_planned`'s.
+pub(crate) struct PlannedBatch {
+    references: BTreeMap<String, Vec<(usize, String, Uuid)>>,
+    at: OffsetDateTime,
+    stored: Vec<StoredRecord>,
+    actors: Vec<String>,
+    rows: rows::RenderedInsert,
+    history: Vec<weft_store::Rendered>,
+}
+
+/// Plans `batch` for `backend`; pure, so it can run before the transaction, off the
+/// SQLite writer's thread (`create_lots`).
+pub(crate) fn plan_batch(backend: Backend, entry: &TypeEntry, batch: &[PreparedCreate]) -> Result<PlannedBatch> {
+    let several = batch.len() > 1;
+    let prefix = |i: usize, pointer: &str| if several { format!("/{i}{pointer}") } else { pointer.to_owned() };
     let mut wanted: BTreeMap<String, Vec<(usize, String, Uuid)>> = BTreeMap::new();
     for (i, p) in batch.iter().enumerate() {
         for (pointer, table, id) in references(&entry.spec, &p.values) {
-            wanted.entry(table).or_default().push((i, pointer, id));
+            wanted.entry(table).or_default().push((i, prefix(i, &pointer), id));
         }
     }
-    let mut errors = Vec::new();
-    for (table, refs) in &wanted {
-        let ids: Vec<Uuid> = refs.iter().map(|(_, _, id)| *id).collect();
-        let found = rows::existing(tx, table, &ids).await?;
-        for (i, pointer, id) in refs.iter().filter(|(_, _, id)| !found.contains(id)) {
-            errors.push(field_error(&prefix(*i, pointer), FieldErrorCode::UnknownReference, format!("no record {id}")));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
-
     let at = weft_store::now();
-    let numbers: Vec<Option<String>> = match &entry.naming {
-        Some(pattern) => {
-            let today = at.date();
-            let n = batch.len() as i64;
-            let last = counters::next_n(tx, &entry.decl.name, &pattern.period_key(today), n).await?;
-            (last - n + 1..=last).map(|k| Some(pattern.format(today, u64::try_from(k).unwrap_or(0)))).collect()
-        }
-        None => vec![None; batch.len()],
-    };
     let mut stored = Vec::with_capacity(batch.len());
-    for (i, (p, number)) in batch.iter().zip(numbers).enumerate() {
+    for (i, p) in batch.iter().enumerate() {
         let mut values = p.values.clone();
         weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
         let id = Uuid::now_v7();
@@ -1139,7 +1161,7 @@ async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) 
         stored.push(StoredRecord {
             system: SystemFields {
                 id,
-                number,
+                number: None,
                 state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
                 owner: p.owner,
                 party,
@@ -1154,23 +1176,65 @@ async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) 
             values,
         });
     }
-    rows::insert_many(tx, &entry.spec, &stored).await?;
-
-    let mut histories = Vec::with_capacity(stored.len());
-    let mut audits = Vec::with_capacity(stored.len());
-    let mut events = Vec::with_capacity(stored.len());
-    for (p, record) in batch.iter().zip(&stored) {
-        let id = record.system.id;
-        histories.push(history::HistoryEntry {
+    let rows = rows::render_insert_many(backend, &entry.spec, &stored)?;
+    let histories: Vec<history::HistoryEntry> = batch
+        .iter()
+        .zip(&stored)
+        .map(|(p, record)| history::HistoryEntry {
             type_name: entry.decl.name.clone(),
-            record_id: id,
+            record_id: record.system.id,
             version: 1,
             command: "create".into(),
             actor: p.actor.clone(),
             changes: Json::Array(diff_values(&BTreeMap::new(), &record.values)),
-        });
+        })
+        .collect();
+    let history = history::render_many(backend, &histories, at);
+    let actors = batch.iter().map(|p| p.actor.clone()).collect();
+    Ok(PlannedBatch { references: wanted, at, stored, actors, rows, history })
+}
+
+/// Writes a planned batch in `tx`.
+pub(crate) async fn write_planned(tx: &mut Tx, entry: &TypeEntry, plan: PlannedBatch) -> Result<Vec<RecordView>> {
+    let PlannedBatch { references, at, mut stored, actors, mut rows, history } = plan;
+    if stored.is_empty() {
+        return Ok(Vec::new());
+    }
+    // References, one query per target table.
+    let mut errors = Vec::new();
+    for (table, refs) in &references {
+        let ids: Vec<Uuid> = refs.iter().map(|(_, _, id)| *id).collect();
+        let found = rows::existing(tx, table, &ids).await?;
+        for (_, pointer, id) in refs.iter().filter(|(_, _, id)| !found.contains(id)) {
+            errors.push(field_error(pointer, FieldErrorCode::UnknownReference, format!("no record {id}")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+
+    if let Some(pattern) = &entry.naming {
+        let today = at.date();
+        let n = stored.len() as i64;
+        let last = counters::next_n(tx, &entry.decl.name, &pattern.period_key(today), n).await?;
+        let numbers: Vec<Option<String>> =
+            (last - n + 1..=last).map(|k| Some(pattern.format(today, u64::try_from(k).unwrap_or(0)))).collect();
+        rows.set_numbers(&numbers)?;
+        for (record, number) in stored.iter_mut().zip(numbers) {
+            record.system.number = number;
+        }
+    }
+    rows::execute_insert(tx, &entry.spec, rows).await?;
+    for statement in history {
+        tx.execute_rendered(statement).await?;
+    }
+
+    let mut audits = Vec::with_capacity(stored.len());
+    let mut events = Vec::with_capacity(stored.len());
+    for (actor, record) in actors.into_iter().zip(&stored) {
+        let id = record.system.id;
         audits.push(audit::AuditEntry {
-            actor: p.actor.clone(),
+            actor: actor.clone(),
             action: "record.create".into(),
             target_type: entry.decl.name.clone(),
             target_id: id.to_string(),
@@ -1180,11 +1244,10 @@ async fn insert_batch(tx: &mut Tx, entry: &TypeEntry, batch: &[PreparedCreate]) 
             kind: "record.created".into(),
             type_name: entry.decl.name.clone(),
             record_id: Some(id),
-            actor: p.actor.clone(),
+            actor,
             payload: json!({ "version": 1, "number": record.system.number, "state": record.system.state }),
         });
     }
-    history::append_many(tx, &histories, at).await?;
     tx.lock_event_log().await?;
     audit::append_many(tx, &audits, at).await?;
     outbox::append_many(tx, &events, at).await?;

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::t;
-use crate::tx::timestamp;
-use crate::{Database, Result, Tx};
+use crate::tx::{Rendered, timestamp};
+use crate::{Backend, Database, Result, Tx};
 
 #[derive(Debug, Clone)]
 pub struct HistoryEntry {
@@ -37,6 +37,15 @@ pub async fn append(tx: &mut Tx, entry: &HistoryEntry, at: OffsetDateTime) -> Re
 
 /// Several entries in as few statements as the parameter limit allows.
 pub async fn append_many(tx: &mut Tx, entries: &[HistoryEntry], at: OffsetDateTime) -> Result<()> {
+    for statement in render_many(tx.backend(), entries, at) {
+        tx.execute_rendered(statement).await?;
+    }
+    Ok(())
+}
+
+/// `append_many`'s statements, rendered for `backend` before their transaction.
+pub fn render_many(backend: Backend, entries: &[HistoryEntry], at: OffsetDateTime) -> Vec<Rendered> {
+    let mut rendered = Vec::new();
     for chunk in entries.chunks(4_000) {
         let mut insert = Query::insert()
             .into_table(t("history"))
@@ -49,13 +58,13 @@ pub async fn append_many(tx: &mut Tx, entries: &[HistoryEntry], at: OffsetDateTi
                 entry.version.into(),
                 entry.command.clone().into(),
                 entry.actor.clone().into(),
-                Expr::val(timestamp(tx.backend(), at)).into(),
+                Expr::val(timestamp(backend, at)).into(),
                 entry.changes.to_string().into(),
             ]);
         }
-        tx.execute(&insert).await?;
+        rendered.push(Rendered::new(backend, &insert));
     }
-    Ok(())
+    rendered
 }
 
 /// A record's history, oldest first.

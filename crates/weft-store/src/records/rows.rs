@@ -11,7 +11,7 @@ use weft_model::schema::Value;
 
 use super::codec::{self, opt_uuid, text, uuid};
 use super::spec::{FieldStorage, LinesSpec, SqlType, Storage, TableSpec};
-use crate::tx::{DbRow, timestamp};
+use crate::tx::{DbRow, Rendered, timestamp};
 use crate::{Backend, Database, Error, Result, Tx};
 
 /// The columns every record has.
@@ -169,18 +169,56 @@ const MAX_PARAMS: usize = 30_000;
 /// Inserts records (and their lines) with as few statements as the parameter limit
 /// allows: a batch of creates costs a handful of round trips, not a handful per record.
 pub async fn insert_many(tx: &mut Tx, spec: &TableSpec, records: &[StoredRecord]) -> Result<()> {
-    if records.is_empty() {
-        return Ok(());
+    let rendered = render_insert_many(tx.backend(), spec, records)?;
+    execute_insert(tx, spec, rendered).await
+}
+
+/// New records' rows and lines, rendered before their transaction (`Rendered`). Their
+/// numbers, which the naming series hands out inside it, are filled in by `set_numbers`.
+#[derive(Debug)]
+pub struct RenderedInsert {
+    rows: Vec<Rendered>,
+    /// Per record, in order: its statement and the index of its `number` value there.
+    number_slots: Vec<(usize, usize)>,
+    lines: Vec<Rendered>,
+}
+
+impl RenderedInsert {
+    /// Sets the records' numbers, in the order they were rendered; the records must have
+    /// been rendered without one.
+    pub fn set_numbers(&mut self, numbers: &[Option<String>]) -> Result<()> {
+        if numbers.len() != self.number_slots.len() {
+            return Err(Error::Sql(sqlx::Error::Protocol(format!(
+                "{} numbers for {} rendered records",
+                numbers.len(),
+                self.number_slots.len()
+            ))));
+        }
+        for (&(statement, index), number) in self.number_slots.iter().zip(numbers) {
+            if let Some(statement) = self.rows.get_mut(statement) {
+                statement.set_value(index, sea_query::Value::String(number.clone().map(Box::new)));
+            }
+        }
+        Ok(())
     }
-    let backend = tx.backend();
+}
+
+/// Renders `insert_many`'s statements for `backend` without running them.
+pub fn render_insert_many(backend: Backend, spec: &TableSpec, records: &[StoredRecord]) -> Result<RenderedInsert> {
+    let mut rendered = RenderedInsert { rows: Vec::new(), number_slots: Vec::new(), lines: Vec::new() };
+    if records.is_empty() {
+        return Ok(rendered);
+    }
     let columns = columns_of(spec);
     let per_chunk = (MAX_PARAMS / columns.len().max(1)).max(1);
     for chunk in records.chunks(per_chunk) {
         let mut statement = Query::insert().into_table(a(&spec.table)).columns(columns.clone()).to_owned();
-        for record in chunk {
+        for (i, record) in chunk.iter().enumerate() {
             statement.values_panic(row_values(backend, spec, record)?);
+            // Every column is one bound value, in `columns_of` order; `number` is second.
+            rendered.number_slots.push((rendered.rows.len(), i * columns.len() + 1));
         }
-        tx.execute(&statement).await.map_err(|e| constraint_error(spec, e))?;
+        rendered.rows.push(Rendered::new(backend, &statement));
     }
     for lines in spec.lines() {
         let all: Vec<(Uuid, &[BTreeMap<String, Value>])> = records
@@ -190,23 +228,38 @@ pub async fn insert_many(tx: &mut Tx, spec: &TableSpec, records: &[StoredRecord]
                 _ => None,
             })
             .collect();
-        insert_lines_of(tx, lines, &all).await.map_err(|e| constraint_error(spec, e))?;
+        rendered.lines.extend(render_lines_of(backend, lines, &all)?);
+    }
+    Ok(rendered)
+}
+
+/// Runs what `render_insert_many` rendered.
+pub async fn execute_insert(tx: &mut Tx, spec: &TableSpec, rendered: RenderedInsert) -> Result<()> {
+    for statement in rendered.rows.into_iter().chain(rendered.lines) {
+        tx.execute_rendered(statement).await.map_err(|e| constraint_error(spec, e))?;
     }
     Ok(())
 }
 
 async fn insert_lines(tx: &mut Tx, lines: &LinesSpec, record_id: Uuid, rows: &[BTreeMap<String, Value>]) -> Result<()> {
-    insert_lines_of(tx, lines, &[(record_id, rows)]).await
+    for statement in render_lines_of(tx.backend(), lines, &[(record_id, rows)])? {
+        tx.execute_rendered(statement).await?;
+    }
+    Ok(())
 }
 
 /// Lines of several records in as few statements as the parameter limit allows.
-async fn insert_lines_of(tx: &mut Tx, lines: &LinesSpec, records: &[(Uuid, &[BTreeMap<String, Value>])]) -> Result<()> {
-    let backend = tx.backend();
+fn render_lines_of(
+    backend: Backend,
+    lines: &LinesSpec,
+    records: &[(Uuid, &[BTreeMap<String, Value>])],
+) -> Result<Vec<Rendered>> {
     let mut columns = vec![a("id"), a("record_id"), a("position")];
     for field in &lines.fields {
         columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
     }
     let per_chunk = (MAX_PARAMS / columns.len()).max(1);
+    let mut rendered = Vec::new();
     let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
     let mut pending = 0;
     for (record_id, rows) in records {
@@ -226,16 +279,16 @@ async fn insert_lines_of(tx: &mut Tx, lines: &LinesSpec, records: &[(Uuid, &[BTr
             statement.values_panic(values);
             pending += 1;
             if pending == per_chunk {
-                tx.execute(&statement).await?;
+                rendered.push(Rendered::new(backend, &statement));
                 statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
                 pending = 0;
             }
         }
     }
     if pending > 0 {
-        tx.execute(&statement).await?;
+        rendered.push(Rendered::new(backend, &statement));
     }
-    Ok(())
+    Ok(rendered)
 }
 
 /// Replaces a record's lines with `rows` (lines are always written whole).
