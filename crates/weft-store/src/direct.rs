@@ -42,6 +42,10 @@ pub struct DirectConn {
     /// Set when the transaction in progress appended outbox events; the writer takes it
     /// after the commit to wake the outbox's readers (`outbox::wakeups`).
     appended: std::sync::atomic::AtomicBool,
+    /// The write-ahead log, when durability is the writer's to make (`Synchronous::Full`
+    /// on a file): the connection then commits without waiting for the disk, and the
+    /// writer's syncer flushes this file before any commit in it is acknowledged.
+    wal: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for DirectConn {
@@ -71,10 +75,28 @@ impl DirectConn {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Sql(sqlx::Error::Protocol(format!("SQLite refused WAL mode (journal_mode is {mode})"))));
         }
+        // At FULL, SQLite would wait for the disk inside every COMMIT, and nothing else could
+        // be written meanwhile. The writer instead commits at NORMAL (the log is written, not
+        // yet flushed) and answers a batch only once its syncer has flushed the log
+        // (`writer`), so the next batch is written while the last one is being flushed.
+        // NORMAL keeps the flushes SQLite owes checkpoints and the log's reuse.
+        let wal = match (options.sqlite_synchronous, conn.path()) {
+            (Synchronous::Full, Some(file)) if !file.is_empty() => {
+                Some(std::path::PathBuf::from(format!("{file}-wal")))
+            }
+            _ => None,
+        };
+        let synchronous = if wal.is_some() { "NORMAL" } else { synchronous };
         conn.execute_batch(&format!("PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"))
             .map_err(convert)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false) })
+        Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false), wal })
+    }
+
+    /// The log file the writer must flush before it acknowledges a commit; `None` when
+    /// SQLite's own `synchronous` setting decides.
+    pub(crate) fn wal_to_flush(&self) -> Option<&Path> {
+        self.wal.as_deref()
     }
 
     /// What `PRAGMA name` answers (tests check the connection's settings with it).

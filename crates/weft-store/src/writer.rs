@@ -65,9 +65,11 @@ impl Writer {
     /// after every commit that appended outbox events (`outbox::wakeups`).
     pub(crate) fn start(conn: DirectConn, runtime: Handle, appended: watch::Sender<u64>) -> std::io::Result<Writer> {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        std::thread::Builder::new()
-            .name("weft-sqlite-writer".into())
-            .spawn(move || run(conn, rx, runtime, appended))?;
+        let acks = match conn.wal_to_flush() {
+            Some(wal) => Acks::AfterFlush(Syncer::start(wal.to_owned(), appended)?),
+            None => Acks::AtCommit(appended),
+        };
+        std::thread::Builder::new().name("weft-sqlite-writer".into()).spawn(move || run(conn, rx, runtime, acks))?;
         Ok(Writer { queue })
     }
 
@@ -81,7 +83,7 @@ impl Writer {
     }
 }
 
-fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle, appended: watch::Sender<u64>) {
+fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle, mut acks: Acks) {
     let mut tx = Tx::SqliteDirect(Box::new(conn));
     let mut batch: Vec<Envelope> = Vec::with_capacity(MAX_BATCH);
     let mut closing = None;
@@ -102,17 +104,131 @@ fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle, appen
             let committed = commit_batch(&mut tx, std::mem::take(&mut batch), &runtime);
             // Cleared either way; a commit that appended events wakes the outbox's readers
             // (an event of a unit rolled back to its savepoint may wake them for nothing).
-            if direct(&tx).take_appended() && committed {
-                appended.send_modify(|n| *n = n.wrapping_add(1));
+            let appended_events = direct(&tx).take_appended();
+            if let Some(answers) = committed {
+                acks.committed(answers, appended_events);
             }
         }
     }
-    // Whatever is still queued is answered `WriterStopped` (its reply is dropped).
+    // Whatever is still queued is answered `WriterStopped` (its reply is dropped); what was
+    // committed is flushed and answered before the connection closes.
     drop(rx);
+    drop(acks);
     drop(tx);
     if let Some(ack) = closing {
         let _ = ack.send(());
     }
+}
+
+/// The answers of a committed batch, in order.
+type Answers = Vec<(Reply, Box<dyn Any + Send>)>;
+
+/// How committed batches are acknowledged.
+enum Acks {
+    /// SQLite flushed the log inside COMMIT (or was told not to): answer at once.
+    AtCommit(watch::Sender<u64>),
+    /// The log is flushed by the syncer thread, which answers once it has.
+    AfterFlush(Syncer),
+}
+
+impl Acks {
+    fn committed(&mut self, answers: Answers, appended_events: bool) {
+        match self {
+            Acks::AtCommit(appended) => {
+                for (reply, result) in answers {
+                    let _ = reply.send(Ok(result));
+                }
+                if appended_events {
+                    appended.send_modify(|n| *n = n.wrapping_add(1));
+                }
+            }
+            Acks::AfterFlush(syncer) => syncer.flush_then_answer(answers, appended_events),
+        }
+    }
+}
+
+/// Group commit with the flush taken off the writer: the writer commits batch after batch
+/// without waiting for the disk, and this thread flushes the log (one `fdatasync` for
+/// every batch committed since the last) and only then answers their units and wakes the
+/// outbox's readers. A unit is acknowledged only once its commit is on disk, as at
+/// `synchronous = FULL`; the difference is that the writer is already writing the next
+/// batch meanwhile, so a flush covers more commits. (Other connections may read a commit
+/// a moment before it is flushed; a crash in that moment loses it together with every later
+/// commit, none of which was acknowledged.)
+struct Syncer {
+    queue: Option<std::sync::mpsc::Sender<(Answers, bool)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Syncer {
+    fn start(wal: std::path::PathBuf, appended: watch::Sender<u64>) -> std::io::Result<Syncer> {
+        let (queue, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("weft-sqlite-sync".into())
+            .spawn(move || sync_loop(&wal, &rx, &appended))?;
+        Ok(Syncer { queue: Some(queue), thread: Some(thread) })
+    }
+
+    fn flush_then_answer(&mut self, answers: Answers, appended_events: bool) {
+        let sent = match &self.queue {
+            Some(queue) => queue.send((answers, appended_events)).map_err(|e| e.0.0),
+            None => Err(answers),
+        };
+        // The sync thread is gone (it cannot be, short of a panic): whether these commits
+        // reached the disk is unknown, so they are not reported as done.
+        if let Err(answers) = sent {
+            for (reply, _) in answers {
+                let _ = reply.send(Err(aborted("the log could not be flushed (the sync thread stopped)")));
+            }
+        }
+    }
+}
+
+impl Drop for Syncer {
+    /// Flushes and answers everything committed so far, then ends the thread.
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn sync_loop(wal: &std::path::Path, rx: &std::sync::mpsc::Receiver<(Answers, bool)>, appended: &watch::Sender<u64>) {
+    let mut file: Option<std::fs::File> = None;
+    while let Ok(first) = rx.recv() {
+        let mut waiting = vec![first];
+        waiting.extend(rx.try_iter());
+        let flushed = flush(wal, &mut file);
+        if let Err(reason) = &flushed {
+            tracing::error!("flushing the SQLite log {} failed: {reason}", wal.display());
+        }
+        let mut wake = false;
+        for (answers, appended_events) in waiting {
+            wake |= appended_events;
+            for (reply, result) in answers {
+                let answer = match &flushed {
+                    Ok(()) => Ok(result),
+                    Err(reason) => Err(aborted(&format!("the commit could not be flushed to disk: {reason}"))),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+        if wake && flushed.is_ok() {
+            appended.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+}
+
+/// `fdatasync` of the log. Any descriptor of the file flushes it; the file stays the same
+/// for as long as the writer's connection is open (SQLite deletes it only when the last
+/// connection closes).
+fn flush(wal: &std::path::Path, file: &mut Option<std::fs::File>) -> std::io::Result<()> {
+    let open = match file {
+        Some(open) => open,
+        None => file.insert(std::fs::File::open(wal)?),
+    };
+    open.sync_data()
 }
 
 fn direct(tx: &Tx) -> &DirectConn {
@@ -132,23 +248,21 @@ fn run_unit(tx: &mut Tx, envelope_job: Job, runtime: &Handle) -> std::thread::Re
     std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(envelope_job(tx))))
 }
 
-/// Runs a batch in one transaction; whether it committed.
-fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) -> bool {
+/// Runs a batch in one transaction. When it committed, the answers of its units, to be
+/// given once the commit is durable (`Acks`); units that did not commit are answered here.
+fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) -> Option<Answers> {
     if let Err(e) = direct(tx).begin() {
         let message = e.to_string();
         for envelope in batch {
             let _ = envelope.reply.send(Err(Error::Sql(sqlx::Error::Protocol(message.clone()))));
         }
-        return false;
+        return None;
     }
     if batch.len() == 1 {
         // Alone in its batch, a unit needs no savepoint: the transaction is its own.
-        return match batch.into_iter().next() {
-            Some(envelope) => commit_alone(tx, envelope, fallback),
-            None => false,
-        };
+        return batch.into_iter().next().and_then(|envelope| commit_alone(tx, envelope, fallback));
     }
-    let mut results: Vec<(Reply, Box<dyn Any + Send>)> = Vec::with_capacity(batch.len());
+    let mut results: Answers = Vec::with_capacity(batch.len());
     let mut broken: Option<String> = None;
     for envelope in batch {
         if let Some(reason) = &broken {
@@ -194,12 +308,7 @@ fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) -> bool {
         None => conn.commit().map_err(|e| e.to_string()),
     };
     match outcome {
-        Ok(()) => {
-            for (reply, result) in results {
-                let _ = reply.send(Ok(result));
-            }
-            true
-        }
+        Ok(()) => Some(results),
         Err(reason) => {
             let _ = conn.rollback();
             // Nothing of this batch is durable: every unit learns that, none is told it
@@ -207,36 +316,36 @@ fn commit_batch(tx: &mut Tx, batch: Vec<Envelope>, fallback: &Handle) -> bool {
             for (reply, _) in results {
                 let _ = reply.send(Err(aborted(&reason)));
             }
-            false
+            None
         }
     }
 }
 
-/// Runs a unit alone in the transaction; whether it committed.
-fn commit_alone(tx: &mut Tx, envelope: Envelope, fallback: &Handle) -> bool {
+/// Runs a unit alone in the transaction; its answer when it committed (see `commit_batch`).
+fn commit_alone(tx: &mut Tx, envelope: Envelope, fallback: &Handle) -> Option<Answers> {
     let runtime = envelope.runtime.as_ref().unwrap_or(fallback);
     let outcome = run_unit(tx, envelope.job, runtime);
     let conn = direct(tx);
-    let (answer, committed) = match outcome {
+    let answer = match outcome {
         Ok((true, result)) => match conn.commit() {
-            Ok(()) => (Ok(result), true),
+            Ok(()) => return Some(vec![(envelope.reply, result)]),
             Err(e) => {
                 let _ = conn.rollback();
-                (Err(aborted(&e.to_string())), false)
+                Err(aborted(&e.to_string()))
             }
         },
         Ok((false, result)) => {
             let _ = conn.rollback();
-            (Ok(result), false)
+            Ok(result)
         }
         Err(_) => {
             tracing::error!("a unit of work panicked; it was rolled back");
             let _ = conn.rollback();
-            (Err(Error::UnitPanicked), false)
+            Err(Error::UnitPanicked)
         }
     };
     let _ = envelope.reply.send(answer);
-    committed
+    None
 }
 
 fn rollback_unit(conn: &DirectConn) -> Result<()> {

@@ -104,3 +104,44 @@ async fn results_arrive_only_after_commit() {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut conn).await.unwrap();
     assert_eq!(n, 2);
 }
+
+/// Names of this process's threads.
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// At `synchronous = FULL` (the default) the log is flushed by the writer's sync thread,
+/// which answers the units of a commit once it has; everything answered is there for a new
+/// connection, and closing answers what was committed before the connection closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_commits_are_flushed_by_the_sync_thread_and_answered_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    if cfg!(target_os = "linux") {
+        // Linux keeps 15 characters of a thread's name.
+        assert!(thread_names().iter().any(|n| n == "weft-sqlite-syn"), "no sync thread: {:?}", thread_names());
+    }
+    let tasks: Vec<_> = (0..300)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { insert(&db, format!("d{i}")).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(count(&db).await, 600);
+    db.close().await;
+    let path = dir.path().join("weft.db");
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(n, 600);
+}
