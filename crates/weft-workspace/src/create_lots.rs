@@ -88,20 +88,34 @@ impl CreateLots {
     }
 }
 
-/// The task of one type: takes whatever has queued up, writes it, and again. While a lot is
-/// being written (and waits for its commit), the next one gathers.
+/// Lots of one type being written at once: while one waits for its commit to reach the
+/// disk, the next is already being written.
+const LOTS_IN_FLIGHT: usize = 2;
+
+/// The task of one type: takes whatever has queued up and writes it, up to
+/// `LOTS_IN_FLIGHT` lots at a time; while those are written, the next one gathers.
 async fn write_lots(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::UnboundedReceiver<Pending>) {
-    let mut lot = Vec::with_capacity(MAX_LOT);
-    while rx.recv_many(&mut lot, MAX_LOT).await > 0 {
-        // Creates validated against different declarations of the type (one changed in
-        // between) are not mixed: each run of the same declaration is its own lot.
-        let mut rest = std::mem::take(&mut lot);
-        while !rest.is_empty() {
-            let split = rest.iter().position(|p| !p.prepared.same_declaration(&rest[0].prepared)).unwrap_or(rest.len());
-            let tail = rest.split_off(split);
-            write_lot(&db, &catalog, rest).await;
-            rest = tail;
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(LOTS_IN_FLIGHT));
+    loop {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+        let mut lot = Vec::with_capacity(MAX_LOT);
+        if rx.recv_many(&mut lot, MAX_LOT).await == 0 {
+            return;
         }
+        let (db, catalog) = (db.clone(), catalog.clone());
+        tokio::spawn(async move {
+            // Creates validated against different declarations of the type (one changed
+            // in between) are not mixed: each run of the same declaration is its own lot.
+            let mut rest = lot;
+            while !rest.is_empty() {
+                let split =
+                    rest.iter().position(|p| !p.prepared.same_declaration(&rest[0].prepared)).unwrap_or(rest.len());
+                let tail = rest.split_off(split);
+                write_lot(&db, &catalog, rest).await;
+                rest = tail;
+            }
+            drop(permit);
+        });
     }
 }
 
