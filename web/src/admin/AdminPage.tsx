@@ -101,8 +101,18 @@ export default function AdminPage() {
         columns={[
           { key: 'login', dataIndex: 'login', title: t('admin.login') },
           { key: 'name', dataIndex: 'display_name', title: t('admin.name') },
-          { key: 'kind', dataIndex: 'kind', title: t('admin.kind'), render: (k: string) => <Tag>{k}</Tag> },
-          { key: 'status', dataIndex: 'status', title: t('admin.status') },
+          {
+            key: 'kind',
+            dataIndex: 'kind',
+            title: t('admin.kind'),
+            render: (k: string) => <Tag>{t(`admin.kindName.${k}`, { defaultValue: k })}</Tag>,
+          },
+          {
+            key: 'status',
+            dataIndex: 'status',
+            title: t('admin.status'),
+            render: (s: string) => t(`admin.statusName.${s}`, { defaultValue: s }),
+          },
           { key: 'roles', dataIndex: 'roles', title: t('admin.roles'), render: (r: string[]) => r.join(', ') },
         ]}
       />

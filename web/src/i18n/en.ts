@@ -246,6 +246,8 @@ const en = {
     name: 'Name',
     kind: 'Kind',
     status: 'Status',
+    kindName: { member: 'Employee', guest: 'Partner contact', service: 'Service account' },
+    statusName: { active: 'Active', invited: 'Invited', disabled: 'Disabled' },
     roles: 'Roles',
     party: 'Party',
     types: 'Object types',

@@ -248,6 +248,8 @@ const zh: Messages = {
     name: '姓名',
     kind: '类型',
     status: '状态',
+    kindName: { member: '员工', guest: '伙伴联系人', service: '服务账号' },
+    statusName: { active: '正常', invited: '已邀请', disabled: '已停用' },
     roles: '角色',
     party: '往来方',
     types: '对象类型',
