@@ -793,7 +793,11 @@ describe('the list page\'s tools', () => {
     const dialog = page.locator('.ant-modal', { hasText: '保存当前视图' });
     await dialog.locator('#saved_view_name').fill('甲方 01 批');
     // An administrator may share it with everyone who reads the type.
-    await dialog.getByText('共享给所有能查看测试订单的人').click();
+    // `check` verifies the box took the click; the modal's opening animation has been
+    // seen to swallow a first click once, so a second try is allowed.
+    const share = dialog.getByRole('checkbox', { name: '共享给所有能查看测试订单的人' });
+    await share.check().catch(() => share.check());
+    assert.ok(await share.isChecked());
     await shot(page, 'views-save-desktop');
     await dialog.getByRole('button', { name: '保 存' }).click();
     await page.locator('.ant-message', { hasText: '视图“甲方 01 批”已保存' }).waitFor();
