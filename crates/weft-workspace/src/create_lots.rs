@@ -126,10 +126,10 @@ async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending>) {
         }
         return;
     }
-    let prepared: Vec<PreparedCreate> = lot.iter().map(|p| p.prepared.clone()).collect();
     // Planned here, on the runtime's threads, so that the SQLite writer only runs the
-    // statements.
-    let written = match ReadyLot::new(db.backend(), prepared) {
+    // statements; the creates stay here in case the lot has to be redone one by one.
+    let prepared: Vec<&PreparedCreate> = lot.iter().map(|p| &p.prepared).collect();
+    let written = match ReadyLot::new(db.backend(), &prepared) {
         Ok(ready) => {
             let catalog = catalog.clone();
             db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await
@@ -154,7 +154,7 @@ async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending>) {
 }
 
 async fn write_alone(db: &Database, catalog: &Arc<Catalog>, prepared: PreparedCreate) -> Result<RecordView> {
-    let ready = ReadyLot::new(db.backend(), vec![prepared])?;
+    let ready = ReadyLot::new(db.backend(), &[&prepared])?;
     let catalog = catalog.clone();
     let mut views = db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await?;
     views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))

@@ -5,6 +5,7 @@
 //! Pure validation happens before the transaction; checks that need the database
 //! (references, uniqueness, the current state and version) inside it.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -1058,13 +1059,14 @@ pub(crate) enum ReadyLot {
 
 impl ReadyLot {
     /// `lot`: creates of one type validated against the same declaration.
-    pub(crate) fn new(backend: Backend, lot: Vec<PreparedCreate>) -> Result<ReadyLot> {
-        let Some(first) = lot.first() else { return Ok(ReadyLot::Hooked(lot)) };
+    pub(crate) fn new(backend: Backend, lot: &[&PreparedCreate]) -> Result<ReadyLot> {
+        let Some(first) = lot.first() else { return Ok(ReadyLot::Hooked(Vec::new())) };
         if apps::hook(&first.entry).is_some() {
-            return Ok(ReadyLot::Hooked(lot));
+            // The app's engine fills values in inside the transaction: it needs its own copy.
+            return Ok(ReadyLot::Hooked(lot.iter().map(|p| (*p).clone()).collect()));
         }
         let entry = first.entry.clone();
-        let plan = plan_batch(backend, &entry, &lot)?;
+        let plan = plan_batch(backend, &entry, lot)?;
         Ok(ReadyLot::Planned(entry, plan))
     }
 
@@ -1136,7 +1138,12 @@ pub(crate) struct PlannedBatch {
 
 /// Plans `batch` for `backend`; pure, so it can run before the transaction, off the
 /// SQLite writer's thread (`create_lots`).
-pub(crate) fn plan_batch(backend: Backend, entry: &TypeEntry, batch: &[PreparedCreate]) -> Result<PlannedBatch> {
+pub(crate) fn plan_batch<P: Borrow<PreparedCreate>>(
+    backend: Backend,
+    entry: &TypeEntry,
+    batch: &[P],
+) -> Result<PlannedBatch> {
+    let batch: Vec<&PreparedCreate> = batch.iter().map(Borrow::borrow).collect();
     let several = batch.len() > 1;
     let prefix = |i: usize, pointer: &str| if several { format!("/{i}{pointer}") } else { pointer.to_owned() };
     let mut wanted: BTreeMap<String, Vec<(usize, String, Uuid)>> = BTreeMap::new();
