@@ -7,12 +7,34 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const webDir = resolve(here, '..');
 const repo = resolve(webDir, '..');
 
 export const ADMIN_PASSWORD = 'admin password for e2e';
+
+const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Debian's chromium, headless, with no network beyond 127.0.0.1 (without these flags it
+ * keeps reaching for Google's hosts: updates, sync, QUIC probes). Its pages ask for reduced
+ * motion, which the app honours by switching Ant Design's animations off: a click then never
+ * lands on a dialog or menu still zooming in or fading out (clicks were lost that way). */
+export async function launchBrowser() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (options = {}) => newContext({ reducedMotion: 'reduce', ...options });
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = (options = {}) => newPage({ reducedMotion: 'reduce', ...options });
+  return browser;
+}
 
 function weftBinary() {
   if (process.env.WEFT_BIN) return process.env.WEFT_BIN;

@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, seed, startServer, webDir } from './harness.mjs';
+import { ADMIN_PASSWORD, seed, startServer, webDir, launchBrowser } from './harness.mjs';
 
 const OUT = join(webDir, 'test-output');
-const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 const PHONE = { width: 390, height: 844 };
 const GUEST = { login: 'phone@alpha.example', password: 'alpha phone password' };
 const MEMBER = { login: 'li.wei', password: 'li wei password' };
@@ -81,13 +79,7 @@ before(async () => {
     login: MEMBER.login, display_name: 'Li Wei', password: MEMBER.password, roles: ['employee', 'sales'],
   });
   fx.li = li;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

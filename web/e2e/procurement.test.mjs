@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, Caller, startServer, webDir } from './harness.mjs';
+import { ADMIN_PASSWORD, Caller, startServer, webDir, launchBrowser } from './harness.mjs';
 
 const OUT = join(webDir, 'test-output');
-const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const S_GUEST = { login: 'sales@suzhou.example', password: 'suzhou portal password' };
@@ -65,13 +63,7 @@ before(async () => {
       kind: 'guest', login: guest.login, display_name: name, party: party.id, password: guest.password, roles: ['supplier_portal'],
     });
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

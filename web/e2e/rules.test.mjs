@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { ADMIN_PASSWORD, Caller, seed, startServer, webDir } from './harness.mjs';
+import { ADMIN_PASSWORD, Caller, seed, startServer, webDir, launchBrowser } from './harness.mjs';
 
 const OUT = join(webDir, 'test-output');
-const CHROMIUM = process.env.WEFT_CHROMIUM ?? '/usr/bin/chromium';
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
@@ -70,13 +68,7 @@ before(async () => {
   await server.admin.ok('POST', '/api/v1/admin/principals', {
     login: 'han.mei', display_name: '韩梅', password: 'han mei password', roles: ['employee'],
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   context = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
   p = await context.newPage();
   p.on('pageerror', (e) => console.error('page error:', e));

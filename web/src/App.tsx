@@ -6,6 +6,7 @@ import 'dayjs/locale/zh-cn';
 import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
+import { usePrefersReducedMotion } from './a11y/motion';
 import { useSession } from './auth/session';
 import { LangContext } from './i18n/lang';
 import Home from './pages/Home';
@@ -38,13 +39,14 @@ export default function App() {
   const { principal, isAdmin } = useSession();
   const { pathname } = useLocation();
   const zh = i18n.language !== 'en';
+  const calm = usePrefersReducedMotion();
   useEffect(() => {
     dayjs.locale(zh ? 'zh-cn' : 'en');
   }, [zh]);
 
   return (
     <LangContext.Provider value={i18n.language}>
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1f5fbf', borderRadius: 6 } }}>
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1f5fbf', borderRadius: 6, motion: !calm } }}>
       <AntApp>
         {pathname === '/apply/supplier' ? (
           <Suspense fallback={<PageLoading />}>
