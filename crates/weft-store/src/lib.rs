@@ -10,6 +10,7 @@ mod error;
 pub mod kernel;
 mod location;
 mod migrate;
+mod statement_sizes;
 mod tx;
 mod writer;
 
@@ -18,6 +19,7 @@ pub use direct::{DirectConn, DirectDecode, DirectRow, STATEMENT_TARGET, SqliteDi
 pub use error::{Error, Result};
 pub use location::DatabaseLocation;
 pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};
+pub use statement_sizes::{MAX_ROWS, recurring_chunks};
 pub use tx::{DbRow, Rendered, Tx, format_utc, now, timestamp};
 pub use writer::BoxFuture;
 pub mod records;

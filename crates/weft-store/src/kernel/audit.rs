@@ -59,7 +59,7 @@ pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime
         None => (0, GENESIS.to_owned()),
     };
     let at_text = format_utc(at);
-    for chunk in entries.chunks(3_000) {
+    for chunk in crate::recurring_chunks(entries, crate::MAX_ROWS) {
         let mut insert = Query::insert().into_table(t("audit_log")).columns(COLUMNS.map(t)).to_owned();
         for entry in chunk {
             seq += 1;

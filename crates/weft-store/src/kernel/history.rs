@@ -46,7 +46,8 @@ pub async fn append_many(tx: &mut Tx, entries: &[HistoryEntry], at: OffsetDateTi
 /// `append_many`'s statements, rendered for `backend` before their transaction.
 pub fn render_many(backend: Backend, entries: &[HistoryEntry], at: OffsetDateTime) -> Vec<Rendered> {
     let mut rendered = Vec::new();
-    for chunk in entries.chunks(4_000) {
+    // Seven columns: far below the parameter limit at `MAX_ROWS`.
+    for chunk in crate::recurring_chunks(entries, crate::MAX_ROWS) {
         let mut insert = Query::insert()
             .into_table(t("history"))
             .columns([t("type_name"), t("record_id"), t("version"), t("command"), t("actor"), t("at"), t("changes")])

@@ -44,7 +44,7 @@ pub async fn append(tx: &mut Tx, event: &NewEvent, at: OffsetDateTime) -> Result
 
 /// Appends events in order (their sequence numbers follow the slice order).
 pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -> Result<()> {
-    for chunk in events.chunks(4_000) {
+    for chunk in crate::recurring_chunks(events, crate::MAX_ROWS) {
         let mut insert = Query::insert()
             .into_table(t("outbox"))
             .columns([t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])

@@ -211,7 +211,7 @@ pub fn render_insert_many(backend: Backend, spec: &TableSpec, records: &[StoredR
     }
     let columns = columns_of(spec);
     let per_chunk = (MAX_PARAMS / columns.len().max(1)).max(1);
-    for chunk in records.chunks(per_chunk) {
+    for chunk in crate::recurring_chunks(records, per_chunk) {
         let mut statement = Query::insert().into_table(a(&spec.table)).columns(columns.clone()).to_owned();
         for (i, record) in chunk.iter().enumerate() {
             statement.values_panic(row_values(backend, spec, record)?);
@@ -248,7 +248,7 @@ async fn insert_lines(tx: &mut Tx, lines: &LinesSpec, record_id: Uuid, rows: &[B
     Ok(())
 }
 
-/// Lines of several records in as few statements as the parameter limit allows.
+/// Lines of several records in few statements (`recurring_chunks`).
 fn render_lines_of(
     backend: Backend,
     lines: &LinesSpec,
@@ -259,17 +259,20 @@ fn render_lines_of(
         columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
     }
     let per_chunk = (MAX_PARAMS / columns.len()).max(1);
+    let all: Vec<(Uuid, usize, &BTreeMap<String, Value>)> = records
+        .iter()
+        .flat_map(|(record_id, rows)| rows.iter().enumerate().map(|(position, row)| (*record_id, position, row)))
+        .collect();
     let mut rendered = Vec::new();
-    let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
-    let mut pending = 0;
-    for (record_id, rows) in records {
-        for (position, row) in rows.iter().enumerate() {
+    for chunk in crate::recurring_chunks(&all, per_chunk) {
+        let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
+        for &(record_id, position, row) in chunk {
             let id = match row.get("id") {
                 Some(Value::Reference(id)) => *id,
                 _ => Uuid::now_v7(),
             };
             let mut values: Vec<SimpleExpr> =
-                vec![Expr::val(uuid(id)).into(), Expr::val(uuid(*record_id)).into(), (position as i64).into()];
+                vec![Expr::val(uuid(id)).into(), Expr::val(uuid(record_id)).into(), (position as i64).into()];
             for field in &lines.fields {
                 let value = row.get(&field.field).unwrap_or(&Value::Null);
                 values.extend(
@@ -277,15 +280,7 @@ fn render_lines_of(
                 );
             }
             statement.values_panic(values);
-            pending += 1;
-            if pending == per_chunk {
-                rendered.push(Rendered::new(backend, &statement));
-                statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
-                pending = 0;
-            }
         }
-    }
-    if pending > 0 {
         rendered.push(Rendered::new(backend, &statement));
     }
     Ok(rendered)
@@ -926,10 +921,13 @@ pub async fn aggregate(
     Ok(out)
 }
 
-/// Which of `ids` name live records of `table` (one query per chunk).
+/// Which of `ids` name live records of `table` (one query per `recurring_chunks` chunk).
 pub async fn existing(tx: &mut Tx, table: &str, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>> {
     let mut found = std::collections::HashSet::new();
-    for chunk in ids.chunks(5_000) {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in crate::recurring_chunks(&ids, crate::MAX_ROWS) {
         let select = Query::select()
             .column(a("id"))
             .from(a(table))
