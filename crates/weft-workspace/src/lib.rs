@@ -125,14 +125,19 @@ impl Workspace {
     /// Record tables made before a system column existed (`unit` came with access
     /// control) get it, empty, with its index: every query names every system column.
     /// Tables made before the composite system indexes (`party, created_at, id` and the
-    /// like) get them, and lose the single-column ones they replace.
+    /// like) get them, and lose the single-column ones they replace. Tables, columns and
+    /// indexes an older Weft named past 63 bytes get the names that fit
+    /// (`ddl::adopt_fitted_names`).
     async fn add_missing_system_columns(&self) -> Result<()> {
         use weft_store::records::ddl;
         for entry in self.catalog.all() {
+            for step in ddl::adopt_fitted_names(&self.db, &entry.spec).await? {
+                tracing::info!(r#type = %entry.decl.name, %step, "upgrading a record table");
+            }
             let existing = ddl::table_columns(&self.db, &entry.spec.table).await?;
             let indexes = ddl::table_indexes(&self.db, &entry.spec.table).await?;
             let mut steps = ddl::system_columns_plan(&entry.spec, self.db.backend(), &existing);
-            steps.extend(ddl::system_indexes_plan(&entry.spec, &indexes));
+            steps.extend(ddl::system_indexes_plan(&entry.spec, self.db.backend(), &indexes));
             if steps.is_empty() {
                 continue;
             }

@@ -18,7 +18,218 @@ on_both_databases!(
     bad_declaration_is_refused_listing_every_problem,
     a_table_made_before_a_system_column_existed_gets_it_at_migrate,
     a_table_made_before_the_composite_system_indexes_gets_them_at_migrate,
+    long_type_and_field_names_get_distinct_names_that_fit,
+    names_an_older_weft_made_past_63_bytes_are_adopted_at_migrate,
 );
+
+/// A type name of 62 characters (the limit is 63) that differs from its sibling only at
+/// the end: `r_<name>` is 64 bytes, past what PostgreSQL keeps of a name.
+fn long_name(end: &str) -> String {
+    format!("supplier_quality_inspection_report_of_incoming_lots_batchx_{end}")
+}
+
+fn long_type(name: &str) -> Value {
+    // Field names long enough that a lines table, a currency column and unique indexes all
+    // run past 63 bytes, and share their first 63 bytes with a sibling's.
+    json!({
+        "name": name, "label": label("Long", "长"),
+        "fields": [
+            { "name": "inspection_reference_number_assigned_by_quality_team_one", "label": label("Ref 1", "编号1"),
+              "type": "text", "unique": true },
+            { "name": "inspection_reference_number_assigned_by_quality_team_two", "label": label("Ref 2", "编号2"),
+              "type": "text", "unique": true },
+            { "name": "total_cost_of_the_inspection_including_travel_and_lab_fees", "label": label("Cost", "费用"),
+              "type": "money" },
+            { "name": "measurements_taken_on_each_sample_of_the_lot", "label": label("Lines", "明细"),
+              "type": "lines", "fields": [
+                { "name": "value", "label": label("Value", "值"), "type": "decimal", "scale": 2 },
+                { "name": "fee_charged_by_the_external_laboratory_for_this_one_sample", "label": label("Fee", "费"),
+                  "type": "money" }
+            ] },
+            { "name": "measurements_taken_on_each_sample_of_the_lot_again", "label": label("More", "更多"),
+              "type": "lines", "fields": [ { "name": "value", "label": label("Value", "值"), "type": "integer" } ] }
+        ]
+    })
+}
+
+/// A type an older Weft could declare on PostgreSQL too: names past 63 bytes whose first
+/// 63 bytes differ (the table name itself fits).
+fn legacy_long_type(name: &str) -> Value {
+    json!({
+        "name": name, "label": label("Long", "长"),
+        "fields": [
+            { "name": "first_inspection_reference_number_assigned_by_quality", "label": label("Ref 1", "编号1"),
+              "type": "text", "unique": true },
+            { "name": "second_inspection_reference_number_assigned_by_quality", "label": label("Ref 2", "编号2"),
+              "type": "text", "unique": true },
+            { "name": "total_cost_of_the_inspection_including_travel_and_lab_fees", "label": label("Cost", "费用"),
+              "type": "money" },
+            { "name": "measurements_taken_on_each_sample_of_the_lot", "label": label("Lines", "明细"),
+              "type": "lines", "fields": [
+                { "name": "value", "label": label("Value", "值"), "type": "decimal", "scale": 2 },
+                { "name": "fee_charged_by_the_external_laboratory_for_this_one_sample", "label": label("Fee", "费"),
+                  "type": "money" }
+            ] },
+            { "name": "samples_kept_for_later_checks", "label": label("More", "更多"),
+              "type": "lines", "fields": [ { "name": "value", "label": label("Value", "值"), "type": "integer" } ] }
+        ]
+    })
+}
+
+fn legacy_long_record(n: u32) -> serde_json::Map<String, Value> {
+    object(json!({
+        "first_inspection_reference_number_assigned_by_quality": format!("A-{n}"),
+        "second_inspection_reference_number_assigned_by_quality": format!("B-{n}"),
+        "total_cost_of_the_inspection_including_travel_and_lab_fees": { "amount": "120.50", "currency": "CNY" },
+        "measurements_taken_on_each_sample_of_the_lot": [
+            { "value": "1.25", "fee_charged_by_the_external_laboratory_for_this_one_sample":
+                { "amount": "8.00", "currency": "USD" } }
+        ],
+        "samples_kept_for_later_checks": [ { "value": 7 } ]
+    }))
+}
+
+fn long_record(n: u32) -> serde_json::Map<String, Value> {
+    object(json!({
+        "inspection_reference_number_assigned_by_quality_team_one": format!("A-{n}"),
+        "inspection_reference_number_assigned_by_quality_team_two": format!("B-{n}"),
+        "total_cost_of_the_inspection_including_travel_and_lab_fees": { "amount": "120.50", "currency": "CNY" },
+        "measurements_taken_on_each_sample_of_the_lot": [
+            { "value": "1.25", "fee_charged_by_the_external_laboratory_for_this_one_sample":
+                { "amount": "8.00", "currency": "USD" } }
+        ],
+        "measurements_taken_on_each_sample_of_the_lot_again": [ { "value": 7 } ]
+    }))
+}
+
+async fn long_type_and_field_names_get_distinct_names_that_fit(backend: TestBackend) {
+    let (db, workspace) = fixtures::workspace(backend).await;
+    let (one, two) = (long_name("one"), long_name("two"));
+    assert_eq!((one.len(), two.len()), (62, 62));
+    fixtures::declare(&workspace, &[long_type(&one), long_type(&two)]).await;
+    for name in [&one, &two] {
+        let made = workspace.create(&system(), name, long_record(1), None).await.unwrap();
+        let id = made.to_json()["id"].as_str().unwrap().parse().unwrap();
+        let read = workspace.get(&system(), name, id).await.unwrap().to_json();
+        assert_eq!(read["total_cost_of_the_inspection_including_travel_and_lab_fees"]["currency"], "CNY");
+        let lines = &read["measurements_taken_on_each_sample_of_the_lot"];
+        assert_eq!(lines[0]["fee_charged_by_the_external_laboratory_for_this_one_sample"]["currency"], "USD");
+        assert_eq!(read["measurements_taken_on_each_sample_of_the_lot_again"][0]["value"], 7);
+        // Each unique index is its own: a second value under one field is refused by that
+        // field alone.
+        let mut again = long_record(2);
+        again.insert("inspection_reference_number_assigned_by_quality_team_two".into(), json!("B-1"));
+        match workspace.create(&system(), name, again, None).await {
+            Err(Error::Unique { fields }) => {
+                assert_eq!(fields, ["inspection_reference_number_assigned_by_quality_team_two"]);
+            }
+            other => panic!("expected a unique conflict, got {other:?}"),
+        }
+        workspace.create(&system(), name, long_record(3), None).await.unwrap();
+        assert_eq!(workspace.list(&system(), name, &ListQuery::default()).await.unwrap().records.len(), 2);
+    }
+    let tables = [weft_store::records::spec::table_name(&one), weft_store::records::spec::table_name(&two)];
+    assert_ne!(tables[0], tables[1]);
+    for table in &tables {
+        assert!(table.len() <= 63, "{table}");
+        let indexes = db.indexes(table).await;
+        // SQLite names its primary key's index itself; it has no length limit.
+        assert!(indexes.iter().filter(|i| !i.starts_with("sqlite_autoindex")).all(|i| i.len() <= 63), "{indexes:?}");
+    }
+    // Migrating again finds nothing to adopt or add.
+    workspace.migrate().await.unwrap();
+}
+
+async fn names_an_older_weft_made_past_63_bytes_are_adopted_at_migrate(backend: TestBackend) {
+    use weft_store::records::spec::{TableSpec, legacy_identifier};
+    let store_backend = match backend {
+        TestBackend::Sqlite => weft_store::Backend::Sqlite,
+        TestBackend::Postgres => weft_store::Backend::Postgres,
+    };
+    let (db, workspace) = fixtures::workspace(backend).await;
+    let name = "supplier_quality_inspection_report_of_lots".to_owned();
+    let decl = legacy_long_type(&name);
+    fixtures::declare(&workspace, std::slice::from_ref(&decl)).await;
+    let made = workspace.create(&system(), &name, legacy_long_record(1), None).await.unwrap();
+    let id = made.to_json()["id"].as_str().unwrap().parse().unwrap();
+    let spec = TableSpec::from_decl(&serde_json::from_value(decl).unwrap());
+    let indexes = db.indexes(&spec.table).await;
+    let lines: Vec<(String, String)> =
+        spec.lines().map(|l| (l.table.clone(), format!("r_{name}__{}", l.field))).collect();
+    let mut line_indexes = Vec::new();
+    for (table, _) in &lines {
+        line_indexes.push(db.indexes(table).await);
+    }
+    workspace.close().await;
+
+    // As an older Weft named them: the long names whole (SQLite) or cut at 63 bytes
+    // (PostgreSQL). Indexes first, while the tables have today's names.
+    let cut = |raw: &str| legacy_identifier(raw, store_backend);
+    let raw_table = format!("r_{name}");
+    let mut made_legacy = Vec::new();
+    for index in &spec.indexes {
+        let raw = format!("{}_{raw_table}__{}", if index.unique { "ux" } else { "ix" }, index.columns.join("__"));
+        if cut(&raw) == index.name {
+            continue;
+        }
+        db.execute(&format!("DROP INDEX \"{}\"", index.name)).await;
+        // On PostgreSQL two long names could be one cut name: only the first was made.
+        if !made_legacy.contains(&cut(&raw)) {
+            let columns: Vec<String> = index.columns.iter().map(|c| format!("\"{c}\"")).collect();
+            let unique = if index.unique { "UNIQUE " } else { "" };
+            db.execute(&format!(
+                "CREATE {unique}INDEX \"{}\" ON \"{}\" ({})",
+                cut(&raw),
+                spec.table,
+                columns.join(", ")
+            ))
+            .await;
+            made_legacy.push(cut(&raw));
+        }
+    }
+    for (table, raw) in &lines {
+        let index = weft_store::records::spec::lines_index_name(table);
+        let legacy = cut(&format!("ix_{raw}__record"));
+        if index != legacy {
+            db.execute(&format!("DROP INDEX \"{index}\"")).await;
+            if !made_legacy.contains(&legacy) {
+                db.execute(&format!("CREATE INDEX \"{legacy}\" ON \"{table}\" (record_id, position)")).await;
+                made_legacy.push(legacy);
+            }
+        }
+        if &cut(raw) != table {
+            db.execute(&format!("ALTER TABLE \"{table}\" RENAME TO \"{}\"", cut(raw))).await;
+        }
+    }
+    let money = "total_cost_of_the_inspection_including_travel_and_lab_fees";
+    let currency = weft_store::records::spec::currency_column(money);
+    let fee = "fee_charged_by_the_external_laboratory_for_this_one_sample";
+    let fee_table = cut(&lines[0].1);
+    for (table, column) in [(&spec.table, money), (&fee_table, fee)] {
+        let fitted = weft_store::records::spec::currency_column(column);
+        assert_ne!(fitted, format!("{column}__currency"));
+        let legacy = cut(&format!("{column}__currency"));
+        db.execute(&format!("ALTER TABLE \"{table}\" RENAME COLUMN \"{fitted}\" TO \"{legacy}\"")).await;
+    }
+    assert_eq!(cut(&raw_table), spec.table, "the table's own name fits");
+
+    let workspace = Workspace::connect(&db.store_options()).await.unwrap();
+    workspace.migrate().await.unwrap();
+    assert_eq!(db.indexes(&spec.table).await, indexes);
+    for ((table, _), before) in lines.iter().zip(&line_indexes) {
+        assert_eq!(&db.indexes(table).await, before);
+    }
+    assert!(db.columns(&spec.table).await.contains(&currency));
+    let read = workspace.get(&system(), &name, id).await.unwrap().to_json();
+    assert_eq!(read["total_cost_of_the_inspection_including_travel_and_lab_fees"]["amount"], "120.50");
+    assert_eq!(read["samples_kept_for_later_checks"][0]["value"], 7);
+    let fee = &read["measurements_taken_on_each_sample_of_the_lot"][0]["fee_charged_by_the_external_laboratory_for_this_one_sample"];
+    assert_eq!(fee["currency"], "USD");
+    workspace.create(&system(), &name, legacy_long_record(2), None).await.unwrap();
+    // Nothing left to do the second time.
+    workspace.migrate().await.unwrap();
+    assert_eq!(db.indexes(&spec.table).await, indexes);
+}
 
 async fn a_table_made_before_a_system_column_existed_gets_it_at_migrate(backend: TestBackend) {
     let (db, workspace) = fixtures::workspace(backend).await;

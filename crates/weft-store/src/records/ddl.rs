@@ -14,7 +14,8 @@ use weft_model::schema::OnDelete;
 
 use super::spec::{
     FieldStorage, IndexSpec, LinesSpec, SUPERSEDED_SYSTEM_INDEXES, SYSTEM_COLUMNS, SqlType, Storage, TableSpec,
-    index_name,
+    fit_identifier, index_name, legacy_identifier, lines_index_name, raw_currency_column, raw_index_name,
+    raw_lines_table_name, raw_table_name,
 };
 use crate::Backend;
 
@@ -110,7 +111,7 @@ fn create_lines_plan(lines: &LinesSpec, parent_table: &str, backend: Backend) ->
         DdlStep {
             sql: format!(
                 "CREATE INDEX {} ON {} (\"record_id\", \"position\")",
-                q(&format!("ix_{}__record", lines.table)),
+                q(&lines_index_name(&lines.table)),
                 q(&lines.table)
             ),
             description: format!("index lines of {} by record", lines.table),
@@ -194,48 +195,152 @@ pub fn system_columns_plan(spec: &TableSpec, backend: Backend, existing: &[Strin
         .collect()
 }
 
-/// `name` as PostgreSQL stores it: cut to 63 bytes.
-fn pg_name(name: &str) -> &str {
-    if name.len() > 63 && name.is_char_boundary(63) { &name[..63] } else { name }
-}
-
-/// Whether an index named `name` is among `existing` (PostgreSQL truncates names to 63
-/// bytes).
-fn has_index(existing: &[String], name: &str) -> bool {
-    existing.iter().any(|e| e == name || (name.len() > 63 && name.is_char_boundary(63) && e == &name[..63]))
-}
-
 /// Steps that give a table made by an older Weft the non-unique system indexes it lacks
-/// (`existing` names the indexes it has), and drop the single-column ones they supersede.
-/// Nothing when it has them all.
-pub fn system_indexes_plan(spec: &TableSpec, existing: &[String]) -> Vec<DdlStep> {
+/// (`existing` names the indexes it has), and drop the single-column ones they supersede
+/// (under their names of today, or as an older Weft named them: whole, or cut by
+/// PostgreSQL). Nothing when it has them all.
+pub fn system_indexes_plan(spec: &TableSpec, backend: Backend, existing: &[String]) -> Vec<DdlStep> {
     let mut steps = Vec::new();
     let system = |c: &String| SYSTEM_COLUMNS.iter().any(|(name, _)| name == c);
     for index in spec.indexes.iter().filter(|i| !i.unique && i.columns.iter().all(system)) {
-        if !has_index(existing, &index.name) {
+        if !existing.contains(&index.name) {
             steps.push(create_index(&spec.table, index));
         }
     }
+    let raw_table = raw_table_name(&spec.type_name);
+    let mut dropped = Vec::new();
     for columns in SUPERSEDED_SYSTEM_INDEXES {
-        let name = index_name(&spec.table, columns, false);
-        // PostgreSQL cuts names to 63 bytes: for a long type name the superseded index and
-        // its successor are then one name, and dropping it would drop the successor.
-        let same_as_current = spec.indexes.iter().any(|i| pg_name(&i.name) == pg_name(&name));
-        if has_index(existing, &name) && !same_as_current {
-            let by = spec.indexes.iter().find(|i| i.columns.first().map(String::as_str) == columns.first().copied());
-            let by = by.map_or_else(String::new, |i| format!(", superseded by ({})", i.columns.join(", ")));
-            steps.push(DdlStep {
-                sql: format!("DROP INDEX {}", q(&name)),
-                description: format!("drop index {name}{by}"),
-                destructive: false,
-            });
+        let names = [
+            index_name(&spec.table, columns, false),
+            legacy_identifier(&raw_index_name(&raw_table, columns, false), backend),
+        ];
+        for name in names {
+            let current = spec.indexes.iter().any(|i| i.name == name);
+            if existing.contains(&name) && !current && !dropped.contains(&name) {
+                let by =
+                    spec.indexes.iter().find(|i| i.columns.first().map(String::as_str) == columns.first().copied());
+                let by = by.map_or_else(String::new, |i| format!(", superseded by ({})", i.columns.join(", ")));
+                steps.push(DdlStep {
+                    sql: format!("DROP INDEX {}", q(&name)),
+                    description: format!("drop index {name}{by}"),
+                    destructive: false,
+                });
+                dropped.push(name);
+            }
         }
     }
     steps
 }
 
+/// Renames what an older Weft named past [`super::spec::MAX_IDENTIFIER`] bytes — a
+/// type's table, its lines tables, a money field's currency column, indexes — to the names
+/// [`fit_identifier`] gives them now. On PostgreSQL those objects carry the first 63 bytes
+/// of the long name (the server cut it); on SQLite the long name whole. Tables and columns
+/// are renamed (their rows stay); an index is dropped and made again under its new name,
+/// because SQLite cannot rename one and on PostgreSQL a cut name may have stood for either
+/// of two indexes. Each step is applied as it is planned (later ones look at the renamed
+/// tables); returns what was done. Nothing for a type whose names always fitted.
+pub async fn adopt_fitted_names(db: &crate::Database, spec: &TableSpec) -> crate::Result<Vec<String>> {
+    let backend = db.backend();
+    let mut done = Vec::new();
+    let raw_table = raw_table_name(&spec.type_name);
+    rename_table(db, &legacy_identifier(&raw_table, backend), &spec.table, &mut done).await?;
+    rename_currency_columns(db, &spec.table, &spec.fields, &mut done).await?;
+    let mut fitted: Vec<(String, IndexSpec, String)> = spec
+        .indexes
+        .iter()
+        .map(|i| {
+            let columns: Vec<&str> = i.columns.iter().map(String::as_str).collect();
+            let raw = raw_index_name(&raw_table, &columns, i.unique);
+            (spec.table.clone(), i.clone(), raw)
+        })
+        .collect();
+    for lines in spec.lines() {
+        let raw_lines = raw_lines_table_name(&spec.type_name, &lines.field);
+        rename_table(db, &legacy_identifier(&raw_lines, backend), &lines.table, &mut done).await?;
+        rename_currency_columns(db, &lines.table, &lines.fields, &mut done).await?;
+        let index = IndexSpec {
+            name: lines_index_name(&lines.table),
+            columns: vec!["record_id".into(), "position".into()],
+            unique: false,
+            fields: Vec::new(),
+        };
+        fitted.push((lines.table.clone(), index, format!("ix_{raw_lines}__record")));
+    }
+    let mut before: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for (table, index, raw) in fitted {
+        let legacy = legacy_identifier(&raw, backend);
+        if legacy == index.name {
+            continue;
+        }
+        if !before.contains_key(&table) {
+            before.insert(table.clone(), table_indexes(db, &table).await?);
+        }
+        let existing = &before[&table];
+        if !existing.contains(&legacy) || existing.contains(&index.name) {
+            continue;
+        }
+        let now = table_indexes(db, &table).await?;
+        let mut sql = Vec::new();
+        if now.contains(&legacy) {
+            sql.push(format!("DROP INDEX {}", q(&legacy)));
+        }
+        sql.push(create_index(&table, &index).sql);
+        apply(db, sql).await?;
+        done.push(format!("index {legacy} made again as {}", index.name));
+    }
+    Ok(done)
+}
+
+async fn rename_table(db: &crate::Database, legacy: &str, fitted: &str, done: &mut Vec<String>) -> crate::Result<()> {
+    if legacy == fitted || !table_columns(db, fitted).await?.is_empty() || table_columns(db, legacy).await?.is_empty() {
+        return Ok(());
+    }
+    apply(db, vec![format!("ALTER TABLE {} RENAME TO {}", q(legacy), q(fitted))]).await?;
+    done.push(format!("table {legacy} renamed to {fitted}"));
+    Ok(())
+}
+
+async fn rename_currency_columns(
+    db: &crate::Database,
+    table: &str,
+    fields: &[FieldStorage],
+    done: &mut Vec<String>,
+) -> crate::Result<()> {
+    let mut columns: Option<Vec<String>> = None;
+    for field in fields {
+        let Storage::Money { amount, currency, .. } = &field.storage else { continue };
+        let legacy = legacy_identifier(&raw_currency_column(amount), db.backend());
+        if &legacy == currency {
+            continue;
+        }
+        if columns.is_none() {
+            columns = Some(table_columns(db, table).await?);
+        }
+        let existing = columns.as_deref().unwrap_or_default();
+        if existing.contains(&legacy) && !existing.contains(currency) {
+            apply(db, vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {}", q(table), q(&legacy), q(currency))])
+                .await?;
+            done.push(format!("column {table}.{legacy} renamed to {currency}"));
+        }
+    }
+    Ok(())
+}
+
+async fn apply(db: &crate::Database, sql: Vec<String>) -> crate::Result<()> {
+    db.write(move |tx| {
+        Box::pin(async move {
+            for statement in &sql {
+                tx.execute_ddl(statement).await?;
+            }
+            Ok::<(), crate::Error>(())
+        })
+    })
+    .await
+}
+
 fn backup_name(revision: i64, name: &str) -> String {
-    format!("_bak{revision}_{name}")
+    fit_identifier(format!("_bak{revision}_{name}"))
 }
 
 /// The steps from `old` to `new`. `revision` is the revision being replaced (it names
@@ -418,19 +523,31 @@ mod tests {
         let mut existing: Vec<String> = spec.indexes.iter().map(|i| i.name.clone()).collect();
         existing.retain(|n| !n.ends_with("__deleted_at"));
         existing.push("ix_r_work_order__unit__created_at__id".into());
-        let steps = system_indexes_plan(&spec, &existing);
+        let steps = system_indexes_plan(&spec, Backend::Sqlite, &existing);
         assert_eq!(drops(&steps), ["DROP INDEX \"ix_r_work_order__unit__created_at__id\""]);
         assert!(steps.iter().any(|s| s.sql.contains("ix_r_work_order__unit__created_at__id__deleted_at")));
     }
 
     #[test]
-    fn a_long_type_name_never_loses_its_unit_index_on_postgresql() {
-        // 40 characters: both unit index names are cut to the same 63 bytes by PostgreSQL.
+    fn a_long_type_names_indexes_keep_distinct_names_within_63_bytes() {
+        // 40 characters: PostgreSQL would cut both unit index names to the same 63 bytes.
+        let spec = spec("supplier_quality_inspection_report_lines");
+        let names: std::collections::BTreeSet<&str> = spec.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names.len(), spec.indexes.len(), "{names:?}");
+        assert!(names.iter().all(|n| n.len() <= 63), "{names:?}");
+        let existing: Vec<String> = spec.indexes.iter().map(|i| i.name.clone()).collect();
+        assert!(system_indexes_plan(&spec, Backend::Postgres, &existing).is_empty());
+    }
+
+    #[test]
+    fn a_superseded_index_under_its_cut_name_is_dropped() {
         let name = "supplier_quality_inspection_report_lines";
         let spec = spec(name);
-        let existing: Vec<String> = spec.indexes.iter().map(|i| pg_name(&i.name).to_owned()).collect();
-        let steps = system_indexes_plan(&spec, &existing);
-        assert!(drops(&steps).is_empty(), "{steps:?}");
-        assert!(steps.is_empty(), "nothing to do: {steps:?}");
+        let mut existing: Vec<String> = spec.indexes.iter().map(|i| i.name.clone()).collect();
+        let cut = legacy_identifier(&format!("ix_r_{name}__unit__created_at__id"), Backend::Postgres);
+        assert_eq!(cut.len(), 63);
+        existing.push(cut.clone());
+        let steps = system_indexes_plan(&spec, Backend::Postgres, &existing);
+        assert_eq!(drops(&steps), [format!("DROP INDEX \"{cut}\"")]);
     }
 }

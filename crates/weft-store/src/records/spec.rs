@@ -138,12 +138,70 @@ pub const SYSTEM_COLUMNS: [(&str, SqlType); 12] = [
     ("updated_by", SqlType::Uuid),
 ];
 
+/// The longest identifier PostgreSQL keeps whole: it cuts longer ones to this many bytes,
+/// silently, in every statement.
+pub const MAX_IDENTIFIER: usize = 63;
+
+/// `name` made to fit [`MAX_IDENTIFIER`] bytes without losing what tells it apart. A name
+/// that fits is kept as it is; a longer one keeps its first 54 bytes and ends in `_` and
+/// 8 hex digits of its SHA-256. Cutting alone (what PostgreSQL does) would make two long
+/// names that share their first 63 bytes one object — two types with long names, or the
+/// unique indexes of two long field names of one type. The same on both backends, so a
+/// database moved from SQLite to PostgreSQL keeps its names.
+pub fn fit_identifier(name: String) -> String {
+    if name.len() <= MAX_IDENTIFIER {
+        return name;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut keep = MAX_IDENTIFIER - 9;
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}_{}", &name[..keep], hex::encode(&digest[..4]))
+}
+
+/// The name an older Weft gave an object whose full name is `raw`, as the database holds
+/// it: whole on SQLite, cut to [`MAX_IDENTIFIER`] bytes by PostgreSQL.
+pub fn legacy_identifier(raw: &str, backend: crate::Backend) -> String {
+    let mut keep = raw.len();
+    if backend == crate::Backend::Postgres && keep > MAX_IDENTIFIER {
+        keep = MAX_IDENTIFIER;
+        while !raw.is_char_boundary(keep) {
+            keep -= 1;
+        }
+    }
+    raw[..keep].to_owned()
+}
+
 pub fn table_name(type_name: &str) -> String {
+    fit_identifier(raw_table_name(type_name))
+}
+
+pub(crate) fn raw_table_name(type_name: &str) -> String {
     format!("r_{type_name}")
 }
 
 pub fn lines_table_name(type_name: &str, field: &str) -> String {
+    fit_identifier(raw_lines_table_name(type_name, field))
+}
+
+pub(crate) fn raw_lines_table_name(type_name: &str, field: &str) -> String {
     format!("r_{type_name}__{field}")
+}
+
+/// The index of a lines table by its record and position.
+pub fn lines_index_name(lines_table: &str) -> String {
+    fit_identifier(format!("ix_{lines_table}__record"))
+}
+
+/// The column of a money field's currency.
+pub fn currency_column(amount_column: &str) -> String {
+    fit_identifier(raw_currency_column(amount_column))
+}
+
+pub(crate) fn raw_currency_column(amount_column: &str) -> String {
+    format!("{amount_column}__currency")
 }
 
 impl TableSpec {
@@ -224,6 +282,10 @@ pub const SUPERSEDED_SYSTEM_INDEXES: [&[&str]; 4] =
 
 /// The name of the index `index` gives `columns` of `table`.
 pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
+    fit_identifier(raw_index_name(table, columns, unique))
+}
+
+pub(crate) fn raw_index_name(table: &str, columns: &[&str], unique: bool) -> String {
     format!("{}_{table}__{}", if unique { "ux" } else { "ix" }, columns.join("__"))
 }
 
@@ -257,7 +319,7 @@ fn field_storage(type_name: &str, f: &FieldDecl) -> FieldStorage {
             Storage::Scaled { column, scale: f.kind.decimal_places().unwrap_or(0) }
         }
         FieldKind::Money { .. } => Storage::Money {
-            currency: format!("{column}__currency"),
+            currency: currency_column(&column),
             amount: column,
             scale: f.kind.decimal_places().unwrap_or(2),
         },
@@ -279,4 +341,30 @@ fn field_storage(type_name: &str, f: &FieldDecl) -> FieldStorage {
         }
     };
     FieldStorage { field: f.name.clone(), kind: f.kind.clone(), storage }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_fit_are_kept_and_long_ones_stay_apart() {
+        assert_eq!(table_name("purchase_order"), "r_purchase_order");
+        assert_eq!(fit_identifier("a".repeat(63)), "a".repeat(63));
+        let one = fit_identifier(format!("{}_one", "a".repeat(60)));
+        let two = fit_identifier(format!("{}_two", "a".repeat(60)));
+        assert_ne!(one, two);
+        assert_eq!((one.len(), two.len()), (63, 63));
+        assert!(one.starts_with(&"a".repeat(54)), "{one}");
+        // Stable: the name an installation made must be found again by the next release
+        // (the first 4 bytes of SHA-256, in hex).
+        assert_eq!(one, format!("{}_d8ed041d", "a".repeat(54)));
+    }
+
+    #[test]
+    fn legacy_names_are_what_each_database_kept() {
+        let raw = format!("r_{}", "b".repeat(70));
+        assert_eq!(legacy_identifier(&raw, crate::Backend::Sqlite), raw);
+        assert_eq!(legacy_identifier(&raw, crate::Backend::Postgres), raw[..63]);
+    }
 }
