@@ -20,7 +20,8 @@
 //!    Business dates (`order_date`, promised dates, `received_on`, `inspected_on`,
 //!    `invoice_date`, `paid_on`) are historical. Deliveries go in two rounds (first
 //!    shipments, then back orders), so each order's history runs in the order things
-//!    happened.
+//!    happened (a back order's notice and receipt are numbered after every first
+//!    shipment's).
 //! 4. The history dated (`dating`): each command above was stamped with the moment of the
 //!    load, so the historical orders and the records that follow them get the times the
 //!    plan says instead — `created_at`/`updated_at`, their history entries' times and the
