@@ -44,6 +44,10 @@ pub enum Error {
     #[error("{0}")]
     Filter(String),
 
+    /// A record's times cannot be rewritten as asked (`records::backdate`).
+    #[error("cannot backdate {type_name} {id}: {reason}")]
+    Backdate { type_name: String, id: uuid::Uuid, reason: String },
+
     /// A unit of work panicked (a bug); it was rolled back and the writer carries on.
     #[error("internal error while writing; nothing was written")]
     UnitPanicked,

@@ -68,9 +68,16 @@ async fn load(
     }
     println!();
     println!(
-        "Business dates are historical; records were created now, so their created_at and the \
-         history's times are today's."
+        "The history is dated as it happened (records' times, their history and the orders' \
+         confirmations); the audit log records when it was loaded."
     );
+    if !report.undated.is_empty() {
+        let undated: Vec<String> = report.undated.iter().map(|(what, n)| format!("{n} × {what}")).collect();
+        println!(
+            "History entries the plan had no time for (dated after the entry before them): {}.",
+            undated.join(", ")
+        );
+    }
     Ok(())
 }
 

@@ -18,23 +18,34 @@
 //!    warehouse clerk; the three-way match by the matcher's own code; exceptions accepted or
 //!    refused by the buyer; payables and payments by finance; orders closed by the buyer.
 //!    Business dates (`order_date`, promised dates, `received_on`, `inspected_on`,
-//!    `invoice_date`, `paid_on`) are historical; the records' `created_at` and the events'
-//!    times are the moment of the load (so response times of historical orders are near
-//!    zero hours).
-//! 4. Every outbox consumer `weft serve` runs is moved past these events, so the server does
+//!    `invoice_date`, `paid_on`) are historical. Deliveries go in two rounds (first
+//!    shipments, then back orders), so each order's history runs in the order things
+//!    happened (a back order's notice and receipt are numbered after every first
+//!    shipment's).
+//! 4. The history dated (`dating`): each command above was stamped with the moment of the
+//!    load, so the historical orders and the records that follow them get the times the
+//!    plan says instead — `created_at`/`updated_at`, their history entries' times and the
+//!    orders' `confirmed_at` (an order raised in the morning of its order date, approved
+//!    within hours, confirmed after its supplier's response time; documents on their
+//!    business dates at working hours). Timelines then tell the year as it went, and the
+//!    scorecards' response times are the suppliers' own (hours for some, days for others).
+//!    The audit log is not rewritten: its hash chain records, truthfully, when the load ran
+//!    and who did what (so do the outbox's events).
+//! 5. Every outbox consumer `weft serve` runs is moved past these events, so the server does
 //!    not start approval processes, matches or inbox items for history.
-//! 5. The present, through the real engines (the consumers and the process job worker run
+//! 6. The present, through the real engines (the consumers and the process job worker run
 //!    here until idle): orders waiting for the manager's and finance's approval (live
 //!    `po_approval` processes, so the inboxes have to-dos), orders approved and waiting for
 //!    the supplier, a shipping notice in transit, an invoice exception for the buyer and a
-//!    matched invoice whose payable waits for finance.
-//! 6. Every supplier's scorecard computed; the buyers of suppliers below the threshold get
+//!    matched invoice whose payable waits for finance. These are dated now.
+//! 7. Every supplier's scorecard computed; the buyers of suppliers below the threshold get
 //!    an alert.
 //!
 //! Independent commands of one step run concurrently (the SQLite writer folds them into
 //! group commits); hooked types are created with `bulk_create` (row by row in one
 //! transaction).
 
+mod dating;
 mod names;
 mod plan;
 
@@ -92,6 +103,10 @@ pub struct DemoReport {
     pub steps: Vec<(&'static str, StdDuration)>,
     /// Suppliers whose score is below the alert threshold.
     pub at_risk: Vec<String>,
+    /// History entries the plan had no time for (dated a minute after the entry before
+    /// them), as "type command" with their count: none, unless a hook writes an entry the
+    /// dating does not know.
+    pub undated: Vec<(String, u64)>,
 }
 
 /// The login of the demo's buyer: its presence marks a workspace holding the demo.
@@ -172,13 +187,25 @@ struct Today {
 /// Orders grouped for one bulk create: (year, month, buyer) and the plan's indexes.
 type OrderGroups = Vec<((i32, u8, &'static str), Vec<usize>)>;
 
-/// What the load made for one planned order.
+/// What the load made for one planned order (what `dating` then dates).
 #[derive(Debug, Clone, Default)]
 struct Made {
     order: Option<Uuid>,
     lines: Vec<String>,
+    /// The supplier's confirmations: its answer, or its proposal and then its acceptance.
+    answers: Vec<Uuid>,
+    /// In the order of the plan's progress reports.
+    progress: Vec<Uuid>,
+    /// One per planned delivery, in their order.
     notices: Vec<Uuid>,
+    /// (delivery, record), for the deliveries that have them.
+    outgoing_qc: Vec<(usize, Uuid)>,
+    receipts: Vec<(usize, Uuid)>,
+    incoming_qc: Vec<(usize, Uuid)>,
     invoice: Option<Uuid>,
+    /// The match flagged the invoice (the buyer then accepted or refused it).
+    flagged: bool,
+    payable: Option<Uuid>,
 }
 
 impl Workspace {
@@ -234,6 +261,8 @@ impl Workspace {
         lap(&mut report, "shipping notices, receipts, QC");
         self.demo_invoices(&plan, &cast, &mut made).await?;
         lap(&mut report, "invoices, payables, payments");
+        report.undated = self.demo_dating(&plan, &made).await?;
+        lap(&mut report, "dating the history");
 
         // History is history: the engines (those given and any other the workspace knows)
         // start from here.
@@ -590,15 +619,20 @@ impl Workspace {
     /// production progress reports.
     async fn demo_supplier_answers(&self, plan: &Plan, cast: &Cast, made: &mut [Made]) -> Result<()> {
         for (s, contact) in cast.contacts.iter().enumerate() {
-            let mine = || plan.orders.iter().zip(made.iter()).filter(move |(o, _)| o.supplier == s);
-            let mut first = Vec::new();
-            let mut second = Vec::new();
-            let mut progress = Vec::new();
-            for (o, m) in mine() {
+            let mine = || plan.orders.iter().zip(made.iter()).enumerate().filter(move |(_, (o, _))| o.supplier == s);
+            // The rows, and the planned order each is for.
+            let mut first = (Vec::new(), Vec::new());
+            let mut second = (Vec::new(), Vec::new());
+            let mut progress = (Vec::new(), Vec::new());
+            let push = |(rows, owners): &mut (Vec<Map<String, Json>>, Vec<usize>), i: usize, row| {
+                rows.push(row);
+                owners.push(i);
+            };
+            for (i, (o, m)) in mine() {
                 let Some(id) = m.order else { continue };
                 match &o.outcome {
                     Outcome::Declined { note } => {
-                        first.push(obj(json!({ "purchase_order": id, "decision": "reject", "note": note })));
+                        push(&mut first, i, obj(json!({ "purchase_order": id, "decision": "reject", "note": note })));
                     }
                     Outcome::Confirmed(f) => {
                         let lines: Vec<Json> = o
@@ -618,30 +652,41 @@ impl Workspace {
                         }));
                         match f.proposed_changes {
                             Some(note) => {
-                                first.push(obj(
-                                    json!({ "purchase_order": id, "decision": "accept_with_changes", "note": note }),
-                                ));
-                                second.push(accept);
+                                let propose =
+                                    json!({ "purchase_order": id, "decision": "accept_with_changes", "note": note });
+                                push(&mut first, i, obj(propose));
+                                push(&mut second, i, accept);
                             }
-                            None => first.push(accept),
+                            None => push(&mut first, i, accept),
                         }
                         for p in &f.progress {
-                            progress.push(obj(json!({
-                                "purchase_order": id,
-                                "percent": p.percent.to_string(),
-                                "stage": p.stage,
-                                "reported_on": iso(p.reported_on),
-                                "expected_ship_date": iso(p.expected_ship_date),
-                                "note": "按计划进行 On schedule",
-                            })));
+                            push(
+                                &mut progress,
+                                i,
+                                obj(json!({
+                                    "purchase_order": id,
+                                    "percent": p.percent.to_string(),
+                                    "stage": p.stage,
+                                    "reported_on": iso(p.reported_on),
+                                    "expected_ship_date": iso(p.expected_ship_date),
+                                    "note": "按计划进行 On schedule",
+                                })),
+                            );
                         }
                     }
                     _ => {}
                 }
             }
-            self.bulk(contact, "supplier_confirmation", first).await?;
-            self.bulk(contact, "supplier_confirmation", second).await?;
-            self.bulk(contact, "progress_update", progress).await?;
+            for (rows, owners) in [first, second] {
+                let created = self.bulk(contact, "supplier_confirmation", rows).await?;
+                for (i, answer) in owners.into_iter().zip(created) {
+                    made[i].answers.push(answer.system.id);
+                }
+            }
+            let (rows, owners) = progress;
+            for (i, report) in owners.into_iter().zip(self.bulk(contact, "progress_update", rows).await?) {
+                made[i].progress.push(report.system.id);
+            }
         }
         let declined = |o: &plan::OrderPlan| matches!(o.outcome, Outcome::Declined { .. });
         let reason = json!({ "reason": "供应商无法交付，另行采购 The supplier cannot deliver; sourcing elsewhere" });
@@ -650,8 +695,25 @@ impl Workspace {
     }
 
     /// Outgoing QC and shipping notices by the suppliers; receipts (some lots partly
-    /// refused) and incoming QC by the warehouse; notices marked received.
+    /// refused) and incoming QC by the warehouse; notices marked received. In two rounds:
+    /// the first shipment of every order, then the back orders, so an order's history runs
+    /// in the order things happened (the second notice after the first receipt).
     async fn demo_deliveries(&self, plan: &Plan, cast: &Cast, items: &[Uuid], made: &mut [Made]) -> Result<()> {
+        for round in 0..2 {
+            self.demo_deliveries_round(plan, cast, items, made, round).await?;
+        }
+        Ok(())
+    }
+
+    /// The `round`th delivery of every order (see `demo_deliveries`).
+    async fn demo_deliveries_round(
+        &self,
+        plan: &Plan,
+        cast: &Cast,
+        items: &[Uuid],
+        made: &mut [Made],
+        round: usize,
+    ) -> Result<()> {
         // A supplier's contact cannot read the item catalogue, so its reports name the order
         // line only; the warehouse's name the item too.
         let inspection = |order: Uuid, lines: &[String], o: &plan::OrderPlan, q: &plan::InspectionPlan| {
@@ -673,33 +735,36 @@ impl Workspace {
             let mut notices = Vec::new();
             let mut reports = Vec::new();
             let mut owners = Vec::new();
+            let mut report_owners = Vec::new();
             for (i, (o, m)) in plan.orders.iter().zip(made.iter()).enumerate() {
                 let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
                 if o.supplier != s {
                     continue;
                 }
-                for d in &f.deliveries {
-                    if let Some(q) = &d.outgoing_qc {
-                        reports.push(inspection(id, &m.lines, o, q));
-                    }
-                    let (carrier, _) = names::CARRIERS[d.carrier];
-                    let lines: Vec<Json> = d
-                        .lines
-                        .iter()
-                        .map(|(line, qty, _)| json!({ "po_line": m.lines[*line], "qty": qty.to_string() }))
-                        .collect();
-                    notices.push(obj(json!({
-                        "purchase_order": id,
-                        "carrier": carrier,
-                        "tracking_no": d.tracking,
-                        "ship_date": iso(d.ship_date),
-                        "eta": iso(d.eta),
-                        "lines": lines,
-                    })));
-                    owners.push(i);
+                let Some(d) = f.deliveries.get(round) else { continue };
+                if let Some(q) = &d.outgoing_qc {
+                    reports.push(inspection(id, &m.lines, o, q));
+                    report_owners.push(i);
                 }
+                let (carrier, _) = names::CARRIERS[d.carrier];
+                let lines: Vec<Json> = d
+                    .lines
+                    .iter()
+                    .map(|(line, qty, _)| json!({ "po_line": m.lines[*line], "qty": qty.to_string() }))
+                    .collect();
+                notices.push(obj(json!({
+                    "purchase_order": id,
+                    "carrier": carrier,
+                    "tracking_no": d.tracking,
+                    "ship_date": iso(d.ship_date),
+                    "eta": iso(d.eta),
+                    "lines": lines,
+                })));
+                owners.push(i);
             }
-            self.bulk(contact, "quality_inspection", reports).await?;
+            for (i, report) in report_owners.into_iter().zip(self.bulk(contact, "quality_inspection", reports).await?) {
+                made[i].outgoing_qc.push((round, report.system.id));
+            }
             let created = self.bulk(contact, "shipping_notice", notices).await?;
             for (i, notice) in owners.into_iter().zip(created) {
                 made[i].notices.push(notice.system.id);
@@ -710,40 +775,46 @@ impl Workspace {
         let mut receipts = Vec::new();
         let mut arrived = Vec::new();
         let mut reports = Vec::new();
-        for (o, m) in plan.orders.iter().zip(made.iter()) {
+        for (i, (o, m)) in plan.orders.iter().zip(made.iter()).enumerate() {
             let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
-            for (d, notice) in f.deliveries.iter().zip(&m.notices) {
-                let Some(received_on) = d.received_on else { continue };
-                let lines: Vec<Json> = d
-                    .lines
-                    .iter()
-                    .map(|(line, qty, accepted)| {
-                        let note = (accepted < qty)
-                            .then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
-                        json!({ "po_line": m.lines[*line], "received_qty": qty.to_string(),
-                                "accepted_qty": accepted.to_string(), "note": note })
-                    })
-                    .collect();
-                receipts.push((
-                    received_on,
-                    obj(json!({
-                        "purchase_order": id,
-                        "shipping_notice": notice,
-                        "received_on": iso(received_on),
-                        "lines": lines,
-                    })),
-                ));
-                arrived.push(("shipping_notice", *notice, "mark_received", json!({})));
-                if let Some(q) = &d.incoming_qc {
-                    reports.push((q.on, inspection(id, &m.lines, o, q)));
-                }
+            let (Some(d), Some(notice)) = (f.deliveries.get(round), m.notices.get(round)) else { continue };
+            let Some(received_on) = d.received_on else { continue };
+            let lines: Vec<Json> = d
+                .lines
+                .iter()
+                .map(|(line, qty, accepted)| {
+                    let note = (accepted < qty)
+                        .then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
+                    json!({ "po_line": m.lines[*line], "received_qty": qty.to_string(),
+                            "accepted_qty": accepted.to_string(), "note": note })
+                })
+                .collect();
+            receipts.push((
+                received_on,
+                i,
+                obj(json!({
+                    "purchase_order": id,
+                    "shipping_notice": notice,
+                    "received_on": iso(received_on),
+                    "lines": lines,
+                })),
+            ));
+            arrived.push(("shipping_notice", *notice, "mark_received", json!({})));
+            if let Some(q) = &d.incoming_qc {
+                reports.push((q.on, i, inspection(id, &m.lines, o, q)));
             }
         }
-        receipts.sort_by_key(|(on, _)| *on);
-        reports.sort_by_key(|(on, _)| *on);
-        self.bulk(&clerk, "goods_receipt", receipts.into_iter().map(|(_, r)| r).collect()).await?;
+        receipts.sort_by_key(|(on, _, _)| *on);
+        reports.sort_by_key(|(on, _, _)| *on);
+        let (owners, rows): (Vec<usize>, Vec<_>) = receipts.into_iter().map(|(_, i, r)| (i, r)).unzip();
+        for (i, receipt) in owners.into_iter().zip(self.bulk(&clerk, "goods_receipt", rows).await?) {
+            made[i].receipts.push((round, receipt.system.id));
+        }
         self.transitions(&clerk, arrived).await?;
-        self.bulk(&clerk, "quality_inspection", reports.into_iter().map(|(_, r)| r).collect()).await?;
+        let (owners, rows): (Vec<usize>, Vec<_>) = reports.into_iter().map(|(_, i, r)| (i, r)).unzip();
+        for (i, report) in owners.into_iter().zip(self.bulk(&clerk, "quality_inspection", rows).await?) {
+            made[i].incoming_qc.push((round, report.system.id));
+        }
         Ok(())
     }
 
@@ -787,12 +858,15 @@ impl Workspace {
         })
         .await?;
         let states = self.states("supplier_invoice", &invoices).await?;
+        for m in made.iter_mut() {
+            m.flagged = m.invoice.is_some_and(|id| states.get(&id).map(String::as_str) == Some("exception"));
+        }
         for buyer in ["buyer", "buyer2"] {
             let mut moves = Vec::new();
             for (o, m) in plan.orders.iter().zip(made.iter()) {
                 let (Some(id), Outcome::Confirmed(f)) = (m.invoice, &o.outcome) else { continue };
                 let Some(invoice) = &f.invoice else { continue };
-                if o.buyer != buyer || states.get(&id).map(String::as_str) != Some("exception") {
+                if o.buyer != buyer || !m.flagged {
                     continue;
                 }
                 moves.push(match invoice.if_flagged {
@@ -816,6 +890,9 @@ impl Workspace {
         .await?;
         let payable_of: BTreeMap<Uuid, Uuid> =
             payable_for.iter().zip(payables).filter_map(|(invoice, payable)| payable.map(|p| (*invoice, p))).collect();
+        for m in made.iter_mut() {
+            m.payable = m.invoice.and_then(|id| payable_of.get(&id).copied());
+        }
 
         let mut payments = Vec::new();
         let mut closing = BTreeMap::<&str, Vec<(&'static str, Uuid, &'static str, Json)>>::new();

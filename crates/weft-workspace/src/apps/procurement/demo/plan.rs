@@ -9,12 +9,19 @@
 //! on the road (a shipping notice in transit) or wait for their invoice; older ones are
 //! received (some late, some in two deliveries, some lots partly refused), invoiced (most
 //! matching, some price differences accepted or refused by the buyer) and paid.
+//!
+//! Suppliers also differ in how fast they answer an approved order (`response_hours`): most
+//! within hours or a day, a few only after days. An order's own steps have times of day
+//! (`OrderTimes`: raised in the morning of its order date, submitted and approved within
+//! hours, answered after the supplier's response time), on the company's clock (China,
+//! UTC+8); the supplier's answer falls on the day that time gives.
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rust_decimal::{Decimal, RoundingStrategy};
-use time::{Date, Duration};
+use time::macros::offset;
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::names::{self, ACCEPT_REASONS, CARRIERS, DEFECTS, FAMILIES, SUPPLIERS};
 
@@ -67,6 +74,14 @@ const GOOD: Character = Character { on_time: 0.97, refuse: 0.02, qc_fail: 0.02, 
 const FAIR: Character = Character { on_time: 0.86, refuse: 0.06, qc_fail: 0.08, overbill: 0.10 };
 const POOR: Character = Character { on_time: 0.50, refuse: 0.22, qc_fail: 0.30, overbill: 0.25 };
 
+/// The company's clock: business dates are dates in China, working hours its hours.
+pub const LOCAL: UtcOffset = offset!(+8);
+
+/// `date` at `minutes` past midnight on the company's clock, as an instant (in UTC).
+pub fn local_time(date: Date, minutes: i64) -> OffsetDateTime {
+    (date.midnight().assume_offset(LOCAL) + Duration::minutes(minutes)).to_offset(UtcOffset::UTC)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupplierPlan {
     /// Index into `names::SUPPLIERS`.
@@ -79,6 +94,9 @@ pub struct SupplierPlan {
     pub share_score: bool,
     /// Relative order volume.
     pub weight: u32,
+    /// How long it typically takes to answer an approved order, in hours (each answer
+    /// takes between half and one and a half times this).
+    pub response_hours: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +209,20 @@ pub enum Outcome {
     Confirmed(Box<Fulfilment>),
 }
 
+/// When an order's own steps happened (instants; see `LOCAL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderTimes {
+    /// Raised by its buyer in the morning of its order date.
+    pub created: OffsetDateTime,
+    pub submitted: OffsetDateTime,
+    /// Approved (or refused).
+    pub decided: OffsetDateTime,
+    /// When the supplier answers (accepts, or declines), its response time after the
+    /// approval; an order whose answer falls after today awaits it. A supplier that proposes
+    /// changes first does so halfway.
+    pub answered: OffsetDateTime,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderPlan {
     /// Index into `Plan::suppliers`.
@@ -201,6 +233,7 @@ pub struct OrderPlan {
     pub order_date: Date,
     pub requested_date: Date,
     pub lines: Vec<LinePlan>,
+    pub times: OrderTimes,
     pub outcome: Outcome,
 }
 
@@ -285,6 +318,18 @@ fn suppliers(rng: &mut StdRng, scale: Scale) -> Vec<SupplierPlan> {
                 "services" => 2,
                 _ => rng.random_range(3..=9),
             };
+            // Quick, within a day or slow (days): the pinned ones answer within hours
+            // (shared score), in about a day, and slowly (the poor one).
+            let response_hours = match i {
+                0 => 4,
+                1 => 26,
+                5 => 110,
+                _ => match rng.random_range(0..100) {
+                    0..40 => rng.random_range(2..=10),
+                    40..80 => rng.random_range(14..=40),
+                    _ => rng.random_range(60..=140),
+                },
+            };
             SupplierPlan {
                 name: i,
                 buyer: buyer_of(category),
@@ -293,6 +338,7 @@ fn suppliers(rng: &mut StdRng, scale: Scale) -> Vec<SupplierPlan> {
                 character,
                 share_score: i == 0,
                 weight,
+                response_hours,
             }
         })
         .collect()
@@ -430,6 +476,12 @@ fn order(
     } else {
         format!("{} 等 {} 项 (+{} more)", first.name, lines.len(), lines.len() - 1)
     };
+    let created = local_time(order_date, rng.random_range(8 * 60 + 30..=11 * 60 + 30));
+    let submitted = created + Duration::minutes(rng.random_range(5..=60));
+    let decided = submitted + Duration::minutes(rng.random_range(20..=240));
+    let typical = i64::from(s.response_hours) * 60;
+    let answered = decided + Duration::minutes(rng.random_range(typical / 2..=typical * 3 / 2).max(20));
+    let times = OrderTimes { created, submitted, decided, answered };
     let mut order = OrderPlan {
         supplier,
         buyer: s.buyer,
@@ -438,10 +490,11 @@ fn order(
         order_date,
         requested_date,
         lines,
+        times,
         outcome: Outcome::AwaitingConfirmation,
     };
     let roll = rng.random_range(0..1000);
-    let answered_on = order_date + days(rng.random_range(0..=4));
+    let answered_on = answered.to_offset(LOCAL).date();
     order.outcome = if roll < 20 {
         let reasons = ["预算不足 Over the quarter's budget", "请合并到下月订单 Combine with next month's order"];
         Outcome::Rejected { reason: reasons.choose(rng).expect("not empty"), cancelled: rng.random_bool(0.6) }
@@ -706,6 +759,34 @@ mod tests {
         assert!(p.orders.iter().any(|o| matches!(o.outcome, Outcome::AwaitingConfirmation)));
         assert!(p.orders.iter().any(|o| matches!(o.outcome, Outcome::Rejected { .. })));
         assert!(p.orders.iter().any(|o| matches!(o.outcome, Outcome::Declined { .. })));
+    }
+
+    #[test]
+    fn suppliers_answer_at_their_own_pace() {
+        let p = plan(2026, Scale::Full, TODAY);
+        for o in &p.orders {
+            let t = o.times;
+            assert!(t.created < t.submitted && t.submitted < t.decided && t.decided < t.answered, "{t:?}");
+            assert_eq!(t.created.to_offset(LOCAL).date(), o.order_date);
+            let hour = t.created.to_offset(LOCAL).hour();
+            assert!((8..12).contains(&hour), "raised in the morning: {hour}");
+            let typical = i64::from(p.suppliers[o.supplier].response_hours) * 60;
+            let took = (t.answered - t.decided).whole_minutes();
+            assert!(took >= (typical / 2).max(20) && took <= typical * 3 / 2, "{took} for {typical}");
+            if let Outcome::Confirmed(f) = &o.outcome {
+                let answered_on = t.answered.to_offset(LOCAL).date();
+                assert!(answered_on <= TODAY);
+                assert!(f.deliveries.iter().all(|d| d.ship_date >= answered_on), "nothing ships before the answer");
+            }
+        }
+        let hours: Vec<u32> = p.suppliers.iter().map(|s| s.response_hours).collect();
+        assert!(hours.iter().filter(|h| **h <= 24).count() >= 10, "{hours:?}");
+        assert!(hours.iter().filter(|h| **h >= 60).count() >= 3, "some are slow: {hours:?}");
+        let small = plan(2026, Scale::Small, TODAY);
+        assert!(
+            small.suppliers.iter().any(|s| s.response_hours <= 24)
+                && small.suppliers.iter().any(|s| s.response_hours > 72)
+        );
     }
 
     #[test]
