@@ -292,6 +292,16 @@ async fn other_origins_and_strangers_are_refused(backend: TestBackend) {
     assert_eq!(next(&mut socket).await.unwrap()["kind"], "error");
     socket.send(Message::Text("{\"op\":\"ping\"}".into())).await.unwrap();
     assert_eq!(next(&mut socket).await.unwrap()["kind"], "pong");
+    // A subscription larger than the connection's read buffer (4 KiB) is read whole: 150
+    // topics of ~60 bytes; each is refused as not found, none is lost.
+    let topics: Vec<String> = (0..150).map(|_| format!("channel:{}", uuid::Uuid::new_v4())).collect();
+    let answer = subscribe(&mut socket, &topics, None).await;
+    assert_eq!(answer["refused"].as_array().map(Vec::len), Some(150), "{answer}");
+    // A frame past the 64 KiB message limit ends the connection; nothing else does.
+    let huge = json!({"op": "subscribe", "topics": vec!["inbox"; 10_000]}).to_string();
+    assert!(huge.len() > 64 * 1024);
+    let _ = socket.send(Message::Text(huge.into())).await;
+    assert!(next(&mut socket).await.is_none());
 }
 
 /// Waits for the server to end the connection; the frames it sent before closing.
