@@ -119,10 +119,7 @@ pub async fn run(args: Args) -> Result<String> {
     let sizes = Sizes::scaled(args.scale as usize, args.queries as usize);
     let limit = Duration::from_secs(args.step_timeout_secs);
     let statements = if args.count_statements { Some(StatementLog::install()?) } else { None };
-    eprintln!(
-        "records (in process): {} suppliers, {} orders over {} hot suppliers, {} queries; tasks {:?}",
-        sizes.suppliers, sizes.purchases, sizes.hot, sizes.queries, args.concurrency
-    );
+    eprintln!("records (in process): {sizes}; tasks {:?}", args.concurrency);
     let mut runs = Vec::new();
     for &tasks in &args.concurrency {
         let tasks = tasks as usize;

@@ -2,6 +2,7 @@
 //! benchmark starts itself (a temporary data folder, `--bind 127.0.0.1:0`), with C
 //! concurrent clients sharing one keep-alive connection pool.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -54,13 +55,25 @@ pub struct Args {
 
 /// The HTTP API, as a client application calls it.
 #[derive(Clone)]
-struct Http {
+pub(crate) struct Http {
     client: reqwest::Client,
     base: String,
 }
 
 impl Http {
-    async fn expect(response: reqwest::Response, status: StatusCode, what: &str) -> Result<Json> {
+    /// A caller with `token`, sharing one keep-alive pool among `clients` concurrent tasks.
+    pub(crate) fn new(base: &str, token: &str, clients: usize) -> Result<Http> {
+        let client = reqwest::Client::builder()
+            .default_headers(bearer(token)?)
+            .pool_max_idle_per_host(clients.max(1))
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Http { client, base: base.to_owned() })
+    }
+
+    pub(crate) async fn expect(response: reqwest::Response, status: StatusCode, what: &str) -> Result<Json> {
         let got = response.status();
         let body = response.bytes().await.with_context(|| format!("{what}: reading the response"))?;
         if got != status {
@@ -70,12 +83,13 @@ impl Http {
     }
 }
 
-impl Client for Http {
-    async fn create(&self, type_name: &'static str, input: Map<String, Json>) -> Result<Uuid> {
+impl Http {
+    /// `POST /api/v1/records/{type_name}`; the new record's id.
+    pub(crate) async fn create_record(&self, type_name: &str, input: &Json) -> Result<Uuid> {
         let response = self
             .client
             .post(format!("{}/api/v1/records/{type_name}", self.base))
-            .json(&input)
+            .json(input)
             .send()
             .await
             .context("POST record")?;
@@ -86,24 +100,23 @@ impl Client for Http {
             .ok_or_else(|| anyhow!("POST record: no id in the answer"))
     }
 
-    async fn transition(&self, type_name: &'static str, id: Uuid, name: &'static str) -> Result<()> {
-        let response = self
-            .client
+    /// `POST …/transitions/{name}` with no inputs; the response, unchecked.
+    pub(crate) async fn send_transition(&self, type_name: &str, id: Uuid, name: &str) -> Result<reqwest::Response> {
+        self.client
             .post(format!("{}/api/v1/records/{type_name}/{id}/transitions/{name}", self.base))
             .json(&Json::Object(Map::new()))
             .send()
             .await
-            .context("POST transition")?;
-        Self::expect(response, StatusCode::OK, "POST transition").await?;
-        Ok(())
+            .context("POST transition")
     }
 
-    async fn list(&self, call: ListCall) -> Result<ListAnswer> {
+    /// One page of `call` as `GET /api/v1/records/{type}`, projected to `fields`.
+    pub(crate) async fn list_page(&self, call: ListCall, fields: &str) -> Result<ListAnswer> {
         let mut query = vec![
             ("filter", call.filter),
             ("sort", call.sort.to_owned()),
             ("limit", call.limit.to_string()),
-            ("fields", fixture::LIST_FIELDS.to_owned()),
+            ("fields", fields.to_owned()),
         ];
         if let Some(cursor) = call.cursor {
             query.push(("cursor", cursor));
@@ -122,6 +135,22 @@ impl Client for Http {
             rows: items.iter().map(|item| (text(item, "state"), text(item, "order_date"))).collect(),
             next_cursor: json.get("next_cursor").and_then(Json::as_str).map(str::to_owned),
         })
+    }
+}
+
+impl Client for Http {
+    async fn create(&self, type_name: &'static str, input: Map<String, Json>) -> Result<Uuid> {
+        self.create_record(type_name, &Json::Object(input)).await
+    }
+
+    async fn transition(&self, type_name: &'static str, id: Uuid, name: &'static str) -> Result<()> {
+        let response = self.send_transition(type_name, id, name).await?;
+        Self::expect(response, StatusCode::OK, "POST transition").await?;
+        Ok(())
+    }
+
+    async fn list(&self, call: ListCall) -> Result<ListAnswer> {
+        self.list_page(call, fixture::LIST_FIELDS).await
     }
 }
 
@@ -187,9 +216,10 @@ impl Server {
     }
 }
 
-fn weft_bin(args: &Args) -> Result<PathBuf> {
-    if let Some(bin) = &args.weft_bin {
-        return Ok(bin.clone());
+/// The `weft` binary: `explicit`, else `weft` next to this benchmark's binary.
+pub(crate) fn weft_bin(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(bin) = explicit {
+        return Ok(bin.to_owned());
     }
     let me = std::env::current_exe().context("locating weft-bench")?;
     let bin = me.with_file_name(format!("weft{}", std::env::consts::EXE_SUFFIX));
@@ -201,56 +231,89 @@ fn weft_bin(args: &Args) -> Result<PathBuf> {
     Ok(bin)
 }
 
-pub async fn run(args: Args) -> Result<String> {
-    let sizes = Sizes::scaled(args.scale as usize, args.queries as usize);
-    let limit = Duration::from_secs(args.step_timeout_secs);
-    let bin = weft_bin(&args)?;
-    eprintln!(
-        "records-http ({}): {} suppliers, {} orders over {} hot suppliers, {} queries; clients {:?}",
-        bin.display(),
-        sizes.suppliers,
-        sizes.purchases,
-        sizes.hot,
-        sizes.queries,
-        args.concurrency
-    );
+/// Where the over-HTTP runs happen: the `weft` binary, the PostgreSQL server that gets a
+/// scratch database per run, the parent folder of each server's data folder.
+pub(crate) struct Servers<'a> {
+    pub bin: PathBuf,
+    pub database_url: &'a str,
+    pub sqlite_dir: Option<&'a Path>,
+}
+
+/// One run's results, labelled for `workload::table`.
+pub(crate) type Run = (&'static str, usize, Vec<StepResult>);
+
+/// A fresh `weft serve` (its own data folder; on PostgreSQL its own scratch database) for
+/// every backend and number of clients: `users` (login, role) are signed up before it
+/// starts, and `drive` gets its base URL, their tokens (in `users`' order) and the number
+/// of clients.
+pub(crate) async fn each_server<F, Fut>(
+    servers: &Servers<'_>,
+    backend: BackendChoice,
+    concurrency: &[u32],
+    users: &[(&str, &str)],
+    drive: F,
+) -> Result<Vec<Run>>
+where
+    F: Fn(String, Vec<String>, usize) -> Fut,
+    Fut: Future<Output = Result<Vec<StepResult>>>,
+{
     let mut runs = Vec::new();
-    for &clients in &args.concurrency {
+    for &clients in concurrency {
         let clients = clients as usize;
-        if args.backend.sqlite() {
+        if backend.sqlite() {
             eprintln!("SQLite, synchronous=full, {clients} client(s):");
-            let results = interruptible(one_run(&args, &bin, None, sizes, clients, limit)).await??;
+            let results =
+                interruptible(one_run(servers, None, users, |base, tokens| drive(base, tokens, clients))).await??;
             runs.push(("SQLite", clients, results));
         }
-        if args.backend.postgres() {
-            let db = ScratchPostgres::create(&args.database_url).await?;
+        if backend.postgres() {
+            let db = ScratchPostgres::create(servers.database_url).await?;
             eprintln!("PostgreSQL ({}), {clients} client(s):", db.shown());
             let outcome =
-                interruptible(one_run(&args, &bin, Some(db.url()), sizes, clients, limit)).await.and_then(|r| r);
+                interruptible(one_run(servers, Some(db.url()), users, |base, tokens| drive(base, tokens, clients)))
+                    .await
+                    .and_then(|r| r);
             runs.push(("PostgreSQL", clients, db.finish(outcome).await?));
         }
     }
+    Ok(runs)
+}
+
+pub async fn run(args: Args) -> Result<String> {
+    let sizes = Sizes::scaled(args.scale as usize, args.queries as usize);
+    let limit = Duration::from_secs(args.step_timeout_secs);
+    let bin = weft_bin(args.weft_bin.as_deref())?;
+    eprintln!("records-http ({}): {sizes}; clients {:?}", bin.display(), args.concurrency);
+    let servers = Servers { bin, database_url: &args.database_url, sqlite_dir: args.sqlite_dir.as_deref() };
+    let users = [("admin@bench.test", "admin"), ("clerk@bench.test", "employee")];
+    let runs = each_server(&servers, args.backend, &args.concurrency, &users, |base, tokens, clients| async move {
+        drive(&base, &tokens[0], &tokens[1], sizes, clients, limit).await
+    })
+    .await?;
     Ok(workload::table(&runs).to_markdown())
 }
 
-async fn one_run(
-    args: &Args,
-    bin: &Path,
+async fn one_run<Fut>(
+    servers: &Servers<'_>,
     database_url: Option<&str>,
-    sizes: Sizes,
-    clients: usize,
-    limit: Duration,
-) -> Result<Vec<StepResult>> {
-    let dir = args.sqlite_dir.clone().unwrap_or_else(std::env::temp_dir);
+    users: &[(&str, &str)],
+    drive: impl FnOnce(String, Vec<String>) -> Fut,
+) -> Result<Vec<StepResult>>
+where
+    Fut: Future<Output = Result<Vec<StepResult>>>,
+{
+    let dir = servers.sqlite_dir.map_or_else(std::env::temp_dir, Path::to_owned);
     let data = tempfile::Builder::new()
         .prefix("weft-bench-http-")
         .tempdir_in(&dir)
         .with_context(|| format!("cannot create a data folder in {}", dir.display()))?;
-    let admin = signed_up(bin, data.path(), database_url, "admin@bench.test", "admin").await?;
-    let clerk = signed_up(bin, data.path(), database_url, "clerk@bench.test", "employee").await?;
-    let server = Server::start(bin, data.path(), database_url).await?;
+    let mut tokens = Vec::new();
+    for (login, role) in users {
+        tokens.push(signed_up(&servers.bin, data.path(), database_url, login, role).await?);
+    }
+    let server = Server::start(&servers.bin, data.path(), database_url).await?;
     eprintln!("  weft serve on {} (log: {})", server.base, server.log.display());
-    let outcome = drive(&server.base, &admin, &clerk, sizes, clients, limit).await;
+    let outcome = drive(server.base.clone(), tokens).await;
     let stopped = server.stop().await;
     let results = outcome?;
     stopped?;
@@ -296,18 +359,11 @@ async fn drive(
     clients: usize,
     limit: Duration,
 ) -> Result<Vec<StepResult>> {
-    let admin = reqwest::Client::builder().default_headers(bearer(admin_token)?).build().context("HTTP client")?;
-    let client = reqwest::Client::builder()
-        .default_headers(bearer(clerk_token)?)
-        .pool_max_idle_per_host(clients.max(1))
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .context("building the HTTP client")?;
+    let admin = Http::new(base, admin_token, 1)?;
     for decl in fixture::declarations_json() {
         let response =
-            admin.post(format!("{base}/api/v1/types")).json(&decl).send().await.context("POST /api/v1/types")?;
+            admin.client.post(format!("{base}/api/v1/types")).json(&decl).send().await.context("POST /api/v1/types")?;
         Http::expect(response, StatusCode::CREATED, "declaring a fixture type").await?;
     }
-    workload::run(Http { client, base: base.to_owned() }, sizes, clients, limit, None).await
+    workload::run(Http::new(base, clerk_token, clients)?, sizes, clients, limit, None).await
 }

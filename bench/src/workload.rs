@@ -64,6 +64,17 @@ pub struct Sizes {
     pub queries: usize,
 }
 
+/// "2000 suppliers, 1000 orders over 50 hot suppliers, 2000 queries".
+impl std::fmt::Display for Sizes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} suppliers, {} orders over {} hot suppliers, {} queries",
+            self.suppliers, self.purchases, self.hot, self.queries
+        )
+    }
+}
+
 impl Sizes {
     pub fn scaled(scale: usize, queries: usize) -> Sizes {
         let scale = scale.max(1);
