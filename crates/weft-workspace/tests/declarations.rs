@@ -28,16 +28,39 @@ fn long_name(end: &str) -> String {
     format!("supplier_quality_inspection_report_of_incoming_lots_batchx_{end}")
 }
 
-fn long_type(name: &str) -> Value {
-    // Field names long enough that a lines table, a currency column and unique indexes all
-    // run past 63 bytes, and share their first 63 bytes with a sibling's.
+/// The field names that vary between the two long types: two unique reference fields and
+/// a second lines field.
+struct LongFields {
+    refs: [&'static str; 2],
+    more: &'static str,
+}
+
+/// Names long enough that a lines table, a currency column and unique indexes all run past
+/// 63 bytes, and share their first 63 bytes with a sibling's.
+const COLLIDING: LongFields = LongFields {
+    refs: [
+        "inspection_reference_number_assigned_by_quality_team_one",
+        "inspection_reference_number_assigned_by_quality_team_two",
+    ],
+    more: "measurements_taken_on_each_sample_of_the_lot_again",
+};
+
+/// Names an older Weft could declare on PostgreSQL too: past 63 bytes, but their first 63
+/// bytes differ.
+const LEGACY: LongFields = LongFields {
+    refs: [
+        "first_inspection_reference_number_assigned_by_quality",
+        "second_inspection_reference_number_assigned_by_quality",
+    ],
+    more: "samples_kept_for_later_checks",
+};
+
+fn long_type(name: &str, f: &LongFields) -> Value {
     json!({
         "name": name, "label": label("Long", "长"),
         "fields": [
-            { "name": "inspection_reference_number_assigned_by_quality_team_one", "label": label("Ref 1", "编号1"),
-              "type": "text", "unique": true },
-            { "name": "inspection_reference_number_assigned_by_quality_team_two", "label": label("Ref 2", "编号2"),
-              "type": "text", "unique": true },
+            { "name": f.refs[0], "label": label("Ref 1", "编号1"), "type": "text", "unique": true },
+            { "name": f.refs[1], "label": label("Ref 2", "编号2"), "type": "text", "unique": true },
             { "name": "total_cost_of_the_inspection_including_travel_and_lab_fees", "label": label("Cost", "费用"),
               "type": "money" },
             { "name": "measurements_taken_on_each_sample_of_the_lot", "label": label("Lines", "明细"),
@@ -46,59 +69,22 @@ fn long_type(name: &str) -> Value {
                 { "name": "fee_charged_by_the_external_laboratory_for_this_one_sample", "label": label("Fee", "费"),
                   "type": "money" }
             ] },
-            { "name": "measurements_taken_on_each_sample_of_the_lot_again", "label": label("More", "更多"),
+            { "name": f.more, "label": label("More", "更多"),
               "type": "lines", "fields": [ { "name": "value", "label": label("Value", "值"), "type": "integer" } ] }
         ]
     })
 }
 
-/// A type an older Weft could declare on PostgreSQL too: names past 63 bytes whose first
-/// 63 bytes differ (the table name itself fits).
-fn legacy_long_type(name: &str) -> Value {
-    json!({
-        "name": name, "label": label("Long", "长"),
-        "fields": [
-            { "name": "first_inspection_reference_number_assigned_by_quality", "label": label("Ref 1", "编号1"),
-              "type": "text", "unique": true },
-            { "name": "second_inspection_reference_number_assigned_by_quality", "label": label("Ref 2", "编号2"),
-              "type": "text", "unique": true },
-            { "name": "total_cost_of_the_inspection_including_travel_and_lab_fees", "label": label("Cost", "费用"),
-              "type": "money" },
-            { "name": "measurements_taken_on_each_sample_of_the_lot", "label": label("Lines", "明细"),
-              "type": "lines", "fields": [
-                { "name": "value", "label": label("Value", "值"), "type": "decimal", "scale": 2 },
-                { "name": "fee_charged_by_the_external_laboratory_for_this_one_sample", "label": label("Fee", "费"),
-                  "type": "money" }
-            ] },
-            { "name": "samples_kept_for_later_checks", "label": label("More", "更多"),
-              "type": "lines", "fields": [ { "name": "value", "label": label("Value", "值"), "type": "integer" } ] }
-        ]
-    })
-}
-
-fn legacy_long_record(n: u32) -> serde_json::Map<String, Value> {
+fn long_record(f: &LongFields, n: u32) -> serde_json::Map<String, Value> {
     object(json!({
-        "first_inspection_reference_number_assigned_by_quality": format!("A-{n}"),
-        "second_inspection_reference_number_assigned_by_quality": format!("B-{n}"),
+        f.refs[0]: format!("A-{n}"),
+        f.refs[1]: format!("B-{n}"),
         "total_cost_of_the_inspection_including_travel_and_lab_fees": { "amount": "120.50", "currency": "CNY" },
         "measurements_taken_on_each_sample_of_the_lot": [
             { "value": "1.25", "fee_charged_by_the_external_laboratory_for_this_one_sample":
                 { "amount": "8.00", "currency": "USD" } }
         ],
-        "samples_kept_for_later_checks": [ { "value": 7 } ]
-    }))
-}
-
-fn long_record(n: u32) -> serde_json::Map<String, Value> {
-    object(json!({
-        "inspection_reference_number_assigned_by_quality_team_one": format!("A-{n}"),
-        "inspection_reference_number_assigned_by_quality_team_two": format!("B-{n}"),
-        "total_cost_of_the_inspection_including_travel_and_lab_fees": { "amount": "120.50", "currency": "CNY" },
-        "measurements_taken_on_each_sample_of_the_lot": [
-            { "value": "1.25", "fee_charged_by_the_external_laboratory_for_this_one_sample":
-                { "amount": "8.00", "currency": "USD" } }
-        ],
-        "measurements_taken_on_each_sample_of_the_lot_again": [ { "value": 7 } ]
+        f.more: [ { "value": 7 } ]
     }))
 }
 
@@ -106,26 +92,26 @@ async fn long_type_and_field_names_get_distinct_names_that_fit(backend: TestBack
     let (db, workspace) = fixtures::workspace(backend).await;
     let (one, two) = (long_name("one"), long_name("two"));
     assert_eq!((one.len(), two.len()), (62, 62));
-    fixtures::declare(&workspace, &[long_type(&one), long_type(&two)]).await;
+    fixtures::declare(&workspace, &[long_type(&one, &COLLIDING), long_type(&two, &COLLIDING)]).await;
     for name in [&one, &two] {
-        let made = workspace.create(&system(), name, long_record(1), None).await.unwrap();
+        let made = workspace.create(&system(), name, long_record(&COLLIDING, 1), None).await.unwrap();
         let id = made.to_json()["id"].as_str().unwrap().parse().unwrap();
         let read = workspace.get(&system(), name, id).await.unwrap().to_json();
         assert_eq!(read["total_cost_of_the_inspection_including_travel_and_lab_fees"]["currency"], "CNY");
         let lines = &read["measurements_taken_on_each_sample_of_the_lot"];
         assert_eq!(lines[0]["fee_charged_by_the_external_laboratory_for_this_one_sample"]["currency"], "USD");
-        assert_eq!(read["measurements_taken_on_each_sample_of_the_lot_again"][0]["value"], 7);
+        assert_eq!(read[COLLIDING.more][0]["value"], 7);
         // Each unique index is its own: a second value under one field is refused by that
         // field alone.
-        let mut again = long_record(2);
-        again.insert("inspection_reference_number_assigned_by_quality_team_two".into(), json!("B-1"));
+        let mut again = long_record(&COLLIDING, 2);
+        again.insert(COLLIDING.refs[1].into(), json!("B-1"));
         match workspace.create(&system(), name, again, None).await {
             Err(Error::Unique { fields }) => {
-                assert_eq!(fields, ["inspection_reference_number_assigned_by_quality_team_two"]);
+                assert_eq!(fields, [COLLIDING.refs[1]]);
             }
             other => panic!("expected a unique conflict, got {other:?}"),
         }
-        workspace.create(&system(), name, long_record(3), None).await.unwrap();
+        workspace.create(&system(), name, long_record(&COLLIDING, 3), None).await.unwrap();
         assert_eq!(workspace.list(&system(), name, &ListQuery::default()).await.unwrap().records.len(), 2);
     }
     let tables = [weft_store::records::spec::table_name(&one), weft_store::records::spec::table_name(&two)];
@@ -148,9 +134,9 @@ async fn names_an_older_weft_made_past_63_bytes_are_adopted_at_migrate(backend: 
     };
     let (db, workspace) = fixtures::workspace(backend).await;
     let name = "supplier_quality_inspection_report_of_lots".to_owned();
-    let decl = legacy_long_type(&name);
+    let decl = long_type(&name, &LEGACY);
     fixtures::declare(&workspace, std::slice::from_ref(&decl)).await;
-    let made = workspace.create(&system(), &name, legacy_long_record(1), None).await.unwrap();
+    let made = workspace.create(&system(), &name, long_record(&LEGACY, 1), None).await.unwrap();
     let id = made.to_json()["id"].as_str().unwrap().parse().unwrap();
     let spec = TableSpec::from_decl(&serde_json::from_value(decl).unwrap());
     let indexes = db.indexes(&spec.table).await;
@@ -222,10 +208,10 @@ async fn names_an_older_weft_made_past_63_bytes_are_adopted_at_migrate(backend: 
     assert!(db.columns(&spec.table).await.contains(&currency));
     let read = workspace.get(&system(), &name, id).await.unwrap().to_json();
     assert_eq!(read["total_cost_of_the_inspection_including_travel_and_lab_fees"]["amount"], "120.50");
-    assert_eq!(read["samples_kept_for_later_checks"][0]["value"], 7);
+    assert_eq!(read[LEGACY.more][0]["value"], 7);
     let fee = &read["measurements_taken_on_each_sample_of_the_lot"][0]["fee_charged_by_the_external_laboratory_for_this_one_sample"];
     assert_eq!(fee["currency"], "USD");
-    workspace.create(&system(), &name, legacy_long_record(2), None).await.unwrap();
+    workspace.create(&system(), &name, long_record(&LEGACY, 2), None).await.unwrap();
     // Nothing left to do the second time.
     workspace.migrate().await.unwrap();
     assert_eq!(db.indexes(&spec.table).await, indexes);

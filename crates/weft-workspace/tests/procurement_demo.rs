@@ -40,7 +40,7 @@ fn date(record: &RecordView, field: &str) -> Option<time::Date> {
 }
 
 async fn the_demo_history_is_dated_as_planned(backend: TestBackend) {
-    let (_db, ws) = fixtures::workspace(backend).await;
+    let (db, ws) = fixtures::workspace(backend).await;
     ws.install_builtin_apps().await.unwrap();
     let consumers: Vec<Arc<dyn Consumer>> = vec![
         Arc::new(weft_workspace::processes::ProcessStarts),
@@ -121,6 +121,9 @@ async fn the_demo_history_is_dated_as_planned(backend: TestBackend) {
         }
     }
 
-    // The audit chain is left as it was written: it still verifies.
+    // The audit chain is left as it was written: it still verifies, and says what was
+    // dated (one entry per order's dating).
     assert!(matches!(ws.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+    let dated = db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'demo.backdated'").await.unwrap_or(0);
+    assert!(dated > 0, "no demo.backdated audit entries");
 }

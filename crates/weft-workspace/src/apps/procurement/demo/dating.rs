@@ -24,7 +24,8 @@
 //! (the plan knows days, not the hour of the load).
 //!
 //! Left as they were, on purpose: the audit log (a hash chain that truthfully records when
-//! the load ran; rewriting it would break it), the outbox (consumers are moved past these
+//! the load ran; rewriting it would break it — instead each dating appends its own entry,
+//! `demo.backdated`, naming the records whose times it set, in the same transaction), the outbox (consumers are moved past these
 //! events next), the records made today through the engines (step 6) and the company's
 //! people, suppliers, profiles and items (they are there from the start). Numbers (PO-…)
 //! come from the naming series at the load and keep the load's year.
@@ -290,12 +291,18 @@ impl Workspace {
             undated.extend(missing);
             work.push((self.entry(story.type_name)?, story, times));
         }
+        let records: Vec<Json> =
+            work.iter().map(|(_, story, _)| serde_json::json!({ "type": story.type_name, "id": story.id })).collect();
+        let order = work.first().map(|(_, story, _)| story.id.to_string()).unwrap_or_default();
         self.db
             .write(move |tx| {
                 Box::pin(async move {
                     for (entry, story, times) in &work {
                         backdate(tx, &entry.spec, story.id, times, &story.fields).await?;
                     }
+                    let detail = serde_json::json!({ "records": records });
+                    crate::identity::audit_event(tx, "system", "demo.backdated", "purchase_order", &order, detail)
+                        .await?;
                     Ok::<_, Error>(())
                 })
             })
