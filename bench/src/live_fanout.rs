@@ -192,6 +192,7 @@ pub async fn run(args: Args) -> Result<String> {
     eprintln!("  {} clients connected and subscribed in {:.1}s", args.clients, started.elapsed().as_secs_f64());
 
     let mut posted: HashMap<Uuid, u64> = HashMap::new();
+    let mut order: Vec<Uuid> = Vec::with_capacity(args.messages);
     for i in 0..args.messages {
         let at = SystemTime::now();
         let message = NewMessage {
@@ -204,6 +205,7 @@ pub async fn run(args: Args) -> Result<String> {
         };
         let view = workspace.post_in_channel(&poster, channel, message).await?;
         posted.insert(view.id, unix_micros(at));
+        order.push(view.id);
         tokio::time::sleep(Duration::from_millis(args.pause_ms)).await;
     }
 
@@ -234,6 +236,22 @@ pub async fn run(args: Args) -> Result<String> {
                 within += 1;
             }
         }
+    }
+    // Each message on its own (stderr): whether the late ones are a few slow messages or
+    // a slow tail on every message.
+    for (i, message) in order.iter().enumerate() {
+        let (Some(at), Some(times)) = (posted.get(message), arrivals.by_message.get(message)) else { continue };
+        let mut micros: Vec<u64> = times.iter().map(|t| t.saturating_sub(*at)).collect();
+        micros.sort_unstable();
+        let pick = |q: f64| micros.get(((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1)));
+        let late = micros.iter().filter(|m| **m > 100_000).count();
+        eprintln!(
+            "  message {i:>3}: p50 {:>6.1} ms, p99 {:>6.1} ms, max {:>6.1} ms, {late} of {} after 100 ms",
+            *pick(0.5).unwrap_or(&0) as f64 / 1000.0,
+            *pick(0.99).unwrap_or(&0) as f64 / 1000.0,
+            micros.last().copied().unwrap_or(0) as f64 / 1000.0,
+            micros.len()
+        );
     }
     let expected = args.clients * args.messages;
     let ms = |q: f64| format!("{:.1}", histogram.value_at_quantile(q) as f64 / 1000.0);

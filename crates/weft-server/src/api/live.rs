@@ -24,9 +24,8 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::broadcast::error::RecvError;
 use weft_model::{ErrorCode, Principal};
-use weft_workspace::collab::live::{LiveItem, Topic};
+use weft_workspace::collab::live::{Heard, Listener, LiveItem, Topic};
 
 use axum::extract::ws::CloseFrame;
 
@@ -99,11 +98,11 @@ pub async fn live(
         }
     }
     let credential = Credential::of(&headers);
-    let feed = state.workspace.live_feed().await?;
+    let listener = state.workspace.live_listener().await?;
     Ok(upgrade
         .max_message_size(64 * 1024)
         .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| async move { Connection::new(state, actor, credential, socket, feed).run().await }))
+        .on_upgrade(move |socket| async move { Connection::new(state, actor, credential, socket, listener).run().await }))
 }
 
 struct Connection {
@@ -111,7 +110,8 @@ struct Connection {
     principal: Principal,
     credential: Option<Credential>,
     socket: WebSocket,
-    feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
+    /// The events of its topics, routed to it by the live feed.
+    listener: Listener,
     topics: Vec<Topic>,
     /// The last event number this connection has dealt with (sent or not ours).
     seen: i64,
@@ -124,9 +124,9 @@ impl Connection {
         principal: Principal,
         credential: Option<Credential>,
         socket: WebSocket,
-        feed: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveItem>>,
+        listener: Listener,
     ) -> Self {
-        Connection { state, principal, credential, socket, feed, topics: Vec::new(), seen: 0, heard_at: Instant::now() }
+        Connection { state, principal, credential, socket, listener, topics: Vec::new(), seen: 0, heard_at: Instant::now() }
     }
 
     async fn run(mut self) {
@@ -152,9 +152,9 @@ impl Connection {
                         _ => break,
                     }
                 }
-                event = self.feed.recv() => {
-                    match event {
-                        Ok(item) => {
+                heard = self.listener.recv() => {
+                    match heard {
+                        Some(Heard::Event(item)) => {
                             if item.seq() <= self.seen {
                                 continue;
                             }
@@ -163,7 +163,7 @@ impl Connection {
                                 break;
                             }
                         }
-                        Err(RecvError::Lagged(_)) => {
+                        Some(Heard::Lagged) => {
                             // Too slow: what it missed is gone from the feed. Start over.
                             let head = self.state.workspace.live_head().await.unwrap_or(self.seen);
                             self.seen = head;
@@ -171,7 +171,7 @@ impl Connection {
                                 break;
                             }
                         }
-                        Err(RecvError::Closed) => break,
+                        None => break,
                     }
                 }
                 _ = recheck.tick() => {
@@ -238,6 +238,7 @@ impl Connection {
             Ok(ClientMessage::Ping) => self.send(json!({ "kind": "pong", "seq": self.seen })).await,
             Ok(ClientMessage::Unsubscribe { topics }) => {
                 self.topics.retain(|t| !topics.contains(&t.to_string()));
+                self.listener.listen_to(self.principal.id, &self.topics);
                 self.send(json!({ "kind": "subscribed", "topics": self.topic_names(), "refused": [] })).await
             }
             Ok(ClientMessage::Subscribe { topics, after }) => self.subscribe(topics, after).await,
@@ -268,19 +269,23 @@ impl Connection {
                 Err(e) => refused.push(json!({ "topic": name, "reason": e.to_string() })),
             }
         }
+        // Events handed out from now on come routed; those up to `dispatched` only by replay.
+        let dispatched = self.listener.listen_to(self.principal.id, &self.topics);
         if !self.send(json!({ "kind": "subscribed", "topics": self.topic_names(), "refused": refused })).await {
             return false;
         }
         let Some(after) = after else { return true };
-        // Resuming: what committed after `after`, up to where the live feed took over.
+        // Resuming: what committed after `after`, up to where the routed events take over.
         match self.state.workspace.live_replay(after).await {
             Ok(Some(events)) => {
-                let seen = self.seen;
-                for item in events.iter().filter(|e| e.seq() <= seen) {
+                let upto = self.seen.max(dispatched);
+                for item in events.iter().filter(|e| e.seq() <= upto) {
                     if !self.deliver(item).await {
                         return false;
                     }
                 }
+                // Routed events up to here were in the replay, for the old topics too.
+                self.seen = upto;
                 true
             }
             Ok(None) => {

@@ -1,7 +1,7 @@
 //! The live feed behind `/api/v1/live`: one task tails the outbox (woken by the store when
-//! a commit appended events, polling as a fallback) and hands every event to the
-//! connections; each connection asks `live_frames` what, if anything, its principal may be
-//! told about it. The policy runs here, per principal and event — a connection never gets
+//! a commit appended events, polling as a fallback) and hands each event to the
+//! connections listening to a topic it concerns (`live_hub`); each connection asks
+//! `live_frames` what, if anything, its principal may be told about it. The policy runs here, per principal and event — a connection never gets
 //! an event to filter on the client. What is sent is a notice (ids, versions, a message's
 //! summary when the principal may read the message); the data itself is fetched through
 //! the API, which checks access again.
@@ -20,7 +20,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
-use tokio::sync::broadcast;
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_store::kernel::collab as store;
@@ -29,11 +28,11 @@ pub use weft_store::kernel::outbox::StoredEvent;
 use weft_store::records::rows::{self, Source, StoredRecord};
 
 use super::access::visible_to;
+pub use super::live_hub::{Heard, Listener};
+use super::live_hub::Hub;
 use crate::catalog::TypeEntry;
 use crate::{Error, Result, Workspace};
 
-/// Events kept for connections that fall behind; beyond it they are told to resync.
-const FEED_CAPACITY: usize = 4096;
 /// A reconnect further behind than this refetches instead of replaying.
 pub const MAX_REPLAY: i64 = 10_000;
 /// How often the tail looks at the outbox without being woken: commits of other processes
@@ -99,10 +98,10 @@ pub struct LiveEvent<'a> {
     pub data: &'a Json,
 }
 
-/// The outbox tail shared by all connections.
+/// The outbox tail shared by all connections, and who listens to what.
 #[derive(Debug)]
 pub struct LiveFeed {
-    sender: broadcast::Sender<Arc<LiveItem>>,
+    hub: Arc<Hub>,
 }
 
 /// An event with what every connection needs to judge it, looked up once by the tail
@@ -115,6 +114,9 @@ pub struct LiveItem {
     record: Option<(Arc<TypeEntry>, StoredRecord)>,
     members: Option<BTreeSet<Uuid>>,
     inboxes: HashSet<Uuid>,
+    /// The frame of each topic the event concerns, serialised once by the tail: the same
+    /// text for every connection that may be told.
+    frames: Vec<(Topic, Bytes)>,
     shared: Mutex<Shared>,
 }
 
@@ -123,8 +125,6 @@ pub struct LiveItem {
 struct Shared {
     /// May this principal read the event's record (as the read policy answers)?
     readable: HashMap<Principal, bool>,
-    /// The frame of each topic: the same text for every connection that may be told.
-    frames: HashMap<Topic, Bytes>,
 }
 
 impl LiveItem {
@@ -135,6 +135,43 @@ impl LiveItem {
     fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
         // Only caches live behind the lock: one poisoned by a panic is still usable.
         self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An event as the tail would hand it out, for routing tests: channel members and
+    /// inboxes as given, no record.
+    #[cfg(test)]
+    pub(super) fn for_test(event: StoredEvent, inboxes: HashSet<Uuid>) -> LiveItem {
+        LiveItem { event, record: None, members: None, inboxes, frames: Vec::new(), shared: Mutex::default() }
+            .framed()
+    }
+
+    /// The item with the frame of every topic it concerns.
+    fn framed(mut self) -> LiveItem {
+        self.frames = self.concerned_topics().into_iter().map(|topic| (topic.clone(), self.render(&topic))).collect();
+        self
+    }
+
+    /// The topics this event is news for, whoever listens (`concerns` for each).
+    pub(super) fn concerned_topics(&self) -> Vec<Topic> {
+        let event = &self.event;
+        let kind = event.kind.as_str();
+        let mut topics = Vec::new();
+        if kind == "inbox.delivered" {
+            topics.push(Topic::Inbox);
+        }
+        if let Some(id) = event.record_id {
+            if event.type_name == "channel" && kind.starts_with("message.") {
+                topics.push(Topic::Channel(id));
+            }
+            if self.about_record() {
+                topics.push(Topic::Record { type_name: event.type_name.clone(), id });
+                if kind.starts_with("record.") {
+                    topics.push(Topic::Type(event.type_name.clone()));
+                }
+            }
+        }
+        debug_assert!(topics.iter().all(|t| self.concerns(t)));
+        topics
     }
 
     /// Drops the shared answers (memory); later askers work them out again.
@@ -157,6 +194,11 @@ impl LiveItem {
                 &event.type_name == type_name && event.kind.starts_with("record.") && self.about_record()
             }
         }
+    }
+
+    /// The principals whose inboxes got new items (an `inbox.delivered` event).
+    pub(super) fn inboxes(&self) -> &HashSet<Uuid> {
+        &self.inboxes
     }
 
     /// A record, message or attachment event whose record the tail found (deleted ones
@@ -193,37 +235,40 @@ impl LiveItem {
         }
     }
 
-    /// The frame for `topic`, serialised by the first connection that needs it.
+    /// The frame for `topic` (one the event concerns).
     fn frame(&self, topic: &Topic) -> Bytes {
-        if let Some(frame) = self.shared().frames.get(topic) {
-            return frame.clone();
+        match self.frames.iter().find(|(t, _)| t == topic) {
+            Some((_, frame)) => frame.clone(),
+            None => self.render(topic),
         }
+    }
+
+    fn render(&self, topic: &Topic) -> Bytes {
         let name = topic.to_string();
         let data = self.notice(topic);
         let notice =
             LiveEvent { kind: "event", seq: self.event.seq, topic: &name, event: &self.event.kind, data: &data };
-        let frame = Bytes::from(serde_json::to_vec(&notice).unwrap_or_default());
-        self.shared().frames.entry(topic.clone()).or_insert(frame).clone()
+        Bytes::from(serde_json::to_vec(&notice).unwrap_or_default())
     }
 }
 
 impl Workspace {
-    /// Subscribes to every event committed from now on (starting the tail on first use).
-    /// A receiver that falls more than a few thousand events behind gets `Lagged`: the
-    /// connection then tells its client to resync instead of buffering without bound.
-    pub async fn live_feed(&self) -> Result<broadcast::Receiver<Arc<LiveItem>>> {
+    /// A listener of the live feed (starting the tail on first use), listening to nothing
+    /// until `Listener::listen_to`. One that falls a queue's length behind hears `Lagged`:
+    /// the connection then tells its client to resync instead of buffering without bound.
+    pub async fn live_listener(&self) -> Result<Listener> {
         let feed = self
             .live
             .get_or_try_init(|| async {
-                let (sender, _) = broadcast::channel(FEED_CAPACITY);
                 // Listening first, then the head: a commit in between wakes the tail.
                 let wakeups = outbox::wakeups(&self.db).await;
                 let start = outbox::head(&self.db).await?;
-                tokio::spawn(tail(self.clone(), sender.clone(), start, wakeups));
-                Ok::<_, Error>(LiveFeed { sender })
+                let hub = Arc::new(Hub::new(start));
+                tokio::spawn(tail(self.clone(), hub.clone(), start, wakeups));
+                Ok::<_, Error>(LiveFeed { hub })
             })
             .await?;
-        Ok(feed.sender.subscribe())
+        Ok(feed.hub.listen())
     }
 
     /// The newest event's number.
@@ -276,8 +321,14 @@ impl Workspace {
     /// listener).
     async fn live_item(&self, event: StoredEvent) -> Result<LiveItem> {
         let kind = event.kind.clone();
-        let mut item =
-            LiveItem { record: None, members: None, inboxes: HashSet::new(), shared: Mutex::default(), event };
+        let mut item = LiveItem {
+            record: None,
+            members: None,
+            inboxes: HashSet::new(),
+            frames: Vec::new(),
+            shared: Mutex::default(),
+            event,
+        };
         if item.event.type_name == "channel" && kind.starts_with("message.") {
             if let Some(id) = item.event.record_id {
                 item.members = Some(store::members(&self.db, id).await?.into_iter().collect());
@@ -296,7 +347,7 @@ impl Workspace {
         {
             item.record = Some((entry, record));
         }
-        Ok(item)
+        Ok(item.framed())
     }
 
     /// What `principal`, listening to `topics`, may be told about `item`: one frame (a
@@ -360,7 +411,7 @@ fn message_notice(p: &Json) -> Json {
 
 async fn tail(
     workspace: Workspace,
-    sender: broadcast::Sender<Arc<LiveItem>>,
+    hub: Arc<Hub>,
     mut after: i64,
     mut wakeups: tokio::sync::watch::Receiver<u64>,
 ) {
@@ -386,8 +437,7 @@ async fn tail(
                             {
                                 old.forget();
                             }
-                            // No receivers is fine: nobody is connected.
-                            let _ = sender.send(item);
+                            hub.dispatch(&item);
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, seq, "live feed cannot look up an event; retrying");
