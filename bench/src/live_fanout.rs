@@ -282,7 +282,11 @@ pub async fn run(args: Args) -> Result<String> {
     Ok(table.to_markdown())
 }
 
-type Reader = tokio::task::JoinHandle<Vec<(Uuid, u64)>>;
+/// A client's reading: what arrived when, and its socket, kept open until every client is
+/// done (a client closing as soon as it has read the last message would make the server
+/// handle thousands of closes while it still delivers that message to the others).
+type Reader = tokio::task::JoinHandle<(Vec<(Uuid, u64)>, Socket)>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Connects and subscribes every client (a few hundred at a time), then starts each one
 /// reading: it notes which message arrived when, and nothing else, until it has them all.
@@ -336,7 +340,7 @@ async fn start_clients(spec: &Spec) -> Result<Vec<Reader>> {
                 }
             };
             let _ = tokio::time::timeout(deadline, reading).await;
-            seen
+            (seen, socket)
         }));
     }
     Ok(readers)
@@ -344,11 +348,15 @@ async fn start_clients(spec: &Spec) -> Result<Vec<Reader>> {
 
 async fn collect(readers: Vec<Reader>) -> Result<Arrivals> {
     let mut arrivals = Arrivals::default();
+    let mut sockets = Vec::with_capacity(readers.len());
     for reader in readers {
-        for (id, at) in reader.await? {
+        let (seen, socket) = reader.await?;
+        for (id, at) in seen {
             arrivals.by_message.entry(id).or_default().push(at);
         }
+        sockets.push(socket);
     }
+    drop(sockets);
     Ok(arrivals)
 }
 
