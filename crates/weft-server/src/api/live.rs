@@ -99,10 +99,20 @@ pub async fn live(
     }
     let credential = Credential::of(&headers);
     let listener = state.workspace.live_listener().await?;
-    Ok(upgrade
-        .max_message_size(64 * 1024)
-        .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| async move { Connection::new(state, actor, credential, socket, listener).run().await }))
+    Ok(upgrade.max_message_size(64 * 1024).read_buffer_size(READ_BUFFER).on_upgrade(move |socket| async move {
+        Connection::new(state, actor, credential, socket, listener).run().await
+    }))
+}
+
+/// Ticks every `period`, the first time at a random point in its second half: connections
+/// opened together (clients reconnecting after a restart, a burst of sign-ins) then spread
+/// their pings and credential checks instead of making them all at once.
+fn spread_interval(period: Duration) -> tokio::time::Interval {
+    let spread = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
+    let first = period / 2 + period / 2 * spread / 1_000;
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
 }
 
 struct Connection {
@@ -126,7 +136,16 @@ impl Connection {
         socket: WebSocket,
         listener: Listener,
     ) -> Self {
-        Connection { state, principal, credential, socket, listener, topics: Vec::new(), seen: 0, heard_at: Instant::now() }
+        Connection {
+            state,
+            principal,
+            credential,
+            socket,
+            listener,
+            topics: Vec::new(),
+            seen: 0,
+            heard_at: Instant::now(),
+        }
     }
 
     async fn run(mut self) {
@@ -135,10 +154,8 @@ impl Connection {
         if !self.send(json!({ "kind": "hello", "seq": head, "principal": self.principal.id })).await {
             return;
         }
-        let mut heartbeat = tokio::time::interval(HEARTBEAT);
-        heartbeat.tick().await;
-        let mut recheck = tokio::time::interval(self.state.options.live_recheck.max(Duration::from_millis(50)));
-        recheck.tick().await;
+        let mut heartbeat = spread_interval(HEARTBEAT);
+        let mut recheck = spread_interval(self.state.options.live_recheck.max(Duration::from_millis(50)));
         loop {
             tokio::select! {
                 incoming = self.socket.recv() => {

@@ -28,8 +28,8 @@ pub use weft_store::kernel::outbox::StoredEvent;
 use weft_store::records::rows::{self, Source, StoredRecord};
 
 use super::access::visible_to;
-pub use super::live_hub::{Heard, Listener};
 use super::live_hub::Hub;
+pub use super::live_hub::{Heard, Listener};
 use crate::catalog::TypeEntry;
 use crate::{Error, Result, Workspace};
 
@@ -141,8 +141,7 @@ impl LiveItem {
     /// inboxes as given, no record.
     #[cfg(test)]
     pub(super) fn for_test(event: StoredEvent, inboxes: HashSet<Uuid>) -> LiveItem {
-        LiveItem { event, record: None, members: None, inboxes, frames: Vec::new(), shared: Mutex::default() }
-            .framed()
+        LiveItem { event, record: None, members: None, inboxes, frames: Vec::new(), shared: Mutex::default() }.framed()
     }
 
     /// The item with the frame of every topic it concerns.
@@ -409,12 +408,7 @@ fn message_notice(p: &Json) -> Json {
     })
 }
 
-async fn tail(
-    workspace: Workspace,
-    hub: Arc<Hub>,
-    mut after: i64,
-    mut wakeups: tokio::sync::watch::Receiver<u64>,
-) {
+async fn tail(workspace: Workspace, hub: Arc<Hub>, mut after: i64, mut wakeups: tokio::sync::watch::Receiver<u64>) {
     let mut woken = true;
     let mut recent: VecDeque<Arc<LiveItem>> = VecDeque::with_capacity(SHARED_KEPT + 1);
     loop {
