@@ -333,6 +333,8 @@ async fn a_revoked_session_or_token_closes_its_live_connection(backend: TestBack
     tokio::time::sleep(Duration::from_millis(700)).await;
     by_cookie.send(Message::Text(json!({"op": "ping"}).to_string().into())).await.unwrap();
     assert_eq!(next(&mut by_cookie).await.expect("pong")["kind"], "pong");
+    // A second connection with the same token joins the checks already running for it.
+    let mut by_token_too = connect(&app, ("authorization", format!("Bearer {token}"))).await;
 
     // An administrator ends the member's sessions: the cookie's connection is told and closed.
     let revoked =
@@ -342,8 +344,10 @@ async fn a_revoked_session_or_token_closes_its_live_connection(backend: TestBack
     assert_eq!(code, Some(4401), "{frames:?}");
     assert!(frames.iter().any(|f| f["kind"] == "unauthenticated"), "{frames:?}");
     // The token is another credential: its connection carries on.
-    by_token.send(Message::Text(json!({"op": "ping"}).to_string().into())).await.unwrap();
-    assert_eq!(next(&mut by_token).await.expect("pong")["kind"], "pong");
+    for socket in [&mut by_token, &mut by_token_too] {
+        socket.send(Message::Text(json!({"op": "ping"}).to_string().into())).await.unwrap();
+        assert_eq!(next(socket).await.expect("pong")["kind"], "pong");
+    }
     // And the cookie no longer opens one.
     let mut request = format!("ws://{}/api/v1/live", app.address).into_client_request().unwrap();
     request.headers_mut().insert("cookie", cookie.parse().unwrap());
@@ -363,6 +367,9 @@ async fn a_revoked_session_or_token_closes_its_live_connection(backend: TestBack
     let revoked =
         app.client.delete(app.url(&format!("/api/v1/admin/principals/{member}/tokens/{id}"))).send().await.unwrap();
     assert!(revoked.status().is_success(), "{}", revoked.text().await.unwrap());
-    let (_, code) = until_closed(&mut by_token).await;
-    assert_eq!(code, Some(4401));
+    // Every connection opened with it ends.
+    for socket in [&mut by_token, &mut by_token_too] {
+        let (frames, code) = until_closed(socket).await;
+        assert_eq!(code, Some(4401), "{frames:?}");
+    }
 }

@@ -74,6 +74,8 @@ pub struct Workspace {
     blobs: Option<Arc<collab::BlobStore>>,
     /// The outbox tail for live connections, started by the first one.
     live: Arc<tokio::sync::OnceCell<collab::live::LiveFeed>>,
+    /// Live connections' credential checks, one per credential.
+    live_credentials: Arc<collab::live_credentials::CredentialChecks>,
     /// This node's full-text index; `None` until `with_search_index` (search answers 503).
     search: Option<Arc<search::SearchIndex>>,
     /// Creates waiting to be written together (`create_lots`).
@@ -94,6 +96,7 @@ impl Workspace {
             processes: Arc::default(),
             blobs: None,
             live: Arc::default(),
+            live_credentials: Arc::default(),
             search: None,
             create_lots: Arc::default(),
         };

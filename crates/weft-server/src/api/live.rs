@@ -10,7 +10,8 @@
 //! `unauthenticated` (each with `kind`).
 //!
 //! The credential the connection was opened with is checked again every
-//! `ServerOptions::live_recheck` (15 s by default): once
+//! `ServerOptions::live_recheck` (15 s by default; one check shared by the connections
+//! opened with the same credential, `live_credentials`): once
 //! its session is ended (sign-out, revoked from the session list or by an administrator, a
 //! password change), expired, or its account disabled — or its API token revoked — the
 //! connection is told `unauthenticated` and closed with code 4401, and the principal's roles
@@ -24,8 +25,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 use weft_model::{ErrorCode, Principal};
 use weft_workspace::collab::live::{Heard, Listener, LiveItem, Topic};
+use weft_workspace::collab::live_credentials::{LiveCredential, Proof};
 
 use axum::extract::ws::CloseFrame;
 
@@ -59,18 +62,11 @@ enum ClientMessage {
 }
 
 /// How the connection proved who it is, to prove it again later.
-enum Credential {
-    Session(String),
-    Token(String),
-}
-
-impl Credential {
-    fn of(headers: &HeaderMap) -> Option<Credential> {
-        if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-            return value.split_once(' ').map(|(_, token)| Credential::Token(token.trim().to_owned()));
-        }
-        session_cookie(headers).map(Credential::Session)
+fn credential_of(headers: &HeaderMap) -> Option<LiveCredential> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return value.split_once(' ').map(|(_, token)| LiveCredential::Token(token.trim().to_owned()));
     }
+    session_cookie(headers).map(LiveCredential::Session)
 }
 
 /// Opens the live connection (WebSocket). Authenticated like any request (session cookie
@@ -97,11 +93,25 @@ pub async fn live(
             );
         }
     }
-    let credential = Credential::of(&headers);
+    let period = state.options.live_recheck.max(Duration::from_millis(50));
+    let proofs = credential_of(&headers).map(|c| state.workspace.watch_credential(c, period));
     let listener = state.workspace.live_listener().await?;
-    Ok(upgrade.max_message_size(64 * 1024).read_buffer_size(READ_BUFFER).on_upgrade(move |socket| async move {
-        Connection::new(state, actor, credential, socket, listener).run().await
-    }))
+    Ok(upgrade
+        .max_message_size(64 * 1024)
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| async move { Connection::new(state, actor, proofs, socket, listener).run().await }))
+}
+
+/// The next verdict on the connection's credential; `None` when its checks have stopped
+/// without one.
+async fn proved(proofs: &mut Option<watch::Receiver<Option<Proof>>>) -> Option<Proof> {
+    let proofs = proofs.as_mut()?;
+    loop {
+        proofs.changed().await.ok()?;
+        if let Some(proof) = proofs.borrow_and_update().clone() {
+            return Some(proof);
+        }
+    }
 }
 
 /// Ticks every `period`, the first time at a random point in its second half: connections
@@ -118,7 +128,8 @@ fn spread_interval(period: Duration) -> tokio::time::Interval {
 struct Connection {
     state: AppState,
     principal: Principal,
-    credential: Option<Credential>,
+    /// The checks of the credential it was opened with (none for one without).
+    proofs: Option<watch::Receiver<Option<Proof>>>,
     socket: WebSocket,
     /// The events of its topics, routed to it by the live feed.
     listener: Listener,
@@ -132,20 +143,11 @@ impl Connection {
     fn new(
         state: AppState,
         principal: Principal,
-        credential: Option<Credential>,
+        proofs: Option<watch::Receiver<Option<Proof>>>,
         socket: WebSocket,
         listener: Listener,
     ) -> Self {
-        Connection {
-            state,
-            principal,
-            credential,
-            socket,
-            listener,
-            topics: Vec::new(),
-            seen: 0,
-            heard_at: Instant::now(),
-        }
+        Connection { state, principal, proofs, socket, listener, topics: Vec::new(), seen: 0, heard_at: Instant::now() }
     }
 
     async fn run(mut self) {
@@ -155,7 +157,6 @@ impl Connection {
             return;
         }
         let mut heartbeat = spread_interval(HEARTBEAT);
-        let mut recheck = spread_interval(self.state.options.live_recheck.max(Duration::from_millis(50)));
         loop {
             tokio::select! {
                 incoming = self.socket.recv() => {
@@ -191,12 +192,23 @@ impl Connection {
                         None => break,
                     }
                 }
-                _ = recheck.tick() => {
-                    if let Err(reason) = self.recheck().await {
-                        let _ = self.send(json!({ "kind": "unauthenticated", "detail": reason })).await;
-                        let close = CloseFrame { code: 4401, reason: Utf8Bytes::from_static("unauthenticated") };
-                        let _ = self.socket.send(Message::Close(Some(close))).await;
-                        return;
+                proved = proved(&mut self.proofs), if self.proofs.is_some() => {
+                    match proved {
+                        Some(Ok(principal)) => {
+                            // Changed roles apply from now on (a stand-in keeps acting for
+                            // the person it stands in for).
+                            if self.principal.on_behalf_of.is_none() {
+                                self.principal = principal;
+                            }
+                        }
+                        Some(Err(reason)) => {
+                            let _ = self.send(json!({ "kind": "unauthenticated", "detail": reason })).await;
+                            let close = CloseFrame { code: 4401, reason: Utf8Bytes::from_static("unauthenticated") };
+                            let _ = self.socket.send(Message::Close(Some(close))).await;
+                            return;
+                        }
+                        // The checks stopped without a verdict: nothing more to watch.
+                        None => self.proofs = None,
                     }
                 }
                 _ = heartbeat.tick() => {
@@ -211,29 +223,6 @@ impl Connection {
             }
         }
         let _ = self.socket.send(Message::Close(None)).await;
-    }
-
-    /// Proves the connection's credential again; the reason when it no longer holds. The
-    /// principal is re-read, so changed roles apply from now on (a stand-in keeps acting
-    /// for the person it stands in for).
-    async fn recheck(&mut self) -> Result<(), String> {
-        let workspace = &self.state.workspace;
-        let fresh = match &self.credential {
-            Some(Credential::Session(secret)) => workspace.check_session(secret).await.map(|s| s.principal),
-            Some(Credential::Token(token)) => workspace.authenticate_token(token).await,
-            None => return Ok(()),
-        };
-        match fresh {
-            Ok(principal) => {
-                if self.principal.on_behalf_of.is_none() {
-                    self.principal = principal;
-                }
-                Ok(())
-            }
-            Err(weft_workspace::Error::Unauthenticated(reason)) => Err(reason),
-            // The database being briefly away is no reason to drop a signed-in client.
-            Err(_) => Ok(()),
-        }
     }
 
     /// Handles one client frame; false ends the connection.

@@ -17,6 +17,7 @@ mod fanout;
 mod followers;
 mod inbox;
 pub mod live;
+pub mod live_credentials;
 mod live_hub;
 mod messages;
 mod thumbnails;
