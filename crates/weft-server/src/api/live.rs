@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use weft_model::{ErrorCode, Principal};
 use weft_workspace::collab::live::{Heard, Listener, LiveItem, Topic};
-use weft_workspace::collab::live_credentials::{LiveCredential, Proof};
+use weft_workspace::collab::live_credentials::{LiveCredential, Proof, spread_interval};
 
 use axum::extract::ws::CloseFrame;
 
@@ -112,17 +112,6 @@ async fn proved(proofs: &mut Option<watch::Receiver<Option<Proof>>>) -> Option<P
             return Some(proof);
         }
     }
-}
-
-/// Ticks every `period`, the first time at a random point in its second half: connections
-/// opened together (clients reconnecting after a restart, a burst of sign-ins) then spread
-/// their pings and credential checks instead of making them all at once.
-fn spread_interval(period: Duration) -> tokio::time::Interval {
-    let spread = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
-    let first = period / 2 + period / 2 * spread / 1_000;
-    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    interval
 }
 
 struct Connection {

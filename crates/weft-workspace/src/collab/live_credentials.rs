@@ -72,16 +72,24 @@ impl Workspace {
     }
 }
 
+/// Ticks every `period`, the first time at a random point in its second half: connections
+/// opened together (clients reconnecting after a restart, a burst of sign-ins) then spread
+/// their pings and credential checks instead of making them all at once.
+pub fn spread_interval(period: Duration) -> tokio::time::Interval {
+    let spread = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
+    let first = period / 2 + period / 2 * spread / 1_000;
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
+}
+
 async fn keep_proving(
     workspace: Workspace,
     credential: LiveCredential,
     sender: watch::Sender<Option<Proof>>,
     period: Duration,
 ) {
-    let spread = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
-    let first = period / 2 + period / 2 * spread / 1_000;
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = spread_interval(period);
     loop {
         ticks.tick().await;
         if sender.is_closed() {
