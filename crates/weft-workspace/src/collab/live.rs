@@ -150,8 +150,13 @@ impl LiveItem {
         self
     }
 
+    /// The topics this event is news for (those it carries a frame for).
+    pub(super) fn topics(&self) -> impl Iterator<Item = &Topic> {
+        self.frames.iter().map(|(topic, _)| topic)
+    }
+
     /// The topics this event is news for, whoever listens (`concerns` for each).
-    pub(super) fn concerned_topics(&self) -> Vec<Topic> {
+    fn concerned_topics(&self) -> Vec<Topic> {
         let event = &self.event;
         let kind = event.kind.as_str();
         let mut topics = Vec::new();

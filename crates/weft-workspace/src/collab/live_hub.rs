@@ -197,11 +197,11 @@ impl LiveItem {
     /// The routes of the topics this event concerns.
     fn route_keys(&self) -> Vec<RouteKey> {
         let mut keys = Vec::new();
-        for topic in self.concerned_topics() {
+        for topic in self.topics() {
             match topic {
                 Topic::Inbox => keys.extend(self.inboxes().iter().map(|p| RouteKey::Inbox(*p))),
                 // The principal is only used for the inbox.
-                topic => keys.push(RouteKey::of(Uuid::nil(), &topic)),
+                topic => keys.push(RouteKey::of(Uuid::nil(), topic)),
             }
         }
         keys
