@@ -18,6 +18,7 @@ mod records;
 mod records_http;
 mod report;
 mod search;
+mod spiff_peer;
 mod statements;
 mod workload;
 

@@ -7,8 +7,9 @@
 //! façade's durable path (state, tasks, finished steps, audit entry and outbox event in one
 //! transaction per step). Concurrent tasks each run their instances one after another.
 //!
-//! The peer's figures come from `bench_spiff.py N` (in memory) and `--serialize` (each
-//! instance serialised to JSON after every step), run separately in the same session.
+//! With `--spiff-python`, the peer's own script (`bench_spiff.py N` in memory, then with
+//! `--serialize`: each instance serialised to JSON after every step) runs in the same
+//! invocation, after Weft's runs, and its figures join the same table.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +24,19 @@ use weft_workspace::{DatabaseLocation, Workspace};
 
 use crate::common::{BackendChoice, DEFAULT_DATABASE_URL, ScratchPostgres, concurrently, interruptible};
 use crate::report::{Align, Table};
+use crate::spiff_peer;
+use crate::statements::StatementLog;
+
+/// The statements of a run's measured instances, per instance, by shape, to stderr.
+fn print_statements(log: Option<&StatementLog>, backend: &str, run: &Run) {
+    let Some(log) = log else { return };
+    let totals = log.take();
+    let per = run.instances.max(1) as f64;
+    eprintln!("{backend}, {} task(s): {:.1} statements per instance", run.tasks, totals.count() as f64 / per);
+    for (shape, count, seconds) in totals.top(40) {
+        eprintln!("  {:>6.2}  {:>6.0} µs each  {shape}", count as f64 / per, seconds * 1e6 / count.max(1) as f64);
+    }
+}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -43,11 +57,18 @@ pub struct Args {
     database_url: String,
     #[arg(long)]
     sqlite_dir: Option<PathBuf>,
+    /// A Python with SpiffWorkflow installed (`pip install -r
+    /// ../shared/peers/spiff/requirements.txt`): the peer runs in the same invocation.
+    #[arg(long, env = "WEFT_BENCH_SPIFF_PYTHON")]
+    spiff_python: Option<PathBuf>,
+    /// Prints the statements one instance runs, by shape, to stderr.
+    #[arg(long)]
+    count_statements: bool,
 }
 
 /// One run's figures.
 struct Run {
-    backend: &'static str,
+    backend: String,
     tasks: usize,
     instances: usize,
     elapsed: Duration,
@@ -105,6 +126,7 @@ async fn one_run(
     instances: usize,
     tasks: usize,
     limit: Duration,
+    log: Option<&StatementLog>,
 ) -> Result<Run> {
     let shown = location.redacted();
     let workspace =
@@ -122,6 +144,9 @@ async fn one_run(
     ensure!(one_instance(&workspace, &requester, &admin, 0).await? == "manager_approve", "the small amount's branch");
     ensure!(one_instance(&workspace, &requester, &admin, 1).await? == "director_approve", "the large amount's branch");
 
+    if let Some(log) = log {
+        log.take();
+    }
     let ws = workspace.clone();
     let measured = concurrently(tasks, instances, limit, move |i| {
         let (ws, requester, admin) = (ws.clone(), requester.clone(), admin.clone());
@@ -132,7 +157,7 @@ async fn one_run(
     ensure!(managers == instances.div_ceil(2), "{managers} of {instances} instances took the manager's branch");
     workspace.close().await;
     let ms = |q: f64| measured.latency.value_at_quantile(q) as f64 / 1000.0;
-    Ok(Run { backend: "", tasks, instances, elapsed: measured.elapsed, p50_ms: ms(0.5), p99_ms: ms(0.99) })
+    Ok(Run { backend: String::new(), tasks, instances, elapsed: measured.elapsed, p50_ms: ms(0.5), p99_ms: ms(0.99) })
 }
 
 pub async fn run(args: Args) -> Result<String> {
@@ -141,6 +166,7 @@ pub async fn run(args: Args) -> Result<String> {
     let instances = args.instances as usize;
     let limit = Duration::from_secs(args.step_timeout_secs);
     eprintln!("processes: {instances} instances of {} per run; tasks {:?}", args.bpmn.display(), args.concurrency);
+    let log = if args.count_statements { Some(StatementLog::install()?) } else { None };
     let mut runs = Vec::new();
     for &tasks in &args.concurrency {
         let tasks = tasks as usize;
@@ -152,18 +178,38 @@ pub async fn run(args: Args) -> Result<String> {
                 .with_context(|| format!("cannot create a scratch folder in {}", dir.display()))?;
             let location = DatabaseLocation::Sqlite(scratch.path().join("weft.db"));
             eprintln!("SQLite ({}), {tasks} task(s)", scratch.path().display());
-            let run = interruptible(one_run(location, &xml, instances, tasks, limit)).await??;
+            let run = interruptible(one_run(location, &xml, instances, tasks, limit, log.as_ref())).await??;
             scratch.close().context("removing the SQLite scratch folder")?;
-            runs.push(Run { backend: "SQLite", ..run });
+            print_statements(log.as_ref(), "SQLite", &run);
+            runs.push(Run { backend: "Weft, SQLite".into(), ..run });
         }
         if args.backend.postgres() {
             let db = ScratchPostgres::create(&args.database_url).await?;
             eprintln!("PostgreSQL ({}), {tasks} task(s)", db.shown());
             let location = DatabaseLocation::parse(Some(db.url()), std::path::Path::new("."))
                 .map_err(|e| anyhow::anyhow!("scratch database URL: {e}"))?;
-            let outcome = interruptible(one_run(location, &xml, instances, tasks, limit)).await.and_then(|r| r);
+            let outcome =
+                interruptible(one_run(location, &xml, instances, tasks, limit, log.as_ref())).await.and_then(|r| r);
             let run = db.finish(outcome).await?;
-            runs.push(Run { backend: "PostgreSQL", ..run });
+            print_statements(log.as_ref(), "PostgreSQL", &run);
+            runs.push(Run { backend: "Weft, PostgreSQL".into(), ..run });
+        }
+    }
+    if let Some(python) = &args.spiff_python {
+        let script = spiff_peer::script_beside(&args.bpmn);
+        let version = spiff_peer::version(python).await?;
+        for serialize in [false, true] {
+            let how = if serialize { "JSON after each step" } else { "in memory" };
+            eprintln!("SpiffWorkflow {version} ({how}), 1 thread");
+            let peer = spiff_peer::run(python, &script, args.instances, serialize).await?;
+            runs.push(Run {
+                backend: format!("SpiffWorkflow {version} (Python {}), {how}", peer.python),
+                tasks: 1,
+                instances: peer.instances as usize,
+                elapsed: Duration::from_secs_f64(peer.elapsed_s),
+                p50_ms: peer.lat_ms_p50,
+                p99_ms: peer.lat_ms_p99,
+            });
         }
     }
     use Align::{Left, Right};
@@ -180,7 +226,7 @@ pub async fn run(args: Args) -> Result<String> {
     for r in &runs {
         let secs = r.elapsed.as_secs_f64();
         table.push(vec![
-            r.backend.to_owned(),
+            r.backend.clone(),
             r.tasks.to_string(),
             r.instances.to_string(),
             format!("{secs:.2}"),
@@ -205,7 +251,8 @@ mod tests {
         let xml = std::fs::read_to_string(path)?;
         let dir = tempfile::tempdir()?;
         let run =
-            one_run(DatabaseLocation::Sqlite(dir.path().join("weft.db")), &xml, 6, 2, Duration::from_secs(60)).await?;
+            one_run(DatabaseLocation::Sqlite(dir.path().join("weft.db")), &xml, 6, 2, Duration::from_secs(60), None)
+                .await?;
         assert_eq!(run.instances, 6);
         Ok(())
     }

@@ -88,6 +88,8 @@ pub struct SqliteStore {
     pub(crate) writer: crate::writer::Writer,
     /// Bumped by the writer after each commit that appended outbox events.
     pub(crate) appended: tokio::sync::watch::Receiver<u64>,
+    /// Reads by key, on the calling thread (`Database::lookup`).
+    pub(crate) lookups: std::sync::Arc<crate::lookups::Lookups>,
 }
 
 impl Database {
@@ -150,7 +152,8 @@ impl Database {
                 let (signal, appended) = tokio::sync::watch::channel(0);
                 let writer = crate::writer::Writer::start(direct, tokio::runtime::Handle::current(), signal)
                     .map_err(|e| fail(sqlx::Error::Io(e)))?;
-                Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer, appended }))
+                let lookups = std::sync::Arc::new(crate::lookups::Lookups::new(path.clone(), options.clone()));
+                Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer, appended, lookups }))
             }
             DatabaseLocation::Postgres(url) => {
                 let target = options.location.target();
@@ -199,6 +202,7 @@ impl Database {
     pub async fn close(&self) {
         match self {
             Database::Sqlite(store) => {
+                store.lookups.close();
                 store.readers.close().await;
                 store.writer.close().await;
                 store.write_pool.close().await;

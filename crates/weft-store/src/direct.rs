@@ -93,6 +93,21 @@ impl DirectConn {
         Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false), wal })
     }
 
+    /// A read-only connection for reads by key on the calling thread (`lookups`). The
+    /// database is in WAL mode already (the writer's connection opened it first).
+    pub(crate) fn open_reader(path: &Path, options: &StoreOptions) -> Result<DirectConn> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(convert)?;
+        conn.busy_timeout(options.busy_timeout).map_err(convert)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false), wal: None })
+    }
+
+    /// No transaction is open on the connection.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.conn.is_autocommit()
+    }
+
     /// The log file the writer must flush before it acknowledges a commit; `None` when
     /// SQLite's own `synchronous` setting decides.
     pub(crate) fn wal_to_flush(&self) -> Option<&Path> {

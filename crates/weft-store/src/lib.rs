@@ -9,6 +9,7 @@ mod direct;
 mod error;
 pub mod kernel;
 mod location;
+mod lookups;
 mod migrate;
 mod statement_sizes;
 mod tx;

@@ -80,6 +80,36 @@ impl Database {
         })
     }
 
+    /// A read by key (a primary or unique key, or an indexed key with a handful of rows):
+    /// its first row. On SQLite it runs on the calling thread (`lookups`); never use it for
+    /// a scan, a count or an aggregate.
+    pub async fn lookup<S: SqlxBinder>(&self, statement: &S) -> Result<Option<DbRow>> {
+        match self {
+            Database::Sqlite(store) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                Ok(store.lookups.with(|conn| conn.fetch_optional(&sql, &values.0.0))?.map(DbRow::SqliteDirect))
+            }
+            Database::Postgres(_) => self.fetch_optional(statement).await,
+        }
+    }
+
+    /// The rows of a read by key (the lines of one record, the tasks of one instance): as
+    /// `lookup`, all rows.
+    pub async fn lookup_all<S: SqlxBinder>(&self, statement: &S) -> Result<Vec<DbRow>> {
+        match self {
+            Database::Sqlite(store) => {
+                let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
+                Ok(store
+                    .lookups
+                    .with(|conn| conn.fetch_all(&sql, &values.0.0))?
+                    .into_iter()
+                    .map(DbRow::SqliteDirect)
+                    .collect())
+            }
+            Database::Postgres(_) => self.fetch_all(statement).await,
+        }
+    }
+
     pub async fn fetch_optional<S: SqlxBinder>(&self, statement: &S) -> Result<Option<DbRow>> {
         Ok(match self {
             Database::Sqlite(store) => {

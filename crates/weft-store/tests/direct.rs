@@ -207,6 +207,62 @@ async fn the_writer_decodes_every_type_exactly_as_the_sqlx_readers() {
     assert_eq!(row.get::<Option<String>>("n").unwrap(), None);
     assert!(row.get::<String>("bad_utf8").is_err());
     assert!(row.get::<i64>("missing").is_err());
+
+    // Reads by key run on the caller's thread with a connection of their own, and decode
+    // exactly as the pool's.
+    let looked_up = db.lookup(&select).await.unwrap().expect("the row");
+    assert!(matches!(looked_up, DbRow::SqliteDirect(_)), "read on the calling thread");
+    let all = db.lookup_all(&select).await.unwrap();
+    assert_eq!(all.len(), 1);
+    for column in COLUMNS {
+        assert_eq!(decode(&looked_up, column), decode(&pooled, column), "column {column}");
+        assert_eq!(decode(&all[0], column), decode(&pooled, column), "column {column}");
+    }
+}
+
+/// A read by key sees every write answered before it, from any number of callers at once,
+/// and fails cleanly (no panic, no stale answer) once the store is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_see_every_answered_write_and_fail_after_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = connect(&dir, Synchronous::Full).await;
+    ddl(&db, "CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").await;
+    let by_key = |k: i64| Query::select().column(a("v")).from(a("kv")).and_where(Expr::col(a("k")).eq(k)).to_owned();
+    assert!(db.lookup(&by_key(1)).await.unwrap().is_none(), "nothing yet");
+    let mut callers = tokio::task::JoinSet::new();
+    for caller in 0..16_i64 {
+        let db = db.clone();
+        callers.spawn(async move {
+            for n in 0..20_i64 {
+                let k = caller * 100 + n;
+                db.write(move |tx: &mut Tx| {
+                    Box::pin(async move {
+                        let insert = Query::insert()
+                            .into_table(a("kv"))
+                            .columns([a("k"), a("v")])
+                            .values_panic([k.into(), format!("v{k}").into()])
+                            .to_owned();
+                        tx.execute(&insert).await?;
+                        Ok::<(), Error>(())
+                    })
+                })
+                .await
+                .unwrap();
+                let row = db.lookup(&by_key(k)).await.unwrap().expect("an answered write is visible");
+                assert_eq!(row.get::<String>("v").unwrap(), format!("v{k}"));
+            }
+        });
+    }
+    while let Some(done) = callers.join_next().await {
+        done.unwrap();
+    }
+    let all = db.lookup_all(&Query::select().column(a("k")).from(a("kv")).to_owned()).await.unwrap();
+    assert_eq!(all.len(), 16 * 20);
+
+    db.close().await;
+    let err = db.lookup(&by_key(1)).await.expect_err("closed");
+    assert!(matches!(err, Error::Sql(sqlx::Error::PoolClosed)), "{err:?}");
+    assert!(db.lookup_all(&by_key(1)).await.is_err());
 }
 
 #[tokio::test]

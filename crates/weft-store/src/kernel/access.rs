@@ -185,7 +185,7 @@ pub async fn is_shared(tx: &mut Tx, type_name: &str, record_id: Uuid, principal:
 pub async fn is_shared_now(db: &Database, type_name: &str, record_id: Uuid, principal: Uuid) -> Result<bool> {
     let select =
         share_select(type_name, record_id).and_where(Expr::col(t("principal_id")).eq(uuid(principal))).to_owned();
-    Ok(db.fetch_optional(&select).await?.is_some())
+    Ok(db.lookup(&select).await?.is_some())
 }
 
 /// The types of which some record is shared with `principal` (search skips the others

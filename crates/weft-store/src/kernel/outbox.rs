@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::t;
 use crate::tx::{DbRow, timestamp};
-use crate::{Database, Result, Tx};
+use crate::{Backend, Database, Rendered, Result, Tx};
 
 /// The PostgreSQL notification channel a commit that appended events notifies.
 pub(crate) const CHANNEL: &str = "weft_outbox";
@@ -44,6 +44,14 @@ pub async fn append(tx: &mut Tx, event: &NewEvent, at: OffsetDateTime) -> Result
 
 /// Appends events in order (their sequence numbers follow the slice order).
 pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -> Result<()> {
+    let statements = render_many(tx.backend(), events, at);
+    append_rendered(tx, statements).await
+}
+
+/// `append_many`'s statements, rendered before the transaction so that a writer runs only
+/// the statements (`append_rendered`).
+pub fn render_many(backend: Backend, events: &[NewEvent], at: OffsetDateTime) -> Vec<Rendered> {
+    let mut out = Vec::new();
     for chunk in crate::recurring_chunks(events, crate::MAX_ROWS) {
         let mut insert = Query::insert()
             .into_table(t("outbox"))
@@ -51,7 +59,7 @@ pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -
             .to_owned();
         for event in chunk {
             insert.values_panic([
-                Expr::val(timestamp(tx.backend(), at)).into(),
+                Expr::val(timestamp(backend, at)).into(),
                 event.kind.clone().into(),
                 event.type_name.clone().into(),
                 event.record_id.into(),
@@ -59,9 +67,18 @@ pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -
                 event.payload.to_string().into(),
             ]);
         }
-        tx.execute(&insert).await?;
+        out.push(Rendered::new(backend, &insert));
     }
-    if !events.is_empty() {
+    out
+}
+
+/// Appends events rendered by `render_many`.
+pub async fn append_rendered(tx: &mut Tx, statements: Vec<Rendered>) -> Result<()> {
+    let any = !statements.is_empty();
+    for statement in statements {
+        tx.execute_rendered(statement).await?;
+    }
+    if any {
         tx.wake_outbox_readers().await?;
     }
     Ok(())

@@ -144,7 +144,7 @@ pub async fn by_id(tx: &mut Tx, id: Uuid) -> Result<Option<StoredPrincipal>> {
 
 pub async fn by_id_now(db: &Database, id: Uuid) -> Result<Option<StoredPrincipal>> {
     let select = select().and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode).transpose()
+    db.lookup(&select).await?.as_ref().map(decode).transpose()
 }
 
 /// By the (lower-cased) sign-in name.
@@ -155,7 +155,7 @@ pub async fn by_login(tx: &mut Tx, login: &str) -> Result<Option<StoredPrincipal
 
 pub async fn by_login_now(db: &Database, login: &str) -> Result<Option<StoredPrincipal>> {
     let select = select().and_where(Expr::col(t("login")).eq(login)).to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode).transpose()
+    db.lookup(&select).await?.as_ref().map(decode).transpose()
 }
 
 /// What a list of principals may be narrowed to.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
 use crate::tx::{opt_timestamp, timestamp};
-use crate::{Backend, Database, DbRow, Result, Tx};
+use crate::{Backend, Database, DbRow, Rendered, Result, Tx};
 
 // ── definitions ────────────────────────────────────────────────────────────────────────
 
@@ -115,7 +115,7 @@ pub async fn insert_definition(tx: &mut Tx, d: &StoredDefinition) -> Result<()> 
 
 pub async fn definition(db: &Database, id: Uuid) -> Result<Option<StoredDefinition>> {
     let select = definitions().and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_definition).transpose()
 }
 
 /// The newest version of `key`.
@@ -125,7 +125,7 @@ pub async fn latest_definition(db: &Database, key: &str) -> Result<Option<Stored
         .order_by(t("version"), Order::Desc)
         .limit(1)
         .to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_definition).transpose()
 }
 
 /// Every version of every process (or of `key`), by key, newest version first.
@@ -144,7 +144,7 @@ pub async fn definition_version(db: &Database, key: &str, version: i64) -> Resul
         .and_where(Expr::col(t("process_key")).eq(key))
         .and_where(Expr::col(t("version")).eq(version))
         .to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_definition).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_definition).transpose()
 }
 
 /// The process keys whose newest version starts on `transition` of `record_type`.
@@ -233,7 +233,12 @@ fn decode_instance(row: &DbRow) -> Result<StoredInstance> {
 /// Inserts a new instance; false when one with this id exists already (a child instance
 /// started twice by a replayed job).
 pub async fn insert_instance(tx: &mut Tx, i: &StoredInstance) -> Result<bool> {
-    let backend = tx.backend();
+    let insert = render_insert_instance(tx.backend(), i);
+    Ok(tx.execute_rendered(insert).await? > 0)
+}
+
+/// `insert_instance`'s statement, rendered before the transaction (one row changed: inserted).
+pub fn render_insert_instance(backend: Backend, i: &StoredInstance) -> Rendered {
     let insert = Query::insert()
         .into_table(t("process_instances"))
         .columns(INSTANCE_COLUMNS.map(t))
@@ -255,7 +260,7 @@ pub async fn insert_instance(tx: &mut Tx, i: &StoredInstance) -> Result<bool> {
         ])
         .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
         .to_owned();
-    Ok(tx.execute(&insert).await? > 0)
+    Rendered::new(backend, &insert)
 }
 
 pub async fn instance(db: &Database, id: Uuid) -> Result<Option<StoredInstance>> {
@@ -264,7 +269,7 @@ pub async fn instance(db: &Database, id: Uuid) -> Result<Option<StoredInstance>>
         .from(t("process_instances"))
         .and_where(Expr::col(t("id")).eq(uuid(id)))
         .to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_instance).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_instance).transpose()
 }
 
 /// The instances bound to one record, oldest first.
@@ -276,7 +281,7 @@ pub async fn instances_of_record(db: &Database, record_type: &str, record_id: Uu
         .and_where(Expr::col(t("record_id")).eq(uuid(record_id)))
         .order_by(t("started_at"), Order::Asc)
         .to_owned();
-    db.fetch_all(&select).await?.iter().map(decode_instance).collect()
+    db.lookup_all(&select).await?.iter().map(decode_instance).collect()
 }
 
 /// The instances `principal` started (optionally only those with `status`), newest first,
@@ -309,7 +314,19 @@ pub async fn save_state(
     state: &str,
     ended_at: Option<OffsetDateTime>,
 ) -> Result<bool> {
-    let backend = tx.backend();
+    let update = render_save_state(tx.backend(), id, revision, status, state, ended_at);
+    Ok(tx.execute_rendered(update).await? == 1)
+}
+
+/// `save_state`'s statement, rendered before the transaction (one row changed: saved).
+pub fn render_save_state(
+    backend: Backend,
+    id: Uuid,
+    revision: i64,
+    status: &str,
+    state: &str,
+    ended_at: Option<OffsetDateTime>,
+) -> Rendered {
     let update = Query::update()
         .table(t("process_instances"))
         .value(t("status"), status)
@@ -319,7 +336,7 @@ pub async fn save_state(
         .and_where(Expr::col(t("id")).eq(uuid(id)))
         .and_where(Expr::col(t("revision")).eq(revision))
         .to_owned();
-    Ok(tx.execute(&update).await? == 1)
+    Rendered::new(backend, &update)
 }
 
 /// Moves an instance to another deployed version with its migrated state, if nobody
@@ -438,7 +455,12 @@ fn decode_task(row: &DbRow) -> Result<StoredTask> {
 
 /// Inserts an open task; a task with this id already there is left alone.
 pub async fn insert_task(tx: &mut Tx, task: &StoredTask) -> Result<bool> {
-    let backend = tx.backend();
+    let insert = render_insert_task(tx.backend(), task);
+    Ok(tx.execute_rendered(insert).await? > 0)
+}
+
+/// `insert_task`'s statement, rendered before the transaction.
+pub fn render_insert_task(backend: Backend, task: &StoredTask) -> Rendered {
     let insert = Query::insert()
         .into_table(t("process_tasks"))
         .columns(TASK_COLUMNS.map(t))
@@ -465,7 +487,7 @@ pub async fn insert_task(tx: &mut Tx, task: &StoredTask) -> Result<bool> {
         ])
         .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
         .to_owned();
-    Ok(tx.execute(&insert).await? > 0)
+    Rendered::new(backend, &insert)
 }
 
 fn task_select() -> SelectStatement {
@@ -474,7 +496,7 @@ fn task_select() -> SelectStatement {
 
 pub async fn task(db: &Database, id: &str) -> Result<Option<StoredTask>> {
     let select = task_select().and_where(Expr::col(t("id")).eq(id)).to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_task).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_task).transpose()
 }
 
 /// The tasks of one instance, oldest first.
@@ -484,7 +506,7 @@ pub async fn tasks_of_instance(db: &Database, instance: Uuid) -> Result<Vec<Stor
         .order_by(t("created_at"), Order::Asc)
         .order_by(t("id"), Order::Asc)
         .to_owned();
-    db.fetch_all(&select).await?.iter().map(decode_task).collect()
+    db.lookup_all(&select).await?.iter().map(decode_task).collect()
 }
 
 /// Open tasks assigned to any of `assignees`, oldest first.
@@ -549,7 +571,19 @@ pub async fn end_task(
     by: Option<&str>,
     outcome: Option<&str>,
 ) -> Result<bool> {
-    let backend = tx.backend();
+    let update = render_end_task(tx.backend(), id, status, at, by, outcome);
+    Ok(tx.execute_rendered(update).await? > 0)
+}
+
+/// `end_task`'s statement, rendered before the transaction (one row changed: ended).
+pub fn render_end_task(
+    backend: Backend,
+    id: &str,
+    status: &str,
+    at: OffsetDateTime,
+    by: Option<&str>,
+    outcome: Option<&str>,
+) -> Rendered {
     let update = Query::update()
         .table(t("process_tasks"))
         .value(t("status"), status)
@@ -559,7 +593,7 @@ pub async fn end_task(
         .and_where(Expr::col(t("id")).eq(id))
         .and_where(Expr::col(t("status")).eq("open"))
         .to_owned();
-    Ok(tx.execute(&update).await? > 0)
+    Rendered::new(backend, &update)
 }
 
 /// Gives an open task to `assignee` (claim, transfer, delegation); false when not open.
@@ -651,7 +685,7 @@ pub async fn job(db: &Database, id: &str) -> Result<Option<StoredJob>> {
         .from(t("process_jobs"))
         .and_where(Expr::col(t("id")).eq(id))
         .to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_job).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_job).transpose()
 }
 
 /// The jobs of one instance, by due time.
@@ -854,7 +888,12 @@ pub struct StoredStep {
 
 /// Records a finished step; the (instance, ordinal) key makes a replay write it once.
 pub async fn insert_step(tx: &mut Tx, s: &StoredStep) -> Result<bool> {
-    let backend = tx.backend();
+    let insert = render_insert_step(tx.backend(), s);
+    Ok(tx.execute_rendered(insert).await? > 0)
+}
+
+/// `insert_step`'s statement, rendered before the transaction.
+pub fn render_insert_step(backend: Backend, s: &StoredStep) -> Rendered {
     let insert = Query::insert()
         .into_table(t("process_steps"))
         .columns(
@@ -872,7 +911,7 @@ pub async fn insert_step(tx: &mut Tx, s: &StoredStep) -> Result<bool> {
         ])
         .on_conflict(OnConflict::columns([t("instance_id"), t("ordinal")]).do_nothing().to_owned())
         .to_owned();
-    Ok(tx.execute(&insert).await? > 0)
+    Rendered::new(backend, &insert)
 }
 
 pub async fn steps_of_instance(db: &Database, instance: Uuid) -> Result<Vec<StoredStep>> {
@@ -884,7 +923,7 @@ pub async fn steps_of_instance(db: &Database, instance: Uuid) -> Result<Vec<Stor
         .and_where(Expr::col(t("instance_id")).eq(uuid(instance)))
         .order_by(t("ordinal"), Order::Asc)
         .to_owned();
-    db.fetch_all(&select)
+    db.lookup_all(&select)
         .await?
         .iter()
         .map(|r| {

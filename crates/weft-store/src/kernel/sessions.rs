@@ -80,7 +80,7 @@ pub async fn insert_session(tx: &mut Tx, s: &StoredSession) -> Result<()> {
 
 pub async fn session(db: &Database, id_hash: &str) -> Result<Option<StoredSession>> {
     let select = sessions().and_where(Expr::col(t("id_hash")).eq(id_hash)).to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_session).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_session).transpose()
 }
 
 /// Sessions of `principal` neither revoked nor past their absolute end, newest first.
@@ -278,7 +278,7 @@ pub async fn insert_token(tx: &mut Tx, token: &StoredToken) -> Result<()> {
 
 pub async fn token_by_hash(db: &Database, token_hash: &str) -> Result<Option<StoredToken>> {
     let select = tokens().and_where(Expr::col(t("token_hash")).eq(token_hash)).to_owned();
-    db.fetch_optional(&select).await?.as_ref().map(decode_token).transpose()
+    db.lookup(&select).await?.as_ref().map(decode_token).transpose()
 }
 
 /// Every token of `principal` (revoked and expired ones too), newest first.

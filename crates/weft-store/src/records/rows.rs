@@ -72,6 +72,14 @@ impl Source<'_> {
             Source::Tx(tx) => tx.fetch_all(statement).await,
         }
     }
+
+    /// A read by key (`Database::lookup_all`).
+    async fn lookup_all(&mut self, statement: &SelectStatement) -> Result<Vec<DbRow>> {
+        match self {
+            Source::Db(db) => db.lookup_all(statement).await,
+            Source::Tx(tx) => tx.fetch_all(statement).await,
+        }
+    }
 }
 
 /// Maps constraint failures onto the declared fields they concern.
@@ -441,7 +449,7 @@ pub async fn get(
     if !include_deleted {
         select.and_where(Expr::col((a(&spec.table), a("deleted_at"))).is_null());
     }
-    let Some(row) = source.fetch_all(&select).await?.into_iter().next() else { return Ok(None) };
+    let Some(row) = source.lookup_all(&select).await?.into_iter().next() else { return Ok(None) };
     let mut record = StoredRecord { system: decode_system(&row)?, values: decode_fields(&row, &spec.fields)? };
     for lines in spec.lines() {
         let rows = load_lines(&mut source, lines, &[id]).await?;
@@ -468,7 +476,7 @@ async fn load_lines(
         .order_by(a("record_id"), Order::Asc)
         .order_by(a("position"), Order::Asc);
     let mut out: BTreeMap<Uuid, Vec<BTreeMap<String, Value>>> = record_ids.iter().map(|id| (*id, Vec::new())).collect();
-    for row in source.fetch_all(&select).await? {
+    for row in source.lookup_all(&select).await? {
         let record_id: Uuid = row.get("record_id")?;
         let mut line = decode_fields(&row, &lines.fields)?;
         line.insert("id".into(), Value::Reference(row.get("id")?));
@@ -485,7 +493,7 @@ pub async fn exists(tx: &mut Tx, table: &str, id: Uuid) -> Result<bool> {
 /// `exists`, outside a transaction: to report bad references beside other bad fields
 /// before a command is refused.
 pub async fn exists_now(db: &Database, table: &str, id: Uuid) -> Result<bool> {
-    Ok(db.fetch_optional(&exists_query(table, id)).await?.is_some())
+    Ok(db.lookup(&exists_query(table, id)).await?.is_some())
 }
 
 fn exists_query(table: &str, id: Uuid) -> SelectStatement {

@@ -76,7 +76,17 @@ impl Workspace {
         variables.extend(input.variables);
         variables.insert("starter".into(), json!(principal.id.to_string()));
         let id = self
-            .start_instance(&input.key, id, variables, input.record, Some(principal.id), None, principal.actor())
+            .start_instance_at(
+                &input.key,
+                id,
+                variables,
+                input.record,
+                Some(principal.id),
+                None,
+                principal.actor(),
+                None,
+                Some(definition),
+            )
             .await?;
         let stored =
             store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
@@ -162,7 +172,7 @@ impl Workspace {
         parent: Option<Parent>,
         actor: String,
     ) -> Result<Uuid> {
-        self.start_instance_at(key, id, variables, record, started_by, parent, actor, None).await
+        self.start_instance_at(key, id, variables, record, started_by, parent, actor, None, None).await
     }
 
     /// Starts the newest process whose message start event is named `name` (a message
@@ -198,7 +208,8 @@ impl Workspace {
                 variables.insert("starter".into(), json!(starter.to_string()));
             }
             let key = definition.process_key.clone();
-            self.start_instance_at(&key, id, variables, None, started_by, None, principal.actor(), Some(event)).await?;
+            self.start_instance_at(&key, id, variables, None, started_by, None, principal.actor(), Some(event), None)
+                .await?;
             return Ok(Some(id));
         }
         Ok(None)
@@ -206,7 +217,7 @@ impl Workspace {
 
     /// An instance started by a timer start event (`element`), as the system.
     pub(super) async fn start_timer_instance(&self, key: &str, id: Uuid, element: String) -> Result<Uuid> {
-        self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element)).await
+        self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element), None).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -220,10 +231,15 @@ impl Workspace {
         parent: Option<Parent>,
         actor: String,
         start_event: Option<String>,
+        // The newest definition of `key`, when the caller has just read it.
+        known: Option<store::StoredDefinition>,
     ) -> Result<Uuid> {
-        let definition = store::latest_definition(&self.db, key)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("process `{key}`")))?;
+        let definition = match known {
+            Some(definition) => definition,
+            None => store::latest_definition(&self.db, key)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("process `{key}`")))?,
+        };
         if let (Some(bound), Some((type_name, _))) = (&definition.record_type, &record)
             && bound != type_name
         {

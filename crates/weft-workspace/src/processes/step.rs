@@ -11,6 +11,7 @@ use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use weft_process::{Effect, Engine, EngineError, Event, Instance, Status};
+use weft_store::Rendered;
 use weft_store::kernel::processes::{self as store, StoredInstance, StoredJob, StoredStep, StoredTask};
 use weft_store::kernel::{audit, outbox};
 
@@ -85,18 +86,20 @@ impl Cause {
     }
 }
 
-/// Everything one step writes.
+/// Everything one step writes, rendered before the transaction where it can be.
 struct Persist {
-    new_instance: Option<StoredInstance>,
+    /// The first statement inserts a new instance (its first step) rather than saving the
+    /// state of one whose revision has not moved.
+    fresh: bool,
+    first: Rendered,
+    close_task: Option<(String, Rendered)>,
     id: Uuid,
-    revision: i64,
-    status: &'static str,
-    state: String,
-    ended_at: Option<OffsetDateTime>,
-    steps: Vec<StoredStep>,
+    /// New tasks, then finished steps.
+    rows: Vec<Rendered>,
     writes: Vec<Write>,
     cause: Cause,
-    created_tasks: Vec<String>,
+    audit: audit::AuditEntry,
+    events: Vec<Rendered>,
     at: OffsetDateTime,
 }
 
@@ -162,7 +165,7 @@ impl Workspace {
         now: OffsetDateTime,
     ) -> Result<bool> {
         let writes = self.effect_rows(stored, state, effects, now).await?;
-        let steps = state
+        let steps: Vec<StoredStep> = state
             .history
             .iter()
             .enumerate()
@@ -181,51 +184,99 @@ impl Workspace {
                 },
             })
             .collect();
-        let created_tasks = writes
+        let created_tasks: Vec<String> = writes
             .iter()
             .filter_map(|w| match w {
                 Write::Task(t) => Some(t.id.clone()),
                 _ => None,
             })
             .collect();
+        let backend = self.db.backend();
+        let status = status_name(state.status);
+        let ended_at = (state.status != Status::Active).then_some(now);
+        let encoded = encode_state(state)?;
+        // Rendered here, on the caller's thread: the writer (one thread on SQLite, which every
+        // write waits for) runs only the statements.
+        let first = match &fresh {
+            Some(fresh) => store::render_insert_instance(backend, fresh),
+            None => store::render_save_state(backend, stored.id, stored.revision, status, &encoded, ended_at),
+        };
+        let close_task = cause.close_task.as_ref().map(|task| {
+            let outcome = task.outcome.to_string();
+            (
+                task.id.clone(),
+                store::render_end_task(backend, &task.id, "completed", now, Some(&task.by), Some(&outcome)),
+            )
+        });
+        let mut detail = cause.detail.clone();
+        if let Json::Object(map) = &mut detail {
+            map.insert("status".into(), json!(status));
+            map.insert("created_tasks".into(), json!(created_tasks));
+        }
+        let audit = audit::AuditEntry {
+            actor: cause.actor.clone(),
+            action: format!("process.{}", cause.action),
+            target_type: "process_instance".into(),
+            target_id: stored.id.to_string(),
+            detail: detail.clone(),
+        };
+        let (key, version, record) = (&stored.process_key, stored.version, stored.record_id);
+        let mut payload = json!({ "instance": stored.id, "key": key, "version": version, "record": record });
+        if let (Json::Object(out), Json::Object(more)) = (&mut payload, detail) {
+            out.extend(more);
+        }
+        let mut events = vec![outbox::NewEvent {
+            kind: format!("process.{}", cause.action.replace('.', "_")),
+            type_name: "process_instance".into(),
+            record_id: Some(stored.id),
+            actor: cause.actor.clone(),
+            payload,
+        }];
+        events.extend(cause.events.iter().cloned());
+        if status != "active" {
+            events.push(outbox::NewEvent {
+                kind: format!("process.{status}"),
+                type_name: "process_instance".into(),
+                record_id: Some(stored.id),
+                actor: cause.actor.clone(),
+                payload: json!({ "instance": stored.id, "key": key, "version": version, "record": record }),
+            });
+        }
         let persist = Persist {
-            new_instance: fresh,
+            fresh: fresh.is_some(),
+            first,
+            close_task,
             id: stored.id,
-            revision: stored.revision,
-            status: status_name(state.status),
-            state: encode_state(state)?,
-            ended_at: (state.status != Status::Active).then_some(now),
-            steps,
+            rows: writes
+                .iter()
+                .filter_map(|w| match w {
+                    Write::Task(task) => Some(store::render_insert_task(backend, task)),
+                    _ => None,
+                })
+                .chain(steps.iter().map(|step| store::render_insert_step(backend, step)))
+                .collect(),
             writes,
             cause,
-            created_tasks,
+            audit,
+            events: outbox::render_many(backend, &events, weft_store::now()),
             at: now,
         };
-        let key = stored.process_key.clone();
-        let version = stored.version;
-        let record = stored.record_id;
         self.db
             .write(move |tx| {
                 Box::pin(async move {
                     let p = persist;
-                    match &p.new_instance {
-                        Some(fresh) => {
-                            if !store::insert_instance(tx, fresh).await? {
-                                // Started already (a replayed start): nothing more to do.
-                                return Ok(true);
-                            }
-                        }
-                        None => {
-                            if !store::save_state(tx, p.id, p.revision, p.status, &p.state, p.ended_at).await? {
-                                return Ok(false);
-                            }
-                        }
+                    let changed = tx.execute_rendered(p.first).await? > 0;
+                    match (p.fresh, changed) {
+                        // Started already (a replayed start): nothing more to do.
+                        (true, false) => return Ok(true),
+                        // Stepped meanwhile: the caller reads the instance again.
+                        (false, false) => return Ok(false),
+                        _ => {}
                     }
-                    if let Some(task) = &p.cause.close_task {
-                        let outcome = task.outcome.to_string();
-                        if !store::end_task(tx, &task.id, "completed", p.at, Some(&task.by), Some(&outcome)).await? {
-                            return Err(Error::Conflict(format!("task {} is not open", task.id)));
-                        }
+                    if let Some((id, end)) = p.close_task
+                        && tx.execute_rendered(end).await? == 0
+                    {
+                        return Err(Error::Conflict(format!("task {id} is not open")));
                     }
                     if let Some(message) = p.cause.consume_message
                         && !store::consume_message(tx, message, p.at).await?
@@ -235,11 +286,13 @@ impl Workspace {
                     if let Some(job) = &p.cause.close_job {
                         store::end_job(tx, job, "done", None).await?;
                     }
+                    // New tasks and finished steps (keyed: a replay inserts nothing).
+                    for row in p.rows {
+                        tx.execute_rendered(row).await?;
+                    }
                     for write in &p.writes {
                         match write {
-                            Write::Task(task) => {
-                                store::insert_task(tx, task).await?;
-                            }
+                            Write::Task(_) => {}
                             Write::CancelTask(id) => {
                                 store::end_task(tx, id, "cancelled", p.at, None, None).await?;
                             }
@@ -266,9 +319,6 @@ impl Workspace {
                             }
                         }
                     }
-                    for step in &p.steps {
-                        store::insert_step(tx, step).await?;
-                    }
                     if JOURNALED.contains(&p.cause.action.as_str()) {
                         let text = |k: &str| p.cause.detail.get(k).and_then(Json::as_str).map(str::to_owned);
                         let entry = store::HistoryEntry {
@@ -283,44 +333,8 @@ impl Workspace {
                         store::insert_history(tx, &entry).await?;
                     }
                     tx.lock_event_log().await?;
-                    let mut detail = p.cause.detail.clone();
-                    if let Json::Object(map) = &mut detail {
-                        map.insert("status".into(), json!(p.status));
-                        map.insert("created_tasks".into(), json!(p.created_tasks));
-                    }
-                    let entry = audit::AuditEntry {
-                        actor: p.cause.actor.clone(),
-                        action: format!("process.{}", p.cause.action),
-                        target_type: "process_instance".into(),
-                        target_id: p.id.to_string(),
-                        detail: detail.clone(),
-                    };
-                    audit::append(tx, &entry, weft_store::now()).await?;
-                    let mut payload = json!({ "instance": p.id, "key": key, "version": version, "record": record });
-                    if let (Json::Object(out), Json::Object(more)) = (&mut payload, detail) {
-                        out.extend(more);
-                    }
-                    let event = outbox::NewEvent {
-                        kind: format!("process.{}", p.cause.action.replace('.', "_")),
-                        type_name: "process_instance".into(),
-                        record_id: Some(p.id),
-                        actor: p.cause.actor.clone(),
-                        payload,
-                    };
-                    outbox::append(tx, &event, weft_store::now()).await?;
-                    for extra in &p.cause.events {
-                        outbox::append(tx, extra, weft_store::now()).await?;
-                    }
-                    if p.status != "active" {
-                        let ended = outbox::NewEvent {
-                            kind: format!("process.{}", p.status),
-                            type_name: "process_instance".into(),
-                            record_id: Some(p.id),
-                            actor: p.cause.actor.clone(),
-                            payload: json!({ "instance": p.id, "key": key, "version": version, "record": record }),
-                        };
-                        outbox::append(tx, &ended, weft_store::now()).await?;
-                    }
+                    audit::append(tx, &p.audit, weft_store::now()).await?;
+                    outbox::append_rendered(tx, p.events).await?;
                     Ok::<bool, Error>(true)
                 })
             })
