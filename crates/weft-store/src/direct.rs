@@ -99,6 +99,10 @@ impl DirectConn {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(convert)?;
         conn.busy_timeout(options.busy_timeout).map_err(convert)?;
+        // `mmap_size` answers with the size in force.
+        let _: i64 = conn
+            .query_row(&format!("PRAGMA mmap_size = {}", crate::database::READ_MMAP_BYTES), [], |row| row.get(0))
+            .map_err(convert)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false), wal: None })
     }
