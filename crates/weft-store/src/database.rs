@@ -54,7 +54,9 @@ impl FromStr for Synchronous {
 /// 2 MiB page cache: a list that filters a thousand rows re-read them all on every query
 /// (`pread` and its copy were most of the list's time in `perf`). Mapped, the readers share
 /// the OS cache and read pages in place. Readers only: the writer's pages are its own.
-pub(crate) const READ_MMAP_BYTES: u64 = 1 << 30;
+/// The most SQLite's build allows (`SQLITE_MAX_MMAP_SIZE`, just under 2 GiB); pages past it
+/// are read as before.
+pub(crate) const READ_MMAP_BYTES: u64 = 0x7fff_0000;
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
