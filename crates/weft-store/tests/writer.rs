@@ -145,3 +145,58 @@ async fn durable_commits_are_flushed_by_the_sync_thread_and_answered_after_it() 
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut conn).await.unwrap();
     assert_eq!(n, 600);
 }
+
+/// A close in the middle of a stream of writes loses nothing it answered: every write
+/// answered `Ok` is on disk afterwards, every other one was told it was not done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_in_the_middle_of_a_stream_loses_no_answered_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let tasks: Vec<_> = (0..400)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { insert(&db, format!("c{i}")).await })
+        })
+        .collect();
+    // Let some of them reach the writer, then close in the middle of the stream.
+    tokio::task::yield_now().await;
+    db.close().await;
+    let mut done = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => done += 1,
+            Err(Error::WriterStopped) => {}
+            Err(other) => panic!("a write failed otherwise than by the close: {other}"),
+        }
+    }
+    let path = dir.path().join("weft.db");
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(n, 2 * done, "{done} writes were answered done");
+}
+
+/// Writers that each wait for their answer before the next write (so the writer often
+/// sleeps with nothing queued while the sync thread flushes) are all answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_by_one_writers_are_all_answered_while_flushes_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for i in 0..100 {
+                    insert(&db, format!("w{w}-{i}")).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let all = async {
+        for task in tasks {
+            task.await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), all).await.expect("every write is answered");
+    assert_eq!(count(&db).await, 1_600);
+}
