@@ -11,6 +11,7 @@ pub mod kernel;
 mod location;
 mod lookups;
 mod migrate;
+pub mod shapes;
 mod statement_sizes;
 mod tx;
 mod writer;

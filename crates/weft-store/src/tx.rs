@@ -1,6 +1,8 @@
 //! One transaction over either backend. Statements are built with sea-query and rendered
 //! for the backend at hand, so callers never write a dialect-specific placeholder.
 
+use std::sync::Arc;
+
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_binder::SqlxBinder;
 use sqlx::postgres::PgRow;
@@ -27,7 +29,8 @@ pub enum Tx {
 /// inside the transaction (a number from the naming series).
 #[derive(Debug)]
 pub struct Rendered {
-    sql: String,
+    /// Shared with the kept text of its shape (`shapes`), when it has one.
+    sql: Arc<str>,
     values: sea_query::Values,
 }
 
@@ -37,7 +40,20 @@ impl Rendered {
             Backend::Sqlite => statement.build_sqlx(SqliteQueryBuilder),
             Backend::Postgres => statement.build_sqlx(PostgresQueryBuilder),
         };
-        Rendered { sql, values: values.0 }
+        Rendered { sql: Arc::from(sql), values: values.0 }
+    }
+
+    pub(crate) fn from_parts(sql: Arc<str>, values: Vec<sea_query::Value>) -> Rendered {
+        Rendered { sql, values: sea_query::Values(values) }
+    }
+
+    pub fn sql(&self) -> Arc<str> {
+        Arc::clone(&self.sql)
+    }
+
+    /// The bound values, in placeholder order.
+    pub fn values(&self) -> &[sea_query::Value] {
+        &self.values.0
     }
 
     /// Replaces the `index`th bound value (in placeholder order).
@@ -90,6 +106,41 @@ impl Database {
                 Ok(store.lookups.with(|conn| conn.fetch_optional(&sql, &values.0.0))?.map(DbRow::SqliteDirect))
             }
             Database::Postgres(_) => self.fetch_optional(statement).await,
+        }
+    }
+
+    /// `lookup` of a statement rendered already (a kept shape: `shapes`).
+    pub async fn lookup_rendered(&self, statement: Rendered) -> Result<Option<DbRow>> {
+        match self {
+            Database::Sqlite(store) => Ok(store
+                .lookups
+                .with(|conn| conn.fetch_optional(&statement.sql, &statement.values.0))?
+                .map(DbRow::SqliteDirect)),
+            Database::Postgres(pool) => {
+                let values = sea_query_binder::SqlxValues(statement.values);
+                Ok(sqlx::query_with(&*statement.sql, values).fetch_optional(pool).await?.map(DbRow::Postgres))
+            }
+        }
+    }
+
+    /// `lookup_all` of a statement rendered already (a kept shape: `shapes`).
+    pub async fn lookup_all_rendered(&self, statement: Rendered) -> Result<Vec<DbRow>> {
+        match self {
+            Database::Sqlite(store) => Ok(store
+                .lookups
+                .with(|conn| conn.fetch_all(&statement.sql, &statement.values.0))?
+                .into_iter()
+                .map(DbRow::SqliteDirect)
+                .collect()),
+            Database::Postgres(pool) => {
+                let values = sea_query_binder::SqlxValues(statement.values);
+                Ok(sqlx::query_with(&*statement.sql, values)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .map(DbRow::Postgres)
+                    .collect())
+            }
         }
     }
 
@@ -175,9 +226,23 @@ impl Tx {
     pub async fn execute_rendered(&mut self, statement: Rendered) -> Result<u64> {
         let values = sea_query_binder::SqlxValues(statement.values);
         Ok(match self {
-            Tx::Sqlite(tx) => sqlx::query_with(&statement.sql, values).execute(&mut **tx).await?.rows_affected(),
+            Tx::Sqlite(tx) => sqlx::query_with(&*statement.sql, values).execute(&mut **tx).await?.rows_affected(),
             Tx::SqliteDirect(conn) => conn.execute(&statement.sql, &values.0.0)?,
-            Tx::Postgres(tx) => sqlx::query_with(&statement.sql, values).execute(&mut **tx).await?.rows_affected(),
+            Tx::Postgres(tx) => sqlx::query_with(&*statement.sql, values).execute(&mut **tx).await?.rows_affected(),
+        })
+    }
+
+    /// `fetch_optional` of a statement rendered already (a kept shape: `shapes`).
+    pub async fn fetch_optional_rendered(&mut self, statement: Rendered) -> Result<Option<DbRow>> {
+        let values = sea_query_binder::SqlxValues(statement.values);
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                sqlx::query_with(&*statement.sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Sqlite)
+            }
+            Tx::SqliteDirect(conn) => conn.fetch_optional(&statement.sql, &values.0.0)?.map(DbRow::SqliteDirect),
+            Tx::Postgres(tx) => {
+                sqlx::query_with(&*statement.sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Postgres)
+            }
         })
     }
 

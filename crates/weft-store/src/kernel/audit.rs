@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::t;
+use crate::shapes::{shaped, shaped_variant};
 use crate::tx::{DbRow, format_utc, timestamp};
 use crate::{Database, Result, Tx};
 
@@ -48,36 +49,47 @@ pub async fn append(tx: &mut Tx, entry: &AuditEntry, at: OffsetDateTime) -> Resu
 
 /// Appends entries in order, chained; returns the last sequence number.
 pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime) -> Result<i64> {
-    let last = Query::select()
-        .columns([t("seq"), t("hash")])
-        .from(t("audit_log"))
-        .order_by(t("seq"), Order::Desc)
-        .limit(1)
-        .to_owned();
-    let (mut seq, mut prev) = match tx.fetch_optional(&last).await? {
+    let backend = tx.backend();
+    // sea-query binds the limit as a value.
+    let last = shaped(backend, "audit_log.last", vec![1_u64.into()], |_| {
+        Query::select()
+            .columns([t("seq"), t("hash")])
+            .from(t("audit_log"))
+            .order_by(t("seq"), Order::Desc)
+            .limit(1)
+            .to_owned()
+    });
+    let (mut seq, mut prev) = match tx.fetch_optional_rendered(last).await? {
         Some(row) => (row.get::<i64>("seq")?, row.get::<String>("hash")?),
         None => (0, GENESIS.to_owned()),
     };
     let at_text = format_utc(at);
     for chunk in crate::recurring_chunks(entries, crate::MAX_ROWS) {
-        let mut insert = Query::insert().into_table(t("audit_log")).columns(COLUMNS.map(t)).to_owned();
+        let mut values = Vec::with_capacity(chunk.len() * COLUMNS.len());
         for entry in chunk {
             seq += 1;
             let detail = entry.detail.to_string();
             let digest = hash(&prev, seq, &at_text, entry, &detail);
-            insert.values_panic([
+            values.extend([
                 seq.into(),
-                Expr::val(timestamp(tx.backend(), at)).into(),
-                entry.actor.clone().into(),
-                entry.action.clone().into(),
-                entry.target_type.clone().into(),
-                entry.target_id.clone().into(),
+                timestamp(backend, at),
+                entry.actor.as_str().into(),
+                entry.action.as_str().into(),
+                entry.target_type.as_str().into(),
+                entry.target_id.as_str().into(),
                 detail.into(),
                 std::mem::replace(&mut prev, digest.clone()).into(),
                 digest.into(),
             ]);
         }
-        tx.execute(&insert).await?;
+        let insert = shaped_variant(backend, "audit_log.insert", chunk.len(), values, |v| {
+            let mut insert = Query::insert().into_table(t("audit_log")).columns(COLUMNS.map(t)).to_owned();
+            for row in v.chunks(COLUMNS.len()) {
+                insert.values_panic(row.iter().cloned().map(Into::into));
+            }
+            insert
+        });
+        tx.execute_rendered(insert).await?;
     }
     Ok(seq)
 }

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::t;
+use crate::shapes::shaped_variant;
 use crate::tx::{Rendered, timestamp};
 use crate::{Backend, Database, Result, Tx};
 
@@ -47,23 +48,38 @@ pub async fn append_many(tx: &mut Tx, entries: &[HistoryEntry], at: OffsetDateTi
 pub fn render_many(backend: Backend, entries: &[HistoryEntry], at: OffsetDateTime) -> Vec<Rendered> {
     let mut rendered = Vec::new();
     // Seven columns: far below the parameter limit at `MAX_ROWS`.
+    const COLUMNS: usize = 7;
     for chunk in crate::recurring_chunks(entries, crate::MAX_ROWS) {
-        let mut insert = Query::insert()
-            .into_table(t("history"))
-            .columns([t("type_name"), t("record_id"), t("version"), t("command"), t("actor"), t("at"), t("changes")])
-            .to_owned();
+        let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
         for entry in chunk {
-            insert.values_panic([
-                entry.type_name.clone().into(),
+            values.extend([
+                entry.type_name.as_str().into(),
                 entry.record_id.into(),
                 entry.version.into(),
-                entry.command.clone().into(),
-                entry.actor.clone().into(),
-                Expr::val(timestamp(backend, at)).into(),
+                entry.command.as_str().into(),
+                entry.actor.as_str().into(),
+                timestamp(backend, at),
                 entry.changes.to_string().into(),
             ]);
         }
-        rendered.push(Rendered::new(backend, &insert));
+        rendered.push(shaped_variant(backend, "history.insert", chunk.len(), values, |v| {
+            let mut insert = Query::insert()
+                .into_table(t("history"))
+                .columns([
+                    t("type_name"),
+                    t("record_id"),
+                    t("version"),
+                    t("command"),
+                    t("actor"),
+                    t("at"),
+                    t("changes"),
+                ])
+                .to_owned();
+            for row in v.chunks(COLUMNS) {
+                insert.values_panic(row.iter().cloned().map(Into::into));
+            }
+            insert
+        }));
     }
     rendered
 }

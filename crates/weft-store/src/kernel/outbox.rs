@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::t;
+use crate::shapes::shaped_variant;
 use crate::tx::{DbRow, timestamp};
 use crate::{Backend, Database, Rendered, Result, Tx};
 
@@ -52,22 +53,30 @@ pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -
 /// the statements (`append_rendered`).
 pub fn render_many(backend: Backend, events: &[NewEvent], at: OffsetDateTime) -> Vec<Rendered> {
     let mut out = Vec::new();
+    const COLUMNS: usize = 6;
     for chunk in crate::recurring_chunks(events, crate::MAX_ROWS) {
-        let mut insert = Query::insert()
-            .into_table(t("outbox"))
-            .columns([t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])
-            .to_owned();
+        let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
         for event in chunk {
-            insert.values_panic([
-                Expr::val(timestamp(backend, at)).into(),
-                event.kind.clone().into(),
-                event.type_name.clone().into(),
+            values.extend([
+                timestamp(backend, at),
+                event.kind.as_str().into(),
+                event.type_name.as_str().into(),
                 event.record_id.into(),
-                event.actor.clone().into(),
+                event.actor.as_str().into(),
                 event.payload.to_string().into(),
             ]);
         }
-        out.push(Rendered::new(backend, &insert));
+        // One shape per row count (the recurring chunk sizes keep those few).
+        out.push(shaped_variant(backend, "outbox.insert", chunk.len(), values, |v| {
+            let mut insert = Query::insert()
+                .into_table(t("outbox"))
+                .columns([t("at"), t("kind"), t("type_name"), t("record_id"), t("actor"), t("payload")])
+                .to_owned();
+            for row in v.chunks(COLUMNS) {
+                insert.values_panic(row.iter().cloned().map(Into::into));
+            }
+            insert
+        }));
     }
     out
 }

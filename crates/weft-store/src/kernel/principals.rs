@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
+use crate::shapes::shaped;
 use crate::tx::{opt_timestamp, timestamp};
 use crate::{Database, DbRow, Error, Result, Tx};
 
@@ -143,8 +144,10 @@ pub async fn by_id(tx: &mut Tx, id: Uuid) -> Result<Option<StoredPrincipal>> {
 }
 
 pub async fn by_id_now(db: &Database, id: Uuid) -> Result<Option<StoredPrincipal>> {
-    let select = select().and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
-    db.lookup(&select).await?.as_ref().map(decode).transpose()
+    let select = shaped(db.backend(), "principals.by_id", vec![uuid(id)], |v| {
+        select().and_where(Expr::col(t("id")).eq(v[0].clone())).to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode).transpose()
 }
 
 /// By the (lower-cased) sign-in name.
@@ -154,8 +157,10 @@ pub async fn by_login(tx: &mut Tx, login: &str) -> Result<Option<StoredPrincipal
 }
 
 pub async fn by_login_now(db: &Database, login: &str) -> Result<Option<StoredPrincipal>> {
-    let select = select().and_where(Expr::col(t("login")).eq(login)).to_owned();
-    db.lookup(&select).await?.as_ref().map(decode).transpose()
+    let select = shaped(db.backend(), "principals.by_login", vec![login.into()], |v| {
+        select().and_where(Expr::col(t("login")).eq(v[0].clone())).to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode).transpose()
 }
 
 /// What a list of principals may be narrowed to.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::{opt_uuid, uuid};
+use crate::shapes::shaped;
 use crate::tx::{opt_timestamp, timestamp};
 use crate::{Backend, Database, DbRow, Rendered, Result, Tx};
 
@@ -114,18 +115,23 @@ pub async fn insert_definition(tx: &mut Tx, d: &StoredDefinition) -> Result<()> 
 }
 
 pub async fn definition(db: &Database, id: Uuid) -> Result<Option<StoredDefinition>> {
-    let select = definitions().and_where(Expr::col(t("id")).eq(uuid(id))).to_owned();
-    db.lookup(&select).await?.as_ref().map(decode_definition).transpose()
+    let select = shaped(db.backend(), "process_definitions.by_id", vec![uuid(id)], |v| {
+        definitions().and_where(Expr::col(t("id")).eq(v[0].clone())).to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode_definition).transpose()
 }
 
 /// The newest version of `key`.
 pub async fn latest_definition(db: &Database, key: &str) -> Result<Option<StoredDefinition>> {
-    let select = definitions()
-        .and_where(Expr::col(t("process_key")).eq(key))
-        .order_by(t("version"), Order::Desc)
-        .limit(1)
-        .to_owned();
-    db.lookup(&select).await?.as_ref().map(decode_definition).transpose()
+    // sea-query binds the limit as a value.
+    let select = shaped(db.backend(), "process_definitions.latest", vec![key.into(), 1_u64.into()], |v| {
+        definitions()
+            .and_where(Expr::col(t("process_key")).eq(v[0].clone()))
+            .order_by(t("version"), Order::Desc)
+            .limit(1)
+            .to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode_definition).transpose()
 }
 
 /// Every version of every process (or of `key`), by key, newest version first.
@@ -239,37 +245,41 @@ pub async fn insert_instance(tx: &mut Tx, i: &StoredInstance) -> Result<bool> {
 
 /// `insert_instance`'s statement, rendered before the transaction (one row changed: inserted).
 pub fn render_insert_instance(backend: Backend, i: &StoredInstance) -> Rendered {
-    let insert = Query::insert()
-        .into_table(t("process_instances"))
-        .columns(INSTANCE_COLUMNS.map(t))
-        .values_panic([
-            Expr::val(uuid(i.id)).into(),
-            Expr::val(uuid(i.definition_id)).into(),
-            i.process_key.as_str().into(),
-            i.version.into(),
-            i.status.as_str().into(),
-            i.record_type.clone().into(),
-            Expr::val(opt_uuid(i.record_id)).into(),
-            Expr::val(opt_uuid(i.parent_instance)).into(),
-            i.parent_wait.clone().into(),
-            Expr::val(opt_uuid(i.started_by)).into(),
-            Expr::val(timestamp(backend, i.started_at)).into(),
-            Expr::val(opt_timestamp(backend, i.ended_at)).into(),
-            i.state.as_str().into(),
-            i.revision.into(),
-        ])
-        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
-        .to_owned();
-    Rendered::new(backend, &insert)
+    let values = vec![
+        uuid(i.id),
+        uuid(i.definition_id),
+        i.process_key.as_str().into(),
+        i.version.into(),
+        i.status.as_str().into(),
+        i.record_type.clone().into(),
+        opt_uuid(i.record_id),
+        opt_uuid(i.parent_instance),
+        i.parent_wait.clone().into(),
+        opt_uuid(i.started_by),
+        timestamp(backend, i.started_at),
+        opt_timestamp(backend, i.ended_at),
+        i.state.as_str().into(),
+        i.revision.into(),
+    ];
+    shaped(backend, "process_instances.insert", values, |v| {
+        Query::insert()
+            .into_table(t("process_instances"))
+            .columns(INSTANCE_COLUMNS.map(t))
+            .values_panic(v.iter().cloned().map(Into::into))
+            .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+            .to_owned()
+    })
 }
 
 pub async fn instance(db: &Database, id: Uuid) -> Result<Option<StoredInstance>> {
-    let select = Query::select()
-        .columns(INSTANCE_COLUMNS.map(t))
-        .from(t("process_instances"))
-        .and_where(Expr::col(t("id")).eq(uuid(id)))
-        .to_owned();
-    db.lookup(&select).await?.as_ref().map(decode_instance).transpose()
+    let select = shaped(db.backend(), "process_instances.by_id", vec![uuid(id)], |v| {
+        Query::select()
+            .columns(INSTANCE_COLUMNS.map(t))
+            .from(t("process_instances"))
+            .and_where(Expr::col(t("id")).eq(v[0].clone()))
+            .to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode_instance).transpose()
 }
 
 /// The instances bound to one record, oldest first.
@@ -327,16 +337,25 @@ pub fn render_save_state(
     state: &str,
     ended_at: Option<OffsetDateTime>,
 ) -> Rendered {
-    let update = Query::update()
-        .table(t("process_instances"))
-        .value(t("status"), status)
-        .value(t("state"), state)
-        .value(t("revision"), revision + 1)
-        .value(t("ended_at"), Expr::val(opt_timestamp(backend, ended_at)))
-        .and_where(Expr::col(t("id")).eq(uuid(id)))
-        .and_where(Expr::col(t("revision")).eq(revision))
-        .to_owned();
-    Rendered::new(backend, &update)
+    let values = vec![
+        status.into(),
+        state.into(),
+        (revision + 1).into(),
+        opt_timestamp(backend, ended_at),
+        uuid(id),
+        revision.into(),
+    ];
+    shaped(backend, "process_instances.save_state", values, |v| {
+        Query::update()
+            .table(t("process_instances"))
+            .value(t("status"), v[0].clone())
+            .value(t("state"), v[1].clone())
+            .value(t("revision"), v[2].clone())
+            .value(t("ended_at"), v[3].clone())
+            .and_where(Expr::col(t("id")).eq(v[4].clone()))
+            .and_where(Expr::col(t("revision")).eq(v[5].clone()))
+            .to_owned()
+    })
 }
 
 /// Moves an instance to another deployed version with its migrated state, if nobody
@@ -461,33 +480,35 @@ pub async fn insert_task(tx: &mut Tx, task: &StoredTask) -> Result<bool> {
 
 /// `insert_task`'s statement, rendered before the transaction.
 pub fn render_insert_task(backend: Backend, task: &StoredTask) -> Rendered {
-    let insert = Query::insert()
-        .into_table(t("process_tasks"))
-        .columns(TASK_COLUMNS.map(t))
-        .values_panic([
-            task.id.as_str().into(),
-            Expr::val(uuid(task.instance_id)).into(),
-            task.element.as_str().into(),
-            task.name.clone().into(),
-            task.status.as_str().into(),
-            Expr::val(opt_uuid(task.assignee)).into(),
-            Expr::val(opt_uuid(task.delegated_from)).into(),
-            task.candidate_principals.as_str().into(),
-            task.candidate_roles.as_str().into(),
-            task.candidate_units.as_str().into(),
-            task.forbid_self_approval.into(),
-            Expr::val(opt_timestamp(backend, task.due_at)).into(),
-            Expr::val(timestamp(backend, task.created_at)).into(),
-            Expr::val(opt_timestamp(backend, task.ended_at)).into(),
-            task.ended_by.clone().into(),
-            task.outcome.clone().into(),
-            task.inputs.as_str().into(),
-            task.record_type.clone().into(),
-            Expr::val(opt_uuid(task.record_id)).into(),
-        ])
-        .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
-        .to_owned();
-    Rendered::new(backend, &insert)
+    let values = vec![
+        task.id.as_str().into(),
+        uuid(task.instance_id),
+        task.element.as_str().into(),
+        task.name.clone().into(),
+        task.status.as_str().into(),
+        opt_uuid(task.assignee),
+        opt_uuid(task.delegated_from),
+        task.candidate_principals.as_str().into(),
+        task.candidate_roles.as_str().into(),
+        task.candidate_units.as_str().into(),
+        task.forbid_self_approval.into(),
+        opt_timestamp(backend, task.due_at),
+        timestamp(backend, task.created_at),
+        opt_timestamp(backend, task.ended_at),
+        task.ended_by.clone().into(),
+        task.outcome.clone().into(),
+        task.inputs.as_str().into(),
+        task.record_type.clone().into(),
+        opt_uuid(task.record_id),
+    ];
+    shaped(backend, "process_tasks.insert", values, |v| {
+        Query::insert()
+            .into_table(t("process_tasks"))
+            .columns(TASK_COLUMNS.map(t))
+            .values_panic(v.iter().cloned().map(Into::into))
+            .on_conflict(OnConflict::column(t("id")).do_nothing().to_owned())
+            .to_owned()
+    })
 }
 
 fn task_select() -> SelectStatement {
@@ -495,18 +516,22 @@ fn task_select() -> SelectStatement {
 }
 
 pub async fn task(db: &Database, id: &str) -> Result<Option<StoredTask>> {
-    let select = task_select().and_where(Expr::col(t("id")).eq(id)).to_owned();
-    db.lookup(&select).await?.as_ref().map(decode_task).transpose()
+    let select = shaped(db.backend(), "process_tasks.by_id", vec![id.into()], |v| {
+        task_select().and_where(Expr::col(t("id")).eq(v[0].clone())).to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode_task).transpose()
 }
 
 /// The tasks of one instance, oldest first.
 pub async fn tasks_of_instance(db: &Database, instance: Uuid) -> Result<Vec<StoredTask>> {
-    let select = task_select()
-        .and_where(Expr::col(t("instance_id")).eq(uuid(instance)))
-        .order_by(t("created_at"), Order::Asc)
-        .order_by(t("id"), Order::Asc)
-        .to_owned();
-    db.lookup_all(&select).await?.iter().map(decode_task).collect()
+    let select = shaped(db.backend(), "process_tasks.of_instance", vec![uuid(instance)], |v| {
+        task_select()
+            .and_where(Expr::col(t("instance_id")).eq(v[0].clone()))
+            .order_by(t("created_at"), Order::Asc)
+            .order_by(t("id"), Order::Asc)
+            .to_owned()
+    });
+    db.lookup_all_rendered(select).await?.iter().map(decode_task).collect()
 }
 
 /// Open tasks assigned to any of `assignees`, oldest first.
@@ -584,16 +609,25 @@ pub fn render_end_task(
     by: Option<&str>,
     outcome: Option<&str>,
 ) -> Rendered {
-    let update = Query::update()
-        .table(t("process_tasks"))
-        .value(t("status"), status)
-        .value(t("ended_at"), Expr::val(timestamp(backend, at)))
-        .value(t("ended_by"), by.map(str::to_owned))
-        .value(t("outcome"), outcome.map(str::to_owned))
-        .and_where(Expr::col(t("id")).eq(id))
-        .and_where(Expr::col(t("status")).eq("open"))
-        .to_owned();
-    Rendered::new(backend, &update)
+    let values = vec![
+        status.into(),
+        timestamp(backend, at),
+        by.map(str::to_owned).into(),
+        outcome.map(str::to_owned).into(),
+        id.into(),
+        "open".into(),
+    ];
+    shaped(backend, "process_tasks.end", values, |v| {
+        Query::update()
+            .table(t("process_tasks"))
+            .value(t("status"), v[0].clone())
+            .value(t("ended_at"), v[1].clone())
+            .value(t("ended_by"), v[2].clone())
+            .value(t("outcome"), v[3].clone())
+            .and_where(Expr::col(t("id")).eq(v[4].clone()))
+            .and_where(Expr::col(t("status")).eq(v[5].clone()))
+            .to_owned()
+    })
 }
 
 /// Gives an open task to `assignee` (claim, transfer, delegation); false when not open.
@@ -894,24 +928,27 @@ pub async fn insert_step(tx: &mut Tx, s: &StoredStep) -> Result<bool> {
 
 /// `insert_step`'s statement, rendered before the transaction.
 pub fn render_insert_step(backend: Backend, s: &StoredStep) -> Rendered {
-    let insert = Query::insert()
-        .into_table(t("process_steps"))
-        .columns(
-            ["instance_id", "ordinal", "process_key", "version", "element", "started_at", "ended_at", "outcome"].map(t),
-        )
-        .values_panic([
-            Expr::val(uuid(s.instance_id)).into(),
-            s.ordinal.into(),
-            s.process_key.as_str().into(),
-            s.version.into(),
-            s.element.as_str().into(),
-            Expr::val(timestamp(backend, s.started_at)).into(),
-            Expr::val(timestamp(backend, s.ended_at)).into(),
-            s.outcome.as_str().into(),
-        ])
-        .on_conflict(OnConflict::columns([t("instance_id"), t("ordinal")]).do_nothing().to_owned())
-        .to_owned();
-    Rendered::new(backend, &insert)
+    let values = vec![
+        uuid(s.instance_id),
+        s.ordinal.into(),
+        s.process_key.as_str().into(),
+        s.version.into(),
+        s.element.as_str().into(),
+        timestamp(backend, s.started_at),
+        timestamp(backend, s.ended_at),
+        s.outcome.as_str().into(),
+    ];
+    shaped(backend, "process_steps.insert", values, |v| {
+        Query::insert()
+            .into_table(t("process_steps"))
+            .columns(
+                ["instance_id", "ordinal", "process_key", "version", "element", "started_at", "ended_at", "outcome"]
+                    .map(t),
+            )
+            .values_panic(v.iter().cloned().map(Into::into))
+            .on_conflict(OnConflict::columns([t("instance_id"), t("ordinal")]).do_nothing().to_owned())
+            .to_owned()
+    })
 }
 
 pub async fn steps_of_instance(db: &Database, instance: Uuid) -> Result<Vec<StoredStep>> {

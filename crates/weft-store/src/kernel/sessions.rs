@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::t;
 use crate::records::codec::uuid;
+use crate::shapes::shaped;
 use crate::tx::opt_timestamp;
 use crate::tx::timestamp;
 use crate::{Database, DbRow, Result, Tx};
@@ -79,8 +80,10 @@ pub async fn insert_session(tx: &mut Tx, s: &StoredSession) -> Result<()> {
 }
 
 pub async fn session(db: &Database, id_hash: &str) -> Result<Option<StoredSession>> {
-    let select = sessions().and_where(Expr::col(t("id_hash")).eq(id_hash)).to_owned();
-    db.lookup(&select).await?.as_ref().map(decode_session).transpose()
+    let select = shaped(db.backend(), "sessions.by_hash", vec![id_hash.into()], |v| {
+        sessions().and_where(Expr::col(t("id_hash")).eq(v[0].clone())).to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode_session).transpose()
 }
 
 /// Sessions of `principal` neither revoked nor past their absolute end, newest first.
@@ -277,8 +280,10 @@ pub async fn insert_token(tx: &mut Tx, token: &StoredToken) -> Result<()> {
 }
 
 pub async fn token_by_hash(db: &Database, token_hash: &str) -> Result<Option<StoredToken>> {
-    let select = tokens().and_where(Expr::col(t("token_hash")).eq(token_hash)).to_owned();
-    db.lookup(&select).await?.as_ref().map(decode_token).transpose()
+    let select = shaped(db.backend(), "api_tokens.by_hash", vec![token_hash.into()], |v| {
+        tokens().and_where(Expr::col(t("token_hash")).eq(v[0].clone())).to_owned()
+    });
+    db.lookup_rendered(select).await?.as_ref().map(decode_token).transpose()
 }
 
 /// Every token of `principal` (revoked and expired ones too), newest first.

@@ -11,6 +11,7 @@ use weft_model::schema::Value;
 
 use super::codec::{self, opt_uuid, text, uuid};
 use super::spec::{FieldStorage, LinesSpec, SqlType, Storage, TableSpec};
+use crate::shapes::shaped_variant;
 use crate::tx::{DbRow, Rendered, timestamp};
 use crate::{Backend, Database, Error, Result, Tx};
 
@@ -129,46 +130,71 @@ pub async fn insert(tx: &mut Tx, spec: &TableSpec, record: &StoredRecord) -> Res
 
 /// The column values of one record's row, in `columns_of(spec)` order. Fields missing
 /// from `values` are written as null.
-fn row_values(backend: Backend, spec: &TableSpec, record: &StoredRecord) -> Result<Vec<SimpleExpr>> {
+fn row_values(
+    backend: Backend,
+    spec: &TableSpec,
+    record: &StoredRecord,
+    values: &mut Vec<sea_query::Value>,
+) -> Result<()> {
     let s = &record.system;
-    let mut values: Vec<SimpleExpr> = vec![
-        Expr::val(uuid(s.id)).into(),
-        Expr::val(sea_query::Value::String(s.number.clone().map(Box::new))).into(),
-        Expr::val(sea_query::Value::String(s.state.clone().map(Box::new))).into(),
-        Expr::val(opt_uuid(s.owner)).into(),
-        Expr::val(opt_uuid(s.party)).into(),
-        Expr::val(opt_uuid(s.unit)).into(),
+    values.extend([
+        uuid(s.id),
+        sea_query::Value::String(s.number.clone().map(Box::new)),
+        sea_query::Value::String(s.state.clone().map(Box::new)),
+        opt_uuid(s.owner),
+        opt_uuid(s.party),
+        opt_uuid(s.unit),
         s.version.into(),
-        Expr::val(timestamp(backend, s.created_at)).into(),
-        Expr::val(timestamp(backend, s.updated_at)).into(),
-        Expr::val(uuid(s.created_by)).into(),
-        Expr::val(uuid(s.updated_by)).into(),
-    ];
+        timestamp(backend, s.created_at),
+        timestamp(backend, s.updated_at),
+        uuid(s.created_by),
+        uuid(s.updated_by),
+    ]);
     for field in &spec.fields {
         let value = record.values.get(&field.field).unwrap_or(&Value::Null);
-        values.extend(codec::encode(backend, field, value)?.into_iter().map(|(_, v)| SimpleExpr::from(Expr::val(v))));
+        values.extend(codec::encode(backend, field, value)?.into_iter().map(|(_, v)| v));
     }
-    Ok(values)
+    Ok(())
 }
 
-fn columns_of(spec: &TableSpec) -> Vec<Alias> {
-    let mut columns = vec![
-        a("id"),
-        a("number"),
-        a("state"),
-        a("owner"),
-        a("party"),
-        a("unit"),
-        a("version"),
-        a("created_at"),
-        a("updated_at"),
-        a("created_by"),
-        a("updated_by"),
-    ];
+fn column_names(spec: &TableSpec) -> Vec<String> {
+    let mut columns: Vec<String> = [
+        "id",
+        "number",
+        "state",
+        "owner",
+        "party",
+        "unit",
+        "version",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+    ]
+    .map(str::to_owned)
+    .into();
     for field in &spec.fields {
-        columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
+        columns.extend(field.columns().into_iter().map(|(c, _)| c));
     }
     columns
+}
+
+/// The kept shape of an insert into `table` with `columns`: its name says both, so a
+/// changed declaration (a column added or renamed) is another shape.
+fn insert_shape(table: &str, columns: &[String]) -> String {
+    format!("insert into {table} ({})", columns.join(","))
+}
+
+/// An insert of `values` (`columns.len()` a row, in order) into `table`, its text kept.
+fn render_rows(backend: Backend, table: &str, columns: &[String], values: Vec<sea_query::Value>) -> Rendered {
+    let rows = values.len() / columns.len().max(1);
+    shaped_variant(backend, insert_shape(table, columns), rows, values, |v| {
+        let mut statement = Query::insert().into_table(a(table)).columns(columns.iter().map(|c| a(c))).to_owned();
+        for row in v.chunks(columns.len().max(1)) {
+            statement.values_panic(row.iter().cloned().map(SimpleExpr::from));
+        }
+        statement
+    })
 }
 
 /// Most bound parameters per statement: SQLite's limit is 32,766, PostgreSQL's 65,535.
@@ -217,16 +243,16 @@ pub fn render_insert_many(backend: Backend, spec: &TableSpec, records: &[StoredR
     if records.is_empty() {
         return Ok(rendered);
     }
-    let columns = columns_of(spec);
+    let columns = column_names(spec);
     let per_chunk = (MAX_PARAMS / columns.len().max(1)).max(1);
     for chunk in crate::recurring_chunks(records, per_chunk) {
-        let mut statement = Query::insert().into_table(a(&spec.table)).columns(columns.clone()).to_owned();
+        let mut values = Vec::with_capacity(chunk.len() * columns.len());
         for (i, record) in chunk.iter().enumerate() {
-            statement.values_panic(row_values(backend, spec, record)?);
-            // Every column is one bound value, in `columns_of` order; `number` is second.
+            row_values(backend, spec, record, &mut values)?;
+            // Every column is one bound value, in `column_names` order; `number` is second.
             rendered.number_slots.push((rendered.rows.len(), i * columns.len() + 1));
         }
-        rendered.rows.push(Rendered::new(backend, &statement));
+        rendered.rows.push(render_rows(backend, &spec.table, &columns, values));
     }
     for lines in spec.lines() {
         let all: Vec<(Uuid, &[BTreeMap<String, Value>])> = records
@@ -262,9 +288,9 @@ fn render_lines_of(
     lines: &LinesSpec,
     records: &[(Uuid, &[BTreeMap<String, Value>])],
 ) -> Result<Vec<Rendered>> {
-    let mut columns = vec![a("id"), a("record_id"), a("position")];
+    let mut columns: Vec<String> = ["id", "record_id", "position"].map(str::to_owned).into();
     for field in &lines.fields {
-        columns.extend(field.columns().into_iter().map(|(c, _)| a(&c)));
+        columns.extend(field.columns().into_iter().map(|(c, _)| c));
     }
     let per_chunk = (MAX_PARAMS / columns.len()).max(1);
     let all: Vec<(Uuid, usize, &BTreeMap<String, Value>)> = records
@@ -273,23 +299,19 @@ fn render_lines_of(
         .collect();
     let mut rendered = Vec::new();
     for chunk in crate::recurring_chunks(&all, per_chunk) {
-        let mut statement = Query::insert().into_table(a(&lines.table)).columns(columns.clone()).to_owned();
+        let mut values = Vec::with_capacity(chunk.len() * columns.len());
         for &(record_id, position, row) in chunk {
             let id = match row.get("id") {
                 Some(Value::Reference(id)) => *id,
                 _ => Uuid::now_v7(),
             };
-            let mut values: Vec<SimpleExpr> =
-                vec![Expr::val(uuid(id)).into(), Expr::val(uuid(record_id)).into(), (position as i64).into()];
+            values.extend([uuid(id), uuid(record_id), (position as i64).into()]);
             for field in &lines.fields {
                 let value = row.get(&field.field).unwrap_or(&Value::Null);
-                values.extend(
-                    codec::encode(backend, field, value)?.into_iter().map(|(_, v)| SimpleExpr::from(Expr::val(v))),
-                );
+                values.extend(codec::encode(backend, field, value)?.into_iter().map(|(_, v)| v));
             }
-            statement.values_panic(values);
         }
-        rendered.push(Rendered::new(backend, &statement));
+        rendered.push(render_rows(backend, &lines.table, &columns, values));
     }
     Ok(rendered)
 }

@@ -230,14 +230,10 @@ impl Workspace {
     /// may read the bound record (an unbound instance's to its participants); never to a
     /// guest.
     pub async fn process_instance(&self, principal: &weft_model::Principal, id: Uuid) -> Result<InstanceView> {
-        let stored =
-            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+        let stored = self.readable_instance(principal, id).await?;
         let me = principal.on_behalf_of.unwrap_or(principal.id);
         let admin = self.is_admin(principal);
         let starter = stored.started_by == Some(me);
-        if !admin && !starter && !self.stands_to_instance(principal, id).await? {
-            return Err(Error::NotFound(format!("process instance {id}")));
-        }
         let guest = matches!(principal.kind, weft_model::PrincipalKind::Guest { .. });
         let visible = !guest
             && (admin
@@ -252,6 +248,23 @@ impl Workspace {
             out.variables_visible = false;
         }
         Ok(out)
+    }
+
+    /// Instance `id` if `principal` may see it (an admin, its starter, or someone who stands
+    /// to it: see `stands_to_instance`); `NotFound` otherwise, as if it did not exist.
+    pub(super) async fn readable_instance(
+        &self,
+        principal: &weft_model::Principal,
+        id: Uuid,
+    ) -> Result<store::StoredInstance> {
+        let stored =
+            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+        let me = principal.on_behalf_of.unwrap_or(principal.id);
+        if !self.is_admin(principal) && stored.started_by != Some(me) && !self.stands_to_instance(principal, id).await?
+        {
+            return Err(Error::NotFound(format!("process instance {id}")));
+        }
+        Ok(stored)
     }
 
     /// 我发起的: the instances the principal started (or the person they act for), newest
