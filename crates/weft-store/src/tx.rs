@@ -118,7 +118,7 @@ impl Database {
                 .map(DbRow::SqliteDirect)),
             Database::Postgres(pool) => {
                 let values = sea_query_binder::SqlxValues(statement.values);
-                Ok(sqlx::query_with(&*statement.sql, values).fetch_optional(pool).await?.map(DbRow::Postgres))
+                Ok(sqlx::query_with(&statement.sql, values).fetch_optional(pool).await?.map(DbRow::Postgres))
             }
         }
     }
@@ -134,7 +134,7 @@ impl Database {
                 .collect()),
             Database::Postgres(pool) => {
                 let values = sea_query_binder::SqlxValues(statement.values);
-                Ok(sqlx::query_with(&*statement.sql, values)
+                Ok(sqlx::query_with(&statement.sql, values)
                     .fetch_all(pool)
                     .await?
                     .into_iter()
@@ -226,9 +226,9 @@ impl Tx {
     pub async fn execute_rendered(&mut self, statement: Rendered) -> Result<u64> {
         let values = sea_query_binder::SqlxValues(statement.values);
         Ok(match self {
-            Tx::Sqlite(tx) => sqlx::query_with(&*statement.sql, values).execute(&mut **tx).await?.rows_affected(),
+            Tx::Sqlite(tx) => sqlx::query_with(&statement.sql, values).execute(&mut **tx).await?.rows_affected(),
             Tx::SqliteDirect(conn) => conn.execute(&statement.sql, &values.0.0)?,
-            Tx::Postgres(tx) => sqlx::query_with(&*statement.sql, values).execute(&mut **tx).await?.rows_affected(),
+            Tx::Postgres(tx) => sqlx::query_with(&statement.sql, values).execute(&mut **tx).await?.rows_affected(),
         })
     }
 
@@ -237,11 +237,11 @@ impl Tx {
         let values = sea_query_binder::SqlxValues(statement.values);
         Ok(match self {
             Tx::Sqlite(tx) => {
-                sqlx::query_with(&*statement.sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Sqlite)
+                sqlx::query_with(&statement.sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Sqlite)
             }
             Tx::SqliteDirect(conn) => conn.fetch_optional(&statement.sql, &values.0.0)?.map(DbRow::SqliteDirect),
             Tx::Postgres(tx) => {
-                sqlx::query_with(&*statement.sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Postgres)
+                sqlx::query_with(&statement.sql, values).fetch_optional(&mut **tx).await?.map(DbRow::Postgres)
             }
         })
     }
