@@ -890,10 +890,17 @@ describe('the list page\'s tools', () => {
     // Rejecting asks for its reason once, for every record.
     await page.getByRole('button', { name: '取消选择' }).click();
     for (const title of ['Bulk one', 'Bulk two']) await page.getByLabel(`选择 ${title}`).check();
+    await bar.filter({ hasText: '已选 2 条' }).waitFor();
     await bar.getByTestId('bulk-transition').click();
     await page.locator('.ant-dropdown:not(.ant-dropdown-hidden) [data-transition=reject]').click();
     const inputs = page.locator('.ant-modal', { hasText: '驳回：2 条记录' });
-    await inputs.getByRole('button', { name: '确 认' }).click();
+    // This step has timed out now and then (the confirm button not found); when it does,
+    // the failure names the dialogs that were open and keeps a screenshot.
+    await inputs.getByRole('button', { name: '确 认' }).click({ timeout: 15_000 }).catch(async (e) => {
+      await shot(page, 'bulk-inputs-failure');
+      const open = await page.locator('.ant-modal').allInnerTexts();
+      throw new Error(`${e.message}\nopen dialogs: ${JSON.stringify(open)}`);
+    });
     await inputs.locator('.ant-form-item-explain-error').waitFor(); // required, asked before sending
     await inputs.locator('#bulk_inputs_reason').fill('Duplicate orders');
     await shot(page, 'bulk-inputs-desktop');
