@@ -896,15 +896,18 @@ describe('the list page\'s tools', () => {
     const inputs = page.locator('.ant-modal', { hasText: '驳回：2 条记录' });
     // This step has timed out now and then (the confirm button not found); when it does,
     // the failure names the dialogs that were open and keeps a screenshot.
-    await inputs.getByRole('button', { name: '确 认' }).click({ timeout: 15_000 }).catch(async (e) => {
-      await shot(page, 'bulk-inputs-failure');
-      const open = await page.locator('.ant-modal').allInnerTexts();
-      throw new Error(`${e.message}\nopen dialogs: ${JSON.stringify(open)}`);
-    });
+    const confirm = (step) =>
+      inputs.getByRole('button', { name: '确 认' }).click({ timeout: 15_000 }).catch(async (e) => {
+        await shot(page, `bulk-inputs-failure-${step}`);
+        const open = await page.locator('.ant-modal').allInnerTexts();
+        const buttons = await page.locator('.ant-modal button').allInnerTexts();
+        throw new Error(`${e.message}\nopen dialogs: ${JSON.stringify(open)}\nbuttons: ${JSON.stringify(buttons)}`);
+      });
+    await confirm('empty');
     await inputs.locator('.ant-form-item-explain-error').waitFor(); // required, asked before sending
     await inputs.locator('#bulk_inputs_reason').fill('Duplicate orders');
     await shot(page, 'bulk-inputs-desktop');
-    await inputs.getByRole('button', { name: '确 认' }).click();
+    await confirm('filled');
     await page.locator('.ant-modal', { hasText: '驳回：2 条完成，0 条未完成' }).getByRole('button', { name: '关 闭' }).click();
     assert.equal((await find('Bulk two')).state, 'rejected');
 
