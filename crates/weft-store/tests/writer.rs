@@ -200,3 +200,50 @@ async fn one_by_one_writers_are_all_answered_while_flushes_overlap() {
     tokio::time::timeout(std::time::Duration::from_secs(120), all).await.expect("every write is answered");
     assert_eq!(count(&db).await, 1_600);
 }
+
+/// Pages of the database file on disk (what checkpoints have copied out of the log).
+fn file_pages(dir: &tempfile::TempDir) -> u64 {
+    std::fs::metadata(dir.path().join("weft.db")).unwrap().len() / 4096
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpointer_copies_the_log_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let before = file_pages(&dir);
+    // About 450 KiB of rows and as much of their unique index (some 230 pages): far below
+    // the writer's own checkpoint (16,384 pages), so only the checkpointer thread can have
+    // copied them into the file.
+    for i in 0..40 {
+        let rows = (0..100).map(|j| format!("{i}-{j}-{}", "x".repeat(100))).collect::<Vec<_>>();
+        db.write(move |tx: &mut Tx| {
+            Box::pin(async move {
+                let mut q = sea_query::Query::insert()
+                    .into_table(sea_query::Alias::new("t"))
+                    .columns([sea_query::Alias::new("v")])
+                    .to_owned();
+                for v in rows {
+                    q.values_panic([v.into()]);
+                }
+                tx.execute(&q).await?;
+                Ok::<(), Error>(())
+            })
+        })
+        .await
+        .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_pages(&dir) < before + 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log was not checkpointed: {} pages in the file",
+            file_pages(&dir)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(count(&db).await, 4_000);
+    // Closing does not wait for a checkpoint being gathered.
+    let closing = std::time::Instant::now();
+    db.close().await;
+    assert!(closing.elapsed() < std::time::Duration::from_secs(2), "closing took {:?}", closing.elapsed());
+}

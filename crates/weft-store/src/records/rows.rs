@@ -10,7 +10,7 @@ use uuid::Uuid;
 use weft_model::schema::Value;
 
 use super::codec::{self, opt_uuid, text, uuid};
-use super::spec::{FieldStorage, LinesSpec, SqlType, Storage, TableSpec};
+use super::spec::{FieldStorage, LinesSpec, SYSTEM_COLUMNS, SqlType, Storage, TableSpec};
 use crate::shapes::shaped_variant;
 use crate::tx::{DbRow, Rendered, timestamp};
 use crate::{Backend, Database, Error, Result, Tx};
@@ -128,7 +128,7 @@ pub async fn insert(tx: &mut Tx, spec: &TableSpec, record: &StoredRecord) -> Res
     insert_many(tx, spec, std::slice::from_ref(record)).await
 }
 
-/// The column values of one record's row, in `columns_of(spec)` order. Fields missing
+/// The column values of one record's row, in `column_names(spec)` order. Fields missing
 /// from `values` are written as null.
 fn row_values(
     backend: Backend,
@@ -157,22 +157,11 @@ fn row_values(
     Ok(())
 }
 
+/// The columns of a row insert: the system columns a new row sets (all but `deleted_at`),
+/// in the declared order, then the fields'.
 fn column_names(spec: &TableSpec) -> Vec<String> {
-    let mut columns: Vec<String> = [
-        "id",
-        "number",
-        "state",
-        "owner",
-        "party",
-        "unit",
-        "version",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-    ]
-    .map(str::to_owned)
-    .into();
+    let mut columns: Vec<String> =
+        SYSTEM_COLUMNS.iter().filter(|(c, _)| *c != "deleted_at").map(|(c, _)| (*c).to_owned()).collect();
     for field in &spec.fields {
         columns.extend(field.columns().into_iter().map(|(c, _)| c));
     }
