@@ -65,11 +65,27 @@ impl Drop for Checkpointer {
     }
 }
 
+/// `GATHER`, or `WEFT_SQLITE_CHECKPOINT_GATHER_MS` (for benchmarks: 0 checkpoints after
+/// every commit, as nearly as SQLite's default does).
+fn gather() -> Duration {
+    std::env::var("WEFT_SQLITE_CHECKPOINT_GATHER_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(GATHER, Duration::from_millis)
+}
+
 fn run(conn: &DirectConn, pokes: &Receiver<()>) {
+    let gather = gather();
     while pokes.recv().is_ok() {
-        let until = Instant::now() + GATHER;
+        let until = Instant::now() + gather;
+        // Commits keep poking while they gather; the checkpoint starts at `until` whatever
+        // is still pending (it copies those commits too).
         loop {
-            match pokes.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match pokes.recv_timeout(left) {
                 Ok(()) => {}
                 Err(RecvTimeoutError::Timeout) => break,
                 // Closing: what the log still holds is copied when the last connection
@@ -77,6 +93,8 @@ fn run(conn: &DirectConn, pokes: &Receiver<()>) {
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
+        // The pokes of commits before this checkpoint: it copies them.
+        while pokes.try_recv().is_ok() {}
         match conn.checkpoint_passive() {
             Ok((log, copied)) => tracing::trace!(log, copied, "checkpoint"),
             // Busy or failing: the log keeps growing until a later checkpoint (or, past its

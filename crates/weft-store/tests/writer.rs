@@ -247,3 +247,42 @@ async fn the_checkpointer_copies_the_log_into_the_database_file() {
     db.close().await;
     assert!(closing.elapsed() < std::time::Duration::from_secs(2), "closing took {:?}", closing.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpointer_keeps_up_while_commits_never_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir).await;
+    let before = file_pages(&dir);
+    // Commits arrive without a pause (each poking the checkpointer) for as long as it
+    // takes: the checkpoint must still happen, not wait for the pokes to stop.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writing: Vec<_> = (0..8)
+        .map(|w| {
+            let (db, stop) = (db.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    insert(&db, format!("{w}-{i}-{}", "y".repeat(400))).await.unwrap();
+                    i += 1;
+                }
+                i
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while file_pages(&dir) < before + 100 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint while commits went on: {} pages",
+            file_pages(&dir)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut written = 0;
+    for w in writing {
+        written += w.await.unwrap();
+    }
+    assert_eq!(count(&db).await, 2 * written);
+    db.close().await;
+}
