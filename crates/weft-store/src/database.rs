@@ -147,29 +147,20 @@ impl Database {
                     .await
                     .map_err(fail)?;
                 // The writer thread's own connection, with the same settings.
-                let (direct, checkpoints) = {
+                let direct = {
                     let path = path.clone();
                     let options = options.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let direct = crate::direct::DirectConn::open(&path, &options)?;
-                        // A database file gets its checkpoints off the writer thread.
-                        let checkpoints = match direct.file() {
-                            Some(file) => Some(crate::direct::DirectConn::open_checkpointer(file, &options)?),
-                            None => None,
-                        };
-                        Ok::<_, Error>((direct, checkpoints))
-                    })
-                    .await
-                    .map_err(|e| fail(sqlx::Error::Protocol(e.to_string())))?
-                    .map_err(|e| match e {
-                        Error::Sql(e) => fail(e),
-                        other => other,
-                    })?
+                    tokio::task::spawn_blocking(move || crate::direct::DirectConn::open(&path, &options))
+                        .await
+                        .map_err(|e| fail(sqlx::Error::Protocol(e.to_string())))?
+                        .map_err(|e| match e {
+                            Error::Sql(e) => fail(e),
+                            other => other,
+                        })?
                 };
                 let (signal, appended) = tokio::sync::watch::channel(0);
-                let writer =
-                    crate::writer::Writer::start(direct, checkpoints, tokio::runtime::Handle::current(), signal)
-                        .map_err(|e| fail(sqlx::Error::Io(e)))?;
+                let writer = crate::writer::Writer::start(direct, tokio::runtime::Handle::current(), signal)
+                    .map_err(|e| fail(sqlx::Error::Io(e)))?;
                 let lookups = std::sync::Arc::new(crate::lookups::Lookups::new(path.clone(), options.clone()));
                 Ok(Database::Sqlite(SqliteStore { readers, write_pool, writer, appended, lookups }))
             }

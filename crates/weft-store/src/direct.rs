@@ -95,41 +95,8 @@ impl DirectConn {
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; PRAGMA temp_store = MEMORY;"
         ))
         .map_err(convert)?;
-        // A database file gets its checkpoints from the writer's checkpointer thread
-        // (`checkpointer`); checkpointing inside COMMIT (SQLite's default, every 1,000 pages)
-        // stopped every write for the copy and two flushes. The writer still checkpoints
-        // itself should the log outgrow this many pages (a stalled checkpointer).
-        if conn.path().is_some_and(|file| !file.is_empty()) {
-            conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {}", crate::checkpointer::WRITER_FALLBACK_PAGES))
-                .map_err(convert)?;
-        }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false), wal })
-    }
-
-    /// The checkpointer's connection (`checkpointer`): read-write, never in a transaction.
-    /// At `synchronous = NORMAL` a checkpoint flushes the log before it copies pages and the
-    /// database file after, so the log is only ever reused once the copies are on disk.
-    pub(crate) fn open_checkpointer(path: &Path, options: &StoreOptions) -> Result<DirectConn> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(convert)?;
-        conn.busy_timeout(options.busy_timeout).map_err(convert)?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL").map_err(convert)?;
-        Ok(DirectConn { conn, appended: std::sync::atomic::AtomicBool::new(false), wal: None })
-    }
-
-    /// The database file this connection has open; `None` for an in-memory database.
-    pub(crate) fn file(&self) -> Option<&Path> {
-        self.conn.path().filter(|file| !file.is_empty()).map(Path::new)
-    }
-
-    /// Copies what the log holds into the database file without waiting for, or blocking,
-    /// the writer or any reader (`PRAGMA wal_checkpoint(PASSIVE)`): the log's pages, and
-    /// how many of them are now in the database file.
-    pub(crate) fn checkpoint_passive(&self) -> Result<(i64, i64)> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))
-            .map_err(convert)
     }
 
     /// A read-only connection for reads by key on the calling thread (`lookups`). The

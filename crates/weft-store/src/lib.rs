@@ -4,7 +4,6 @@
 //! Both dialects have their own migration folder with the same migration names.
 #![forbid(unsafe_code)]
 
-mod checkpointer;
 mod database;
 mod direct;
 mod error;

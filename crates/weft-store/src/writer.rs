@@ -25,7 +25,6 @@ use std::pin::Pin;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::checkpointer::Checkpointer;
 use crate::direct::DirectConn;
 use crate::{Database, Error, Result, Tx};
 
@@ -64,23 +63,13 @@ impl Writer {
     /// Starts the writer thread with the write connection; `runtime` (the one that opened
     /// the database) runs units whose caller is outside of tokio. `appended` is bumped
     /// after every commit that appended outbox events (`outbox::wakeups`).
-    /// `checkpoints`, the checkpointer's connection (a database file), takes the log's
-    /// checkpoints off this thread (`checkpointer`).
-    pub(crate) fn start(
-        conn: DirectConn,
-        checkpoints: Option<DirectConn>,
-        runtime: Handle,
-        appended: watch::Sender<u64>,
-    ) -> std::io::Result<Writer> {
+    pub(crate) fn start(conn: DirectConn, runtime: Handle, appended: watch::Sender<u64>) -> std::io::Result<Writer> {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
         let acks = match conn.wal_to_flush() {
             Some(wal) => Acks::AfterFlush(Syncer::start(wal.to_owned(), appended)?),
             None => Acks::AtCommit(appended),
         };
-        let checkpointer = checkpoints.map(Checkpointer::start).transpose()?;
-        std::thread::Builder::new()
-            .name("weft-sqlite-writer".into())
-            .spawn(move || run(conn, rx, runtime, acks, checkpointer))?;
+        std::thread::Builder::new().name("weft-sqlite-writer".into()).spawn(move || run(conn, rx, runtime, acks))?;
         Ok(Writer { queue })
     }
 
@@ -94,13 +83,7 @@ impl Writer {
     }
 }
 
-fn run(
-    conn: DirectConn,
-    mut rx: mpsc::Receiver<Message>,
-    runtime: Handle,
-    mut acks: Acks,
-    checkpointer: Option<Checkpointer>,
-) {
+fn run(conn: DirectConn, mut rx: mpsc::Receiver<Message>, runtime: Handle, mut acks: Acks) {
     let mut tx = Tx::SqliteDirect(Box::new(conn));
     let mut batch: Vec<Envelope> = Vec::with_capacity(MAX_BATCH);
     let mut closing = None;
@@ -124,9 +107,6 @@ fn run(
             let appended_events = direct(&tx).take_appended();
             if let Some(answers) = committed {
                 acks.committed(answers, appended_events);
-                if let Some(checkpointer) = &checkpointer {
-                    checkpointer.committed();
-                }
             }
         }
     }
@@ -134,7 +114,6 @@ fn run(
     // committed is flushed and answered before the connection closes.
     drop(rx);
     drop(acks);
-    drop(checkpointer);
     drop(tx);
     if let Some(ack) = closing {
         let _ = ack.send(());
