@@ -10,7 +10,7 @@ BIND ?= 127.0.0.1:8080
 DEMO ?= 1
 WEFT := ./target/release/weft
 
-.PHONY: run build web test test-rust test-web lint clean-data
+.PHONY: run build web test test-rust test-web bench-web lint clean-data
 
 run: build
 	@mkdir -p $(DATA)
@@ -59,6 +59,12 @@ test-web:
 	bash web/scripts/ensure-chromium.sh
 	$(CARGO) build --locked -p weft
 	cd web && npm run e2e
+
+# The web UI's performance target (first render of a 50-row list) as a benchmark, in the
+# same headless chromium against a release `weft serve` (figures in BENCHMARKS.md).
+bench-web: build
+	bash web/scripts/ensure-chromium.sh
+	WEFT_BIN=./target/release/weft node bench/web/list-render.mjs --runs 30
 
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -13,8 +13,6 @@ const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const GUEST = { login: 'buyer@alpha.example', password: 'alpha buyer password' };
 const ROWS_PER_PARTY = 30;
-const RENDER_RUNS = 7;
-const RENDER_RUNS_MAX = 15;
 
 let server;
 let browser;
@@ -157,29 +155,12 @@ describe('the web UI', () => {
     await page.locator('.ant-table-row').nth(49).waitFor();
     assert.equal(await page.locator('.ant-table-row').count(), 50);
     assert.match(await page.getByTestId('list-count').innerText(), /60/);
-    // First render of 50 rows after their data arrived, on seven fresh loads. The budget
-    // holds for the fastest: the machine is shared with builds that make single runs
-    // noisy (BENCHMARKS.md records the median too). While none of the seven is within the
-    // budget, up to eight more loads follow: on a slow stretch of this 2-core machine the
-    // fastest of seven was 233 ms once, where other runs of the same build had 133-139 ms.
-    const runs = [];
-    const fastest = () => Math.min(...runs.map((r) => r.renderMs));
-    for (let i = 0; i < RENDER_RUNS || (i < RENDER_RUNS_MAX && fastest() >= 200); i++) {
-      if (i > 0) await page.reload();
-      await page.waitForFunction(() => window.__weftMetrics?.listRenderMs !== undefined);
-      const m = await page.evaluate(() => window.__weftMetrics);
-      assert.equal(m.listRows, 50);
-      runs.push({ commitMs: Math.round(m.listCommitMs * 10) / 10, renderMs: Math.round(m.listRenderMs * 10) / 10 });
-    }
-    const sorted = (key) => runs.map((r) => r[key]).sort((a, b) => a - b);
-    metrics.list50 = {
-      runs,
-      minRenderMs: sorted('renderMs')[0],
-      medianRenderMs: sorted('renderMs')[runs.length >> 1],
-      medianCommitMs: sorted('commitMs')[runs.length >> 1],
-    };
-    console.log('first render of 50 rows:', JSON.stringify(metrics.list50));
-    assert.ok(metrics.list50.minRenderMs < 200, `first render of 50 rows: ${JSON.stringify(metrics.list50)} (budget 200 ms)`);
+    // The list reports its first render (window.__weftMetrics) for the benchmark
+    // bench/web/list-render.mjs; its 200 ms target is measured there, not here (BENCHMARKS.md).
+    await page.waitForFunction(() => window.__weftMetrics?.listRenderMs !== undefined);
+    const m = await page.evaluate(() => window.__weftMetrics);
+    assert.equal(m.listRows, 50);
+    metrics.list50 = { commitMs: m.listCommitMs, renderMs: m.listRenderMs };
     await page.locator('.ant-table-row').nth(49).waitFor();
     await shot(page, 'list-desktop');
 
