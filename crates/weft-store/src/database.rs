@@ -85,7 +85,36 @@ impl StoreOptions {
 #[derive(Debug, Clone)]
 pub enum Database {
     Sqlite(SqliteStore),
-    Postgres(PgPool),
+    Postgres(PgStore),
+}
+
+/// PostgreSQL: the pool, and how a write's commit is made durable.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    pub(crate) commit: PgCommit,
+    /// Present with `PgCommit::FlushAfter`.
+    pub(crate) flusher: Option<crate::pg_flush::Flusher>,
+}
+
+/// How `Database::write` waits for durability on PostgreSQL.
+///
+/// Writes that append to the outbox and the audit chain hold one advisory lock until they
+/// commit (`Tx::lock_event_log`), so that sequence numbers and chain links commit in order.
+/// A synchronous COMMIT holds that lock through its WAL flush, which serialises every such
+/// write behind one flush at a time and leaves PostgreSQL's group commit nothing to group.
+/// With `FlushAfter` the COMMIT only inserts its WAL (lock released at once), and the write
+/// then waits for a flush outside the lock, where concurrent writers share flushes. The
+/// caller hears of its write only once it is durable, as with the SQLite writer's syncer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PgCommit {
+    /// COMMIT waits for its flush (the server's `synchronous_commit`).
+    Synchronous,
+    /// COMMIT with `synchronous_commit = off`, then a tiny transaction that writes one WAL
+    /// record (`pg_logical_emit_message`) and commits at the server's `synchronous_commit`:
+    /// its flush covers every earlier commit, ours included. Chosen at connect when the
+    /// role may execute that function.
+    FlushAfter,
 }
 
 /// SQLite: a pool of readers, and one write connection held by the writer thread.
@@ -181,8 +210,27 @@ impl Database {
                         reason: scrub(&e.to_string(), url),
                         hint: postgres_hint(&e, &target),
                     })?;
-                Ok(Database::Postgres(pool))
+                // A role that may not emit a WAL message commits synchronously, as before.
+                let commit = match sqlx::query_scalar::<_, bool>(
+                    "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'execute')",
+                )
+                .fetch_one(&pool)
+                .await
+                {
+                    Ok(true) => PgCommit::FlushAfter,
+                    Ok(false) | Err(_) => PgCommit::Synchronous,
+                };
+                let flusher = (commit == PgCommit::FlushAfter).then(|| crate::pg_flush::Flusher::start(pool.clone()));
+                Ok(Database::Postgres(PgStore { pool, commit, flusher }))
             }
+        }
+    }
+
+    /// How writes are made durable on PostgreSQL (`None` on SQLite).
+    pub fn postgres_commit(&self) -> Option<PgCommit> {
+        match self {
+            Database::Sqlite(_) => None,
+            Database::Postgres(pg) => Some(pg.commit),
         }
     }
 
@@ -199,8 +247,8 @@ impl Database {
             Database::Sqlite(store) => {
                 sqlx::query("SELECT 1").execute(&store.readers).await?;
             }
-            Database::Postgres(pool) => {
-                sqlx::query("SELECT 1").execute(pool).await?;
+            Database::Postgres(pg) => {
+                sqlx::query("SELECT 1").execute(&pg.pool).await?;
             }
         }
         Ok(())
@@ -216,7 +264,7 @@ impl Database {
                 store.writer.close().await;
                 store.write_pool.close().await;
             }
-            Database::Postgres(pool) => pool.close().await,
+            Database::Postgres(pg) => pg.pool.close().await,
         }
     }
 }

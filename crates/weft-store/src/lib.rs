@@ -11,12 +11,13 @@ pub mod kernel;
 mod location;
 mod lookups;
 mod migrate;
+mod pg_flush;
 pub mod shapes;
 mod statement_sizes;
 mod tx;
 mod writer;
 
-pub use database::{Backend, Database, SqliteStore, StoreOptions, Synchronous};
+pub use database::{Backend, Database, PgCommit, PgStore, SqliteStore, StoreOptions, Synchronous};
 pub use direct::{DirectConn, DirectDecode, DirectRow, STATEMENT_TARGET, SqliteDirectError, SqliteValue};
 pub use error::{Error, Result};
 pub use location::DatabaseLocation;

@@ -93,7 +93,7 @@ impl Database {
         }
         let outcome = match self {
             Database::Sqlite(store) => SQLITE.run(&store.write_pool).await,
-            Database::Postgres(pool) => POSTGRES.run(pool).await,
+            Database::Postgres(pg) => POSTGRES.run(&pg.pool).await,
         };
         match outcome {
             Ok(()) => Ok(plan.pending),
@@ -126,7 +126,8 @@ impl Database {
                     .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<Vec<u8>, _>(1)?)))
                     .collect::<Result<Vec<_>, sqlx::Error>>()?
             }
-            Database::Postgres(pool) => {
+            Database::Postgres(pg) => {
+                let pool = &pg.pool;
                 let exists: bool =
                     sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
                 if !exists {

@@ -78,7 +78,7 @@ impl Database {
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Database::Sqlite(store) => Tx::Sqlite(store.readers.begin().await?),
-            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Database::Postgres(pg) => Tx::Postgres(pg.pool.begin().await?),
         })
     }
 
@@ -89,7 +89,8 @@ impl Database {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_all(&store.readers).await?.into_iter().map(DbRow::Sqlite).collect()
             }
-            Database::Postgres(pool) => {
+            Database::Postgres(pg) => {
+                let pool = &pg.pool;
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_all(pool).await?.into_iter().map(DbRow::Postgres).collect()
             }
@@ -116,7 +117,8 @@ impl Database {
                 .lookups
                 .with(|conn| conn.fetch_optional(&statement.sql, &statement.values.0))?
                 .map(DbRow::SqliteDirect)),
-            Database::Postgres(pool) => {
+            Database::Postgres(pg) => {
+                let pool = &pg.pool;
                 let values = sea_query_binder::SqlxValues(statement.values);
                 Ok(sqlx::query_with(&statement.sql, values).fetch_optional(pool).await?.map(DbRow::Postgres))
             }
@@ -132,7 +134,8 @@ impl Database {
                 .into_iter()
                 .map(DbRow::SqliteDirect)
                 .collect()),
-            Database::Postgres(pool) => {
+            Database::Postgres(pg) => {
+                let pool = &pg.pool;
                 let values = sea_query_binder::SqlxValues(statement.values);
                 Ok(sqlx::query_with(&statement.sql, values)
                     .fetch_all(pool)
@@ -167,7 +170,8 @@ impl Database {
                 let (sql, values) = statement.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_optional(&store.readers).await?.map(DbRow::Sqlite)
             }
-            Database::Postgres(pool) => {
+            Database::Postgres(pg) => {
+                let pool = &pg.pool;
                 let (sql, values) = statement.build_sqlx(PostgresQueryBuilder);
                 sqlx::query_with(&sql, values).fetch_optional(pool).await?.map(DbRow::Postgres)
             }
@@ -332,16 +336,14 @@ impl Tx {
     }
 
     /// Arranges for the outbox's readers to be woken once this transaction commits
-    /// (`outbox::wakeups`): on SQLite the writer signals its own process; on PostgreSQL a
-    /// `NOTIFY`, delivered at commit to every process listening (none on rollback).
+    /// (`outbox::wakeups`): on SQLite the writer signals its own process; on PostgreSQL the
+    /// outbox insert itself returns a `NOTIFY` (`outbox::render_many`), delivered at commit
+    /// to every process listening (none on rollback).
     pub(crate) async fn wake_outbox_readers(&mut self) -> Result<()> {
         match self {
             Tx::SqliteDirect(conn) => conn.mark_appended(),
-            Tx::Postgres(tx) => {
-                sqlx::query("SELECT pg_notify($1, '')").bind(crate::kernel::outbox::CHANNEL).execute(&mut **tx).await?;
-            }
             // Pooled SQLite transactions are for reads.
-            Tx::Sqlite(_) => {}
+            Tx::Postgres(_) | Tx::Sqlite(_) => {}
         }
         Ok(())
     }

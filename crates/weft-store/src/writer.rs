@@ -15,7 +15,9 @@
 //! (a read through the pool, a timer) still works; the writer then waits for it.
 //!
 //! PostgreSQL has many writers and its own group commit: each unit gets a transaction of
-//! its own from the pool.
+//! its own from the pool. Its COMMIT does not wait for the WAL flush; the unit's caller
+//! waits for one after it (`PgCommit::FlushAfter`), so the event log's lock, held to
+//! COMMIT, no longer spans a flush and concurrent units share flushes.
 
 use std::any::Any;
 use std::future::Future;
@@ -380,11 +382,23 @@ impl Database {
                     Err(_) => Err(E::from(Error::WriterStopped)),
                 }
             }
-            Database::Postgres(pool) => {
-                let mut tx = Tx::Postgres(pool.begin().await.map_err(Error::from)?);
+            Database::Postgres(pg) => {
+                let begin = match pg.flusher {
+                    None => "BEGIN",
+                    Some(_) => "BEGIN; SET LOCAL synchronous_commit = off",
+                };
+                let mut tx = Tx::Postgres(pg.pool.begin_with(begin).await.map_err(Error::from)?);
                 match work(&mut tx).await {
                     Ok(value) => {
                         tx.commit().await?;
+                        if let Some(flusher) = &pg.flusher
+                            && let Err(e) = flusher.flush().await
+                        {
+                            // Committed and visible to everyone, so not a failure to report
+                            // as one (a retry would write twice); the server flushes it
+                            // within `wal_writer_delay` unless it stops first.
+                            tracing::error!(error = %e, "a committed write's flush failed; its durability is not confirmed");
+                        }
                         Ok(value)
                     }
                     Err(e) => {

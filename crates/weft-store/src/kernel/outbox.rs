@@ -17,6 +17,8 @@ use crate::{Backend, Database, Rendered, Result, Tx};
 
 /// The PostgreSQL notification channel a commit that appended events notifies.
 pub(crate) const CHANNEL: &str = "weft_outbox";
+/// `pg_notify` on `CHANNEL`, as the PostgreSQL outbox insert returns it.
+const NOTIFY: &str = "pg_notify('weft_outbox', '')";
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -75,6 +77,12 @@ pub fn render_many(backend: Backend, events: &[NewEvent], at: OffsetDateTime) ->
             for row in v.chunks(COLUMNS) {
                 insert.values_panic(row.iter().cloned().map(Into::into));
             }
+            // PostgreSQL: the readers' wake-up (`wakeups`) rides on the insert, one round
+            // trip fewer while the event log's lock is held; notifications with the same
+            // channel and payload fold into one per transaction.
+            if backend == Backend::Postgres {
+                insert.returning(Query::returning().expr(Expr::cust(NOTIFY)));
+            }
             insert
         }));
     }
@@ -103,9 +111,9 @@ pub async fn append_rendered(tx: &mut Tx, statements: Vec<Rendered>) -> Result<(
 pub async fn wakeups(db: &Database) -> watch::Receiver<u64> {
     match db {
         Database::Sqlite(store) => store.appended.clone(),
-        Database::Postgres(pool) => {
+        Database::Postgres(pg) => {
             let (signal, receiver) = watch::channel(0u64);
-            let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pg.pool).await {
                 Ok(listener) => listener,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot listen for outbox commits; readers poll");
