@@ -429,6 +429,24 @@ function List({ def }: { def: TypeDef }) {
         </Space>
       </form>
       {error ? <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} /> : null}
+      {/* Mounted whatever the view and the screen width, so that its dialogs (the inputs
+          asked, the report of a run) survive a change of breakpoint: a resize across it, or
+          the 1 x 1 px viewport chromium reports for a moment while it takes a full-page
+          screenshot, once unmounted it and lost an open report. Selection is the table's. */}
+      {canBulk ? (
+        <BulkActions
+          def={def}
+          selected={view === 'table' ? selected : []}
+          onClear={() => setSelectedIds([])}
+          onDone={(changedRows, deleted, failed) => {
+            // Refused records stay selected for another try; the rest leave the selection.
+            setSelectedIds(failed);
+            const byId = new Map(changedRows.map((r) => [r.id, r]));
+            setRows((prev) => prev.filter((r) => !deleted.includes(r.id)).map((r) => byId.get(r.id) ?? r));
+            if (deleted.length) setCount((c) => (c === null ? c : c - deleted.length));
+          }}
+        />
+      ) : null}
       {calendar && dateField ? (
         <CalendarView
           def={def}
@@ -455,20 +473,6 @@ function List({ def }: { def: TypeDef }) {
         <>
       {/* Scrolls sideways in a plain box rather than antd's `scroll`, which measures every
           column after each render. */}
-      {canBulk ? (
-        <BulkActions
-          def={def}
-          selected={selected}
-          onClear={() => setSelectedIds([])}
-          onDone={(changedRows, deleted, failed) => {
-            // Refused records stay selected for another try; the rest leave the selection.
-            setSelectedIds(failed);
-            const byId = new Map(changedRows.map((r) => [r.id, r]));
-            setRows((prev) => prev.filter((r) => !deleted.includes(r.id)).map((r) => byId.get(r.id) ?? r));
-            if (deleted.length) setCount((c) => (c === null ? c : c - deleted.length));
-          }}
-        />
-      ) : null}
       <div className="weft-table-scroll" data-virtual={virtual || undefined}>
       <Table<RecordJson>
         rowKey="id"
