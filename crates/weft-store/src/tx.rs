@@ -328,6 +328,7 @@ impl Tx {
     /// Serialises the tail of concurrent PostgreSQL transactions that append to the audit
     /// chain and the outbox, so sequence numbers are handed out in commit order and no
     /// consumer can skip an event that commits late. SQLite has one writer already.
+    /// `audit::append_many` takes it itself; call it before appending events alone.
     pub async fn lock_event_log(&mut self) -> Result<()> {
         if let Tx::Postgres(tx) = self {
             sqlx::query("SELECT pg_advisory_xact_lock(7766554433)").execute(&mut **tx).await?;

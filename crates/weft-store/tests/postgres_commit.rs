@@ -86,9 +86,9 @@ async fn drop_scratch(url: &str, db: Database, name: &str) {
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
 }
 
-/// PostgreSQL chains a single audit entry in SQL (one statement) and several in Rust: the
-/// two must agree on every hash, and concurrent appends, each under the event log's lock,
-/// must form one unbroken chain.
+/// PostgreSQL chains a single audit entry in SQL (`weft_audit_append_one`, which takes the
+/// event log's lock itself) and several in Rust: the two must agree on every hash, and
+/// concurrent appends must form one unbroken chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_entries_chained_in_sql_and_in_rust_verify_as_one_chain() {
     use weft_store::kernel::audit::{self, AuditEntry, AuditVerdict};
@@ -107,7 +107,8 @@ async fn audit_entries_chained_in_sql_and_in_rust_verify_as_one_chain() {
             tokio::spawn(async move {
                 db.write(move |tx: &mut Tx| {
                     Box::pin(async move {
-                        tx.lock_event_log().await?;
+                        // No explicit `lock_event_log`: the append takes the lock itself
+                        // (in SQL for one entry, in Rust before a pair).
                         let at = weft_store::now();
                         // Every third write appends two entries (the Rust path), the rest one.
                         if i % 3 == 0 {

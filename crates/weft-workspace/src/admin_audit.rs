@@ -17,7 +17,6 @@ pub async fn record(
     target_id: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    tx.lock_event_log().await?;
     let entry = AuditEntry {
         actor: principal.actor(),
         action: action.to_owned(),

@@ -81,7 +81,6 @@ impl Workspace {
                 Box::pin(async move {
                     let at = weft_store::now();
                     let version = decisions::deploy(tx, &n, &ns, &xml, &by, at).await?;
-                    tx.lock_event_log().await?;
                     let detail = json!({ "version": version, "namespace": ns });
                     let entry = audit::AuditEntry {
                         actor: by.clone(),

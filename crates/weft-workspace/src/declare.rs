@@ -208,7 +208,6 @@ impl Workspace {
                     }
                     let at = weft_store::now();
                     let revision = registry::save(tx, &name, &app_for_tx, &json, at).await?;
-                    tx.lock_event_log().await?;
                     audit::append(
                         tx,
                         &audit::AuditEntry {

@@ -262,7 +262,6 @@ async fn record_effects(tx: &mut Tx, e: Effects<'_>) -> Result<()> {
         e.at,
     )
     .await?;
-    tx.lock_event_log().await?;
     audit::append(
         tx,
         &audit::AuditEntry {
@@ -1255,7 +1254,6 @@ pub(crate) async fn write_planned(tx: &mut Tx, entry: &TypeEntry, plan: PlannedB
             payload: json!({ "version": 1, "number": record.system.number, "state": record.system.state }),
         });
     }
-    tx.lock_event_log().await?;
     audit::append_many(tx, &audits, at).await?;
     outbox::append_many(tx, &events, at).await?;
     Ok(stored.into_iter().map(|s| RecordView::from_stored(&entry.decl.name, s)).collect())

@@ -41,30 +41,22 @@ fn hash(prev: &str, seq: i64, at: &str, entry: &AuditEntry, detail: &str) -> Str
     hex::encode(h.finalize())
 }
 
-/// Appends one entry. Call after `Tx::lock_event_log` so concurrent PostgreSQL writers
-/// chain one after the other.
+/// Appends one entry (see `append_many`).
 pub async fn append(tx: &mut Tx, entry: &AuditEntry, at: OffsetDateTime) -> Result<i64> {
     append_many(tx, std::slice::from_ref(entry), at).await
 }
 
-/// Appends one entry on PostgreSQL in one statement: it reads the newest entry and chains
-/// the new one to it with the same hash as `hash` (PostgreSQL's `sha256` over the same
-/// parts, each followed by 0x1f). One round trip instead of a read and an insert, while
-/// the event log's lock is held. The statement starts after the lock was taken, so its
-/// snapshot holds every entry committed before.
-const APPEND_ONE_PG: &str = "WITH newest AS (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
-     head AS (SELECT COALESCE((SELECT seq FROM newest), 0) + 1 AS seq, \
-                     COALESCE((SELECT hash FROM newest), $8) AS prev) \
-     INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, detail, prev_hash, hash) \
-     SELECT seq, $1, $2, $3, $4, $5, $6, prev, \
-            encode(sha256(convert_to(concat_ws(chr(31), prev, seq::text, $7, $2, $3, $4, $5, $6) || chr(31), 'UTF8')), 'hex') \
-     FROM head RETURNING seq";
-
-/// Appends entries in order, chained; returns the last sequence number.
+/// Appends entries in order, chained; returns the last sequence number. Takes the event
+/// log's lock (`Tx::lock_event_log`) itself, so concurrent PostgreSQL writers chain one
+/// after the other; outbox events appended after it in the transaction are covered too.
+///
+/// On PostgreSQL a single entry is one round trip: the migration's
+/// `weft_audit_append_one` takes the lock, reads the newest entry and inserts the new one
+/// chained with the same hash as `hash` (the lock's holder waits for fewer round trips).
 pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime) -> Result<i64> {
     let backend = tx.backend();
     if let ([entry], Tx::Postgres(pg)) = (entries, &mut *tx) {
-        let seq: i64 = sqlx::query_scalar(APPEND_ONE_PG)
+        let seq: i64 = sqlx::query_scalar("SELECT weft_audit_append_one($1, $2, $3, $4, $5, $6, $7)")
             .bind(at)
             .bind(&entry.actor)
             .bind(&entry.action)
@@ -72,11 +64,11 @@ pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime
             .bind(&entry.target_id)
             .bind(entry.detail.to_string())
             .bind(format_utc(at))
-            .bind(GENESIS)
             .fetch_one(&mut **pg)
             .await?;
         return Ok(seq);
     }
+    tx.lock_event_log().await?;
     // sea-query binds the limit as a value.
     let last = shaped(backend, "audit_log.last", vec![1_u64.into()], |_| {
         Query::select()

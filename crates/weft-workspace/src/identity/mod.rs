@@ -286,7 +286,6 @@ pub(crate) async fn audit_event(
     target_id: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    tx.lock_event_log().await?;
     let entry = AuditEntry {
         actor: actor.to_owned(),
         action: action.to_owned(),

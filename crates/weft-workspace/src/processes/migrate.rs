@@ -219,7 +219,6 @@ impl Workspace {
                         detail: detail.to_string(),
                     };
                     store::insert_history(tx, &entry).await?;
-                    tx.lock_event_log().await?;
                     let audit_entry = audit::AuditEntry {
                         actor: actor.clone(),
                         action: "process.migrate".into(),

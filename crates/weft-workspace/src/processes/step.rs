@@ -332,7 +332,6 @@ impl Workspace {
                         };
                         store::insert_history(tx, &entry).await?;
                     }
-                    tx.lock_event_log().await?;
                     audit::append(tx, &p.audit, weft_store::now()).await?;
                     outbox::append_rendered(tx, p.events).await?;
                     Ok::<bool, Error>(true)
