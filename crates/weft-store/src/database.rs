@@ -92,8 +92,7 @@ pub enum Database {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
-    pub(crate) commit: PgCommit,
-    /// Present with `PgCommit::FlushAfter`.
+    /// Present with `PgCommit::FlushAfter`, absent with `Synchronous`.
     pub(crate) flusher: Option<crate::pg_flush::Flusher>,
 }
 
@@ -211,17 +210,14 @@ impl Database {
                         hint: postgres_hint(&e, &target),
                     })?;
                 // A role that may not emit a WAL message commits synchronously, as before.
-                let commit = match sqlx::query_scalar::<_, bool>(
+                let may_emit = sqlx::query_scalar::<_, bool>(
                     "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'execute')",
                 )
                 .fetch_one(&pool)
                 .await
-                {
-                    Ok(true) => PgCommit::FlushAfter,
-                    Ok(false) | Err(_) => PgCommit::Synchronous,
-                };
-                let flusher = (commit == PgCommit::FlushAfter).then(|| crate::pg_flush::Flusher::start(pool.clone()));
-                Ok(Database::Postgres(PgStore { pool, commit, flusher }))
+                .unwrap_or(false);
+                let flusher = may_emit.then(|| crate::pg_flush::Flusher::start(pool.clone()));
+                Ok(Database::Postgres(PgStore { pool, flusher }))
             }
         }
     }
@@ -230,7 +226,9 @@ impl Database {
     pub fn postgres_commit(&self) -> Option<PgCommit> {
         match self {
             Database::Sqlite(_) => None,
-            Database::Postgres(pg) => Some(pg.commit),
+            Database::Postgres(pg) => {
+                Some(if pg.flusher.is_some() { PgCommit::FlushAfter } else { PgCommit::Synchronous })
+            }
         }
     }
 

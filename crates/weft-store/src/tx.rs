@@ -13,6 +13,10 @@ use crate::direct::{DirectConn, DirectDecode, DirectRow};
 use crate::writer::BoxFuture;
 use crate::{Backend, Database, Result};
 
+/// The PostgreSQL advisory lock key of `Tx::lock_event_log` (also passed to the audit
+/// append function, `audit::append_many`).
+pub(crate) const EVENT_LOG_LOCK: i64 = 7_766_554_433;
+
 pub enum Tx {
     /// A pooled SQLite connection's transaction (reads).
     Sqlite(Transaction<'static, Sqlite>),
@@ -331,7 +335,7 @@ impl Tx {
     /// `audit::append_many` takes it itself; call it before appending events alone.
     pub async fn lock_event_log(&mut self) -> Result<()> {
         if let Tx::Postgres(tx) = self {
-            sqlx::query("SELECT pg_advisory_xact_lock(7766554433)").execute(&mut **tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENT_LOG_LOCK).execute(&mut **tx).await?;
         }
         Ok(())
     }

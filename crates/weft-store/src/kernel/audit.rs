@@ -56,7 +56,9 @@ pub async fn append(tx: &mut Tx, entry: &AuditEntry, at: OffsetDateTime) -> Resu
 pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime) -> Result<i64> {
     let backend = tx.backend();
     if let ([entry], Tx::Postgres(pg)) = (entries, &mut *tx) {
-        let seq: i64 = sqlx::query_scalar("SELECT weft_audit_append_one($1, $2, $3, $4, $5, $6, $7)")
+        let seq: i64 = sqlx::query_scalar("SELECT weft_audit_append_one($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(crate::tx::EVENT_LOG_LOCK)
+            .bind(GENESIS)
             .bind(at)
             .bind(&entry.actor)
             .bind(&entry.action)
