@@ -53,7 +53,9 @@ impl FromStr for Synchronous {
 /// Without it each connection copies every page it reads out of the OS cache into its own
 /// 2 MiB page cache: a list that filters a thousand rows re-read them all on every query
 /// (`pread` and its copy were most of the list's time in `perf`). Mapped, the readers share
-/// the OS cache and read pages in place. Readers only: the writer's pages are its own.
+/// the OS cache and read pages in place. The pool's readers only: the writer's pages are its
+/// own, and reads by key (`lookups`) read too few pages per statement to pay for remapping
+/// the file after every write.
 /// The most SQLite's build allows (`SQLITE_MAX_MMAP_SIZE`, just under 2 GiB); pages past it
 /// are read as before.
 pub(crate) const READ_MMAP_BYTES: u64 = 0x7fff_0000;

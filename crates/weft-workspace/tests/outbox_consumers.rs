@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use weft_store::BoxFuture;
 use weft_store::kernel::outbox::{self, StoredEvent};
+use weft_store::{BoxFuture, Tx};
 use weft_testkit::fixtures::{self, object, purchase_order, system};
 use weft_testkit::{TestBackend, on_both_databases};
 use weft_workspace::consumers::Consumer;
@@ -222,4 +222,33 @@ async fn consumer_running_beside_concurrent_writers_skips_no_event(backend: Test
     let handled = consumer.handled();
     assert_eq!(handled.len(), 321, "one declaration and 320 creates");
     assert_eq!(handled, all_seqs(&ws).await, "no event skipped, none twice");
+}
+
+/// SQLite numbers outbox events and history entries with one more than the largest key (no
+/// AUTOINCREMENT), which is strictly increasing only while no row is ever removed: the
+/// store refuses removing one or changing its number, and new rows continue the sequence.
+#[tokio::test]
+async fn sqlite_outbox_and_history_keep_every_row_and_number() {
+    let (_db, ws) = fixtures::workspace(TestBackend::Sqlite).await;
+    fixtures::declare(&ws, &[purchase_order()]).await;
+    create_orders(&ws, 5).await;
+    let before = all_seqs(&ws).await;
+    for (sql, refusal) in [
+        ("DELETE FROM outbox WHERE seq = (SELECT max(seq) FROM outbox)", "outbox events are never deleted"),
+        ("UPDATE outbox SET seq = seq + 1000 WHERE seq = (SELECT max(seq) FROM outbox)", "keep their sequence numbers"),
+        ("DELETE FROM history WHERE id = (SELECT max(id) FROM history)", "history entries are never deleted"),
+        (
+            "UPDATE history SET id = id + 1000 WHERE id = (SELECT max(id) FROM history)",
+            "history entries keep their numbers",
+        ),
+    ] {
+        let outcome = ws.database().write(move |tx: &mut Tx| Box::pin(async move { tx.execute_ddl(sql).await })).await;
+        let error = outcome.expect_err(sql).to_string();
+        assert!(error.contains(refusal), "{sql}: {error}");
+    }
+    assert_eq!(all_seqs(&ws).await, before, "nothing removed or renumbered");
+    create_orders(&ws, 3).await;
+    let after = all_seqs(&ws).await;
+    assert_eq!(after.len(), before.len() + 3);
+    assert!(after.windows(2).all(|w| w[1] == w[0] + 1), "one sequence without gaps: {after:?}");
 }
