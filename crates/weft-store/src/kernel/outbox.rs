@@ -16,9 +16,14 @@ use crate::tx::{DbRow, timestamp};
 use crate::{Backend, Database, Rendered, Result, Tx};
 
 /// The PostgreSQL notification channel a commit that appended events notifies.
-pub(crate) const CHANNEL: &str = "weft_outbox";
+macro_rules! channel {
+    () => {
+        "weft_outbox"
+    };
+}
+pub(crate) const CHANNEL: &str = channel!();
 /// `pg_notify` on `CHANNEL`, as the PostgreSQL outbox insert returns it.
-const NOTIFY: &str = "pg_notify('weft_outbox', '')";
+const NOTIFY: &str = concat!("pg_notify('", channel!(), "', '')");
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
