@@ -92,7 +92,7 @@ impl Database {
             return Ok(Vec::new());
         }
         let outcome = match self {
-            Database::Sqlite(store) => SQLITE.run(&store.write_pool).await,
+            Database::Sqlite(store) => return migrate_sqlite(&store.write_pool, plan.pending).await,
             Database::Postgres(pg) => POSTGRES.run(&pg.pool).await,
         };
         match outcome {
@@ -145,6 +145,35 @@ impl Database {
     }
 }
 
+/// Runs SQLite's pending migrations with foreign keys off, as SQLite's procedure for
+/// changing a table prescribes: a migration that rebuilds a parent table (to change a check,
+/// say) drops it while its children still reference it, which enforcement would refuse. The
+/// pragma is a no-op inside a transaction, so it is set on the pool's one connection around
+/// the migrator's transactions; before it is switched back on, every reference must still
+/// resolve.
+async fn migrate_sqlite(pool: &sqlx::SqlitePool, pending: Vec<PlannedMigration>) -> Result<Vec<PlannedMigration>> {
+    use sqlx::Executor;
+    let mut conn = pool.acquire().await?;
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    let outcome = SQLITE.run_direct(&mut *conn).await;
+    let dangling = match &outcome {
+        Ok(()) => sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *conn).await.map(|rows| rows.len()),
+        Err(_) => Ok(0),
+    };
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    match outcome {
+        Ok(()) => {}
+        Err(MigrateError::VersionMissing(version)) => {
+            return Err(Error::SchemaTooNew { version, description: "unknown to this binary".into() });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match dangling? {
+        0 => Ok(pending),
+        n => Err(Error::ForeignKey { detail: format!("after migrating, {n} rows reference rows that do not exist") }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +221,104 @@ mod tests {
         assert!(matches!(err, Error::SchemaTooNew { version: 99991231000000, .. }), "{err}");
         assert!(err.to_string().contains("newer than this binary"), "{err}");
         assert!(db.migration_status().await.is_err());
+    }
+
+    /// A database at the migrations before the process tables were rebuilt (their checks
+    /// without `IN` lists), holding an instance with a task, a step, a job, a subscription and
+    /// a history entry, is migrated: every row stays, every reference resolves, the checks
+    /// still refuse a bad status, and foreign keys are enforced again afterwards.
+    #[tokio::test]
+    async fn rebuilding_the_process_tables_keeps_their_rows_and_references() {
+        const REBUILT: i64 = 20261205000000;
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(&dir).await;
+        let Database::Sqlite(store) = &db else { unreachable!() };
+        let pool = &store.write_pool;
+        let mut before = Migrator::DEFAULT;
+        before.migrations = SQLITE.iter().filter(|m| m.version < REBUILT).cloned().collect::<Vec<_>>().into();
+        before.run(pool).await.unwrap();
+        for statement in [
+            "INSERT INTO process_definitions (id, process_key, version, name, variables, xml, checksum, deployed_at, \
+             deployed_by) VALUES (x'01', 'p', 1, 'P', '{}', '<x/>', 'c', '2026-12-05T00:00:00.000000Z', 'system')",
+            "INSERT INTO process_instances (id, definition_id, process_key, version, status, started_at, state, \
+             revision) VALUES (x'02', x'01', 'p', 1, 'active', '2026-12-05T00:00:00.000000Z', '{}', 3)",
+            "INSERT INTO process_tasks (id, instance_id, element, status, candidate_principals, candidate_roles, \
+             candidate_units, created_at, inputs) VALUES ('t1', x'02', 'approve', 'open', '[]', '[\"admin\"]', '[]', \
+             '2026-12-05T00:00:00.000000Z', '{}')",
+            "INSERT INTO process_steps (instance_id, ordinal, process_key, version, element, started_at, ended_at, \
+             outcome) VALUES (x'02', 0, 'p', 1, 'start', '2026-12-05T00:00:00.000000Z', \
+             '2026-12-05T00:00:00.000000Z', 'completed')",
+            "INSERT INTO process_jobs (id, instance_id, element, kind, payload, due_at, status, max_attempts, \
+             created_at) VALUES ('j1', x'02', 'remind', 'timer', '{}', '2026-12-06T00:00:00.000000Z', 'pending', 5, \
+             '2026-12-05T00:00:00.000000Z')",
+            "INSERT INTO process_subscriptions (id, instance_id, element, message, status, created_at) \
+             VALUES ('s1', x'02', 'wait', 'paid', 'open', '2026-12-05T00:00:00.000000Z')",
+            "INSERT INTO process_history (instance_id, at, actor, action, detail) \
+             VALUES (x'02', '2026-12-05T00:00:00.000000Z', 'system', 'timer.fire', '{}')",
+        ] {
+            sqlx::query(statement).execute(pool).await.unwrap();
+        }
+
+        let applied = db.migrate().await.unwrap();
+        assert!(applied.iter().any(|m| m.version == REBUILT), "{applied:?}");
+
+        let count = |table: &str| format!("SELECT count(*) FROM {table}");
+        for table in [
+            "process_instances",
+            "process_tasks",
+            "process_steps",
+            "process_jobs",
+            "process_subscriptions",
+            "process_history",
+        ] {
+            let n: i64 = sqlx::query_scalar(&count(table)).fetch_one(pool).await.unwrap();
+            assert_eq!(n, 1, "{table}");
+        }
+        let revision: i64 =
+            sqlx::query_scalar("SELECT revision FROM process_instances WHERE id = x'02'").fetch_one(pool).await.unwrap();
+        assert_eq!(revision, 3);
+        let dangling = sqlx::query("PRAGMA foreign_key_check").fetch_all(pool).await.unwrap();
+        assert!(dangling.is_empty());
+        let enforced: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+        assert_eq!(enforced, 1);
+        let lists: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('process_instances', 'process_tasks', 'process_jobs') \
+             AND sql LIKE '%IN (%'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(lists, 0);
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('process_instances_by_record', \
+             'process_instances_by_status', 'process_tasks_by_instance', 'process_tasks_open_by_assignee', \
+             'process_jobs_due')",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(indexes, 5);
+
+        let bad_status = sqlx::query("UPDATE process_tasks SET status = 'lost' WHERE id = 't1'").execute(pool).await;
+        assert!(bad_status.unwrap_err().to_string().contains("CHECK constraint failed"));
+        let bad_job = sqlx::query("UPDATE process_jobs SET status = 'lost' WHERE id = 'j1'").execute(pool).await;
+        assert!(bad_job.unwrap_err().to_string().contains("CHECK constraint failed"));
+        let bad_instance =
+            sqlx::query("UPDATE process_instances SET status = 'lost' WHERE id = x'02'").execute(pool).await;
+        assert!(bad_instance.unwrap_err().to_string().contains("CHECK constraint failed"));
+        for status in ["completed", "cancelled", "withdrawn", "active"] {
+            sqlx::query("UPDATE process_instances SET status = ?1 WHERE id = x'02'")
+                .bind(status)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        let orphan = sqlx::query(
+            "INSERT INTO process_steps (instance_id, ordinal, process_key, version, element, started_at, ended_at, \
+             outcome) VALUES (x'09', 0, 'p', 1, 'start', 'a', 'b', 'completed')",
+        )
+        .execute(pool)
+        .await;
+        assert!(orphan.unwrap_err().to_string().contains("FOREIGN KEY constraint failed"));
     }
 }
