@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_process::{Engine, Start};
@@ -75,7 +76,8 @@ impl Workspace {
         };
         variables.extend(input.variables);
         variables.insert("starter".into(), json!(principal.id.to_string()));
-        let id = self
+        let replayable = input.idempotency_key.is_some();
+        let written = self
             .start_instance_at(
                 &input.key,
                 id,
@@ -88,8 +90,13 @@ impl Workspace {
                 Some(definition),
             )
             .await?;
-        let stored =
-            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?;
+        // A fresh id was inserted with exactly the row written; under an idempotency key a
+        // concurrent start with the same key may have inserted its own first.
+        let stored = if replayable {
+            store::instance(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("process instance {id}")))?
+        } else {
+            written
+        };
         view(&stored)
     }
 
@@ -172,7 +179,7 @@ impl Workspace {
         parent: Option<Parent>,
         actor: String,
     ) -> Result<Uuid> {
-        self.start_instance_at(key, id, variables, record, started_by, parent, actor, None, None).await
+        Ok(self.start_instance_at(key, id, variables, record, started_by, parent, actor, None, None).await?.id)
     }
 
     /// Starts the newest process whose message start event is named `name` (a message
@@ -217,7 +224,7 @@ impl Workspace {
 
     /// An instance started by a timer start event (`element`), as the system.
     pub(super) async fn start_timer_instance(&self, key: &str, id: Uuid, element: String) -> Result<Uuid> {
-        self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element), None).await
+        Ok(self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element), None).await?.id)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -233,7 +240,7 @@ impl Workspace {
         start_event: Option<String>,
         // The newest definition of `key`, when the caller has just read it.
         known: Option<store::StoredDefinition>,
-    ) -> Result<Uuid> {
+    ) -> Result<StoredInstance> {
         let definition = match known {
             Some(definition) => definition,
             None => store::latest_definition(&self.db, key)
@@ -275,7 +282,9 @@ impl Workspace {
         let cause =
             Cause::new(actor, "start", json!({ "definition": definition.id, "parent": stored.parent_instance }));
         self.persist_step(&stored, Some(stored.clone()), &state, 0, effects, cause, now).await?;
-        Ok(id)
+        // As read back: times are stored to the microsecond.
+        let micros = |at: OffsetDateTime| at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at);
+        Ok(StoredInstance { started_at: micros(stored.started_at), ended_at: stored.ended_at.map(micros), ..stored })
     }
 }
 
