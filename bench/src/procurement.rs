@@ -3,7 +3,8 @@
 //! over the HTTP API against a `weft serve` started for each run (as `records-http` does).
 //! The steps and their checks are `workload`'s; one mapping onto the app serves both:
 //!
-//! a. a supplier is a core `party` (role supplier) plus its `party_address`: two commands;
+//! a. a supplier is a core `party` (role supplier) created with its `party_address` in one
+//!    command (`@with`, one transaction), as Tryton nests the address in the party's create;
 //! b. a purchase order is the app's `purchase_order` with 3 lines (the engine computes the
 //!    net and tax totals from the lines and zeroes the quantities it keeps);
 //! c. quote is the buyer's `submit`; confirm is the approval (`approve`) plus the supplier's
@@ -33,7 +34,7 @@ use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_store::StoreOptions;
-use weft_workspace::{Created, DatabaseLocation, Workspace};
+use weft_workspace::{CreatedWithOutcome, DatabaseLocation, Workspace};
 
 use crate::common::{BackendChoice, DEFAULT_DATABASE_URL, ScratchPostgres, interruptible};
 use crate::fixture::{CONFIRM, PURCHASE_ORDER, QUOTE, SUPPLIER};
@@ -102,21 +103,14 @@ impl<A: AppApi> Client for App<A> {
     async fn create(&self, type_name: &'static str, input: Map<String, Json>) -> Result<Uuid> {
         match type_name {
             SUPPLIER => {
-                let party = self
-                    .0
-                    .create(Actor::Buyer, "party", json!({ "name": text(&input, "name"), "roles": ["supplier"] }))
-                    .await?;
                 let address = &input["addresses"][0];
-                self.0
-                    .create(
-                        Actor::Buyer,
-                        "party_address",
-                        json!({ "of_party": party, "kind": "office", "line1": address["street"],
-                                "postal_code": address["postal_code"], "city": address["city"],
-                                "country": address["country"] }),
-                    )
-                    .await?;
-                Ok(party)
+                let party = json!({
+                    "name": text(&input, "name"), "roles": ["supplier"],
+                    "@with": { "party_address": [{
+                        "kind": "office", "line1": address["street"], "postal_code": address["postal_code"],
+                        "city": address["city"], "country": address["country"] }] },
+                });
+                self.0.create(Actor::Buyer, "party", party).await
             }
             PURCHASE_ORDER => {
                 let lines: Vec<Json> = input["lines"]
@@ -176,9 +170,9 @@ impl InProcess {
 impl AppApi for InProcess {
     async fn create(&self, who: Actor, type_name: &'static str, input: Json) -> Result<Uuid> {
         let Json::Object(input) = input else { bail!("an input is a JSON object") };
-        match self.workspace.create(&self.principal(who), type_name, input, None).await? {
-            Created::Fresh(view) => Ok(view.system.id),
-            Created::Replayed(_) => bail!("a create without idempotency key was replayed"),
+        match self.workspace.create_with(&self.principal(who), type_name, input, None).await? {
+            CreatedWithOutcome::Fresh(created) => Ok(created.record.system.id),
+            CreatedWithOutcome::Replayed(_) => bail!("a create without idempotency key was replayed"),
         }
     }
 

@@ -15,6 +15,7 @@ on_both_databases!(
     members_read_the_org_chart_but_cannot_change_it,
     delegations_over_http,
     the_core_app_works_through_the_records_api,
+    a_party_and_its_addresses_in_one_request,
 );
 
 async fn problem(r: Response, status: StatusCode, code: &str) -> Value {
@@ -564,6 +565,70 @@ async fn the_core_app_works_through_the_records_api(backend: TestBackend) {
             .send()
             .await
             .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["count"], 1);
+}
+
+async fn a_party_and_its_addresses_in_one_request(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    app.workspace.install_builtin_apps().await.unwrap();
+    let body = json!({
+        "name": "Suzhou Fine Plastics", "roles": ["supplier"], "tax_id": "T-9",
+        "@with": {
+            "party_address": [{ "line1": "5 Lake Road", "city": "Suzhou", "country": "CN" }],
+            "party_contact": [{ "name": "Liu Yang" }]
+        }
+    });
+    let send = |key: &'static str, body: Value| {
+        app.client.post(app.url("/api/v1/records/party")).header("Idempotency-Key", key).json(&body).send()
+    };
+    let response = send("party-1", body.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(response.headers().get("etag").unwrap().to_str().unwrap(), "\"1\"");
+    let created = ok(response, StatusCode::CREATED).await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(location, format!("/api/v1/records/party/{id}"));
+    assert_eq!(created["@with"]["party_address"][0]["of_party"], json!(id));
+    assert_eq!(created["@with"]["party_address"][0]["city"], "Suzhou");
+    assert_eq!(created["@with"]["party_contact"][0]["of_party"], json!(id));
+    let address = created["@with"]["party_address"][0]["id"].as_str().unwrap();
+    let read = ok(app.get(&format!("/api/v1/records/party_address/{address}")).await, StatusCode::OK).await;
+    assert_eq!(read["line1"], "5 Lake Road");
+
+    // A retry with the same key answers the first result and creates nothing more.
+    let replay = send("party-1", body.clone()).await.unwrap();
+    assert_eq!(replay.headers().get("idempotent-replayed").unwrap(), "true");
+    let replayed = ok(replay, StatusCode::OK).await;
+    assert_eq!(replayed, created);
+    let other = json!({ "name": "Other", "@with": { "party_address": [{ "line1": "x" }] } });
+    problem(send("party-1", other).await.unwrap(), StatusCode::CONFLICT, "conflict").await;
+
+    // Every problem of the record and of each dependent, with pointers into the request.
+    let bad = json!({ "roles": ["nobody"], "@with": {
+        "party_address": [{ "city": "Suzhou" }], "party_contact": "Liu Yang" } });
+    let body =
+        problem(post(&app, "/api/v1/records/party", bad).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            .await;
+    assert_eq!(
+        pointers(&body),
+        [
+            ("/@with/party_address/0/line1".to_owned(), "required".to_owned()),
+            ("/@with/party_contact".to_owned(), "wrong_type".to_owned()),
+            ("/name".to_owned(), "required".to_owned()),
+            ("/roles/0".to_owned(), "unknown_option".to_owned()),
+        ]
+    );
+    // A dependent's unique clash refuses the whole request: the party is not created.
+    let clash = json!({ "name": "Twin", "@with": { "party_address": [{ "line1": "y" }],
+        "supplier_profile": [
+            { "display_name": "A", "currency": "CNY", "payment_days": 30 },
+            { "display_name": "B", "currency": "CNY", "payment_days": 30 } ] } });
+    problem(post(&app, "/api/v1/records/party", clash).await, StatusCode::CONFLICT, "conflict").await;
+    let list = ok(
+        app.client.get(app.url("/api/v1/records/party")).query(&[("count", "true")]).send().await.unwrap(),
         StatusCode::OK,
     )
     .await;

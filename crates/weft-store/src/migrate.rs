@@ -274,8 +274,10 @@ mod tests {
             let n: i64 = sqlx::query_scalar(&count(table)).fetch_one(pool).await.unwrap();
             assert_eq!(n, 1, "{table}");
         }
-        let revision: i64 =
-            sqlx::query_scalar("SELECT revision FROM process_instances WHERE id = x'02'").fetch_one(pool).await.unwrap();
+        let revision: i64 = sqlx::query_scalar("SELECT revision FROM process_instances WHERE id = x'02'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
         assert_eq!(revision, 3);
         let dangling = sqlx::query("PRAGMA foreign_key_check").fetch_all(pool).await.unwrap();
         assert!(dangling.is_empty());

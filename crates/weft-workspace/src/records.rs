@@ -70,6 +70,38 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
+impl Idempotency {
+    /// Locks the key for the rest of the transaction and returns the first request's answer
+    /// if there was one; the same key with another request is a conflict.
+    pub(crate) async fn replay(&self, tx: &mut Tx, principal_key: &str) -> Result<Option<Json>> {
+        idempotency::lock(tx, principal_key, &self.key).await?;
+        let Some(stored) = idempotency::find(tx, principal_key, &self.key).await? else { return Ok(None) };
+        if stored.request_hash != self.request_hash {
+            return Err(Error::Conflict(format!(
+                "Idempotency-Key `{}` was already used for a different request",
+                self.key
+            )));
+        }
+        Ok(Some(serde_json::from_str(&stored.response).unwrap_or(Json::Null)))
+    }
+
+    /// Keeps `response` (a 201) as the answer to retries with this key.
+    pub(crate) async fn remember(
+        &self,
+        tx: &mut Tx,
+        principal_key: &str,
+        response: &Json,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let stored = idempotency::StoredResponse {
+            request_hash: self.request_hash.clone(),
+            status: 201,
+            response: response.to_string(),
+        };
+        Ok(idempotency::store(tx, principal_key, &self.key, &stored, at).await?)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Created {
     Fresh(Box<RecordView>),
@@ -301,11 +333,18 @@ pub(crate) struct PreparedCreate {
     actor: String,
     /// Set for a guest: a record whose party comes from its fields must land in this party.
     guest_party: Option<Uuid>,
+    /// Chosen before the write, when records created with it refer to it (`create_with`).
+    id: Option<Uuid>,
 }
 
 impl PreparedCreate {
     pub(crate) fn type_name(&self) -> &str {
         &self.entry.decl.name
+    }
+
+    /// The record will be written with `id`.
+    pub(crate) fn with_id(self, id: Uuid) -> PreparedCreate {
+        PreparedCreate { id: Some(id), ..self }
     }
 
     /// Whether both were validated against the same declaration of their type.
@@ -389,7 +428,7 @@ impl Workspace {
     /// `prepare_create`; when it refuses fields, the references in the input are checked
     /// too, so every bad field is reported at once (the write re-checks them in its
     /// transaction).
-    async fn validate_create(
+    pub(crate) async fn validate_create(
         &self,
         principal: &Principal,
         entry: Arc<TypeEntry>,
@@ -506,6 +545,7 @@ impl Workspace {
             actor_id: principal.id,
             actor: principal.actor(),
             guest_party: principal.party(),
+            id: None,
         };
         if !reach.matches(&prepared.entry, &prepared.prospective()) {
             return Err(Error::Forbidden(format!(
@@ -537,30 +577,15 @@ impl Workspace {
         self.db
             .write(move |tx| {
                 Box::pin(async move {
-                    if let Some(idem) = &idempotency {
-                        idempotency::lock(tx, &principal_key, &idem.key).await?;
-                    }
                     if let Some(idem) = &idempotency
-                        && let Some(stored) = idempotency::find(tx, &principal_key, &idem.key).await?
+                        && let Some(json) = idem.replay(tx, &principal_key).await?
                     {
-                        if stored.request_hash != idem.request_hash {
-                            return Err(Error::Conflict(format!(
-                                "Idempotency-Key `{}` was already used for a different request",
-                                idem.key
-                            )));
-                        }
-                        let json = serde_json::from_str(&stored.response).unwrap_or(Json::Null);
                         return Ok(Created::Replayed(json));
                     }
                     let mut view = insert_prepared(tx, &catalog, &prepared).await?;
                     redact_with(&rules, &mut view);
                     if let Some(idem) = &idempotency {
-                        let stored = idempotency::StoredResponse {
-                            request_hash: idem.request_hash.clone(),
-                            status: 201,
-                            response: view.to_json().to_string(),
-                        };
-                        idempotency::store(tx, &principal_key, &idem.key, &stored, view.system.created_at).await?;
+                        idem.remember(tx, &principal_key, &view.to_json(), view.system.created_at).await?;
                     }
                     Ok(Created::Fresh(Box::new(view)))
                 })
@@ -1156,7 +1181,7 @@ pub(crate) fn plan_batch<P: Borrow<PreparedCreate>>(
     for (i, p) in batch.iter().enumerate() {
         let mut values = p.values.clone();
         weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
-        let id = Uuid::now_v7();
+        let id = p.id.unwrap_or_else(Uuid::now_v7);
         let party = party_link::derived_party(&entry.decl, id, &values).unwrap_or(p.party);
         if p.guest_party.is_some() && party != p.guest_party {
             return Err(Error::Forbidden(format!(
@@ -1259,7 +1284,7 @@ pub(crate) async fn write_planned(tx: &mut Tx, entry: &TypeEntry, plan: PlannedB
     Ok(stored.into_iter().map(|s| RecordView::from_stored(&entry.decl.name, s)).collect())
 }
 
-fn redact_with(rules: &crate::access::FieldRules, view: &mut RecordView) {
+pub(crate) fn redact_with(rules: &crate::access::FieldRules, view: &mut RecordView) {
     if !rules.hidden.is_empty() {
         view.values.retain(|name, _| !rules.hidden.contains(name));
     }

@@ -9,7 +9,7 @@ use weft_model::schema::FieldErrorCode;
 use weft_testkit::fixtures::{object, workspace};
 use weft_testkit::people;
 use weft_testkit::{TestBackend, TestDatabase, on_both_databases};
-use weft_workspace::{Created, Error, ListQuery, RecordView, Workspace};
+use weft_workspace::{Created, CreatedWithOutcome, Error, ListQuery, RecordView, Workspace};
 
 on_both_databases!(
     core_app_installs_once_and_then_is_unchanged,
@@ -17,6 +17,7 @@ on_both_databases!(
     bad_party_input_is_refused_field_by_field,
     blocking_a_party_keeps_the_reason_and_unblocking_clears_it,
     purging_a_party_takes_its_contacts_addresses_and_relationships,
+    a_party_is_created_with_its_addresses_and_contacts_or_not_at_all,
 );
 
 struct Core {
@@ -317,4 +318,127 @@ async fn system_party_follows_the_party_field(backend: TestBackend) {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Validation(_)), "{err:?}");
+}
+
+async fn count(c: &Core, type_name: &str) -> u64 {
+    let query = ListQuery { with_count: true, ..ListQuery::default() };
+    c.ws.list(&Principal::system(), type_name, &query).await.unwrap().count.unwrap_or_default()
+}
+
+async fn a_party_is_created_with_its_addresses_and_contacts_or_not_at_all(backend: TestBackend) {
+    let c = core(backend).await;
+    let input = json!({
+        "name": "Ningbo Precision Castings", "roles": ["supplier"],
+        "@with": {
+            "party_address": [
+                { "line1": "18 Harbour Road", "city": "Ningbo", "postal_code": "315000", "country": "CN" },
+                { "kind": "shipping", "line1": "Dock 7" }
+            ],
+            "party_contact": [{ "name": "Chen Jie", "email": "chen.jie@npc.example.com" }]
+        }
+    });
+    let created = match c.ws.create_with(&c.staff, "party", object(input.clone()), None).await.unwrap() {
+        CreatedWithOutcome::Fresh(created) => created,
+        CreatedWithOutcome::Replayed(_) => unreachable!(),
+    };
+    let party = created.record.system.id;
+    assert_eq!(json_of(&created.record)["name"], "Ningbo Precision Castings");
+    let kinds: Vec<(String, usize)> = created.dependents.iter().map(|(t, v)| (t.clone(), v.len())).collect();
+    assert_eq!(kinds, [("party_address".to_owned(), 2), ("party_contact".to_owned(), 1)]);
+    let answer = created.to_json();
+    assert_eq!(answer["@with"]["party_address"][0]["of_party"], json!(party));
+    assert_eq!(answer["@with"]["party_address"][0]["kind"], "office", "the default kind");
+    assert_eq!(answer["@with"]["party_address"][1]["line1"], "Dock 7");
+    assert_eq!(answer["@with"]["party_contact"][0]["of_party"], json!(party));
+    // Each is an ordinary record of its type: listed, read back, with its own history, and
+    // its party taken from the reference, as when created on its own.
+    let address = &created.dependents[0].1[0];
+    assert_eq!(address.system.party, Some(party));
+    let read = c.ws.get(&c.staff, "party_address", address.system.id).await.unwrap();
+    assert_eq!(json_of(&read)["city"], "Ningbo");
+    let timeline = c.ws.timeline(&c.staff, "party_address", address.system.id).await.unwrap();
+    assert!(!timeline.is_empty());
+    assert_eq!(
+        (count(&c, "party").await, count(&c, "party_address").await, count(&c, "party_contact").await),
+        (1, 2, 1)
+    );
+
+    // Every problem at once, pointing into the request; nothing written.
+    let bad = json!({
+        "roles": ["supplier"],
+        "@with": {
+            "party_address": [{ "city": "Ningbo" }, { "line1": "Dock 8", "of_party": party }],
+            "party_contact": [{ "name": "Chen Jie", "mobile": 13800138000_i64 }],
+            "party_relationship": [{ "kind": "partner_of" }],
+            "no_such_type": [{}]
+        }
+    });
+    let errors = validation(c.ws.create_with(&c.staff, "party", object(bad), None).await.unwrap_err());
+    let pointers: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [
+            "/@with/no_such_type",
+            "/@with/party_address/0/line1",
+            "/@with/party_address/1/of_party",
+            "/@with/party_contact/0/mobile",
+            "/@with/party_relationship",
+            "/name"
+        ],
+        "{errors:?}"
+    );
+    assert!(errors.contains(&("/@with/party_address/1/of_party".to_owned(), FieldErrorCode::ReadOnly)));
+    assert_eq!(
+        (count(&c, "party").await, count(&c, "party_address").await, count(&c, "party_contact").await),
+        (1, 2, 1)
+    );
+    let not_a_list = json!({ "name": "X", "@with": { "party_address": { "line1": "a" } } });
+    let errors = validation(c.ws.create_with(&c.staff, "party", object(not_a_list), None).await.unwrap_err());
+    assert_eq!(errors, [("/@with/party_address".to_owned(), FieldErrorCode::WrongType)]);
+
+    // A principal who may create parties but not addresses gets the refusal, and no party.
+    let role = json!({ "name": "party_clerk", "grants": [
+        { "type": "party", "actions": ["read", "create"], "scope": "all" } ]});
+    c.ws.put_role(&Principal::system(), serde_json::from_value(role).unwrap()).await.unwrap();
+    let clerk = people::member(&c.ws, &["party_clerk"]).await;
+    let refused = c.ws.create_with(&clerk, "party", object(input.clone()), None).await.unwrap_err();
+    assert!(matches!(refused, Error::Forbidden(_)), "{refused:?}");
+    assert_eq!(count(&c, "party").await, 1);
+    // Without dependents the same principal creates the party as usual.
+    let alone = json!({ "name": "Solo Ltd", "roles": ["customer"] });
+    assert!(matches!(
+        c.ws.create_with(&clerk, "party", object(alone), None).await.unwrap(),
+        CreatedWithOutcome::Fresh(created) if created.dependents.is_empty()
+    ));
+
+    // A supplier profile's `supplier` is a party field: it is filled in as well. Its bounds
+    // are checked before anything is written...
+    let before = (count(&c, "party").await, count(&c, "party_address").await);
+    let profile = |days: i64| json!({ "display_name": "Profiled", "currency": "CNY", "payment_days": days });
+    let with_profile = json!({ "name": "Profiled Ltd", "roles": ["supplier"], "@with": {
+        "party_address": [{ "line1": "3 Profile Street" }], "supplier_profile": [profile(-5)] } });
+    let errors = validation(c.ws.create_with(&c.staff, "party", object(with_profile), None).await.unwrap_err());
+    assert_eq!(errors, [("/@with/supplier_profile/0/payment_days".to_owned(), FieldErrorCode::OutOfRange)]);
+    assert_eq!((count(&c, "party").await, count(&c, "party_address").await), before);
+    // ...and a dependent refused inside the transaction (one profile per supplier, the second
+    // taken by the first) undoes the party and the others with it.
+    let two_profiles = json!({ "name": "Profiled Ltd", "roles": ["supplier"], "@with": {
+        "party_address": [{ "line1": "3 Profile Street" }], "supplier_profile": [profile(30), profile(60)] } });
+    let err = c.ws.create_with(&c.staff, "party", object(two_profiles), None).await.unwrap_err();
+    assert!(matches!(&err, Error::Unique { fields } if fields == &["supplier"]), "{err:?}");
+    assert_eq!((count(&c, "party").await, count(&c, "party_address").await), before);
+    assert_eq!(count(&c, "supplier_profile").await, 0);
+    let one_profile = json!({ "name": "Profiled Ltd", "roles": ["supplier"], "@with": {
+        "supplier_profile": [profile(45)] } });
+    let CreatedWithOutcome::Fresh(profiled) =
+        c.ws.create_with(&c.staff, "party", object(one_profile), None).await.unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(profiled.to_json()["@with"]["supplier_profile"][0]["supplier"], json!(profiled.record.system.id));
+
+    // A guest cannot create parties, with or without dependents.
+    let guest = people::guest(&c.ws, party, &[]).await;
+    let refused = c.ws.create_with(&guest, "party", object(input), None).await.unwrap_err();
+    assert!(matches!(refused, Error::Forbidden(_) | Error::NotFound(_)), "{refused:?}");
 }

@@ -119,11 +119,14 @@ pub async fn list_records(
     }))
 }
 
-/// Creates a record. Send `Idempotency-Key` to make retries safe.
+/// Creates a record. Send `Idempotency-Key` to make retries safe. Records that refer to the
+/// new one (a party's addresses and contacts) can be created with it, in the same
+/// transaction, under `@with`: `{"name": "…", "@with": {"party_address": [{"line1": "…"}]}}`;
+/// their reference back is filled in, and the answer carries them under `@with` too.
 #[utoipa::path(post, path = "/api/v1/records/{type}", tag = "records",
     params(("type" = String, Path, description = "Object type"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
-    request_body(content = Object, description = "Field values; `owner` and `party` may be set"),
+    request_body(content = Object, description = "Field values; `owner` and `party` may be set; `@with`: records of other types that refer to this one, by type, created with it (at most 100)"),
     responses(
         (status = 201, description = "Created", body = Object),
         (status = 200, description = "Replayed: the result of the first request with this key", body = Object),
@@ -149,6 +152,22 @@ pub async fn create_record(
             Some(Idempotency { key: key.to_owned(), request_hash: hex::encode(digest) })
         }
     };
+    if input.contains_key(weft_workspace::create_with::WITH_KEY) {
+        return match state.workspace.create_with(&actor, &type_name, input, idempotency).await? {
+            weft_workspace::CreatedWithOutcome::Fresh(created) => {
+                let record = &created.record;
+                let mut response = (StatusCode::CREATED, AppJson(created.to_json())).into_response();
+                response.headers_mut().insert(header::ETAG, etag(record.system.version));
+                if let Ok(location) =
+                    HeaderValue::from_str(&format!("/api/v1/records/{type_name}/{}", record.system.id))
+                {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+                Ok(response)
+            }
+            weft_workspace::CreatedWithOutcome::Replayed(json) => Ok(replayed(json)),
+        };
+    }
     match state.workspace.create(&actor, &type_name, input, idempotency).await? {
         weft_workspace::Created::Fresh(view) => {
             let mut response = with_version(&view, StatusCode::CREATED);
@@ -157,14 +176,17 @@ pub async fn create_record(
             }
             Ok(response)
         }
-        weft_workspace::Created::Replayed(json) => {
-            let version = json.get("version").and_then(Json::as_i64).unwrap_or(1);
-            let mut response = (StatusCode::OK, AppJson(json)).into_response();
-            response.headers_mut().insert(header::ETAG, etag(version));
-            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(response)
-        }
+        weft_workspace::Created::Replayed(json) => Ok(replayed(json)),
     }
+}
+
+/// The stored answer of the first request with an Idempotency-Key.
+fn replayed(json: Json) -> Response {
+    let version = json.get("version").and_then(Json::as_i64).unwrap_or(1);
+    let mut response = (StatusCode::OK, AppJson(json)).into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -224,7 +224,10 @@ impl Workspace {
 
     /// An instance started by a timer start event (`element`), as the system.
     pub(super) async fn start_timer_instance(&self, key: &str, id: Uuid, element: String) -> Result<Uuid> {
-        Ok(self.start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element), None).await?.id)
+        Ok(self
+            .start_instance_at(key, id, Map::new(), None, None, None, "system".into(), Some(element), None)
+            .await?
+            .id)
     }
 
     #[allow(clippy::too_many_arguments)]
