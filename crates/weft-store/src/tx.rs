@@ -240,6 +240,28 @@ impl Tx {
         })
     }
 
+    /// `fetch_all` of a statement rendered already (a kept shape: `shapes`).
+    pub async fn fetch_all_rendered(&mut self, statement: Rendered) -> Result<Vec<DbRow>> {
+        let values = sea_query_binder::SqlxValues(statement.values);
+        Ok(match self {
+            Tx::Sqlite(tx) => sqlx::query_with(&statement.sql, values)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+            Tx::SqliteDirect(conn) => {
+                conn.fetch_all(&statement.sql, &values.0.0)?.into_iter().map(DbRow::SqliteDirect).collect()
+            }
+            Tx::Postgres(tx) => sqlx::query_with(&statement.sql, values)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+        })
+    }
+
     /// `fetch_optional` of a statement rendered already (a kept shape: `shapes`).
     pub async fn fetch_optional_rendered(&mut self, statement: Rendered) -> Result<Option<DbRow>> {
         let values = sea_query_binder::SqlxValues(statement.values);
