@@ -23,6 +23,6 @@ pub use error::{Error, Result};
 pub use location::DatabaseLocation;
 pub use migrate::{MigrationPlan, MigrationStatus, PlannedMigration};
 pub use statement_sizes::{MAX_ROWS, recurring_chunks};
-pub use tx::{DbRow, Rendered, Tx, format_utc, now, timestamp};
+pub use tx::{DbRow, Rendered, Tx, format_utc, now, timestamp, to_micros};
 pub use writer::BoxFuture;
 pub mod records;

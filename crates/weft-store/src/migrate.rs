@@ -92,7 +92,7 @@ impl Database {
             return Ok(Vec::new());
         }
         let outcome = match self {
-            Database::Sqlite(store) => return migrate_sqlite(&store.write_pool, plan.pending).await,
+            Database::Sqlite(store) => migrate_sqlite(&store.write_pool).await?,
             Database::Postgres(pg) => POSTGRES.run(&pg.pool).await,
         };
         match outcome {
@@ -151,7 +151,7 @@ impl Database {
 /// pragma is a no-op inside a transaction, so it is set on the pool's one connection around
 /// the migrator's transactions; before it is switched back on, every reference must still
 /// resolve.
-async fn migrate_sqlite(pool: &sqlx::SqlitePool, pending: Vec<PlannedMigration>) -> Result<Vec<PlannedMigration>> {
+async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> Result<std::result::Result<(), MigrateError>> {
     use sqlx::Executor;
     let mut conn = pool.acquire().await?;
     conn.execute("PRAGMA foreign_keys = OFF").await?;
@@ -160,16 +160,10 @@ async fn migrate_sqlite(pool: &sqlx::SqlitePool, pending: Vec<PlannedMigration>)
         Ok(()) => sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *conn).await.map(|rows| rows.len()),
         Err(_) => Ok(0),
     };
+    // Switched on again whatever happened, before any error is returned.
     conn.execute("PRAGMA foreign_keys = ON").await?;
-    match outcome {
-        Ok(()) => {}
-        Err(MigrateError::VersionMissing(version)) => {
-            return Err(Error::SchemaTooNew { version, description: "unknown to this binary".into() });
-        }
-        Err(e) => return Err(e.into()),
-    }
     match dangling? {
-        0 => Ok(pending),
+        0 => Ok(outcome),
         n => Err(Error::ForeignKey { detail: format!("after migrating, {n} rows reference rows that do not exist") }),
     }
 }

@@ -435,6 +435,10 @@ pub fn format_utc(at: time::OffsetDateTime) -> String {
 
 /// The current time, truncated to microseconds (what both backends store).
 pub fn now() -> time::OffsetDateTime {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now)
+    to_micros(time::OffsetDateTime::now_utc())
+}
+
+/// `at` as both backends store it: truncated to microseconds.
+pub fn to_micros(at: time::OffsetDateTime) -> time::OffsetDateTime {
+    at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at)
 }

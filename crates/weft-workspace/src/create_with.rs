@@ -68,7 +68,6 @@ fn parse_with(with: Json, errors: &mut Vec<FieldError>) -> Vec<(String, Vec<Map<
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut count = 0;
     for (type_name, inputs) in by_type {
         let pointer = format!("{base}/{type_name}");
         let Json::Array(inputs) = inputs else {
@@ -82,15 +81,7 @@ fn parse_with(with: Json, errors: &mut Vec<FieldError>) -> Vec<(String, Vec<Map<
                 _ => errors.push(problem(format!("{pointer}/{i}"), FieldErrorCode::WrongType, "expected an object")),
             }
         }
-        count += records.len();
         out.push((type_name, records));
-    }
-    if count > MAX_DEPENDENTS {
-        errors.push(problem(
-            base,
-            FieldErrorCode::TooLong,
-            format!("at most {MAX_DEPENDENTS} records may be created with one record, not {count}"),
-        ));
     }
     out
 }
@@ -120,6 +111,15 @@ impl Workspace {
         let entry = self.entry(type_name)?;
         let mut errors = Vec::new();
         let groups = parse_with(with, &mut errors);
+        // Refused before any of them is validated.
+        let count: usize = groups.iter().map(|(_, records)| records.len()).sum();
+        if count > MAX_DEPENDENTS {
+            return Err(Error::Validation(vec![problem(
+                format!("/{WITH_KEY}"),
+                FieldErrorCode::TooLong,
+                format!("at most {MAX_DEPENDENTS} records may be created with one record, not {count}"),
+            )]));
+        }
         let id = Uuid::now_v7();
         let parent = match self.validate_create(principal, entry.clone(), input).await {
             Ok(prepared) => Some(prepared.with_id(id)),

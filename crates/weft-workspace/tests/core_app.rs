@@ -395,6 +395,26 @@ async fn a_party_is_created_with_its_addresses_and_contacts_or_not_at_all(backen
     let not_a_list = json!({ "name": "X", "@with": { "party_address": { "line1": "a" } } });
     let errors = validation(c.ws.create_with(&c.staff, "party", object(not_a_list), None).await.unwrap_err());
     assert_eq!(errors, [("/@with/party_address".to_owned(), FieldErrorCode::WrongType)]);
+    let not_records = json!({ "name": "X", "@with": { "party_address": [{ "line1": "a" }, "b", 3] } });
+    let errors = validation(c.ws.create_with(&c.staff, "party", object(not_records), None).await.unwrap_err());
+    assert_eq!(
+        errors,
+        [
+            ("/@with/party_address/1".to_owned(), FieldErrorCode::WrongType),
+            ("/@with/party_address/2".to_owned(), FieldErrorCode::WrongType)
+        ]
+    );
+    let not_an_object = json!({ "name": "X", "@with": [{ "line1": "a" }] });
+    let errors = validation(c.ws.create_with(&c.staff, "party", object(not_an_object), None).await.unwrap_err());
+    assert_eq!(errors, [("/@with".to_owned(), FieldErrorCode::WrongType)]);
+    let addresses: Vec<Value> = (0..101).map(|i| json!({ "line1": format!("{i} Long Street") })).collect();
+    let too_many = json!({ "name": "X", "@with": { "party_address": addresses } });
+    let errors = validation(c.ws.create_with(&c.staff, "party", object(too_many), None).await.unwrap_err());
+    assert_eq!(errors, [("/@with".to_owned(), FieldErrorCode::TooLong)]);
+    assert_eq!(
+        (count(&c, "party").await, count(&c, "party_address").await, count(&c, "party_contact").await),
+        (1, 2, 1)
+    );
 
     // A principal who may create parties but not addresses gets the refusal, and no party.
     let role = json!({ "name": "party_clerk", "grants": [

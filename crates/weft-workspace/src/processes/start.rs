@@ -4,7 +4,6 @@
 
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_process::{Engine, Start};
@@ -286,8 +285,9 @@ impl Workspace {
             Cause::new(actor, "start", json!({ "definition": definition.id, "parent": stored.parent_instance }));
         self.persist_step(&stored, Some(stored.clone()), &state, 0, effects, cause, now).await?;
         // As read back: times are stored to the microsecond.
-        let micros = |at: OffsetDateTime| at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at);
-        Ok(StoredInstance { started_at: micros(stored.started_at), ended_at: stored.ended_at.map(micros), ..stored })
+        let (started_at, ended_at) =
+            (weft_store::to_micros(stored.started_at), stored.ended_at.map(weft_store::to_micros));
+        Ok(StoredInstance { started_at, ended_at, ..stored })
     }
 }
 
