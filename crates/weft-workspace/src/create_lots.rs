@@ -11,6 +11,7 @@
 //! straight on, alone; the ones that arrive during that write make the next lot.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
@@ -23,78 +24,96 @@ use crate::{Error, Result};
 /// Most creates written as one lot.
 const MAX_LOT: usize = 256;
 
-struct Pending {
-    prepared: PreparedCreate,
-    reply: oneshot::Sender<Result<RecordView>>,
+/// What can be written in lots: a create (`PreparedCreate`), or a create with its
+/// dependents (`create_with`).
+pub(crate) trait Joinable: Send + Sync + Sized + 'static {
+    /// What one item's caller gets back.
+    type Written: Send + 'static;
+    /// The queue the item waits in; only items of one queue are written together.
+    fn queue_key(&self) -> String;
+    /// Whether the item may be written in one lot with `first` (validated against the
+    /// same declarations).
+    fn joins(&self, first: &Self) -> bool;
+    /// Writes the items in one transaction: one answer per item, in order, or nothing.
+    fn write_lot(
+        db: &Database,
+        catalog: &Arc<Catalog>,
+        lot: &[&Self],
+    ) -> impl Future<Output = Result<Vec<Self::Written>>> + Send;
+    /// Writes the item in a transaction of its own.
+    fn write_alone(
+        db: &Database,
+        catalog: &Arc<Catalog>,
+        item: Self,
+    ) -> impl Future<Output = Result<Self::Written>> + Send;
 }
 
-/// One queue, and one task writing its lots, per object type.
-#[derive(Default)]
-pub(crate) struct CreateLots {
-    queues: Mutex<HashMap<String, mpsc::UnboundedSender<Pending>>>,
+struct Pending<T: Joinable> {
+    item: T,
+    reply: oneshot::Sender<Result<T::Written>>,
 }
 
-impl std::fmt::Debug for CreateLots {
+/// One queue, and one task writing its lots, per queue key (an object type).
+pub(crate) struct CreateLots<T: Joinable> {
+    queues: Mutex<HashMap<String, mpsc::UnboundedSender<Pending<T>>>>,
+}
+
+impl<T: Joinable> Default for CreateLots<T> {
+    fn default() -> Self {
+        CreateLots { queues: Mutex::default() }
+    }
+}
+
+impl<T: Joinable> std::fmt::Debug for CreateLots<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateLots").finish_non_exhaustive()
     }
 }
 
-impl CreateLots {
-    /// Writes `prepared` (in a lot when others wait with it) and answers once committed.
-    pub(crate) async fn create(
-        &self,
-        db: &Database,
-        catalog: &Arc<Catalog>,
-        prepared: PreparedCreate,
-    ) -> Result<RecordView> {
+impl<T: Joinable> CreateLots<T> {
+    /// Writes `item` (in a lot when others wait with it) and answers once committed.
+    pub(crate) async fn create(&self, db: &Database, catalog: &Arc<Catalog>, item: T) -> Result<T::Written> {
         let (reply, answer) = oneshot::channel();
-        let mut pending = Pending { prepared, reply };
+        let mut pending = Pending { item, reply };
         // A queue whose task is gone (its runtime shut down) is replaced once.
         for _ in 0..2 {
-            let queue = self.queue(db, catalog, &pending.prepared);
+            let key = pending.item.queue_key();
+            let queue = self.queue(db, catalog, &key);
             match queue.send(pending) {
                 Ok(()) => return answer.await.map_err(|_| Error::from(weft_store::Error::WriterStopped))?,
                 Err(mpsc::error::SendError(back)) => {
                     pending = back;
-                    self.forget(&pending.prepared);
+                    self.forget(&key);
                 }
             }
         }
-        let prepared = pending.prepared;
-        write_alone(db, catalog, prepared).await
+        T::write_alone(db, catalog, pending.item).await
     }
 
-    fn queue(
-        &self,
-        db: &Database,
-        catalog: &Arc<Catalog>,
-        prepared: &PreparedCreate,
-    ) -> mpsc::UnboundedSender<Pending> {
+    fn queue(&self, db: &Database, catalog: &Arc<Catalog>, key: &str) -> mpsc::UnboundedSender<Pending<T>> {
         let mut queues = self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        queues
-            .entry(prepared.type_name().to_owned())
-            .or_insert_with(|| {
-                let (queue, rx) = mpsc::unbounded_channel();
-                tokio::spawn(write_lots(db.clone(), catalog.clone(), rx));
-                queue
-            })
-            .clone()
+        if let Some(queue) = queues.get(key) {
+            return queue.clone();
+        }
+        let (queue, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_lots(db.clone(), catalog.clone(), rx));
+        queues.insert(key.to_owned(), queue.clone());
+        queue
     }
 
-    fn forget(&self, prepared: &PreparedCreate) {
+    fn forget(&self, key: &str) {
         let mut queues = self.queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        queues.remove(prepared.type_name());
+        queues.remove(key);
     }
 }
 
-/// Lots of one type being written at once: while one waits for its commit to reach the
+/// Lots of one queue being written at once: while one waits for its commit to reach the
 /// disk, the next is already being written.
 const LOTS_IN_FLIGHT: usize = 2;
 
-/// The task of one type: takes whatever has queued up and writes it, up to
+/// The task of one queue: takes whatever has queued up and writes it, up to
 /// `LOTS_IN_FLIGHT` lots at a time; while those are written, the next one gathers.
-async fn write_lots(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn write_lots<T: Joinable>(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::UnboundedReceiver<Pending<T>>) {
     let in_flight = Arc::new(tokio::sync::Semaphore::new(LOTS_IN_FLIGHT));
     loop {
         let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
@@ -104,12 +123,11 @@ async fn write_lots(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::Unbounded
         }
         let (db, catalog) = (db.clone(), catalog.clone());
         tokio::spawn(async move {
-            // Creates validated against different declarations of the type (one changed
-            // in between) are not mixed: each run of the same declaration is its own lot.
+            // Items validated against different declarations (one changed in between) are
+            // not mixed: each run of the same declarations is its own lot.
             let mut rest = lot;
             while !rest.is_empty() {
-                let split =
-                    rest.iter().position(|p| !p.prepared.same_declaration(&rest[0].prepared)).unwrap_or(rest.len());
+                let split = rest.iter().position(|p| !p.item.joins(&rest[0].item)).unwrap_or(rest.len());
                 let tail = rest.split_off(split);
                 write_lot(&db, &catalog, rest).await;
                 rest = tail;
@@ -119,43 +137,53 @@ async fn write_lots(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::Unbounded
     }
 }
 
-async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending>) {
+async fn write_lot<T: Joinable>(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending<T>>) {
     if lot.len() == 1 {
         for pending in lot {
-            let _ = pending.reply.send(write_alone(db, catalog, pending.prepared).await);
+            let _ = pending.reply.send(T::write_alone(db, catalog, pending.item).await);
         }
         return;
     }
-    // Planned here, on the runtime's threads, so that the SQLite writer only runs the
-    // statements; the creates stay here in case the lot has to be redone one by one.
-    let prepared: Vec<&PreparedCreate> = lot.iter().map(|p| &p.prepared).collect();
-    let written = match ReadyLot::new(db.backend(), &prepared) {
-        Ok(ready) => {
-            let catalog = catalog.clone();
-            db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await
-        }
-        Err(e) => Err(e),
-    };
-    match written {
-        Ok(views) if views.len() == lot.len() => {
-            for (pending, view) in lot.into_iter().zip(views) {
-                let _ = pending.reply.send(Ok(view));
+    // The items stay here in case the lot has to be redone one by one.
+    let items: Vec<&T> = lot.iter().map(|p| &p.item).collect();
+    match T::write_lot(db, catalog, &items).await {
+        Ok(written) if written.len() == lot.len() => {
+            for (pending, one) in lot.into_iter().zip(written) {
+                let _ = pending.reply.send(Ok(one));
             }
         }
-        // Nothing of the lot was written: each create goes again alone and gets its own
+        // Nothing of the lot was written: each item goes again alone and gets its own
         // answer (its own error, or its record when another one spoiled the lot).
         _ => {
             let alone = lot.into_iter().map(|pending| async move {
-                let _ = pending.reply.send(write_alone(db, catalog, pending.prepared).await);
+                let _ = pending.reply.send(T::write_alone(db, catalog, pending.item).await);
             });
             futures::future::join_all(alone).await;
         }
     }
 }
 
-async fn write_alone(db: &Database, catalog: &Arc<Catalog>, prepared: PreparedCreate) -> Result<RecordView> {
-    let ready = ReadyLot::new(db.backend(), &[&prepared])?;
-    let catalog = catalog.clone();
-    let mut views = db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await?;
-    views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))
+impl Joinable for PreparedCreate {
+    type Written = RecordView;
+
+    fn queue_key(&self) -> String {
+        self.type_name().to_owned()
+    }
+
+    fn joins(&self, first: &Self) -> bool {
+        self.same_declaration(first)
+    }
+
+    async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: &[&Self]) -> Result<Vec<RecordView>> {
+        // Planned here, on the runtime's threads, so that the SQLite writer only runs the
+        // statements.
+        let ready = ReadyLot::new(db.backend(), lot)?;
+        let catalog = catalog.clone();
+        db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await
+    }
+
+    async fn write_alone(db: &Database, catalog: &Arc<Catalog>, prepared: Self) -> Result<RecordView> {
+        let mut views = Self::write_lot(db, catalog, &[&prepared]).await?;
+        views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))
+    }
 }

@@ -7,12 +7,18 @@
 //! is written. Over HTTP the dependents ride in the parent's body under `@with` (a key no
 //! field name can take), by type: `{"name": "…", "@with": {"party_address": [{…}]}}`.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 use weft_model::Principal;
 use weft_model::schema::check::PARTY_TYPE;
 use weft_model::schema::{FieldError, FieldErrorCode, FieldKind};
+use weft_store::{Backend, Database, Tx};
 
+use crate::access::FieldRules;
+use crate::catalog::{Catalog, TypeEntry};
+use crate::create_lots::Joinable;
 use crate::records::{Idempotency, PreparedCreate, ReadyLot, RecordView, redact_with};
 use crate::{Error, Result, Workspace};
 
@@ -129,7 +135,7 @@ impl Workspace {
             }
             Err(other) => return Err(other),
         };
-        let mut dependents: Vec<(String, Vec<PreparedCreate>)> = Vec::with_capacity(groups.len());
+        let mut dependents: Vec<DependentGroup> = Vec::with_capacity(groups.len());
         for (dep_type, inputs) in groups {
             let pointer = format!("/{WITH_KEY}/{dep_type}");
             let Some(dep_entry) = self.catalog.get(&dep_type) else {
@@ -183,70 +189,152 @@ impl Workspace {
                     Err(other) => return Err(other),
                 }
             }
-            dependents.push((dep_type, prepared));
+            let rules = self.field_rules(principal, &dep_entry);
+            dependents.push(DependentGroup { type_name: dep_type, entry: dep_entry, prepared, rules });
         }
         let Some(parent) = parent.filter(|_| errors.is_empty()) else {
             errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
             return Err(Error::Validation(errors));
         };
-        // Planned here, on the runtime's threads (ids, rows, history rendered), so that the
-        // SQLite writer only runs the statements: one lot for the record and one per
-        // dependent type, whose records go in multi-row statements.
-        let backend = self.db.backend();
-        let record_lot = ReadyLot::new(backend, &[&parent])?;
-        let mut lots = Vec::with_capacity(dependents.len());
-        for (dep_type, prepared) in &dependents {
-            let refs: Vec<&PreparedCreate> = prepared.iter().collect();
-            let rules = self.entry(dep_type).map(|e| self.field_rules(principal, &e)).unwrap_or_default();
-            lots.push((dep_type.clone(), prepared.len(), ReadyLot::new(backend, &refs)?, rules));
-        }
+        let parent_rules = self.field_rules(principal, &entry);
+        let unit = WithUnit { parent, dependents, parent_rules };
+        let Some(idempotency) = idempotency else {
+            // Without a key, concurrent creates of the same shape are written together.
+            let created = self.with_lots.create(&self.db, &self.catalog, unit).await?;
+            return Ok(CreatedWithOutcome::Fresh(Box::new(created)));
+        };
+        let planned = plan_units(self.db.backend(), &[&unit])?;
         let catalog = self.catalog.clone();
         let principal_key = principal.actor();
-        let record_rules = self.field_rules(principal, &entry);
         self.db
             .write(move |tx| {
                 Box::pin(async move {
-                    if let Some(idem) = &idempotency
-                        && let Some(json) = idem.replay(tx, &principal_key).await?
-                    {
+                    if let Some(json) = idempotency.replay(tx, &principal_key).await? {
                         return Ok(CreatedWithOutcome::Replayed(json));
                     }
-                    let mut record = record_lot
+                    let mut created = planned
                         .write(tx, &catalog)
                         .await?
                         .pop()
                         .ok_or_else(|| Error::Internal("the record was not written".into()))?;
-                    redact_with(&record_rules, &mut record);
-                    let mut written = Vec::with_capacity(lots.len());
-                    for (dep_type, count, lot, rules) in lots {
-                        // A lot of one names its record's fields alone (`/line1`), of several
-                        // by index (`/1/line1`).
-                        let base = if count == 1 {
-                            format!("/{WITH_KEY}/{dep_type}/0")
-                        } else {
-                            format!("/{WITH_KEY}/{dep_type}")
-                        };
-                        let mut views = lot.write(tx, &catalog).await.map_err(|e| match e {
-                            Error::Validation(found) => Error::Validation(
-                                found
-                                    .into_iter()
-                                    .map(|f| FieldError { pointer: format!("{base}{}", f.pointer), ..f })
-                                    .collect(),
-                            ),
-                            other => other,
-                        })?;
-                        for view in &mut views {
-                            redact_with(&rules, view);
-                        }
-                        written.push((dep_type, views));
-                    }
-                    let created = CreatedWith { record, dependents: written };
-                    if let Some(idem) = &idempotency {
-                        idem.remember(tx, &principal_key, &created.to_json(), created.record.system.created_at).await?;
-                    }
+                    unit.redact(&mut created);
+                    idempotency
+                        .remember(tx, &principal_key, &created.to_json(), created.record.system.created_at)
+                        .await?;
                     Ok::<_, Error>(CreatedWithOutcome::Fresh(Box::new(created)))
                 })
             })
             .await
+    }
+}
+
+/// One dependent type of a create with dependents.
+struct DependentGroup {
+    type_name: String,
+    entry: Arc<TypeEntry>,
+    prepared: Vec<PreparedCreate>,
+    /// What the creating principal may see of the written records.
+    rules: FieldRules,
+}
+
+/// A create with its dependents, validated and ready to write.
+pub(crate) struct WithUnit {
+    parent: PreparedCreate,
+    dependents: Vec<DependentGroup>,
+    parent_rules: FieldRules,
+}
+
+impl WithUnit {
+    /// Hides what the creating principal may not see of what was written.
+    fn redact(&self, created: &mut CreatedWith) {
+        redact_with(&self.parent_rules, &mut created.record);
+        for (group, (_, views)) in self.dependents.iter().zip(&mut created.dependents) {
+            for view in views {
+                redact_with(&group.rules, view);
+            }
+        }
+    }
+}
+
+/// Creates with dependents planned for one transaction (ids, rows, history rendered on the
+/// runtime's threads, so that the SQLite writer only runs the statements): one lot of
+/// records, then one lot per dependent type, whose records go in multi-row statements.
+struct PlannedUnits {
+    records: ReadyLot,
+    /// Per dependent type: its name, its lot, and how many of the lot each record has.
+    groups: Vec<(String, ReadyLot, Vec<usize>)>,
+}
+
+/// `units` have the same dependent types in the same order (`Joinable::joins`).
+fn plan_units(backend: Backend, units: &[&WithUnit]) -> Result<PlannedUnits> {
+    let parents: Vec<&PreparedCreate> = units.iter().map(|u| &u.parent).collect();
+    let records = ReadyLot::new(backend, &parents)?;
+    let Some(first) = units.first() else { return Ok(PlannedUnits { records, groups: Vec::new() }) };
+    let mut groups = Vec::with_capacity(first.dependents.len());
+    for (k, group) in first.dependents.iter().enumerate() {
+        let lot: Vec<&PreparedCreate> = units.iter().flat_map(|u| &u.dependents[k].prepared).collect();
+        let counts = units.iter().map(|u| u.dependents[k].prepared.len()).collect();
+        groups.push((group.type_name.clone(), ReadyLot::new(backend, &lot)?, counts));
+    }
+    Ok(PlannedUnits { records, groups })
+}
+
+impl PlannedUnits {
+    /// Writes everything in `tx`: what each create wrote, in order (not yet redacted).
+    async fn write(self, tx: &mut Tx, catalog: &Catalog) -> Result<Vec<CreatedWith>> {
+        let records = self.records.write(tx, catalog).await?;
+        let mut out: Vec<CreatedWith> =
+            records.into_iter().map(|record| CreatedWith { record, dependents: Vec::new() }).collect();
+        for (dep_type, lot, counts) in self.groups {
+            let total: usize = counts.iter().sum();
+            // A lot of one names its record's fields alone (`/line1`), of several by index
+            // (`/1/line1`).
+            let base = if total == 1 { format!("/{WITH_KEY}/{dep_type}/0") } else { format!("/{WITH_KEY}/{dep_type}") };
+            let views = lot.write(tx, catalog).await.map_err(|e| match e {
+                Error::Validation(found) => Error::Validation(
+                    found.into_iter().map(|f| FieldError { pointer: format!("{base}{}", f.pointer), ..f }).collect(),
+                ),
+                other => other,
+            })?;
+            let mut views = views.into_iter();
+            for (created, count) in out.iter_mut().zip(counts) {
+                created.dependents.push((dep_type.clone(), views.by_ref().take(count).collect()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Joinable for WithUnit {
+    type Written = CreatedWith;
+
+    fn queue_key(&self) -> String {
+        let mut key = self.parent.type_name().to_owned();
+        for group in &self.dependents {
+            key.push('|');
+            key.push_str(&group.type_name);
+        }
+        key
+    }
+
+    fn joins(&self, first: &Self) -> bool {
+        self.parent.same_declaration(&first.parent)
+            && self.dependents.len() == first.dependents.len()
+            && self.dependents.iter().zip(&first.dependents).all(|(a, b)| Arc::ptr_eq(&a.entry, &b.entry))
+    }
+
+    async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: &[&Self]) -> Result<Vec<CreatedWith>> {
+        let planned = plan_units(db.backend(), lot)?;
+        let catalog = catalog.clone();
+        let mut written = db.write(move |tx| Box::pin(async move { planned.write(tx, &catalog).await })).await?;
+        for (unit, created) in lot.iter().zip(&mut written) {
+            unit.redact(created);
+        }
+        Ok(written)
+    }
+
+    async fn write_alone(db: &Database, catalog: &Arc<Catalog>, unit: Self) -> Result<CreatedWith> {
+        let mut written = Self::write_lot(db, catalog, &[&unit]).await?;
+        written.pop().ok_or_else(|| Error::Internal("the record was not written".into()))
     }
 }

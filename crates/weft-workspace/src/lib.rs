@@ -81,7 +81,9 @@ pub struct Workspace {
     /// This node's full-text index; `None` until `with_search_index` (search answers 503).
     search: Option<Arc<search::SearchIndex>>,
     /// Creates waiting to be written together (`create_lots`).
-    create_lots: Arc<create_lots::CreateLots>,
+    create_lots: Arc<create_lots::CreateLots<records::PreparedCreate>>,
+    /// Creates with dependents waiting to be written together (`create_with`).
+    with_lots: Arc<create_lots::CreateLots<create_with::WithUnit>>,
 }
 
 impl Workspace {
@@ -101,6 +103,7 @@ impl Workspace {
             live_credentials: Arc::default(),
             search: None,
             create_lots: Arc::default(),
+            with_lots: Arc::default(),
         };
         if workspace.db.migration_status().await? == MigrationStatus::Current {
             workspace.load_catalog().await?;

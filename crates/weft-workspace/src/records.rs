@@ -1085,12 +1085,20 @@ impl ReadyLot {
     /// `lot`: creates of one type validated against the same declaration.
     pub(crate) fn new(backend: Backend, lot: &[&PreparedCreate]) -> Result<ReadyLot> {
         let Some(first) = lot.first() else { return Ok(ReadyLot::Hooked(Vec::new())) };
-        if apps::hook(&first.entry).is_some() {
-            // The app's engine fills values in inside the transaction: it needs its own copy.
-            return Ok(ReadyLot::Hooked(lot.iter().map(|p| (*p).clone()).collect()));
-        }
         let entry = first.entry.clone();
-        let plan = plan_batch(backend, &entry, lot)?;
+        let Some(hook) = apps::hook(&entry) else {
+            let plan = plan_batch(backend, &entry, lot)?;
+            return Ok(ReadyLot::Planned(entry, plan));
+        };
+        // The app's engine fills values in: here when it can, else inside the transaction.
+        let mut filled: Vec<PreparedCreate> = lot.iter().map(|p| (*p).clone()).collect();
+        for p in &mut filled {
+            match hook.before_insert_alone(&mut p.values) {
+                Some(done) => done?,
+                None => return Ok(ReadyLot::Hooked(lot.iter().map(|p| (*p).clone()).collect())),
+            }
+        }
+        let plan = plan_batch(backend, &entry, &filled)?;
         Ok(ReadyLot::Planned(entry, plan))
     }
 

@@ -18,6 +18,7 @@ on_both_databases!(
     blocking_a_party_keeps_the_reason_and_unblocking_clears_it,
     purging_a_party_takes_its_contacts_addresses_and_relationships,
     a_party_is_created_with_its_addresses_and_contacts_or_not_at_all,
+    concurrent_creates_with_dependents_each_get_their_own_records_or_error,
 );
 
 struct Core {
@@ -461,4 +462,62 @@ async fn a_party_is_created_with_its_addresses_and_contacts_or_not_at_all(backen
     let guest = people::guest(&c.ws, party, &[]).await;
     let refused = c.ws.create_with(&guest, "party", object(input), None).await.unwrap_err();
     assert!(matches!(refused, Error::Forbidden(_) | Error::NotFound(_)), "{refused:?}");
+}
+
+/// Creates with dependents that arrive together are written together (one lot of parties,
+/// one of addresses, one of profiles): each caller still gets back its own party with its
+/// own dependents, and one refused inside the transaction (a second profile for its
+/// supplier) gets its own error while the others are written.
+async fn concurrent_creates_with_dependents_each_get_their_own_records_or_error(backend: TestBackend) {
+    let c = core(backend).await;
+    let profile = |days: i64| json!({ "display_name": "Lot", "currency": "CNY", "payment_days": days });
+    let inputs: Vec<Value> = (0..40)
+        .map(|i| {
+            let profiles = if i == 17 { vec![profile(30), profile(60)] } else { vec![profile(i)] };
+            let addresses: Vec<Value> =
+                (0..=(i % 3)).map(|k| json!({ "line1": format!("{i} Lot Road, door {k}") })).collect();
+            json!({ "name": format!("Lot Supplier {i}"), "roles": ["supplier"],
+                    "@with": { "party_address": addresses, "supplier_profile": profiles } })
+        })
+        .collect();
+    let tasks: Vec<_> = inputs
+        .iter()
+        .map(|input| {
+            let (ws, staff, input) = (c.ws.clone(), c.staff.clone(), input.clone());
+            tokio::spawn(async move { ws.create_with(&staff, "party", object(input), None).await })
+        })
+        .collect();
+    let mut written = 0;
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(CreatedWithOutcome::Fresh(created)) => {
+                assert_ne!(i, 17, "two profiles for one supplier are refused");
+                let answer = created.to_json();
+                let party = created.record.system.id;
+                assert_eq!(answer["name"], format!("Lot Supplier {i}"));
+                let addresses = answer["@with"]["party_address"].as_array().unwrap();
+                assert_eq!(addresses.len(), i % 3 + 1, "supplier {i}: its own addresses");
+                for (k, address) in addresses.iter().enumerate() {
+                    assert_eq!(address["line1"], format!("{i} Lot Road, door {k}"));
+                    assert_eq!(address["of_party"], json!(party));
+                }
+                let profiles = answer["@with"]["supplier_profile"].as_array().unwrap();
+                assert_eq!(profiles.len(), 1);
+                assert_eq!(profiles[0]["supplier"], json!(party));
+                assert_eq!(profiles[0]["payment_days"], json!(i));
+                written += 1;
+            }
+            Ok(CreatedWithOutcome::Replayed(_)) => panic!("not a replay"),
+            Err(err) => {
+                assert_eq!(i, 17, "supplier {i}: {err:?}");
+                assert!(matches!(&err, Error::Unique { fields } if fields == &["supplier"]), "{err:?}");
+            }
+        }
+    }
+    assert_eq!(written, 39);
+    // Nothing of the refused one: 39 parties, their addresses and profiles, no more.
+    let addresses: usize = (0..40).filter(|i| *i != 17).map(|i| i % 3 + 1).sum();
+    assert_eq!(count(&c, "party").await, 39);
+    assert_eq!(count(&c, "party_address").await, addresses as u64);
+    assert_eq!(count(&c, "supplier_profile").await, 39);
 }

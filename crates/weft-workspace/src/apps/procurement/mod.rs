@@ -102,6 +102,22 @@ impl Hook {
         matches!(self, Hook::PurchaseOrder | Hook::Requisition)
     }
 
+    /// `before_insert` for a record whose hook needs no database (an order that names no
+    /// requisition, a requisition), run before its transaction; `None` when the hook needs
+    /// the transaction. A lot of such creates is then planned off SQLite's writer thread.
+    pub(crate) fn before_insert_alone(self, values: &mut BTreeMap<String, Value>) -> Option<Result<()>> {
+        match self {
+            Hook::PurchaseOrder if quantities::reference(values, "requisition").is_none() => {
+                Some(quantities::new_order(values))
+            }
+            Hook::Requisition => {
+                quantities::requisition_total(values);
+                Some(Ok(()))
+            }
+            _ => None,
+        }
+    }
+
     /// Before a new record is written, in its transaction: fill in, check, book.
     pub(crate) async fn before_insert(
         self,
