@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use weft_expr::Schema;
 use weft_model::schema::{NamingPattern, ObjectTypeDecl};
 use weft_store::records::TableSpec;
 
@@ -14,13 +15,17 @@ pub struct TypeEntry {
     pub naming: Option<NamingPattern>,
     pub app: String,
     pub revision: i64,
+    /// The type's fields as FEEL sees them, built once (defaults are computed over it at
+    /// every create).
+    pub schema: Schema,
 }
 
 impl TypeEntry {
     pub fn new(decl: ObjectTypeDecl, app: String, revision: i64) -> TypeEntry {
         let spec = TableSpec::from_decl(&decl);
         let naming = decl.naming.as_ref().and_then(|n| n.parse().ok());
-        TypeEntry { decl, spec, naming, app, revision }
+        let schema = Schema::for_type(&decl);
+        TypeEntry { decl, spec, naming, app, revision, schema }
     }
 }
 

@@ -326,7 +326,13 @@ fn evaluate_for_field(
 ) -> std::result::Result<Value, Vec<FieldError>> {
     let fail =
         |reason: String| vec![FieldError { pointer: pointer.to_owned(), code: FieldErrorCode::InvalidFormat, reason }];
-    let schema = &related.schema(schema.clone());
+    let with_related;
+    let schema = if related.schemas.is_empty() {
+        schema
+    } else {
+        with_related = related.schema(schema.clone());
+        &with_related
+    };
     let checked = compile(source, schema, false).map_err(|e| {
         fail(format!(
             "default `{source}` is invalid: {}",
@@ -343,20 +349,20 @@ fn evaluate_for_field(
 /// Fills fields whose default is FEEL, then checks that required fields have values.
 pub fn apply_defaults(
     decl: &ObjectTypeDecl,
+    schema: &Schema,
     values: &mut BTreeMap<String, Value>,
     pending: &[PendingDefault],
     principal: &Principal,
     errors: &mut Vec<FieldError>,
     related: &Related,
 ) {
-    let schema = Schema::for_type(decl);
     for default in pending {
         // Defaults of line fields are computed per line; top-level ones over the record.
         let Some(field) = decl.field(&default.field) else { continue };
         if default.pointer != format!("/{}", default.field) {
             continue;
         }
-        match evaluate_for_field(field, &default.expression, &schema, values, principal, &default.pointer, related) {
+        match evaluate_for_field(field, &default.expression, schema, values, principal, &default.pointer, related) {
             Ok(v) => {
                 values.insert(field.name.clone(), v);
             }

@@ -267,6 +267,22 @@ fn diff_values(before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>
     out
 }
 
+/// One field of a history entry's diff.
+#[derive(serde::Serialize)]
+struct Change<'a> {
+    field: &'a str,
+    from: &'a Value,
+    to: &'a Value,
+}
+
+/// A new record's history diff (every field set, from null), as JSON text: the text of
+/// `diff_values` from no values, written without building its JSON first.
+fn created_changes(values: &BTreeMap<String, Value>) -> String {
+    let changes: Vec<Change> =
+        values.iter().filter(|(_, v)| !v.is_null()).map(|(field, to)| Change { field, from: &Value::Null, to }).collect();
+    serde_json::to_string(&changes).unwrap_or_else(|_| Json::Array(diff_values(&BTreeMap::new(), values)).to_string())
+}
+
 /// History, audit entry and event of one command, in the command's transaction.
 struct Effects<'a> {
     entry: &'a TypeEntry,
@@ -289,7 +305,7 @@ async fn record_effects(tx: &mut Tx, e: Effects<'_>) -> Result<()> {
             version: e.version,
             command: e.command.clone(),
             actor: e.actor.clone(),
-            changes: e.changes,
+            changes: e.changes.to_string(),
         },
         e.at,
     )
@@ -502,6 +518,7 @@ impl Workspace {
                 values = coerced.values;
                 expressions::apply_defaults(
                     &entry.decl,
+                    &entry.schema,
                     &mut values,
                     &coerced.feel_defaults,
                     principal,
@@ -1091,14 +1108,16 @@ impl ReadyLot {
             return Ok(ReadyLot::Planned(entry, plan));
         };
         // The app's engine fills values in: here when it can, else inside the transaction.
-        let mut filled: Vec<PreparedCreate> = lot.iter().map(|p| (*p).clone()).collect();
-        for p in &mut filled {
-            match hook.before_insert_alone(&mut p.values) {
+        let mut filled = Vec::with_capacity(lot.len());
+        for p in lot {
+            let mut values = p.values.clone();
+            match hook.before_insert_alone(&mut values) {
                 Some(done) => done?,
                 None => return Ok(ReadyLot::Hooked(lot.iter().map(|p| (*p).clone()).collect())),
             }
+            filled.push(values);
         }
-        let plan = plan_batch(backend, &entry, &filled)?;
+        let plan = plan_values(backend, &entry, lot, filled)?;
         Ok(ReadyLot::Planned(entry, plan))
     }
 
@@ -1175,19 +1194,30 @@ pub(crate) fn plan_batch<P: Borrow<PreparedCreate>>(
     entry: &TypeEntry,
     batch: &[P],
 ) -> Result<PlannedBatch> {
+    let values = batch.iter().map(|p| p.borrow().values.clone()).collect();
+    plan_values(backend, entry, batch, values)
+}
+
+/// `plan_batch` with each create's values given apart (`values[i]` for `batch[i]`, as an app
+/// engine filled them in), so they are not copied again.
+fn plan_values<P: Borrow<PreparedCreate>>(
+    backend: Backend,
+    entry: &TypeEntry,
+    batch: &[P],
+    values: Vec<BTreeMap<String, Value>>,
+) -> Result<PlannedBatch> {
     let batch: Vec<&PreparedCreate> = batch.iter().map(Borrow::borrow).collect();
     let several = batch.len() > 1;
     let prefix = |i: usize, pointer: &str| if several { format!("/{i}{pointer}") } else { pointer.to_owned() };
     let mut wanted: BTreeMap<String, Vec<(usize, String, Uuid)>> = BTreeMap::new();
-    for (i, p) in batch.iter().enumerate() {
-        for (pointer, table, id) in references(&entry.spec, &p.values) {
+    for (i, record_values) in values.iter().enumerate() {
+        for (pointer, table, id) in references(&entry.spec, record_values) {
             wanted.entry(table).or_default().push((i, prefix(i, &pointer), id));
         }
     }
     let at = weft_store::now();
     let mut stored = Vec::with_capacity(batch.len());
-    for (i, p) in batch.iter().enumerate() {
-        let mut values = p.values.clone();
+    for (i, (p, mut values)) in batch.iter().zip(values).enumerate() {
         weft_store::records::codec::normalize(&entry.spec.fields, &mut values);
         let id = p.id.unwrap_or_else(Uuid::now_v7);
         let party = party_link::derived_party(&entry.decl, id, &values).unwrap_or(p.party);
@@ -1225,7 +1255,7 @@ pub(crate) fn plan_batch<P: Borrow<PreparedCreate>>(
             version: 1,
             command: "create".into(),
             actor: p.actor.clone(),
-            changes: Json::Array(diff_values(&BTreeMap::new(), &record.values)),
+            changes: created_changes(&record.values),
         })
         .collect();
     let history = history::render_many(backend, &histories, at);
@@ -1460,5 +1490,30 @@ async fn write_update(
         UpdateOutcome::Updated { version } => Ok(version),
         UpdateOutcome::Stale => Err(Error::Stale { current: current.system.version + 1 }),
         UpdateOutcome::NotFound => Err(Error::NotFound(format!("{} {}", entry.decl.name, current.system.id))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    #[test]
+    fn a_created_records_history_text_is_its_diff_from_nothing() {
+        let line = BTreeMap::from([
+            ("qty".to_owned(), Value::Decimal(Decimal::new(3_000, 3))),
+            ("description".to_owned(), Value::Text("M8 \"bolt\"".into())),
+        ]);
+        let values = BTreeMap::from([
+            ("subject".to_owned(), Value::Text("螺栓".into())),
+            ("note".to_owned(), Value::Null),
+            ("supplier".to_owned(), Value::Reference(Uuid::from_u128(9))),
+            ("lines".to_owned(), Value::Lines(vec![line])),
+        ]);
+        let expected = Json::Array(diff_values(&BTreeMap::new(), &values));
+        let text = created_changes(&values);
+        assert_eq!(text, expected.to_string());
+        assert_eq!(serde_json::from_str::<Json>(&text).unwrap(), expected);
     }
 }

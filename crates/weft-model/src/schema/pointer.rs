@@ -6,9 +6,19 @@ use std::fmt::Display;
 /// `base` extended by one reference token, escaped so that keys holding `/` or `~` stay
 /// one token.
 pub fn child(base: &str, token: impl Display) -> String {
-    let token = token.to_string();
-    let escaped = token.replace('~', "~0").replace('/', "~1");
-    format!("{base}/{escaped}")
+    use std::fmt::Write;
+    // Made for every field of every input, errors or not: one allocation unless escaping.
+    let mut out = String::with_capacity(base.len() + 24);
+    out.push_str(base);
+    out.push('/');
+    let start = out.len();
+    let _ = write!(out, "{token}");
+    if out[start..].contains(['~', '/']) {
+        let escaped = out[start..].replace('~', "~0").replace('/', "~1");
+        out.truncate(start);
+        out.push_str(&escaped);
+    }
+    out
 }
 
 #[cfg(test)]

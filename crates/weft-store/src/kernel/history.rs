@@ -18,8 +18,8 @@ pub struct HistoryEntry {
     /// `create`, `update`, `transition:approve`, `delete`, `restore`.
     pub command: String,
     pub actor: String,
-    /// `[{"field": "qty", "from": 1, "to": 2}, …]` plus command-specific keys.
-    pub changes: serde_json::Value,
+    /// JSON text: `[{"field": "qty", "from": 1, "to": 2}, …]` plus command-specific keys.
+    pub changes: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +59,7 @@ pub fn render_many(backend: Backend, entries: &[HistoryEntry], at: OffsetDateTim
                 entry.command.as_str().into(),
                 entry.actor.as_str().into(),
                 timestamp(backend, at),
-                entry.changes.to_string().into(),
+                entry.changes.as_str().into(),
             ]);
         }
         rendered.push(shaped_variant(backend, "history.insert", chunk.len(), values, |v| {
