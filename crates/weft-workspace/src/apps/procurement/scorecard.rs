@@ -400,7 +400,7 @@ fn quoted(d: Date) -> String {
 
 impl Workspace {
     /// Every record of `type_name` matching `filter`, read as the system, page by page.
-    async fn all_of(&self, type_name: &str, filter: String) -> Result<Vec<RecordView>> {
+    pub(super) async fn all_of(&self, type_name: &str, filter: String) -> Result<Vec<RecordView>> {
         let system = Principal::system();
         let mut out = Vec::new();
         let mut cursor = None;
