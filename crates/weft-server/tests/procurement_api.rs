@@ -29,6 +29,7 @@ on_both_databases!(
     supplier_documents_are_checked_against_the_order,
     a_receipt_booked_directly_keeps_the_expected_one_in_step,
     revising_or_closing_the_order_withdraws_what_was_expected,
+    closing_short_withdraws_the_untouched_draft_invoice,
     a_supplier_applies_on_the_public_form_and_is_onboarded,
     an_approved_requisition_becomes_draft_orders,
 );
@@ -885,6 +886,43 @@ async fn revising_or_closing_the_order_withdraws_what_was_expected(backend: Test
     assert_eq!(state_of(&c.buyer.record("supplier_invoice", &id_of(&fresh_invoice)).await), "withdrawn");
     c.settle().await;
     assert!(c.buyer.list("payable").await.is_empty(), "a withdrawn invoice is never paid");
+}
+
+async fn closing_short_withdraws_the_untouched_draft_invoice(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    let receipt = c.only_expected_receipt(&id).await;
+    let invoice = c.only_draft_invoice(&c.s, &id).await;
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": line_ids(&order)[1], "received_qty": "30", "accepted_qty": "30" }] }),
+        )
+        .await;
+    // The supplier cannot deliver the rest; the buyer closes the order short.
+    c.buyer.transition("purchase_order", &id, "close", json!({})).await.ok(200);
+    assert_eq!(state_of(&c.buyer.record("goods_receipt", &id_of(&receipt)).await), "cancelled");
+    let withdrawn = c.s.record("supplier_invoice", &id_of(&invoice)).await;
+    assert_eq!(state_of(&withdrawn), "withdrawn", "the draft S never touched is withdrawn");
+    // The timeline says who did it and why: the system, with the order's close.
+    let timeline = c.s.get(&format!("/api/v1/records/supplier_invoice/{}/timeline", id_of(&invoice))).await.ok(200);
+    assert!(timeline.to_string().contains("transition:withdraw"), "{timeline}");
+    // S invoices what arrived on an invoice of its own; it is matched like any other.
+    let own =
+        c.s.create(
+            "supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "SZ-2026-1003",
+                    "lines": [{ "po_line": line_ids(&order)[1], "qty": "30", "unit_price": "120.00", "tax_rate": "13" }] }),
+        )
+        .await;
+    c.s.transition("supplier_invoice", &id_of(&own), "submit", json!({})).await.ok(200);
+    c.settle().await;
+    assert_eq!(state_of(&c.buyer.record("supplier_invoice", &id_of(&own)).await), "matched");
+    // Nothing new was planned for the closed order.
+    assert!(c.warehouse.list("goods_receipt").await.iter().all(|r| state_of(r) != "expected"));
+    let drafts = c.s.list("supplier_invoice").await.into_iter().filter(|i| state_of(i) == "draft").count();
+    assert_eq!(drafts, 0);
 }
 
 /// A licence scan: a small PNG.

@@ -1451,7 +1451,7 @@ pub(crate) async fn engine_create(
     owner: Option<Uuid>,
     unit: Option<Uuid>,
 ) -> Result<RecordView> {
-    if !entry.decl.lifecycle.as_ref().is_some_and(|l| l.state(state).is_some()) {
+    if entry.decl.lifecycle.as_ref().is_none_or(|l| l.state(state).is_none()) {
         return Err(Error::Conflict(format!("`{}` has no state `{state}`", entry.decl.name)));
     }
     let system = Principal::system();
