@@ -310,7 +310,16 @@ impl Workspace {
     async fn date_stories(&self, stories: Vec<Story>, latest: OffsetDateTime) -> Result<Vec<String>> {
         let mut work = Vec::with_capacity(stories.len());
         let mut undated = Vec::new();
-        for story in stories {
+        for mut story in stories {
+            // A plan's time of day may still lie ahead today (an order answered this
+            // afternoon, loaded this morning): its fields are pulled back like its entries.
+            for value in story.fields.values_mut() {
+                if let Value::DateTime(at) = value
+                    && *at > latest
+                {
+                    *at = latest;
+                }
+            }
             let entries = history::for_record(&self.db, story.type_name, story.id).await?;
             let (times, missing) = entry_times(&story, &entries, latest);
             undated.extend(missing);
