@@ -17,6 +17,13 @@
 //!
 //! Every record is written through `records::engine_create` / `engine_write`: rows,
 //! numbers, history, audit entries and events like any other change, by the system.
+//!
+//! Why there is never a second expected receipt, even on PostgreSQL under concurrent
+//! commands: every command that changes what is expected (a confirmation, a posting, a
+//! receipt created directly, a reversal, a revision, a close) first writes the order's row
+//! with its version check in the same transaction, so two of them on one order are
+//! serialised by the order's row and the second fails its version check instead of
+//! planning twice.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
