@@ -207,7 +207,10 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
     <div className="weft-page">
       <div className="weft-record-head">
         <Typography.Title level={2}>{titleOf(def, record)}</Typography.Title>
-        {typeof record.number === 'string' && def.titleField ? <Typography.Text type="secondary">{record.number}</Typography.Text> : null}
+        {/* The number beside a title, unless the title fell back to it (a draft not named yet). */}
+        {typeof record.number === 'string' && def.titleField && titleOf(def, record) !== record.number ? (
+          <Typography.Text type="secondary">{record.number}</Typography.Text>
+        ) : null}
         {stateDef ? <Tag color="blue" data-testid="record-state">{labelOf(stateDef.label, lang)}</Tag> : null}
         <div className="weft-actions">
           {editing ? (
