@@ -694,6 +694,13 @@ describe('the web UI', () => {
     await dialog.getByRole('button', { name: '确 认' }).click();
     await wh.getByTestId('record-state').filter({ hasText: '已过账' }).waitFor();
     await shot(wh, 'receipt-posted');
+    const backorderId = (await server.admin.ok('GET', '/api/v1/records/goods_receipt')).items
+      .find((r) => r.purchase_order === order.id && r.state === 'expected').id;
+    await phoneShot(warehouse, `/r/goods_receipt/${backorderId}`, 'receipt-backorder-phone', async (p) => {
+      await p.getByTestId('record-state').filter({ hasText: '待收货' }).waitFor();
+      await p.getByRole('button', { name: '编 辑' }).click();
+      await p.locator('.weft-line[data-line="0"]').waitFor();
+    });
     await warehouse.close();
     const received = await server.admin.ok('GET', `/api/v1/records/purchase_order/${order.id}`);
     assert.deepEqual(received.lines.map((l) => l.received_qty), ['0.000', '20.000']);
