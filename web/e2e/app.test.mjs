@@ -599,7 +599,7 @@ describe('the web UI', () => {
     await liContext.close();
   });
 
-  test('procurement: the supplier posts a shipping notice in the portal, picking its order\'s lines', async () => {
+  test('procurement: the supplier ships in the portal, the warehouse posts the expected receipt, the supplier completes its draft invoice', async () => {
     // The procurement app is built in: a supplier, its portal contact, and a small order
     // the approval matrix approves by itself.
     const supplier = await server.admin.ok('POST', '/api/v1/records/party', { name: '苏州精密五金 Suzhou Precision', roles: ['supplier'] });
@@ -659,15 +659,91 @@ describe('the web UI', () => {
     assert.equal(shipped.lines[0].shipped_qty, '0.000');
     await context.close();
 
-    // The warehouse books the nuts; the supplier invoices them 10 % over the order price.
+    // The confirmation planned the receipt the warehouse expects: the warehouse opens it,
+    // enters what arrived (the nuts; the bolts are still on their way) and posts it.
     const nut = shipped.lines[1].id;
-    await server.admin.ok('POST', '/api/v1/records/goods_receipt', {
-      purchase_order: order.id, lines: [{ po_line: nut, received_qty: '20', accepted_qty: '20' }],
+    const expected = (await server.admin.ok('GET', '/api/v1/records/goods_receipt')).items
+      .filter((r) => r.purchase_order === order.id && r.state === 'expected');
+    assert.equal(expected.length, 1, 'one expected receipt for the confirmed order');
+    assert.deepEqual(expected[0].lines.map((l) => [l.description, l.expected_qty]), [['M8 bolt', '10.000'], ['M8 nut', '20.000']]);
+    const warehouse = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const wh = await warehouse.newPage();
+    await signIn(wh, 'admin', ADMIN_PASSWORD);
+    await wh.locator('.weft-nav').waitFor();
+    await wh.goto(`${server.base}/r/goods_receipt/${expected[0].id}`);
+    await wh.getByTestId('record-state').filter({ hasText: '待收货' }).waitFor();
+    await shot(wh, 'receipt-expected');
+    await wh.locator('[data-field=expected_on]', { hasText: '2026年12月28日' }).waitFor();
+    // Posting before anything was entered is refused, and says why.
+    await wh.locator('[data-transition=post]').click();
+    let dialog = wh.locator('.ant-modal', { hasText: '过账收货' });
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await dialog.locator('.ant-alert', { hasText: '「收货明细」：必填' }).waitFor();
+    await shot(wh, 'receipt-post-nothing');
+    await dialog.getByRole('button', { name: '取 消' }).click();
+    await wh.getByRole('button', { name: '编 辑' }).click();
+    const nutLine = wh.locator('.weft-line[data-line="1"]');
+    const cell = (line, label) => line.locator('label.weft-line-cell', { hasText: label }).locator('input').first();
+    await cell(nutLine, '实收数量').fill('20');
+    await cell(nutLine, '合格数量').fill('20');
+    await shot(wh, 'receipt-expected-edit');
+    await wh.getByRole('button', { name: '保 存' }).click();
+    await wh.getByRole('button', { name: '编 辑' }).waitFor();
+    await wh.locator('[data-transition=post]').click();
+    dialog = wh.locator('.ant-modal', { hasText: '过账收货' });
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await wh.getByTestId('record-state').filter({ hasText: '已过账' }).waitFor();
+    await shot(wh, 'receipt-posted');
+    const backorderId = (await server.admin.ok('GET', '/api/v1/records/goods_receipt')).items
+      .find((r) => r.purchase_order === order.id && r.state === 'expected').id;
+    await phoneShot(warehouse, `/r/goods_receipt/${backorderId}`, 'receipt-backorder-phone', async (p) => {
+      await p.getByTestId('record-state').filter({ hasText: '待收货' }).waitFor();
+      await p.getByRole('button', { name: '编 辑' }).click();
+      await p.locator('.weft-line[data-line="0"]').waitFor();
     });
-    const invoice = await portal.ok('POST', '/api/v1/records/supplier_invoice', {
-      purchase_order: order.id, invoice_no: 'SZ-E2E-1', lines: [{ po_line: nut, qty: '20', unit_price: '5.50', tax_rate: '13' }],
-    });
-    await portal.ok('POST', `/api/v1/records/supplier_invoice/${invoice.id}/transitions/submit`, {});
+    await warehouse.close();
+    const received = await server.admin.ok('GET', `/api/v1/records/purchase_order/${order.id}`);
+    assert.deepEqual(received.lines.map((l) => l.received_qty), ['0.000', '20.000']);
+    const backorder = (await server.admin.ok('GET', '/api/v1/records/goods_receipt')).items
+      .filter((r) => r.purchase_order === order.id && r.state === 'expected');
+    assert.deepEqual(backorder.map((r) => r.lines.map((l) => [l.description, l.expected_qty])), [[['M8 bolt', '10.000']]], 'the bolts are expected on a back order');
+
+    // The supplier completes the invoice Weft drafted in the portal: its number, only the
+    // nuts received, 10 % over the order price; submitting without the number is refused.
+    const drafts = (await portal.ok('GET', '/api/v1/records/supplier_invoice')).items.filter((i) => i.state === 'draft');
+    assert.equal(drafts.length, 1, 'the supplier sees its draft invoice');
+    const invoicing = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
+    const inv = await invoicing.newPage();
+    await signIn(inv, 'sales@suzhou.example', 'suzhou portal password');
+    await inv.locator('.weft-nav', { hasText: '供应商发票' }).waitFor();
+    await inv.goto(`${server.base}/r/supplier_invoice/${drafts[0].id}`);
+    await inv.getByTestId('record-state').filter({ hasText: '草稿' }).waitFor();
+    await shot(inv, 'portal-invoice-draft');
+    await inv.locator('[data-transition=submit]').click();
+    dialog = inv.locator('.ant-modal', { hasText: '提交' });
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await dialog.locator('.ant-alert', { hasText: '「发票号」：必填' }).waitFor();
+    await shot(inv, 'portal-invoice-submit-refused');
+    await dialog.getByRole('button', { name: '取 消' }).click();
+    await inv.getByRole('button', { name: '编 辑' }).click();
+    await inv.fill('#record_invoice_no', 'SZ-E2E-1');
+    await inv.click('#record_invoice_date');
+    await inv.keyboard.type('2026-12-29');
+    await inv.keyboard.press('Enter');
+    await inv.locator('.weft-line[data-line="0"]').getByRole('button', { name: '删 除' }).click();
+    await cell(inv.locator('.weft-line[data-line="0"]'), '单价').fill('5.50');
+    await shot(inv, 'portal-invoice-edit');
+    await inv.getByRole('button', { name: '保 存' }).click();
+    await inv.getByRole('button', { name: '编 辑' }).waitFor();
+    await inv.locator('[data-transition=submit]').click();
+    dialog = inv.locator('.ant-modal', { hasText: '提交' });
+    await dialog.getByRole('button', { name: '确 认' }).click();
+    await inv.getByTestId('record-state').filter({ hasText: /已提交待匹配|匹配异常/ }).waitFor();
+    await shot(inv, 'portal-invoice-submitted');
+    await invoicing.close();
+    const invoice = await portal.ok('GET', `/api/v1/records/supplier_invoice/${drafts[0].id}`);
+    assert.equal(invoice.invoice_no, 'SZ-E2E-1');
+    assert.deepEqual(invoice.lines.map((l) => [l.po_line, l.qty, l.unit_price]), [[nut, '20.000', '5.5000']]);
     // The difference is the buyer's to-do: accepted from the inbox with a reason.
     const buyer = await browser.newContext({ locale: 'zh-CN', viewport: DESKTOP });
     const inbox = await buyer.newPage();

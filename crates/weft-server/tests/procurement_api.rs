@@ -1,13 +1,16 @@
 //! Journey J1 (procure to pay) over HTTP with the built-in procurement app, on both
 //! databases: a buyer raises a purchase order, the approval matrix sends it to the buyer's
-//! manager, the supplier's contact confirms it in the portal, reports progress and a QC
-//! result, posts a shipping notice (never more than is open), the warehouse books a
-//! receipt, the supplier invoices with one price above tolerance, the buyer gets the
+//! manager, the supplier's contact confirms it in the portal — which plans the receipt the
+//! warehouse expects and a draft invoice for the supplier — reports progress and a QC
+//! result, posts a shipping notice (never more than is open), the warehouse enters what
+//! arrived on the expected receipt and posts it (the rest is expected on a back order), the
+//! supplier completes the draft invoice with one price above tolerance, the buyer gets the
 //! exception as a to-do with the difference, accepts it with a reason, and a payable due
 //! after the supplier's payment days appears with finance's payment to-do. Supplier B sees
 //! none of it. Then the negative paths: an invoice for goods not received never becomes a
-//! payable (until the late receipt arrives and the match re-runs), and a confirmed order
-//! that changes must be confirmed again.
+//! payable (until the late receipt arrives and the match re-runs), a confirmed order that
+//! changes must be confirmed again, a receipt booked directly keeps the expected one in
+//! step, and revising or closing the order withdraws what was expected.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -24,6 +27,9 @@ on_both_databases!(
     an_invoice_for_goods_not_received_waits_for_the_receipt,
     a_changed_order_needs_approval_and_confirmation_again,
     supplier_documents_are_checked_against_the_order,
+    a_receipt_booked_directly_keeps_the_expected_one_in_step,
+    revising_or_closing_the_order_withdraws_what_was_expected,
+    closing_short_withdraws_the_untouched_draft_invoice,
     a_supplier_applies_on_the_public_form_and_is_onboarded,
     an_approved_requisition_becomes_draft_orders,
 );
@@ -232,6 +238,44 @@ impl Company {
         self.buyer.record("purchase_order", &id).await
     }
 
+    /// The one receipt expected for the order (as the warehouse sees it).
+    async fn only_expected_receipt(&self, order: &str) -> Value {
+        let expected: Vec<Value> = self
+            .warehouse
+            .list("goods_receipt")
+            .await
+            .into_iter()
+            .filter(|r| r["purchase_order"] == order && r["state"] == "expected")
+            .collect();
+        assert_eq!(expected.len(), 1, "{expected:?}");
+        expected[0].clone()
+    }
+
+    /// The one draft invoice of the order, as `who` sees it.
+    async fn only_draft_invoice(&self, who: &Caller, order: &str) -> Value {
+        let drafts: Vec<Value> = who
+            .list("supplier_invoice")
+            .await
+            .into_iter()
+            .filter(|r| r["purchase_order"] == order && r["state"] == "draft")
+            .collect();
+        assert_eq!(drafts.len(), 1, "{drafts:?}");
+        drafts[0].clone()
+    }
+
+    /// Supplier B can neither read, list nor count S's planned receipt and invoice.
+    async fn assert_b_sees_nothing_of(&self, receipt: &str, invoice: &str) {
+        for (type_name, id, transition) in
+            [("goods_receipt", receipt, "post"), ("supplier_invoice", invoice, "withdraw")]
+        {
+            self.b.get(&format!("/api/v1/records/{type_name}/{id}")).await.problem(404, "not_found");
+            assert!(self.b.list(type_name).await.is_empty(), "{type_name}");
+            let count = self.b.get(&format!("/api/v1/records/{type_name}?count=true")).await.ok(200);
+            assert_eq!(count["count"], 0, "{type_name}: {count}");
+            self.b.transition(type_name, id, transition, json!({})).await.problem(404, "not_found");
+        }
+    }
+
     async fn only_task(&self, who: &Caller, element: &str) -> Value {
         let tasks: Vec<Value> = who.tasks().await.into_iter().filter(|t| t["element"] == element).collect();
         assert_eq!(tasks.len(), 1, "{element}: {tasks:?}");
@@ -286,6 +330,48 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
     assert_eq!(confirmed["state"], "confirmed");
     assert_eq!(confirmed["promised_date"], "2026-12-18");
     assert_eq!(confirmed["lines"][0]["promised_date"], "2026-12-18");
+
+    // The confirmation planned, in its transaction, the receipt the warehouse expects and
+    // the invoice S is expected to send; B can neither read, list nor count them.
+    let lines = line_ids(&confirmed);
+    let expected = c.only_expected_receipt(&id).await;
+    assert_eq!(
+        (expected["expected_on"].as_str(), expected["supplier"].as_str()),
+        (Some("2026-12-18"), Some(c.party_s.as_str()))
+    );
+    assert!(expected["number"].as_str().unwrap().starts_with("GR-"), "{expected}");
+    let planned: Vec<(&str, &str, &str)> = expected["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (l["po_line"].as_str().unwrap(), l["description"].as_str().unwrap(), l["expected_qty"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        planned,
+        [(lines[0].as_str(), "M8 bolt, zinc plated", "100.000"), (lines[1].as_str(), "Gearbox housing", "50.000")]
+    );
+    assert!(expected["lines"][0]["received_qty"].is_null(), "{expected}");
+    let draft = c.only_draft_invoice(&c.s, &id).await;
+    assert_eq!((draft["total_amount"].as_str(), draft["tax_amount"].as_str()), (Some("8500.00"), Some("1105.00")));
+    assert_eq!((draft["buyer"].clone(), draft["supplier"].clone()), (json!(c.buyer.id), json!(c.party_s)));
+    assert_eq!((draft["currency"].as_str(), draft["invoice_no"].as_str()), (Some("CNY"), None));
+    let billed: Vec<(&str, &str, &str, &str)> = draft["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let f = |k: &str| l[k].as_str().unwrap();
+            (f("po_line"), f("qty"), f("unit_price"), f("tax_rate"))
+        })
+        .collect();
+    assert_eq!(
+        billed,
+        [(lines[0].as_str(), "100.000", "25.0000", "13.0000"), (lines[1].as_str(), "50.000", "120.0000", "13.0000")],
+        "{draft}"
+    );
+    c.assert_b_sees_nothing_of(&id_of(&expected), &id_of(&draft)).await;
     c.s.create("progress_update", json!({ "purchase_order": id, "percent": "60", "stage": "production" })).await;
     c.s.create(
         "quality_inspection",
@@ -296,7 +382,6 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
     assert!(c.b.list("quality_inspection").await.is_empty());
 
     // The shipping notice: more than is open is refused; 100 bolts and 30 housings ship.
-    let lines = line_ids(&confirmed);
     let too_many =
         c.s.post(
             "/api/v1/records/shipping_notice",
@@ -322,28 +407,79 @@ async fn procure_to_pay_runs_end_to_end(backend: TestBackend) {
     );
     assert!(c.b.list("shipping_notice").await.is_empty());
 
-    // The warehouse books what arrived; S sees its receipt, B does not.
+    // The warehouse books what arrived on the receipt the confirmation planned. Posting
+    // with nothing entered, or more than is open, is refused at the line and books nothing;
+    // S may read the receipt but not post it.
+    let expected = c.only_expected_receipt(&id).await;
+    let receipt_id = id_of(&expected);
+    let receipt_path = format!("/api/v1/records/goods_receipt/{receipt_id}");
+    let empty = c.warehouse.transition("goods_receipt", &receipt_id, "post", json!({})).await;
+    let empty = empty.problem(422, "validation_failed");
+    assert_eq!(empty["errors"][0]["pointer"], "/lines", "{empty}");
+    c.s.transition("goods_receipt", &receipt_id, "post", json!({})).await.problem(403, "forbidden");
+    let mut entered = expected["lines"].clone();
+    entered[0]["received_qty"] = json!("100");
+    entered[0]["accepted_qty"] = json!("100");
+    entered[1]["received_qty"] = json!("51");
+    entered[1]["accepted_qty"] = json!("30");
     c.warehouse
-        .create(
-            "goods_receipt",
-            json!({ "purchase_order": id, "shipping_notice": id_of(&asn), "received_on": "2026-12-16",
-                    "lines": [{ "po_line": lines[0], "received_qty": "100", "accepted_qty": "100" },
-                              { "po_line": lines[1], "received_qty": "30", "accepted_qty": "30" }] }),
+        .patch(
+            &receipt_path,
+            json!({ "lines": entered.clone(), "shipping_notice": id_of(&asn), "received_on": "2026-12-16" }),
         )
-        .await;
-    assert_eq!(c.s.list("goods_receipt").await.len(), 1);
+        .await
+        .ok(200);
+    let over = c.warehouse.transition("goods_receipt", &receipt_id, "post", json!({})).await;
+    let over = over.problem(422, "validation_failed");
+    assert_eq!(over["errors"][0]["pointer"], "/lines/1/received_qty", "{over}");
+    assert!(over["errors"][0]["reason"].as_str().unwrap().contains("50"), "{over}");
+    assert_eq!(c.buyer.record("purchase_order", &id).await["lines"][0]["received_qty"], "0.000", "nothing booked");
+    // What is expected is Weft's to say.
+    let mut forged = entered.clone();
+    forged[1]["expected_qty"] = json!("80");
+    let forged = c.warehouse.patch(&receipt_path, json!({ "lines": forged })).await.problem(422, "validation_failed");
+    assert_eq!(forged["errors"][0]["pointer"], "/lines/1/expected_qty", "{forged}");
+    entered[1]["received_qty"] = json!("30");
+    c.warehouse.patch(&receipt_path, json!({ "lines": entered })).await.ok(200);
+    let posted = c.warehouse.transition("goods_receipt", &receipt_id, "post", json!({})).await.ok(200);
+    assert_eq!(posted["state"], "posted");
+    assert_eq!(posted["received_on"], "2026-12-16");
+    let received = c.buyer.record("purchase_order", &id).await;
+    assert_eq!(
+        (received["lines"][0]["received_qty"].as_str(), received["lines"][1]["accepted_qty"].as_str()),
+        (Some("100.000"), Some("30.000"))
+    );
+    // The 20 housings still open are expected on a back order.
+    let backorder = c.only_expected_receipt(&id).await;
+    assert_ne!(id_of(&backorder), receipt_id);
+    let open = backorder["lines"].as_array().unwrap();
+    assert_eq!(open.len(), 1, "{backorder}");
+    assert_eq!(
+        (open[0]["po_line"].as_str(), open[0]["expected_qty"].as_str()),
+        (Some(lines[1].as_str()), Some("20.000"))
+    );
+    // S sees its receipts, B does not.
+    assert_eq!(c.s.list("goods_receipt").await.len(), 2);
     assert!(c.b.list("goods_receipt").await.is_empty());
+    c.b.get(&receipt_path).await.problem(404, "not_found");
 
-    // S invoices the housings at 126.00 (5 % over; its tolerance is 1 %).
-    let invoice =
-        c.s.create(
-            "supplier_invoice",
-            json!({ "purchase_order": id, "invoice_no": "SZ-2026-0815", "invoice_date": "2026-12-16",
-                    "lines": [{ "po_line": lines[0], "qty": "100", "unit_price": "25.00", "tax_rate": "13" },
-                              { "po_line": lines[1], "qty": "30", "unit_price": "126.00", "tax_rate": "13" }] }),
-        )
-        .await;
-    let invoice_id = id_of(&invoice);
+    // S completes the draft invoice Weft prepared: its number and date, the 30 housings
+    // received, at 126.00 (5 % over; its tolerance is 1 %). Submitting without the number
+    // is refused at the field.
+    let draft = c.only_draft_invoice(&c.s, &id).await;
+    let invoice_id = id_of(&draft);
+    let invoice_path = format!("/api/v1/records/supplier_invoice/{invoice_id}");
+    let unnumbered = c.s.transition("supplier_invoice", &invoice_id, "submit", json!({})).await;
+    let unnumbered = unnumbered.problem(422, "validation_failed");
+    assert_eq!(unnumbered["errors"][0]["pointer"], "/invoice_no", "{unnumbered}");
+    let mut billed = draft["lines"].clone();
+    billed[1]["qty"] = json!("30");
+    billed[1]["unit_price"] = json!("126.00");
+    let invoice = c
+        .s
+        .patch(&invoice_path, json!({ "invoice_no": "SZ-2026-0815", "invoice_date": "2026-12-16", "lines": billed }))
+        .await
+        .ok(200);
     assert_eq!(invoice["total_amount"], "6280.00");
     assert_eq!(invoice["buyer"], json!(c.buyer.id), "the order's buyer handles differences");
     c.s.transition("supplier_invoice", &invoice_id, "submit", json!({})).await.ok(200);
@@ -609,10 +745,184 @@ async fn supplier_documents_are_checked_against_the_order(backend: TestBackend) 
         )
         .await;
     assert_eq!(receipt.status.as_u16(), 403, "{}", receipt.text);
-    // Nothing of the refused writes landed.
+    // Nothing of the refused writes landed: there are only the receipt and the invoice the
+    // confirmation planned.
     assert!(c.buyer.list("shipping_notice").await.is_empty());
-    assert!(c.buyer.list("supplier_invoice").await.is_empty());
-    assert!(c.buyer.list("goods_receipt").await.is_empty());
+    let invoices = c.buyer.list("supplier_invoice").await;
+    assert_eq!(invoices.len(), 1);
+    assert_eq!((invoices[0]["state"].as_str(), invoices[0]["invoice_no"].as_str()), (Some("draft"), None));
+    let receipts = c.buyer.list("goods_receipt").await;
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0]["state"], "expected");
+}
+
+fn state_of(record: &Value) -> &str {
+    record["state"].as_str().unwrap_or_default()
+}
+
+async fn a_receipt_booked_directly_keeps_the_expected_one_in_step(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    let lines = line_ids(&order);
+    let expected = c.only_expected_receipt(&id).await;
+    let expected_id = id_of(&expected);
+    // 40 bolts booked directly: 60 bolts and 50 housings are still expected.
+    let first = c
+        .warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[0], "received_qty": "40", "accepted_qty": "40" }] }),
+        )
+        .await;
+    assert_eq!(state_of(&first), "posted");
+    let refreshed = c.warehouse.record("goods_receipt", &expected_id).await;
+    let quantities: Vec<&str> =
+        refreshed["lines"].as_array().unwrap().iter().map(|l| l["expected_qty"].as_str().unwrap()).collect();
+    assert_eq!(quantities, ["60.000", "50.000"], "{refreshed}");
+    // A direct receipt still needs its quantities, now checked by Weft.
+    let missing = c
+        .warehouse
+        .post(
+            "/api/v1/records/goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[1], "received_qty": "5" }] }),
+        )
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(missing["errors"][0]["pointer"], "/lines/0/accepted_qty", "{missing}");
+    // The rest arrives: nothing is expected any more.
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [
+                { "po_line": lines[0], "received_qty": "60", "accepted_qty": "60" },
+                { "po_line": lines[1], "received_qty": "50", "accepted_qty": "48" }] }),
+        )
+        .await;
+    let gone = c.warehouse.record("goods_receipt", &expected_id).await;
+    assert_eq!(state_of(&gone), "cancelled", "{gone}");
+    assert!(c.warehouse.list("goods_receipt").await.iter().all(|r| state_of(r) != "expected"));
+    // A cancelled receipt cannot be posted.
+    c.warehouse.transition("goods_receipt", &expected_id, "post", json!({})).await.problem(409, "conflict");
+    // Reversing the first receipt opens 40 bolts again: they are expected once more.
+    c.warehouse
+        .transition("goods_receipt", &id_of(&first), "reverse", json!({ "reason": "booked on the wrong order" }))
+        .await
+        .ok(200);
+    let again = c.only_expected_receipt(&id).await;
+    assert_eq!(again["lines"].as_array().unwrap().len(), 1, "{again}");
+    assert_eq!(again["lines"][0]["expected_qty"], "40.000");
+    // Expected and cancelled receipts count for nothing: the order has what was posted.
+    let order = c.buyer.record("purchase_order", &id).await;
+    assert_eq!(
+        (order["lines"][0]["received_qty"].as_str(), order["lines"][1]["accepted_qty"].as_str()),
+        (Some("60.000"), Some("48.000"))
+    );
+
+    // The draft invoice, submitted as Weft prepared it, is matched like any invoice: the
+    // bolts are 40 short, so it waits as an exception; one for what arrived matches.
+    let draft = c.only_draft_invoice(&c.s, &id).await;
+    let draft_id = id_of(&draft);
+    let mut billed = draft["lines"].clone();
+    billed[0]["qty"] = json!("60");
+    billed[1]["qty"] = json!("48");
+    c.s.patch(
+        &format!("/api/v1/records/supplier_invoice/{draft_id}"),
+        json!({ "invoice_no": "SZ-2026-1001", "invoice_date": "2026-12-20", "lines": billed }),
+    )
+    .await
+    .ok(200);
+    c.s.transition("supplier_invoice", &draft_id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    assert_eq!(state_of(&c.buyer.record("supplier_invoice", &draft_id).await), "matched");
+    let payables = c.s.list("payable").await;
+    assert_eq!(payables.len(), 1);
+    assert_eq!(payables[0]["amount"], "8203.80", "(60 × 25 + 48 × 120) × 1.13");
+}
+
+async fn revising_or_closing_the_order_withdraws_what_was_expected(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    let receipt = c.only_expected_receipt(&id).await;
+    let invoice = c.only_draft_invoice(&c.s, &id).await;
+    // Revised: nothing is expected of the old order.
+    c.buyer.transition("purchase_order", &id, "revise", json!({})).await.ok(200);
+    assert_eq!(state_of(&c.buyer.record("goods_receipt", &id_of(&receipt)).await), "cancelled");
+    let withdrawn = c.s.record("supplier_invoice", &id_of(&invoice)).await;
+    assert_eq!(state_of(&withdrawn), "withdrawn");
+    c.s.transition("supplier_invoice", &id_of(&invoice), "submit", json!({})).await.problem(409, "conflict");
+    // Approved and confirmed again (by the order's own transition): fresh plans.
+    c.buyer.transition("purchase_order", &id, "submit", json!({})).await.ok(200);
+    c.settle().await;
+    let task = c.only_task(&c.manager, "manager_approve").await;
+    c.manager.post(&format!("/api/v1/tasks/{}/approve", task["id"].as_str().unwrap()), json!({})).await.ok(200);
+    c.settle().await;
+    c.s.transition("purchase_order", &id, "confirm", json!({ "promised_date": "2026-12-28" })).await.ok(200);
+    let fresh = c.only_expected_receipt(&id).await;
+    assert_ne!(id_of(&fresh), id_of(&receipt));
+    assert_eq!(fresh["expected_on"], "2026-12-28");
+    let fresh_invoice = c.only_draft_invoice(&c.s, &id).await;
+    assert_ne!(id_of(&fresh_invoice), id_of(&invoice));
+    c.assert_b_sees_nothing_of(&id_of(&fresh), &id_of(&fresh_invoice)).await;
+
+    // S starts on the invoice; part arrives; the buyer closes the order short.
+    let invoice_path = format!("/api/v1/records/supplier_invoice/{}", id_of(&fresh_invoice));
+    c.s.patch(&invoice_path, json!({ "invoice_no": "SZ-2026-1002" })).await.ok(200);
+    let lines = line_ids(&order);
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": lines[0], "received_qty": "100", "accepted_qty": "100" }] }),
+        )
+        .await;
+    c.buyer.transition("purchase_order", &id, "close", json!({})).await.ok(200);
+    assert_eq!(state_of(&c.buyer.record("goods_receipt", &id_of(&fresh)).await), "cancelled");
+    assert!(c.warehouse.list("goods_receipt").await.iter().all(|r| state_of(r) != "expected"));
+    // The invoice S worked on stays S's to finish or withdraw; B cannot touch it.
+    assert_eq!(state_of(&c.s.record("supplier_invoice", &id_of(&fresh_invoice)).await), "draft");
+    c.b.transition("supplier_invoice", &id_of(&fresh_invoice), "withdraw", json!({})).await.problem(404, "not_found");
+    c.s.transition("supplier_invoice", &id_of(&fresh_invoice), "withdraw", json!({})).await.ok(200);
+    assert_eq!(state_of(&c.buyer.record("supplier_invoice", &id_of(&fresh_invoice)).await), "withdrawn");
+    c.settle().await;
+    assert!(c.buyer.list("payable").await.is_empty(), "a withdrawn invoice is never paid");
+}
+
+async fn closing_short_withdraws_the_untouched_draft_invoice(backend: TestBackend) {
+    let c = company(backend).await;
+    let order = c.confirmed_order().await;
+    let id = id_of(&order);
+    let receipt = c.only_expected_receipt(&id).await;
+    let invoice = c.only_draft_invoice(&c.s, &id).await;
+    c.warehouse
+        .create(
+            "goods_receipt",
+            json!({ "purchase_order": id, "lines": [{ "po_line": line_ids(&order)[1], "received_qty": "30", "accepted_qty": "30" }] }),
+        )
+        .await;
+    // The supplier cannot deliver the rest; the buyer closes the order short.
+    c.buyer.transition("purchase_order", &id, "close", json!({})).await.ok(200);
+    assert_eq!(state_of(&c.buyer.record("goods_receipt", &id_of(&receipt)).await), "cancelled");
+    let withdrawn = c.s.record("supplier_invoice", &id_of(&invoice)).await;
+    assert_eq!(state_of(&withdrawn), "withdrawn", "the draft S never touched is withdrawn");
+    // The timeline says who did it and why: the system, with the order's close.
+    let timeline = c.s.get(&format!("/api/v1/records/supplier_invoice/{}/timeline", id_of(&invoice))).await.ok(200);
+    assert!(timeline.to_string().contains("transition:withdraw"), "{timeline}");
+    // S invoices what arrived on an invoice of its own; it is matched like any other.
+    let own =
+        c.s.create(
+            "supplier_invoice",
+            json!({ "purchase_order": id, "invoice_no": "SZ-2026-1003",
+                    "lines": [{ "po_line": line_ids(&order)[1], "qty": "30", "unit_price": "120.00", "tax_rate": "13" }] }),
+        )
+        .await;
+    c.s.transition("supplier_invoice", &id_of(&own), "submit", json!({})).await.ok(200);
+    c.settle().await;
+    assert_eq!(state_of(&c.buyer.record("supplier_invoice", &id_of(&own)).await), "matched");
+    // Nothing new was planned for the closed order.
+    assert!(c.warehouse.list("goods_receipt").await.iter().all(|r| state_of(r) != "expected"));
+    let drafts = c.s.list("supplier_invoice").await.into_iter().filter(|i| state_of(i) == "draft").count();
+    assert_eq!(drafts, 0);
 }
 
 /// A licence scan: a small PNG.

@@ -351,6 +351,8 @@ pub(crate) struct PreparedCreate {
     guest_party: Option<Uuid>,
     /// Chosen before the write, when records created with it refer to it (`create_with`).
     id: Option<Uuid>,
+    /// The state an engine creates the record in (`engine_create`); else the lifecycle's initial one.
+    state: Option<String>,
 }
 
 impl PreparedCreate {
@@ -368,6 +370,12 @@ impl PreparedCreate {
         Arc::ptr_eq(&self.entry, &other.entry)
     }
 
+    /// The state the record is created in.
+    fn initial_state(&self) -> Option<String> {
+        let lifecycle = self.entry.decl.lifecycle.as_ref()?;
+        Some(self.state.clone().unwrap_or_else(|| lifecycle.initial.clone()))
+    }
+
     /// The record as it will be stored, for the access decision before it exists.
     fn prospective(&self) -> StoredRecord {
         let at = weft_store::now();
@@ -375,7 +383,7 @@ impl PreparedCreate {
             system: SystemFields {
                 id: Uuid::nil(),
                 number: None,
-                state: self.entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
+                state: self.initial_state(),
                 owner: self.owner,
                 party: self.party,
                 unit: self.unit,
@@ -563,6 +571,7 @@ impl Workspace {
             actor: principal.actor(),
             guest_party: principal.party(),
             id: None,
+            state: None,
         };
         if !reach.matches(&prepared.entry, &prepared.prospective()) {
             return Err(Error::Forbidden(format!(
@@ -901,7 +910,10 @@ impl Workspace {
                     if !errors.is_empty() {
                         return Err(Error::Validation(errors));
                     }
-                    let changes = effective_changes(&entry, &current, changes, &principal)?;
+                    let mut changes = effective_changes(&entry, &current, changes, &principal)?;
+                    if let Some(hook) = apps::hook(&entry) {
+                        hook.before_transition(tx, &catalog, &current, &transition.name, &mut changes).await?;
+                    }
                     let system_changes = SystemChanges {
                         state: Some(transition.to.clone()),
                         party: derived_party_after(&entry, &current, &changes),
@@ -1231,7 +1243,7 @@ fn plan_values<P: Borrow<PreparedCreate>>(
             system: SystemFields {
                 id,
                 number: None,
-                state: entry.decl.lifecycle.as_ref().map(|l| l.initial.clone()),
+                state: p.initial_state(),
                 owner: p.owner,
                 party,
                 unit: p.unit,
@@ -1463,6 +1475,42 @@ pub(crate) async fn engine_write_by(
     )
     .await?;
     Ok(version)
+}
+
+/// A record an app engine makes inside the command's transaction (the expected receipt
+/// and invoice of a confirmed order): written like any create — number, row, lines,
+/// history, audit entry, `record.created` event — by the system, in `state` (declared by
+/// the type's lifecycle), with its party derived from its fields.
+pub(crate) async fn engine_create(
+    tx: &mut Tx,
+    entry: &Arc<TypeEntry>,
+    mut values: BTreeMap<String, Value>,
+    state: &str,
+    owner: Option<Uuid>,
+    unit: Option<Uuid>,
+) -> Result<RecordView> {
+    if entry.decl.lifecycle.as_ref().is_none_or(|l| l.state(state).is_none()) {
+        return Err(Error::Conflict(format!("`{}` has no state `{state}`", entry.decl.name)));
+    }
+    let system = Principal::system();
+    if expressions::has_computed(&entry.decl, false) {
+        expressions::compute_fields(&entry.decl, &mut values, &system).map_err(Error::Validation)?;
+    }
+    assign_line_ids(&mut values);
+    let prepared = PreparedCreate {
+        entry: entry.clone(),
+        values,
+        owner,
+        party: None,
+        unit,
+        actor_id: system.id,
+        actor: system.actor(),
+        guest_party: None,
+        id: None,
+        state: Some(state.to_owned()),
+    };
+    let plan = plan_batch(tx.backend(), entry, std::slice::from_ref(&prepared))?;
+    write_planned(tx, entry, plan).await?.pop().ok_or_else(|| Error::Conflict("nothing was created".into()))
 }
 
 /// A record read inside a command's transaction, for an app engine.

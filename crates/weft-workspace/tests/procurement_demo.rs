@@ -107,19 +107,47 @@ async fn the_demo_history_is_dated_as_planned(backend: TestBackend) {
     }
     assert!(checked >= 70 && confirmed >= 50, "{checked} historical orders, {confirmed} confirmed");
 
-    // The documents that follow are dated on their business dates.
+    // The documents that follow are dated on their business dates: a receipt is planned by
+    // the confirmation (or the posting before it) and posted on the day goods arrived; an
+    // invoice is drafted at the confirmation and submitted on its invoice date.
+    let at_step = |entries: &[history::StoredHistory], command: &str| {
+        entries.iter().find(|e| e.command == command).map(|e| e.at.to_offset(china()).date())
+    };
+    let mut posted = 0;
+    let mut still_expected = 0;
     for receipt in all(&ws, "goods_receipt").await {
-        let received_on = date(&receipt, "received_on").unwrap();
-        if received_on < today {
-            assert_eq!(receipt.system.created_at.to_offset(china()).date(), received_on);
+        let entries = history::for_record(ws.database(), "goods_receipt", receipt.system.id).await.unwrap();
+        assert!(entries.windows(2).all(|w| w[0].at <= w[1].at), "in order: {entries:?}");
+        match receipt.system.state.as_deref() {
+            Some("posted") => {
+                posted += 1;
+                let received_on = date(&receipt, "received_on").unwrap();
+                if received_on < today {
+                    assert_eq!(at_step(&entries, "transition:post"), Some(received_on), "{entries:?}");
+                }
+            }
+            Some("expected") => still_expected += 1,
+            Some("cancelled") => {}
+            other => panic!("a receipt in state {other:?}"),
         }
     }
+    assert!(posted >= 50, "{posted} receipts posted");
+    let open_orders = orders.iter().filter(|o| o.system.state.as_deref() == Some("confirmed")).count();
+    assert!(still_expected <= open_orders, "at most one expected receipt per open order");
+    let mut drafts = 0;
     for invoice in all(&ws, "supplier_invoice").await {
+        if invoice.system.state.as_deref() == Some("draft") {
+            drafts += 1;
+            continue;
+        }
         let invoice_date = date(&invoice, "invoice_date").unwrap();
         if invoice_date < today {
-            assert_eq!(invoice.system.created_at.to_offset(china()).date(), invoice_date);
+            let entries = history::for_record(ws.database(), "supplier_invoice", invoice.system.id).await.unwrap();
+            assert_eq!(at_step(&entries, "transition:submit"), Some(invoice_date), "{entries:?}");
         }
     }
+    // Drafts are waiting only for orders still open (not closed after payment).
+    assert!(drafts <= open_orders + 5, "{drafts} drafts for {open_orders} open orders");
 
     // The audit chain is left as it was written: it still verifies, and says what was
     // dated (one entry per order's dating).

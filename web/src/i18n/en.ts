@@ -104,6 +104,7 @@ const en = {
     error: 'Something went wrong: {{detail}}',
     transitionTitle: '{{action}}',
     transitionDone: 'Done: {{action}}.',
+    fieldRefused: '{{field}}: ',
     transitionRefused: 'Not possible: {{detail}}',
     confirm: 'Confirm',
     addLine: 'Add line',

@@ -106,6 +106,7 @@ const zh: Messages = {
     error: '出错了：{{detail}}',
     transitionTitle: '{{action}}',
     transitionDone: '已完成：{{action}}。',
+    fieldRefused: '「{{field}}」：',
     transitionRefused: '无法执行：{{detail}}',
     confirm: '确认',
     addLine: '添加行',

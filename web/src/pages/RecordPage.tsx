@@ -7,6 +7,7 @@ import { describeProcess } from './processTimeline';
 import { FieldDisplay, FieldInput } from '../fields/dispatch';
 import { RecordValues } from '../fields/reference';
 import { clearErrorsOnChange, TransitionDialog, useProblemText, type FormApi } from './transition';
+import { detailSpans } from './detailSpans';
 import { PrincipalName } from '../fields/people';
 import { formatDateTime } from '../format';
 import { ThreadPanel } from '../collab/ThreadPanel';
@@ -17,6 +18,7 @@ import { RelatedRecords, relationsTo } from './RelatedRecords';
 import { labelOf, type FieldDef, type TransitionDef, type TypeDef } from '../meta/fields';
 
 const WIDE = new Set(['long_text', 'rich_text', 'lines', 'json']);
+
 
 export default function RecordPage() {
   const { type = '', id } = useParams();
@@ -194,6 +196,7 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
     () => def.transitions.filter((x) => x.allowed && state !== undefined && x.from.includes(state)),
     [def, state],
   );
+  const spans = useMemo(() => detailSpans(def.fields.map((f) => f.kind)), [def]);
 
   if (loadError) return <Alert type="warning" showIcon message={loadError} />;
   if (!loaded) return <Skeleton active paragraph={{ rows: 8 }} />;
@@ -204,7 +207,10 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
     <div className="weft-page">
       <div className="weft-record-head">
         <Typography.Title level={2}>{titleOf(def, record)}</Typography.Title>
-        {typeof record.number === 'string' && def.titleField ? <Typography.Text type="secondary">{record.number}</Typography.Text> : null}
+        {/* The number beside a title, unless the title fell back to it (a draft not named yet). */}
+        {typeof record.number === 'string' && def.titleField && titleOf(def, record) !== record.number ? (
+          <Typography.Text type="secondary">{record.number}</Typography.Text>
+        ) : null}
         {stateDef ? <Tag color="blue" data-testid="record-state">{labelOf(stateDef.label, lang)}</Tag> : null}
         <div className="weft-actions">
           {editing ? (
@@ -260,8 +266,8 @@ function ExistingRecord({ def, id }: { def: TypeDef; id: string }) {
                   className="weft-details"
                   styles={{ label: { width: phone ? 96 : 140 } }}
                 >
-                  {def.fields.map((f) => (
-                    <Descriptions.Item key={f.name} label={labelOf(f.label, lang)} span={WIDE.has(f.kind) ? 2 : 1}>
+                  {def.fields.map((f, i) => (
+                    <Descriptions.Item key={f.name} label={labelOf(f.label, lang)} span={spans[i]}>
                       <span data-field={f.name}>
                         {/* A field the server left out is one the user's roles hide. */}
                         <FieldDisplay field={f} value={record[f.name]} hidden={!(f.name in record)} />

@@ -78,6 +78,24 @@ export function clearErrorsOnChange(form: FormApi) {
     form.setFields(Object.keys(changed).map((name) => ({ name, errors: [] })));
 }
 
+/** "「Invoice number」：" for a pointer at a field of the record (a line's cell: "Line 2,
+ * Received: "), or null when it names none. */
+function recordField(
+  def: TypeDef,
+  pointer: string,
+  lang: string,
+  t: (key: 'record.fieldRefused' | 'record.lineError', values: Record<string, unknown>) => string,
+): string | null {
+  const [name, row, column] = pointer.split('/').slice(1);
+  const field = def.fields.find((f) => f.name === name);
+  if (!field) return null;
+  const cell = column ? field.lines?.find((c) => c.name === column) : undefined;
+  if (cell && row !== undefined && /^\d+$/.test(row)) {
+    return t('record.lineError', { n: Number(row) + 1, field: labelOf(cell.label, lang) });
+  }
+  return t('record.fieldRefused', { field: labelOf(field.label, lang) });
+}
+
 export function TransitionDialog({
   def,
   id,
@@ -101,6 +119,7 @@ export function TransitionDialog({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const problemText = useProblemText();
+  const errorText = useFieldErrorText();
   const title = labelOf(transition.label, lang);
 
   const run = async () => {
@@ -119,6 +138,16 @@ export function TransitionDialog({
       onDone(record, versionOf(response.headers.get('etag')) ?? record.version);
     } else if (problem?.status === 412) onConflict(problem.current_version ?? undefined);
     else if (problem) {
+      // What the record itself lacks (an app engine's check: an invoice number to submit,
+      // a quantity to post) is named by the record's field, not by a pointer.
+      const isInput = (e: FieldError) => transition.inputs.some((f) => f.name === e.pointer.split('/')[1]);
+      const onRecord = (problem.errors ?? []).filter((e) => !isInput(e) && recordField(def, e.pointer, lang, t) !== null);
+      if (problem.status === 422 && onRecord.length) {
+        problemText({ ...problem, errors: (problem.errors ?? []).filter(isInput) }, form, transition.inputs);
+        const detail = onRecord.map((e) => `${recordField(def, e.pointer, lang, t)}${errorText(e)}`).join(' ');
+        setError(t('record.transitionRefused', { detail }));
+        return;
+      }
       const text = problemText(problem, form, transition.inputs);
       setError(problem.status === 422 && problem.errors?.length ? text : t('record.transitionRefused', { detail: problem.detail ?? problem.title }));
     }

@@ -2,8 +2,10 @@
 //!
 //! - a supplier invoice `submit`ted is matched: no difference → `match`; else `flag` with
 //!   the differences, which starts the `invoice_exception` process (the buyer's to-do);
-//! - a goods receipt re-matches its order's flagged invoices: one that now matches moves
-//!   to `matched` and its exception process is cancelled;
+//! - a goods receipt posted (created posted, or an expected one posted) re-matches its
+//!   order's flagged invoices: one that now matches moves to `matched` and its exception
+//!   process is cancelled (expected receipts and draft invoices count for nothing: only
+//!   posted quantities and matched or accepted invoices are on the order's lines);
 //! - an invoice `matched` or `accepted` becomes a payable due after the agreed payment
 //!   days, with the `payable_due` process (finance's to-do, due that day).
 //!
@@ -48,7 +50,12 @@ impl Consumer for ThreeWayMatch {
                 ("record.transitioned", "supplier_invoice", Some("matched" | "accepted")) => {
                     workspace.create_payable(id).await
                 }
-                ("record.created", "goods_receipt", _) => workspace.rematch_after_receipt(id).await,
+                // A receipt books quantities when created posted or when an expected one is
+                // posted; an expected receipt books nothing.
+                ("record.created", "goods_receipt", _) if event.payload["state"] == "posted" => {
+                    workspace.rematch_after_receipt(id).await
+                }
+                ("record.transitioned", "goods_receipt", Some("posted")) => workspace.rematch_after_receipt(id).await,
                 ("record.transitioned", "supplier_application", Some("approved")) => {
                     workspace.onboard_supplier(event).await
                 }

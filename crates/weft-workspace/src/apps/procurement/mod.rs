@@ -15,6 +15,10 @@
 //!   ones when a late receipt arrives, and turns matched or accepted invoices into payables.
 //! - `scorecard`: supplier scorecards computed from receipts, QC reports, invoices and
 //!   confirmations (pure) and the outbox consumer that keeps them on the supplier profiles.
+//! - `plans`: what a confirmation plans in the same transaction — the expected goods
+//!   receipt (kept in step with what is still open, posted by the warehouse, a back order
+//!   for the rest) and the supplier's draft invoice (withdrawn when the order is revised or
+//!   closed untouched).
 //! - `requisitions`: an approved requisition becomes a draft order; an order naming a
 //!   requisition marks it ordered.
 //! - `demo`: `weft demo`'s sample company, loaded through the façade.
@@ -23,6 +27,7 @@ pub mod demo;
 mod matcher;
 mod matching;
 mod onboarding;
+mod plans;
 mod quantities;
 mod requisitions;
 pub mod scorecard;
@@ -137,7 +142,10 @@ impl Hook {
             Hook::Confirmation => quantities::confirmation(tx, catalog, values).await,
             Hook::SupplierDocument => quantities::from_order(tx, catalog, values).await.map(drop),
             Hook::ShippingNotice => quantities::ship(tx, catalog, values).await,
-            Hook::GoodsReceipt => quantities::receive(tx, catalog, values).await,
+            Hook::GoodsReceipt => {
+                let order = quantities::receive(tx, catalog, values, quantities::Receiving::Direct).await?;
+                plans::keep_expected_receipt(tx, catalog, order).await
+            }
             Hook::SupplierInvoice => quantities::new_invoice(tx, catalog, values).await,
         }
     }
@@ -167,9 +175,30 @@ impl Hook {
                 quantities::invoice_totals(changes);
                 Ok(())
             }
-            Hook::Confirmation | Hook::SupplierDocument | Hook::ShippingNotice | Hook::GoodsReceipt => {
+            Hook::GoodsReceipt => {
+                quantities::keep_order(current, changes)?;
+                plans::keep_expected(current, changes)
+            }
+            Hook::Confirmation | Hook::SupplierDocument | Hook::ShippingNotice => {
                 quantities::keep_order(current, changes)
             }
+        }
+    }
+
+    /// Before a transition is written, in its transaction: check and book what it moves,
+    /// adding the changes that follow to the record's own.
+    pub(crate) async fn before_transition(
+        self,
+        tx: &mut Tx,
+        catalog: &Catalog,
+        current: &StoredRecord,
+        transition: &str,
+        changes: &mut BTreeMap<String, Value>,
+    ) -> Result<()> {
+        match (self, transition) {
+            (Hook::GoodsReceipt, "post") => plans::post_receipt(tx, catalog, current, changes).await,
+            (Hook::SupplierInvoice, "submit") => plans::submittable(current),
+            _ => Ok(()),
         }
     }
 
@@ -182,6 +211,12 @@ impl Hook {
         transition: &str,
     ) -> Result<()> {
         match (self, transition) {
+            (Hook::PurchaseOrder, "confirm") => plans::confirmed(tx, catalog, before.system.id).await,
+            (Hook::PurchaseOrder, "revise" | "close") => plans::unconfirmed(tx, catalog, before.system.id).await,
+            (Hook::GoodsReceipt, "post") => match plans::order_of(before) {
+                Some(order) => plans::keep_expected_receipt(tx, catalog, order).await,
+                None => Ok(()),
+            },
             (Hook::ShippingNotice, "cancel") => quantities::unship(tx, catalog, before).await,
             (Hook::GoodsReceipt, "reverse") => quantities::unreceive(tx, catalog, before).await,
             (Hook::SupplierInvoice, "match" | "accept") => quantities::invoiced(tx, catalog, before).await,

@@ -21,20 +21,20 @@ use crate::{Error, Result};
 
 /// Line quantities only Weft writes: from shipping notices, receipts and matched invoices.
 const KEPT_LINE_FIELDS: [&str; 4] = ["shipped_qty", "received_qty", "accepted_qty", "invoiced_qty"];
-const QTY_SCALE: u32 = 3;
+pub(super) const QTY_SCALE: u32 = 3;
 const AMOUNT_SCALE: u32 = 2;
 
-type Line = BTreeMap<String, Value>;
+pub(super) type Line = BTreeMap<String, Value>;
 
-fn error(pointer: impl Into<String>, code: FieldErrorCode, reason: impl Into<String>) -> FieldError {
+pub(super) fn error(pointer: impl Into<String>, code: FieldErrorCode, reason: impl Into<String>) -> FieldError {
     FieldError { pointer: pointer.into(), code, reason: reason.into() }
 }
 
-fn invalid(errors: Vec<FieldError>) -> Result<()> {
+pub(super) fn invalid(errors: Vec<FieldError>) -> Result<()> {
     if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
 }
 
-pub(super) fn number(value: Option<&Value>) -> Decimal {
+pub(crate) fn number(value: Option<&Value>) -> Decimal {
     match value {
         Some(Value::Decimal(d)) => *d,
         Some(Value::Integer(i)) => Decimal::from(*i),
@@ -70,12 +70,12 @@ fn text(value: &Value) -> Option<&str> {
     }
 }
 
-fn line_id(line: &Line) -> Option<Uuid> {
+pub(super) fn line_id(line: &Line) -> Option<Uuid> {
     reference(line, "id")
 }
 
 /// The order line a document line names (`po_line`), by position in the order's lines.
-fn order_line_index(order_lines: &[Line], line: &Line) -> Option<usize> {
+pub(super) fn order_line_index(order_lines: &[Line], line: &Line) -> Option<usize> {
     let wanted = match line.get("po_line") {
         Some(Value::Text(text)) => Uuid::parse_str(text.trim()).ok()?,
         _ => return None,
@@ -189,7 +189,7 @@ pub(super) fn invoice_totals(values: &mut BTreeMap<String, Value>) {
 }
 
 /// The order a supplier's document names, read in the command's transaction.
-async fn order(
+pub(super) async fn order(
     tx: &mut Tx,
     catalog: &Catalog,
     values: &BTreeMap<String, Value>,
@@ -313,16 +313,47 @@ pub(super) async fn ship(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMap<S
     engine_write(tx, &entry, &order, None, changes, "ship").await.map(drop)
 }
 
+/// How a receipt books: created posted at once, or an expected receipt being posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Receiving {
+    /// Every line must receive something.
+    Direct,
+    /// Lines with nothing received are left out of the posted receipt.
+    Posting,
+}
+
+fn quantity(line: &Line, field: &str) -> Option<Decimal> {
+    line.get(field).filter(|v| !v.is_null()).map(|v| number(Some(v)))
+}
+
 /// A goods receipt: received no more than each line has left to receive, accepted no more
-/// than received.
-pub(super) async fn receive(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMap<String, Value>) -> Result<()> {
+/// than received; both are given on every line that receives. Books the quantities on the
+/// order and keeps the order's expected receipt in step (`plans`). Returns the order's id.
+pub(super) async fn receive(
+    tx: &mut Tx,
+    catalog: &Catalog,
+    values: &mut BTreeMap<String, Value>,
+    mode: Receiving,
+) -> Result<Uuid> {
     let (entry, order) = from_order(tx, catalog, values).await?;
     require_state(&order, &["confirmed", "closed"], "a goods receipt")?;
     let mut order_lines = lines(&order.values);
     let mut doc_lines = lines(values);
+    if mode == Receiving::Direct {
+        // What is still expected is Weft's to say, on expected receipts only.
+        for line in &mut doc_lines {
+            line.remove("expected_qty");
+        }
+    }
     let mut errors = Vec::new();
-    if doc_lines.is_empty() {
-        errors.push(error("/lines", FieldErrorCode::Required, "a receipt receives at least one line"));
+    let receives =
+        |line: &Line| mode == Receiving::Direct || quantity(line, "received_qty").is_some_and(|q| !q.is_zero());
+    if !doc_lines.iter().any(receives) {
+        let reason = match mode {
+            Receiving::Direct => "a receipt receives at least one line",
+            Receiving::Posting => "nothing was received: enter the received quantity of at least one line",
+        };
+        errors.push(error("/lines", FieldErrorCode::Required, reason));
     }
     let mut booked: BTreeMap<usize, (Decimal, Decimal)> = BTreeMap::new();
     for (at, line, received) in matched_lines(&order_lines, &mut doc_lines, "received_qty", &mut errors) {
@@ -333,23 +364,36 @@ pub(super) async fn receive(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMa
     }
     for (i, line) in doc_lines.iter().enumerate() {
         let Some(at) = order_line_index(&order_lines, line) else { continue };
-        let (received, accepted) = (number(line.get("received_qty")), number(line.get("accepted_qty")));
+        if !receives(line) {
+            continue;
+        }
         let open = number(order_lines[at].get("qty")) - number(order_lines[at].get("received_qty"));
-        if received <= Decimal::ZERO {
-            errors.push(error(format!("/lines/{i}/received_qty"), FieldErrorCode::OutOfRange, "must be more than 0"));
-        } else if booked[&at].0 > open {
-            errors.push(error(
+        match quantity(line, "received_qty") {
+            None => errors.push(error(format!("/lines/{i}/received_qty"), FieldErrorCode::Required, "is required")),
+            Some(received) if received <= Decimal::ZERO => errors.push(error(
+                format!("/lines/{i}/received_qty"),
+                FieldErrorCode::OutOfRange,
+                "must be more than 0",
+            )),
+            Some(_) if booked[&at].0 > open => errors.push(error(
                 format!("/lines/{i}/received_qty"),
                 FieldErrorCode::OutOfRange,
                 format!("more than the quantity still to receive on the order line ({})", open.normalize()),
-            ));
+            )),
+            Some(_) => {}
         }
-        if accepted > received {
-            errors.push(error(
+        match (quantity(line, "accepted_qty"), quantity(line, "received_qty")) {
+            (None, _) => errors.push(error(
+                format!("/lines/{i}/accepted_qty"),
+                FieldErrorCode::Required,
+                "is required on a line that receives goods (0 when all were refused)",
+            )),
+            (Some(accepted), Some(received)) if accepted > received => errors.push(error(
                 format!("/lines/{i}/accepted_qty"),
                 FieldErrorCode::OutOfRange,
                 "cannot be more than the quantity received",
-            ));
+            )),
+            _ => {}
         }
     }
     invalid(errors)?;
@@ -360,9 +404,11 @@ pub(super) async fn receive(tx: &mut Tx, catalog: &Catalog, values: &mut BTreeMa
         line.insert("received_qty".into(), scaled(r, QTY_SCALE));
         line.insert("accepted_qty".into(), scaled(a, QTY_SCALE));
     }
+    doc_lines.retain(receives);
     values.insert("lines".into(), Value::Lines(doc_lines));
     let changes = BTreeMap::from([("lines".to_owned(), Value::Lines(order_lines))]);
-    engine_write(tx, &entry, &order, None, changes, "receive").await.map(drop)
+    engine_write(tx, &entry, &order, None, changes, "receive").await?;
+    Ok(order.system.id)
 }
 
 /// A supplier invoice: against an order the supplier confirmed, each line naming a line of
@@ -430,7 +476,11 @@ pub(super) async fn confirmation(tx: &mut Tx, catalog: &Catalog, values: &mut BT
         _ => ("declined", "decline"),
     };
     values.insert("lines".into(), Value::Lines(doc_lines));
-    engine_write(tx, &entry, &order, Some(state), changes, command).await.map(drop)
+    engine_write(tx, &entry, &order, Some(state), changes, command).await?;
+    if state == "confirmed" {
+        super::plans::confirmed(tx, catalog, order.system.id).await?;
+    }
+    Ok(())
 }
 
 /// A supplier's document stays with the order and supplier it was created for.
@@ -470,7 +520,11 @@ pub(super) async fn unship(tx: &mut Tx, catalog: &Catalog, notice: &StoredRecord
 
 pub(super) async fn unreceive(tx: &mut Tx, catalog: &Catalog, receipt: &StoredRecord) -> Result<()> {
     give_back(tx, catalog, receipt, &[("received_qty", "received_qty"), ("accepted_qty", "accepted_qty")], "unreceive")
-        .await
+        .await?;
+    match super::plans::order_of(receipt) {
+        Some(order) => super::plans::keep_expected_receipt(tx, catalog, order).await,
+        None => Ok(()),
+    }
 }
 
 /// A matched or accepted invoice's quantities count as invoiced on the order's lines.

@@ -325,13 +325,17 @@ impl Consumer for SupplierScorecard {
     fn handle<'a>(&'a self, workspace: &'a Workspace, event: &'a StoredEvent) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let Some(id) = event.record_id else { return Ok(()) };
-            let relevant = matches!(
-                (event.kind.as_str(), event.type_name.as_str(), event.payload["to"].as_str()),
-                ("record.created", "goods_receipt" | "quality_inspection", _)
-                    | ("record.transitioned", "goods_receipt", Some("reversed"))
-                    | ("record.transitioned", "supplier_invoice", Some("matched" | "accepted"))
-                    | ("record.transitioned", "purchase_order", Some("confirmed"))
-            );
+            let posted = event.kind == "record.created"
+                && event.type_name == "goods_receipt"
+                && event.payload["state"] == "posted";
+            let relevant = posted
+                || matches!(
+                    (event.kind.as_str(), event.type_name.as_str(), event.payload["to"].as_str()),
+                    ("record.created", "quality_inspection", _)
+                        | ("record.transitioned", "goods_receipt", Some("posted" | "reversed"))
+                        | ("record.transitioned", "supplier_invoice", Some("matched" | "accepted"))
+                        | ("record.transitioned", "purchase_order", Some("confirmed"))
+                );
             let ours = workspace.entry(&event.type_name).ok().is_some_and(|e| super::hook(&e).is_some());
             if !relevant || !ours {
                 return Ok(());
@@ -396,7 +400,7 @@ fn quoted(d: Date) -> String {
 
 impl Workspace {
     /// Every record of `type_name` matching `filter`, read as the system, page by page.
-    async fn all_of(&self, type_name: &str, filter: String) -> Result<Vec<RecordView>> {
+    pub(super) async fn all_of(&self, type_name: &str, filter: String) -> Result<Vec<RecordView>> {
         let system = Principal::system();
         let mut out = Vec::new();
         let mut cursor = None;

@@ -1,7 +1,8 @@
 //! Dating the history (step 4 of the load). Every command of the historical phase ran at
 //! the load and was stamped with that moment; this pass gives each historical order and
 //! the records that follow it (the supplier's confirmations, progress reports, QC reports,
-//! shipping notices, goods receipts, the invoice and its payable) the times the plan says
+//! shipping notices, the goods receipts its confirmation and postings planned, the invoice
+//! planned as a draft and completed by the supplier, and its payable) the times the plan says
 //! they happened, with `weft_store::records::backdate`: the records' `created_at` and
 //! `updated_at`, their history entries' `at`, and the order's `confirmed_at` (stamped by the
 //! confirmation hook) with the confirm entry's diff that names it.
@@ -125,6 +126,8 @@ fn stories(i: usize, o: &OrderPlan, m: &Made) -> Vec<Story> {
             }
 
             let mut last = t.answered;
+            // When each delivery was received (its expected receipt posted).
+            let mut received_at: Vec<Option<OffsetDateTime>> = Vec::new();
             for (d, delivery) in f.deliveries.iter().enumerate() {
                 let tag = 100 * (d as u64 + 1);
                 if let (Some((_, id)), Some(q)) =
@@ -138,13 +141,12 @@ fn stories(i: usize, o: &OrderPlan, m: &Made) -> Vec<Story> {
                 last = shipped;
                 order.steps.push(("ship", shipped));
                 let mut notice = vec![("create", shipped)];
-                if let (Some(received_on), Some((_, id))) =
-                    (delivery.received_on, m.receipts.iter().find(|(n, _)| *n == d))
-                {
+                received_at.push(None);
+                if let (Some(received_on), Some(_)) = (delivery.received_on, m.receipts.iter().find(|(n, _)| *n == d)) {
                     let received = on(i, tag + 20, received_on, (9, 16), shipped + minutes(60));
                     last = received;
+                    received_at[d] = Some(received);
                     order.steps.push(("receive", received));
-                    out.push(Story::new("goods_receipt", *id, vec![("create", received)]));
                     notice.push(("transition:mark_received", received + minutes(spread(i, tag + 30, 5, 20))));
                     if let (Some((_, id)), Some(q)) =
                         (m.incoming_qc.iter().find(|(n, _)| *n == d), delivery.incoming_qc.as_ref())
@@ -158,6 +160,7 @@ fn stories(i: usize, o: &OrderPlan, m: &Made) -> Vec<Story> {
                 }
             }
 
+            let mut closed = None;
             if let (Some(id), Some(plan)) = (m.invoice, &f.invoice) {
                 let created = on(i, 500, plan.date, (10, 17), last + minutes(60));
                 let submitted = created + minutes(spread(i, 502, 2, 30));
@@ -170,7 +173,9 @@ fn stories(i: usize, o: &OrderPlan, m: &Made) -> Vec<Story> {
                     "supplier_invoice",
                     id,
                     vec![
-                        ("create", created),
+                        // Planned as a draft by the confirmation, completed by the supplier.
+                        ("create", t.answered),
+                        ("update", created),
                         ("transition:submit", submitted),
                         ("transition:match", matched),
                         ("transition:flag", matched),
@@ -190,8 +195,28 @@ fn stories(i: usize, o: &OrderPlan, m: &Made) -> Vec<Story> {
                         Payment::Open => {}
                     }
                     out.push(Story::new("payable", payable, steps));
-                    order.steps.push(("transition:close", invoiced + minutes(spread(i, 512, 60, 240))));
+                    let at = invoiced + minutes(spread(i, 512, 60, 240));
+                    order.steps.push(("transition:close", at));
+                    closed = Some(at);
                 }
+            } else if let Some(id) = m.draft_invoice {
+                out.push(Story::new("supplier_invoice", id, vec![("create", t.answered)]));
+            }
+            // The receipts the confirmation and each posting planned: the k-th is planned when
+            // the one before it was posted, posted when its delivery is received, and is no
+            // longer expected once the order is closed.
+            let mut planned_at = t.answered;
+            for (k, id) in m.planned_receipts.iter().enumerate() {
+                let mut steps = vec![("create", planned_at)];
+                if let Some(received) = received_at.get(k).copied().flatten() {
+                    steps.push(("update", received));
+                    steps.push(("transition:post", received));
+                    planned_at = received;
+                }
+                if let Some(at) = closed {
+                    steps.push(("transition:cancel", at));
+                }
+                out.push(Story::new("goods_receipt", *id, steps));
             }
         }
     }
@@ -285,7 +310,16 @@ impl Workspace {
     async fn date_stories(&self, stories: Vec<Story>, latest: OffsetDateTime) -> Result<Vec<String>> {
         let mut work = Vec::with_capacity(stories.len());
         let mut undated = Vec::new();
-        for story in stories {
+        for mut story in stories {
+            // A plan's time of day may still lie ahead today (an order answered this
+            // afternoon, loaded this morning): its fields are pulled back like its entries.
+            for value in story.fields.values_mut() {
+                if let Value::DateTime(at) = value
+                    && *at > latest
+                {
+                    *at = latest;
+                }
+            }
             let entries = history::for_record(&self.db, story.type_name, story.id).await?;
             let (times, missing) = entry_times(&story, &entries, latest);
             undated.extend(missing);

@@ -200,8 +200,15 @@ struct Made {
     notices: Vec<Uuid>,
     /// (delivery, record), for the deliveries that have them.
     outgoing_qc: Vec<(usize, Uuid)>,
+    /// (delivery, the expected receipt posted for it).
     receipts: Vec<(usize, Uuid)>,
+    /// Every receipt the order's confirmation and postings planned, in the order they were
+    /// planned (the posted ones among them).
+    planned_receipts: Vec<Uuid>,
     incoming_qc: Vec<(usize, Uuid)>,
+    /// The draft invoice its confirmation planned.
+    draft_invoice: Option<Uuid>,
+    /// The draft invoice once the supplier completed and submitted it.
     invoice: Option<Uuid>,
     /// The match flagged the invoice (the buyer then accepted or refused it).
     flagged: bool,
@@ -260,6 +267,17 @@ impl Workspace {
         self.demo_deliveries(&plan, &cast, &items, &mut made).await?;
         lap(&mut report, "shipping notices, receipts, QC");
         self.demo_invoices(&plan, &cast, &mut made).await?;
+        // Every receipt of the history was planned by a confirmation or a posting.
+        let mut receipts = self.records_by_order("goods_receipt", "state != \"reversed\"").await?;
+        for m in made.iter_mut() {
+            m.planned_receipts = m
+                .order
+                .and_then(|id| receipts.remove(&id))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.system.id)
+                .collect();
+        }
         lap(&mut report, "invoices, payables, payments");
         report.undated = self.demo_dating(&plan, &made).await?;
         lap(&mut report, "dating the history");
@@ -771,7 +789,10 @@ impl Workspace {
             }
         }
 
+        // The warehouse enters what arrived on the receipt the order expects and posts it;
+        // what is still open is then expected on a back order.
         let clerk = cast.person("clerk");
+        let expected = self.records_by_order("goods_receipt", "state = \"expected\"").await?;
         let mut receipts = Vec::new();
         let mut arrived = Vec::new();
         let mut reports = Vec::new();
@@ -779,36 +800,48 @@ impl Workspace {
             let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
             let (Some(d), Some(notice)) = (f.deliveries.get(round), m.notices.get(round)) else { continue };
             let Some(received_on) = d.received_on else { continue };
-            let lines: Vec<Json> = d
-                .lines
+            let Some(receipt) = expected.get(&id).and_then(|r| r.first()) else {
+                return Err(Error::Internal(format!("order {id} expects no receipt for its delivery")));
+            };
+            let lines: Vec<Json> = super::quantities::lines(&receipt.values)
                 .iter()
-                .map(|(line, qty, accepted)| {
-                    let note = (accepted < qty)
-                        .then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
-                    json!({ "po_line": m.lines[*line], "received_qty": qty.to_string(),
-                            "accepted_qty": accepted.to_string(), "note": note })
+                .map(|line| {
+                    let mut out: Map<String, Json> = line.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                    let po_line = line.get("po_line").map(Value::to_json).unwrap_or(Json::Null);
+                    let arriving = d.lines.iter().find(|(l, _, _)| po_line == json!(m.lines[*l]));
+                    if let Some((_, qty, accepted)) = arriving {
+                        let note = (accepted < qty)
+                            .then(|| format!("拒收 {} Refused: {}", qty - accepted, d.defect.unwrap_or("")));
+                        out.insert("received_qty".into(), json!(qty.to_string()));
+                        out.insert("accepted_qty".into(), json!(accepted.to_string()));
+                        out.insert("note".into(), json!(note));
+                    }
+                    Json::Object(out)
                 })
                 .collect();
-            receipts.push((
-                received_on,
-                i,
-                obj(json!({
-                    "purchase_order": id,
-                    "shipping_notice": notice,
-                    "received_on": iso(received_on),
-                    "lines": lines,
-                })),
-            ));
+            let entered = obj(json!({ "shipping_notice": notice, "received_on": iso(received_on), "lines": lines }));
+            receipts.push((i, receipt.system.id, entered));
             arrived.push(("shipping_notice", *notice, "mark_received", json!({})));
             if let Some(q) = &d.incoming_qc {
                 reports.push((q.on, i, inspection(id, &m.lines, o, q)));
             }
         }
-        receipts.sort_by_key(|(on, _, _)| *on);
         reports.sort_by_key(|(on, _, _)| *on);
-        let (owners, rows): (Vec<usize>, Vec<_>) = receipts.into_iter().map(|(_, i, r)| (i, r)).unzip();
-        for (i, receipt) in owners.into_iter().zip(self.bulk(&clerk, "goods_receipt", rows).await?) {
-            made[i].receipts.push((round, receipt.system.id));
+        let ws = self.clone();
+        let posted = each(receipts, {
+            let clerk = clerk.clone();
+            move |(i, id, entered)| {
+                let (ws, clerk) = (ws.clone(), clerk.clone());
+                async move {
+                    ws.update(&clerk, "goods_receipt", id, None, entered).await?;
+                    ws.transition(&clerk, "goods_receipt", id, "post", None, Map::new()).await?;
+                    Ok((i, id))
+                }
+            }
+        })
+        .await?;
+        for (i, id) in posted {
+            made[i].receipts.push((round, id));
         }
         self.transitions(&clerk, arrived).await?;
         let (owners, rows): (Vec<usize>, Vec<_>) = reports.into_iter().map(|(_, i, r)| (i, r)).unzip();
@@ -821,33 +854,57 @@ impl Workspace {
     /// Invoices by the suppliers, submitted; the three-way match by the matcher's own code;
     /// differences accepted or refused by the buyer; payables, payments; orders closed.
     async fn demo_invoices(&self, plan: &Plan, cast: &Cast, made: &mut [Made]) -> Result<()> {
+        // The supplier completes the draft its order's confirmation planned (its number,
+        // date, what it bills at what price) and submits it.
+        let drafts = self.records_by_order("supplier_invoice", "state = \"draft\"").await?;
+        for m in made.iter_mut() {
+            m.draft_invoice = m.order.and_then(|id| drafts.get(&id)).and_then(|d| d.first()).map(|d| d.system.id);
+        }
         for (s, contact) in cast.contacts.iter().enumerate() {
-            let mut rows = Vec::new();
-            let mut owners = Vec::new();
+            let mut completed = Vec::new();
             for (i, (o, m)) in plan.orders.iter().zip(made.iter()).enumerate() {
                 let (Some(id), Outcome::Confirmed(f)) = (m.order, &o.outcome) else { continue };
                 let Some(invoice) = f.invoice.as_ref().filter(|_| o.supplier == s) else { continue };
+                let Some(draft) = drafts.get(&id).and_then(|d| d.first()) else {
+                    return Err(Error::Internal(format!("order {id} has no draft invoice to complete")));
+                };
+                let planned = super::quantities::lines(&draft.values);
                 let lines: Vec<Json> = invoice
                     .lines
                     .iter()
                     .map(|(line, qty, price)| {
-                        json!({ "po_line": m.lines[*line], "qty": qty.to_string(), "unit_price": price.to_string(),
-                                "tax_rate": o.lines[*line].tax_rate.to_string() })
+                        let po_line = &m.lines[*line];
+                        let description = planned
+                            .iter()
+                            .find(|l| l.get("po_line").map(Value::to_json) == Some(json!(po_line)))
+                            .and_then(|l| l.get("description"))
+                            .map_or(Json::Null, Value::to_json);
+                        json!({ "po_line": po_line, "description": description, "qty": qty.to_string(),
+                                "unit_price": price.to_string(), "tax_rate": o.lines[*line].tax_rate.to_string() })
                     })
                     .collect();
-                rows.push(obj(json!({
-                    "purchase_order": id,
+                let entered = obj(json!({
                     "invoice_no": invoice.number,
                     "invoice_date": iso(invoice.date),
                     "lines": lines,
-                })));
-                owners.push(i);
+                }));
+                completed.push((i, draft.system.id, entered));
             }
-            let created = self.bulk(contact, "supplier_invoice", rows).await?;
-            let moves = created.iter().map(|inv| ("supplier_invoice", inv.system.id, "submit", json!({}))).collect();
-            self.transitions(contact, moves).await?;
-            for (i, invoice) in owners.into_iter().zip(created) {
-                made[i].invoice = Some(invoice.system.id);
+            let ws = self.clone();
+            let submitted = each(completed, {
+                let contact = contact.clone();
+                move |(i, id, entered)| {
+                    let (ws, contact) = (ws.clone(), contact.clone());
+                    async move {
+                        ws.update(&contact, "supplier_invoice", id, None, entered).await?;
+                        ws.transition(&contact, "supplier_invoice", id, "submit", None, Map::new()).await?;
+                        Ok((i, id))
+                    }
+                }
+            })
+            .await?;
+            for (i, id) in submitted {
+                made[i].invoice = Some(id);
             }
         }
         let invoices: Vec<Uuid> = made.iter().filter_map(|m| m.invoice).collect();
@@ -918,6 +975,21 @@ impl Workspace {
             self.transitions(&cast.person(buyer), moves).await?;
         }
         Ok(())
+    }
+
+    /// Records of a type matching `filter`, by the order they name, each order's in the
+    /// order they were made (by number).
+    async fn records_by_order(&self, type_name: &str, filter: &str) -> Result<BTreeMap<Uuid, Vec<RecordView>>> {
+        let mut out = BTreeMap::<Uuid, Vec<RecordView>>::new();
+        for record in self.all_of(type_name, filter.to_owned()).await? {
+            if let Some(order) = reference(&record.values, "purchase_order") {
+                out.entry(order).or_default().push(record);
+            }
+        }
+        for records in out.values_mut() {
+            records.sort_by(|a, b| a.system.number.cmp(&b.system.number));
+        }
+        Ok(out)
     }
 
     /// The states of some records, read as the system.
@@ -1072,48 +1144,58 @@ impl Workspace {
             None,
         )
         .await?;
+        // The warehouse posts what arrived on the receipts the confirmations planned; the
+        // suppliers complete and submit the invoices Weft drafted (one 6 % over the price).
         let clerk = cast.person("clerk");
+        let system = Principal::system();
         for (guest, order, overcharge) in [(g0, &flagged, true), (g1, &matched, false)] {
-            let ids = line_ids(order);
-            let receipt_lines: Vec<Json> = ids
+            let of_order = |state: &str| {
+                let filter = format!("purchase_order = \"{}\" and state = \"{state}\"", order.system.id);
+                ListQuery { filter: Some(filter), limit: Some(1), ..ListQuery::default() }
+            };
+            let Some(receipt) = self.list(&system, "goods_receipt", &of_order("expected")).await?.records.pop() else {
+                return Err(Error::Internal("the confirmation planned no receipt".into()));
+            };
+            let receipt_lines: Vec<Json> = super::quantities::lines(&receipt.values)
                 .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    let q = qty(order, i).map(|q| q.to_json());
-                    json!({ "po_line": id, "received_qty": q, "accepted_qty": q })
+                .map(|line| {
+                    let mut out: Map<String, Json> = line.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                    let q = line.get("expected_qty").map(Value::to_json);
+                    out.insert("received_qty".into(), json!(q));
+                    out.insert("accepted_qty".into(), json!(q));
+                    Json::Object(out)
                 })
                 .collect();
-            self.create(
+            let id = receipt.system.id;
+            self.update(
                 &clerk,
                 "goods_receipt",
-                obj(json!({ "purchase_order": order.system.id, "received_on": iso(today), "lines": receipt_lines })),
+                id,
                 None,
+                obj(json!({ "received_on": iso(today), "lines": receipt_lines })),
             )
             .await?;
-            let invoice_lines: Vec<Json> = super::quantities::lines(&order.values)
+            self.transition(&clerk, "goods_receipt", id, "post", None, Map::new()).await?;
+            let Some(draft) = self.list(&system, "supplier_invoice", &of_order("draft")).await?.records.pop() else {
+                return Err(Error::Internal("the confirmation planned no invoice".into()));
+            };
+            let invoice_lines: Vec<Json> = super::quantities::lines(&draft.values)
                 .iter()
-                .zip(&ids)
                 .enumerate()
-                .map(|(i, (line, id))| {
-                    let price = super::quantities::number(line.get("unit_price"));
-                    let price = if overcharge && i == 0 { price * Decimal::new(106, 2) } else { price };
-                    json!({ "po_line": id, "qty": line.get("qty").map(Value::to_json), "unit_price": price.round_dp(2).to_string(), "tax_rate": "13" })
+                .map(|(i, line)| {
+                    let mut out: Map<String, Json> = line.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                    if overcharge && i == 0 {
+                        let price = super::quantities::number(line.get("unit_price")) * Decimal::new(106, 2);
+                        out.insert("unit_price".into(), json!(price.round_dp(2).to_string()));
+                    }
+                    Json::Object(out)
                 })
                 .collect();
             let number = if overcharge { "SZP-2026-CUR1" } else { "BS-2026-CUR1" };
-            let created = self
-                .create(
-                    guest,
-                    "supplier_invoice",
-                    obj(json!({ "purchase_order": order.system.id, "invoice_no": number, "invoice_date": iso(today),
-                                "lines": invoice_lines })),
-                    None,
-                )
-                .await?;
-            let crate::Created::Fresh(invoice) = created else {
-                return Err(Error::Internal("a fresh invoice was expected".into()));
-            };
-            self.transition(guest, "supplier_invoice", invoice.system.id, "submit", None, Map::new()).await?;
+            let id = draft.system.id;
+            let completed = obj(json!({ "invoice_no": number, "invoice_date": iso(today), "lines": invoice_lines }));
+            self.update(guest, "supplier_invoice", id, None, completed).await?;
+            self.transition(guest, "supplier_invoice", id, "submit", None, Map::new()).await?;
         }
         self.settle(consumers).await
     }
