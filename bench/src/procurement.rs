@@ -9,9 +9,10 @@
 //!    net and tax totals from the lines and zeroes the quantities it keeps);
 //! c. quote is the buyer's `submit`; confirm is the approval (`approve`) plus the supplier's
 //!    `supplier_confirmation` (accept, with a promised date), whose hook confirms the order
-//!    in the same transaction and dates its lines: three records written. Tryton's confirm
-//!    also plans 3 incoming moves and a draft invoice; Weft plans neither (receipts and
-//!    invoices are booked against the order lines when they happen);
+//!    in the same transaction, dates its lines and plans what follows, as Tryton's confirm
+//!    plans 3 incoming moves and a draft invoice: the expected goods receipt (a line per
+//!    order line) and the supplier's draft invoice (the order's lines and totals). Five
+//!    records written; each run checks every order got both;
 //! d. the same filtered list, on the app's indexed `supplier`, `state` and `order_date`.
 //!
 //! In process the approval process is not run (no outbox consumers in the bench): the
@@ -234,8 +235,32 @@ async fn one_run(location: DatabaseLocation, sizes: Sizes, tasks: usize, limit: 
     workspace.install_builtin_apps().await.context("installing the built-in apps")?;
     let client = InProcess { workspace: workspace.clone(), buyer: crate::common::employee(&workspace).await? };
     let results = workload::run(App(client), sizes, tasks, limit, None).await;
+    let planned = if results.is_ok() { planned_after_confirm(&workspace).await } else { Ok(()) };
     workspace.close().await;
+    planned?;
     results
+}
+
+/// Every confirmed order planned its receipt and its draft invoice (`c`).
+async fn planned_after_confirm(workspace: &Workspace) -> Result<()> {
+    let count = |type_name: &'static str, state: &'static str| async move {
+        let query = weft_workspace::ListQuery {
+            filter: Some(format!("state = \"{state}\"")),
+            with_count: true,
+            limit: Some(1),
+            ..weft_workspace::ListQuery::default()
+        };
+        let page = workspace.list(&Principal::system(), type_name, &query).await?;
+        anyhow::Ok(page.count.unwrap_or_default())
+    };
+    let orders = count(PURCHASE_ORDER, "confirmed").await?;
+    let receipts = count("goods_receipt", "expected").await?;
+    let invoices = count("supplier_invoice", "draft").await?;
+    ensure!(
+        receipts == orders && invoices == orders,
+        "{orders} confirmed orders planned {receipts} expected receipts and {invoices} draft invoices"
+    );
+    Ok(())
 }
 
 /// Signed up for each server (login, role): the buyer, then the approver (see `Actor`).
