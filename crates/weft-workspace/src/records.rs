@@ -278,8 +278,11 @@ struct Change<'a> {
 /// A new record's history diff (every field set, from null), as JSON text: the text of
 /// `diff_values` from no values, written without building its JSON first.
 fn created_changes(values: &BTreeMap<String, Value>) -> String {
-    let changes: Vec<Change> =
-        values.iter().filter(|(_, v)| !v.is_null()).map(|(field, to)| Change { field, from: &Value::Null, to }).collect();
+    let changes: Vec<Change> = values
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(field, to)| Change { field, from: &Value::Null, to })
+        .collect();
     serde_json::to_string(&changes).unwrap_or_else(|_| Json::Array(diff_values(&BTreeMap::new(), values)).to_string())
 }
 
