@@ -146,8 +146,9 @@ describe('the web UI', () => {
     await page.keyboard.press('Tab');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     assert.notEqual(outline, 'none', 'the focused element shows where the focus is');
-    assert.ok(await page.locator('.weft-nav', { hasText: '系统管理' }).isVisible(), 'admins see administration');
-    assert.ok(await page.locator('.weft-nav', { hasText: '测试订单' }).isVisible(), 'object types from their zh labels');
+    // The object types arrive with the metadata, after the navigation itself: waited for.
+    await page.locator('.weft-nav', { hasText: '系统管理' }).waitFor({ timeout: 5000 }); // admins see administration
+    await page.locator('.weft-nav', { hasText: '测试订单' }).waitFor({ timeout: 5000 }); // object types from their zh labels
   });
 
   test('the list shows 50 rows with count, sorts, filters and pages by cursor', async () => {
