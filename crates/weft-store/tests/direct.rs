@@ -268,7 +268,8 @@ async fn lookups_see_every_answered_write_and_fail_after_close() {
 #[tokio::test]
 async fn the_write_connection_has_the_stores_settings() {
     // At FULL the connection commits at NORMAL (1) and the writer's sync thread flushes the
-    // log before answering (`writer::Syncer`); the other settings are SQLite's own.
+    // log before answering (`writer::Syncer`); the log is checkpointed past 4,000 pages
+    // instead of 1,000 (`DirectConn::open`); the other settings are SQLite's own.
     for (synchronous, expected) in [(Synchronous::Full, 1), (Synchronous::Normal, 1), (Synchronous::Extra, 3)] {
         let dir = tempfile::tempdir().unwrap();
         let db = connect(&dir, synchronous).await;
@@ -277,7 +278,7 @@ async fn the_write_connection_has_the_stores_settings() {
                 Box::pin(async move {
                     let Tx::SqliteDirect(conn) = tx else { panic!("not the direct connection") };
                     Ok::<_, Error>(
-                        ["synchronous", "foreign_keys", "busy_timeout", "journal_mode"]
+                        ["synchronous", "foreign_keys", "busy_timeout", "journal_mode", "wal_autocheckpoint"]
                             .map(|p| conn.pragma(p).unwrap()),
                     )
                 })
@@ -291,6 +292,7 @@ async fn the_write_connection_has_the_stores_settings() {
                 SqliteValue::Integer(1),
                 SqliteValue::Integer(5000),
                 SqliteValue::Text(b"wal".to_vec().into_boxed_slice()),
+                SqliteValue::Integer(4000),
             ],
             "{synchronous:?}"
         );

@@ -162,33 +162,34 @@ pub fn decode(row: &DbRow, field: &FieldStorage) -> Result<Value> {
 /// command can then answer with the record as it will be read, without reading it.
 pub fn normalize(fields: &[FieldStorage], values: &mut std::collections::BTreeMap<String, Value>) {
     for field in fields {
-        match &field.storage {
-            Storage::Virtual => {}
-            Storage::Lines(lines) => {
-                if let Some(Value::Lines(rows)) = values.get_mut(&field.field) {
-                    for row in rows.iter_mut() {
-                        normalize(&lines.fields, row);
-                    }
-                } else {
-                    values.insert(field.field.clone(), Value::Lines(Vec::new()));
+        if matches!(field.storage, Storage::Virtual) {
+            continue;
+        }
+        // Looked up before inserting: `entry` would copy the name for every field present.
+        let value = match values.get_mut(&field.field) {
+            Some(value) => value,
+            None => {
+                let absent = match field.storage {
+                    Storage::Lines(_) => Value::Lines(Vec::new()),
+                    _ => Value::Null,
+                };
+                values.insert(field.field.clone(), absent);
+                continue;
+            }
+        };
+        match (&field.storage, value) {
+            (Storage::Lines(lines), Value::Lines(rows)) => {
+                for row in rows.iter_mut() {
+                    normalize(&lines.fields, row);
                 }
             }
-            Storage::Scaled { scale, .. } => {
-                let value = values.entry(field.field.clone()).or_insert(Value::Null);
-                if let Value::Decimal(d) = value {
-                    d.rescale(u32::from(*scale));
-                }
+            (Storage::Lines(_), other) => *other = Value::Lines(Vec::new()),
+            (Storage::Scaled { scale, .. }, Value::Decimal(d)) => d.rescale(u32::from(*scale)),
+            (Storage::Money { scale, .. }, Value::Money { amount, currency }) => {
+                amount.rescale(u32::from(*scale));
+                *amount = present_money(*amount, currency);
             }
-            Storage::Money { scale, .. } => {
-                let value = values.entry(field.field.clone()).or_insert(Value::Null);
-                if let Value::Money { amount, currency } = value {
-                    amount.rescale(u32::from(*scale));
-                    *amount = present_money(*amount, currency);
-                }
-            }
-            _ => {
-                values.entry(field.field.clone()).or_insert(Value::Null);
-            }
+            _ => {}
         }
     }
 }
