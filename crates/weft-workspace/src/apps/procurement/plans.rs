@@ -115,8 +115,9 @@ fn present(value: Option<&Value>) -> Value {
 
 /// Everything a confirmation plans: the expected receipt and the draft invoice.
 pub(super) async fn confirmed(tx: &mut Tx, catalog: &Catalog, order: Uuid) -> Result<()> {
-    keep_expected_receipt(tx, catalog, order).await?;
-    expect_invoice(tx, catalog, order).await
+    let order = load_in_tx(tx, &*entry(catalog, "purchase_order")?, order).await?;
+    keep_receipt_of(tx, catalog, &order).await?;
+    expect_invoice(tx, catalog, &order).await
 }
 
 /// The order left `confirmed` without being fulfilled (revised, closed): nothing is
@@ -135,10 +136,15 @@ pub(super) async fn unconfirmed(tx: &mut Tx, catalog: &Catalog, order: Uuid) -> 
 /// Keeps the order's expected receipt in step with what is still open on it (see the
 /// module documentation): creates it, refreshes its lines, or cancels it.
 pub(super) async fn keep_expected_receipt(tx: &mut Tx, catalog: &Catalog, order_id: Uuid) -> Result<()> {
+    let order = load_in_tx(tx, &*entry(catalog, "purchase_order")?, order_id).await?;
+    keep_receipt_of(tx, catalog, &order).await
+}
+
+/// `keep_expected_receipt` of an order read already in this transaction.
+async fn keep_receipt_of(tx: &mut Tx, catalog: &Catalog, order: &StoredRecord) -> Result<()> {
     let receipts = entry(catalog, "goods_receipt")?;
-    let orders = entry(catalog, "purchase_order")?;
-    let order = load_in_tx(tx, &orders, order_id).await?;
-    let open = if order.system.state.as_deref() == Some("confirmed") { open_lines(&order) } else { Vec::new() };
+    let order_id = order.system.id;
+    let open = if order.system.state.as_deref() == Some("confirmed") { open_lines(order) } else { Vec::new() };
     let mut expected = of_order(tx, &receipts, order_id, EXPECTED, false).await?.into_iter();
     let current = expected.next();
     // Only one is ever planned; should there be more, the later ones go.
@@ -192,13 +198,12 @@ fn expected_line(po_line: Uuid, description: &Value, qty: Decimal) -> Line {
 }
 
 /// The draft invoice the supplier is expected to send, unless a planned one is still open.
-async fn expect_invoice(tx: &mut Tx, catalog: &Catalog, order_id: Uuid) -> Result<()> {
+async fn expect_invoice(tx: &mut Tx, catalog: &Catalog, order: &StoredRecord) -> Result<()> {
     let invoices = entry(catalog, "supplier_invoice")?;
+    let order_id = order.system.id;
     if !of_order(tx, &invoices, order_id, "draft", true).await?.is_empty() {
         return Ok(());
     }
-    let orders = entry(catalog, "purchase_order")?;
-    let order = load_in_tx(tx, &orders, order_id).await?;
     let invoice_lines: Vec<Line> = lines(&order.values)
         .iter()
         .filter_map(|l| {

@@ -827,19 +827,7 @@ impl Workspace {
             }
         }
         reports.sort_by_key(|(on, _, _)| *on);
-        let ws = self.clone();
-        let posted = each(receipts, {
-            let clerk = clerk.clone();
-            move |(i, id, entered)| {
-                let (ws, clerk) = (ws.clone(), clerk.clone());
-                async move {
-                    ws.update(&clerk, "goods_receipt", id, None, entered).await?;
-                    ws.transition(&clerk, "goods_receipt", id, "post", None, Map::new()).await?;
-                    Ok((i, id))
-                }
-            }
-        })
-        .await?;
+        let posted = self.complete_planned(&clerk, "goods_receipt", "post", receipts).await?;
         for (i, id) in posted {
             made[i].receipts.push((round, id));
         }
@@ -890,19 +878,7 @@ impl Workspace {
                 }));
                 completed.push((i, draft.system.id, entered));
             }
-            let ws = self.clone();
-            let submitted = each(completed, {
-                let contact = contact.clone();
-                move |(i, id, entered)| {
-                    let (ws, contact) = (ws.clone(), contact.clone());
-                    async move {
-                        ws.update(&contact, "supplier_invoice", id, None, entered).await?;
-                        ws.transition(&contact, "supplier_invoice", id, "submit", None, Map::new()).await?;
-                        Ok((i, id))
-                    }
-                }
-            })
-            .await?;
+            let submitted = self.complete_planned(contact, "supplier_invoice", "submit", completed).await?;
             for (i, id) in submitted {
                 made[i].invoice = Some(id);
             }
@@ -979,6 +955,28 @@ impl Workspace {
 
     /// Records of a type matching `filter`, by the order they name, each order's in the
     /// order they were made (by number).
+    /// Records a confirmation planned, completed by `who` with what each entry gives and
+    /// moved on by `transition` (a receipt posted, an invoice submitted): `(i, id)` of each.
+    async fn complete_planned(
+        &self,
+        who: &Principal,
+        type_name: &'static str,
+        transition: &'static str,
+        entries: Vec<(usize, Uuid, Map<String, Json>)>,
+    ) -> Result<Vec<(usize, Uuid)>> {
+        let ws = self.clone();
+        let who = who.clone();
+        each(entries, move |(i, id, entered)| {
+            let (ws, who) = (ws.clone(), who.clone());
+            async move {
+                ws.update(&who, type_name, id, None, entered).await?;
+                ws.transition(&who, type_name, id, transition, None, Map::new()).await?;
+                Ok((i, id))
+            }
+        })
+        .await
+    }
+
     async fn records_by_order(&self, type_name: &str, filter: &str) -> Result<BTreeMap<Uuid, Vec<RecordView>>> {
         let mut out = BTreeMap::<Uuid, Vec<RecordView>>::new();
         for record in self.all_of(type_name, filter.to_owned()).await? {
