@@ -35,10 +35,12 @@ pub(crate) trait Joinable: Send + Sync + Sized + 'static {
     /// same declarations).
     fn joins(&self, first: &Self) -> bool;
     /// Writes the items in one transaction: one answer per item, in order, or nothing.
+    /// `turn` is dropped as the writer starts on the transaction (`LotTurn`).
     fn write_lot(
         db: &Database,
         catalog: &Arc<Catalog>,
         lot: &[&Self],
+        turn: LotTurn,
     ) -> impl Future<Output = Result<Vec<Self::Written>>> + Send;
     /// Writes the item in a transaction of its own.
     fn write_alone(
@@ -46,6 +48,23 @@ pub(crate) trait Joinable: Send + Sync + Sized + 'static {
         catalog: &Arc<Catalog>,
         item: Self,
     ) -> impl Future<Output = Result<Self::Written>> + Send;
+}
+
+/// A lot's place among the lots of its queue that wait for the writer. The write drops it
+/// as the writer starts on the lot's transaction (or when the lot fails before), so that
+/// the next lot gathers while this one is written and flushed.
+pub(crate) struct LotTurn {
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl LotTurn {
+    /// No place to give back: a create written alone.
+    pub(crate) fn none() -> LotTurn {
+        LotTurn { _place: None }
+    }
+
+    /// The writer has started on the lot.
+    pub(crate) fn started(self) {}
 }
 
 struct Pending<T: Joinable> {
@@ -107,51 +126,55 @@ impl<T: Joinable> CreateLots<T> {
     }
 }
 
-/// Lots of one queue being written at once: while some wait for their commit to reach
-/// the disk, others are planned and written. Two left the writer idle about half the time
-/// under 256 concurrent order creates; eight kept it busier (the procurement benchmark,
-/// alternated runs: about 22k → 23k orders/s, with more spread at two).
-const LOTS_IN_FLIGHT: usize = 8;
+/// Lots of one queue waiting for the writer (being planned, or queued for it). A lot gives
+/// its place back as the writer starts on it, not once its commit is on disk: while it is
+/// written and flushed, the next lot gathers everything that arrived meanwhile. Holding
+/// the place until the flush (eight of them) made many small lots under 256 concurrent
+/// order creates (16 orders on average, each lot its own statements); two waiting lots
+/// made lots about twice as large and the orders about 25% faster (BENCHMARKS.md,
+/// procurement, 2026-12-05 morning). One left the writer idle while the next lot was planned.
+const LOTS_WAITING: usize = 2;
 
-/// The task of one queue: takes whatever has queued up and writes it, up to
-/// `LOTS_IN_FLIGHT` lots at a time; while those are written, the next one gathers.
+/// The task of one queue: takes whatever has queued up and writes it as one lot, with at
+/// most `LOTS_WAITING` lots not yet started by the writer.
 async fn write_lots<T: Joinable>(db: Database, catalog: Arc<Catalog>, mut rx: mpsc::UnboundedReceiver<Pending<T>>) {
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(LOTS_IN_FLIGHT));
+    let waiting = Arc::new(tokio::sync::Semaphore::new(LOTS_WAITING));
     loop {
-        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+        let Ok(permit) = waiting.clone().acquire_owned().await else { return };
         let mut lot = Vec::with_capacity(MAX_LOT);
         if rx.recv_many(&mut lot, MAX_LOT).await == 0 {
             return;
         }
         let (db, catalog) = (db.clone(), catalog.clone());
         tokio::spawn(async move {
+            let mut permit = Some(permit);
             // Items validated against different declarations (one changed in between) are
             // not mixed: each run of the same declarations is its own lot.
             let mut rest = lot;
             while !rest.is_empty() {
                 let split = rest.iter().position(|p| !p.item.joins(&rest[0].item)).unwrap_or(rest.len());
                 let tail = rest.split_off(split);
-                write_lot(&db, &catalog, rest).await;
+                write_lot(&db, &catalog, rest, LotTurn { _place: permit.take() }).await;
                 rest = tail;
             }
-            drop(permit);
         });
     }
 }
 
-async fn write_lot<T: Joinable>(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending<T>>) {
-    if lot.len() == 1 {
-        for pending in lot {
-            let _ = pending.reply.send(T::write_alone(db, catalog, pending.item).await);
-        }
-        return;
-    }
+async fn write_lot<T: Joinable>(db: &Database, catalog: &Arc<Catalog>, lot: Vec<Pending<T>>, turn: LotTurn) {
     // The items stay here in case the lot has to be redone one by one.
     let items: Vec<&T> = lot.iter().map(|p| &p.item).collect();
-    match T::write_lot(db, catalog, &items).await {
+    let outcome = T::write_lot(db, catalog, &items, turn).await;
+    match outcome {
         Ok(written) if written.len() == lot.len() => {
             for (pending, one) in lot.into_iter().zip(written) {
                 let _ = pending.reply.send(Ok(one));
+            }
+        }
+        // A lot of one failed on its own account.
+        Err(e) if lot.len() == 1 => {
+            if let Some(pending) = lot.into_iter().next() {
+                let _ = pending.reply.send(Err(e));
             }
         }
         // Nothing of the lot was written: each item goes again alone and gets its own
@@ -176,16 +199,22 @@ impl Joinable for PreparedCreate {
         self.same_declaration(first)
     }
 
-    async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: &[&Self]) -> Result<Vec<RecordView>> {
+    async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: &[&Self], turn: LotTurn) -> Result<Vec<RecordView>> {
         // Planned here, on the runtime's threads, so that the SQLite writer only runs the
         // statements.
         let ready = ReadyLot::new(db.backend(), lot)?;
         let catalog = catalog.clone();
-        db.write(move |tx| Box::pin(async move { ready.write(tx, &catalog).await })).await
+        db.write(move |tx| {
+            Box::pin(async move {
+                turn.started();
+                ready.write(tx, &catalog).await
+            })
+        })
+        .await
     }
 
     async fn write_alone(db: &Database, catalog: &Arc<Catalog>, prepared: Self) -> Result<RecordView> {
-        let mut views = Self::write_lot(db, catalog, &[&prepared]).await?;
+        let mut views = Self::write_lot(db, catalog, &[&prepared], LotTurn::none()).await?;
         views.pop().ok_or_else(|| Error::BadRequest("nothing was created".into()))
     }
 }

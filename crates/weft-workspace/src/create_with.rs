@@ -18,7 +18,7 @@ use weft_store::{Backend, Database, Tx};
 
 use crate::access::FieldRules;
 use crate::catalog::{Catalog, TypeEntry};
-use crate::create_lots::Joinable;
+use crate::create_lots::{Joinable, LotTurn};
 use crate::records::{Idempotency, PreparedCreate, ReadyLot, RecordView, redact_with};
 use crate::{Error, Result, Workspace};
 
@@ -323,10 +323,22 @@ impl Joinable for WithUnit {
             && self.dependents.iter().zip(&first.dependents).all(|(a, b)| Arc::ptr_eq(&a.entry, &b.entry))
     }
 
-    async fn write_lot(db: &Database, catalog: &Arc<Catalog>, lot: &[&Self]) -> Result<Vec<CreatedWith>> {
+    async fn write_lot(
+        db: &Database,
+        catalog: &Arc<Catalog>,
+        lot: &[&Self],
+        turn: LotTurn,
+    ) -> Result<Vec<CreatedWith>> {
         let planned = plan_units(db.backend(), lot)?;
         let catalog = catalog.clone();
-        let mut written = db.write(move |tx| Box::pin(async move { planned.write(tx, &catalog).await })).await?;
+        let mut written = db
+            .write(move |tx| {
+                Box::pin(async move {
+                    turn.started();
+                    planned.write(tx, &catalog).await
+                })
+            })
+            .await?;
         for (unit, created) in lot.iter().zip(&mut written) {
             unit.redact(created);
         }
@@ -334,7 +346,7 @@ impl Joinable for WithUnit {
     }
 
     async fn write_alone(db: &Database, catalog: &Arc<Catalog>, unit: Self) -> Result<CreatedWith> {
-        let mut written = Self::write_lot(db, catalog, &[&unit]).await?;
+        let mut written = Self::write_lot(db, catalog, &[&unit], LotTurn::none()).await?;
         written.pop().ok_or_else(|| Error::Internal("the record was not written".into()))
     }
 }

@@ -15,6 +15,7 @@ pub mod collab;
 pub mod consumers;
 mod create_lots;
 pub mod create_with;
+mod created_values;
 pub mod decisions;
 mod declare;
 pub mod delegation;

@@ -113,16 +113,28 @@ pub struct ProcessStep {
 
 impl Workspace {
     pub async fn get(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<RecordView> {
+        let (entry, stored) = self.get_stored(principal, type_name, id).await?;
+        let mut view = RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values };
+        crate::expressions::compute_virtual(&entry.decl, &mut view.values, principal);
+        self.redact(principal, &entry, &mut view);
+        Ok(view)
+    }
+
+    /// The stored record, as it is in its row (nothing computed, nothing removed), if the
+    /// principal may read it.
+    async fn get_stored(
+        &self,
+        principal: &Principal,
+        type_name: &str,
+        id: Uuid,
+    ) -> Result<(std::sync::Arc<TypeEntry>, rows::StoredRecord)> {
         let entry = self.entry(type_name)?;
         let stored =
             rows::get(Source::Db(&self.db), &entry.spec, id, false).await?.ok_or_else(|| not_found(type_name, id))?;
         if !self.readable_now(principal, &entry, &stored).await? {
             return Err(not_found(type_name, id));
         }
-        let mut view = RecordView { type_name: type_name.to_owned(), system: stored.system, values: stored.values };
-        crate::expressions::compute_virtual(&entry.decl, &mut view.values, principal);
-        self.redact(principal, &entry, &mut view);
-        Ok(view)
+        Ok((entry, stored))
     }
 
     pub async fn list(&self, principal: &Principal, type_name: &str, query: &ListQuery) -> Result<Page> {
@@ -194,9 +206,10 @@ impl Workspace {
     /// sees only the tasks that were theirs (`processes::timeline`).
     pub async fn timeline(&self, principal: &Principal, type_name: &str, id: Uuid) -> Result<Vec<TimelineEntry>> {
         // Reading the record applies the access check: no timeline of an invisible record.
-        self.get(principal, type_name, id).await?;
-        let hidden = self.field_rules(principal, &*self.entry(type_name)?).hidden;
-        let entries = history::for_record(&self.db, type_name, id).await?;
+        let (entry, stored) = self.get_stored(principal, type_name, id).await?;
+        let hidden = self.field_rules(principal, &entry).hidden;
+        let mut entries = history::for_record(&self.db, type_name, id).await?;
+        crate::created_values::fill_created(&mut entries, &stored.values, |field| entry.decl.field(field).is_some());
         let mut names: std::collections::BTreeMap<Uuid, Option<String>> = std::collections::BTreeMap::new();
         let mut out = Vec::with_capacity(entries.len());
         for h in entries {

@@ -13,6 +13,7 @@ on_both_databases!(
     transition_without_required_input_is_422_and_writes_nothing,
     transition_whose_guard_is_false_is_422_guard_failed,
     transition_writes_history_with_inputs_and_a_transitioned_event,
+    the_timeline_shows_the_values_a_record_was_created_with,
     unknown_transition_is_not_found,
     field_not_editable_in_the_current_state_is_refused,
     soft_delete_hides_the_record_and_restore_brings_it_back,
@@ -138,6 +139,44 @@ async fn transition_writes_history_with_inputs_and_a_transitioned_event(backend:
     assert_eq!(event.payload["to"], "rejected");
     assert_eq!(event.payload["version"], 3);
     assert_eq!(event.payload["inputs"], json!({ "reason": reason }));
+}
+
+/// A create's history entry is written without the new record's values (they are its
+/// row's); the timeline shows them as they were at creation, whatever changed since.
+async fn the_timeline_shows_the_values_a_record_was_created_with(backend: TestBackend) {
+    let (_db, ws) = setup(backend).await;
+    let id = create(&ws, "purchase_order", json!({ "subject": "Paper", "amount": "10", "note": "A4" })).await;
+    ws.update(&system(), "purchase_order", id, Some(1), object(json!({ "amount": "12.50", "note": null })))
+        .await
+        .unwrap();
+    ws.transition(&system(), "purchase_order", id, "submit", Some(2), no_inputs()).await.unwrap();
+    ws.transition(&system(), "purchase_order", id, "reject", Some(3), object(json!({ "reason": "Too dear" })))
+        .await
+        .unwrap();
+    ws.update(&system(), "purchase_order", id, Some(4), object(json!({ "note": "A3 instead" }))).await.unwrap();
+
+    let stored = weft_store::kernel::history::for_record(ws.database(), "purchase_order", id).await.unwrap();
+    assert_eq!(stored[0].changes, json!([]), "the create's entry repeats nothing of the row");
+
+    let timeline = ws.timeline(&system(), "purchase_order", id).await.unwrap();
+    let commands: Vec<&str> = timeline.iter().map(|e| e.command.as_str()).collect();
+    assert_eq!(commands, ["create", "update", "transition:submit", "transition:reject", "update"]);
+    assert_eq!(
+        timeline[0].changes,
+        json!([
+            { "field": "amount", "from": null, "to": "10.00" },
+            { "field": "note", "from": null, "to": "A4" },
+            { "field": "priority", "from": null, "to": "normal" },
+            { "field": "subject", "from": null, "to": "Paper" },
+        ]),
+        "the values at creation, the default included, and nothing set later"
+    );
+    // The later entries are their own diffs, as written.
+    assert!(
+        timeline[1].changes.as_array().unwrap().contains(&json!({ "field": "note", "from": "A4", "to": null })),
+        "{}",
+        timeline[1].changes
+    );
 }
 
 async fn unknown_transition_is_not_found(backend: TestBackend) {
