@@ -81,34 +81,6 @@ impl Value {
     }
 }
 
-/// The JSON of `Value::to_json`, written straight to a serializer without building it
-/// first (history entries are written this way at every create).
-impl serde::Serialize for Value {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Text(t) | Value::Select(t) => s.serialize_str(t),
-            Value::Integer(i) => s.serialize_i64(*i),
-            Value::Decimal(d) => s.collect_str(d),
-            Value::Money { amount, currency } => {
-                let mut map = s.serialize_map(Some(2))?;
-                map.serialize_entry("amount", &amount.to_string())?;
-                map.serialize_entry("currency", currency)?;
-                map.end()
-            }
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Date(d) => s.serialize_str(&format_date(*d)),
-            Value::DateTime(t) => s.serialize_str(&format_datetime(*t)),
-            Value::Duration(seconds) => s.serialize_str(&format_duration(*seconds)),
-            Value::MultiSelect(items) | Value::Attachments(items) => s.collect_seq(items),
-            Value::Reference(id) => s.collect_str(id),
-            Value::Json(j) => j.serialize(s),
-            Value::Lines(lines) => s.collect_seq(lines),
-        }
-    }
-}
-
 /// A record's values as the API's JSON object.
 pub fn map_to_json(values: &BTreeMap<String, Value>) -> Map<String, Json> {
     values.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()

@@ -18,7 +18,8 @@ pub struct HistoryEntry {
     /// `create`, `update`, `transition:approve`, `delete`, `restore`.
     pub command: String,
     pub actor: String,
-    /// JSON text: `[{"field": "qty", "from": 1, "to": 2}, …]` plus command-specific keys.
+    /// JSON text: `[{"field": "qty", "from": 1, "to": 2}, …]` plus command-specific keys;
+    /// `[]` for a create (its values are the row's, see `weft-workspace::created_values`).
     pub changes: String,
 }
 

@@ -436,34 +436,3 @@ fn field_errors_have_a_stable_wire_shape() {
         json!({"pointer": "/qty", "code": "too_many_decimals", "reason": "r"})
     );
 }
-
-#[test]
-fn values_serialize_to_the_json_to_json_gives() {
-    use rust_decimal::Decimal;
-    let line = BTreeMap::from([
-        ("qty".to_owned(), Value::Decimal(Decimal::new(12_500, 3))),
-        ("id".to_owned(), Value::Reference(uuid::Uuid::from_u128(7))),
-        ("note".to_owned(), Value::Text("a \"quoted\" / note".into())),
-    ]);
-    let values = [
-        Value::Null,
-        Value::Text("文本 \\ text".into()),
-        Value::Integer(-42),
-        Value::Decimal(Decimal::new(1_050, 2)),
-        Value::Money { amount: Decimal::new(99_900, 2), currency: "CNY".into() },
-        Value::Bool(true),
-        Value::Date(time::macros::date!(2026 - 12 - 05)),
-        Value::DateTime(time::macros::datetime!(2026-12-05 01:02:03.000456 UTC)),
-        Value::DateTime(time::macros::datetime!(2026-12-05 01:02:03 UTC)),
-        Value::Duration(3_725),
-        Value::Select("open".into()),
-        Value::MultiSelect(vec!["a".into(), "b".into()]),
-        Value::Reference(uuid::Uuid::from_u128(0x1234)),
-        Value::Json(json!({ "z": [1, 2.5, null], "a": { "b": "c" } })),
-        Value::Lines(vec![line.clone(), BTreeMap::new()]),
-        Value::Attachments(vec![H1.into(), H2.into()]),
-    ];
-    for value in values {
-        assert_eq!(serde_json::to_string(&value).unwrap(), value.to_json().to_string(), "{value:?}");
-    }
-}
