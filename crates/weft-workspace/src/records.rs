@@ -19,7 +19,7 @@ use weft_store::records::rows::{self, Source, StoredRecord, SystemChanges, Syste
 use weft_store::records::{Storage, TableSpec};
 use weft_store::{Backend, Tx, format_utc};
 
-use crate::access::Action;
+use crate::access::{Action, Reach};
 use crate::catalog::{Catalog, TypeEntry};
 use crate::{Error, Result, Workspace};
 use crate::{apps, expressions, party_link};
@@ -366,7 +366,9 @@ impl PreparedCreate {
     }
 
     /// The record as it will be stored, for the access decision before it exists.
-    fn prospective(&self) -> StoredRecord {
+    /// The record this create would write, for checking it stays within reach. It holds
+    /// the create's values (taken, not copied); `within_reach` puts them back.
+    fn prospective(&mut self) -> StoredRecord {
         let at = weft_store::now();
         StoredRecord {
             system: SystemFields {
@@ -383,8 +385,16 @@ impl PreparedCreate {
                 created_by: self.actor_id,
                 updated_by: self.actor_id,
             },
-            values: self.values.clone(),
+            values: std::mem::take(&mut self.values),
         }
+    }
+
+    /// Whether `reach` takes in the record this create would write.
+    fn within_reach(&mut self, reach: &Reach) -> bool {
+        let record = self.prospective();
+        let within = reach.matches(&self.entry, &record);
+        self.values = record.values;
+        within
     }
 }
 
@@ -550,7 +560,7 @@ impl Workspace {
             Some(unit) => unit,
             None => self.primary_unit(principal),
         };
-        let prepared = PreparedCreate {
+        let mut prepared = PreparedCreate {
             entry,
             values,
             owner,
@@ -562,7 +572,7 @@ impl Workspace {
             id: None,
             state: None,
         };
-        if !reach.matches(&prepared.entry, &prepared.prospective()) {
+        if !prepared.within_reach(&reach) {
             return Err(Error::Forbidden(format!(
                 "missing permission `create` on `{}` for this record (outside your scope or condition)",
                 prepared.entry.decl.name

@@ -85,6 +85,7 @@ pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime
         None => (0, GENESIS.to_owned()),
     };
     let at_text = format_utc(at);
+    let stamp = timestamp(backend, at);
     for chunk in crate::recurring_chunks(entries, crate::MAX_ROWS) {
         let mut values = Vec::with_capacity(chunk.len() * COLUMNS.len());
         for entry in chunk {
@@ -93,7 +94,7 @@ pub async fn append_many(tx: &mut Tx, entries: &[AuditEntry], at: OffsetDateTime
             let digest = hash(&prev, seq, &at_text, entry, &detail);
             values.extend([
                 seq.into(),
-                timestamp(backend, at),
+                stamp.clone(),
                 entry.actor.as_str().into(),
                 entry.action.as_str().into(),
                 entry.target_type.as_str().into(),

@@ -50,6 +50,7 @@ pub fn render_many(backend: Backend, entries: &[HistoryEntry], at: OffsetDateTim
     let mut rendered = Vec::new();
     // Seven columns: far below the parameter limit at `MAX_ROWS`.
     const COLUMNS: usize = 7;
+    let stamp = timestamp(backend, at);
     for chunk in crate::recurring_chunks(entries, crate::MAX_ROWS) {
         let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
         for entry in chunk {
@@ -59,7 +60,7 @@ pub fn render_many(backend: Backend, entries: &[HistoryEntry], at: OffsetDateTim
                 entry.version.into(),
                 entry.command.as_str().into(),
                 entry.actor.as_str().into(),
-                timestamp(backend, at),
+                stamp.clone(),
                 entry.changes.as_str().into(),
             ]);
         }

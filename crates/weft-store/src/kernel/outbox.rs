@@ -61,11 +61,12 @@ pub async fn append_many(tx: &mut Tx, events: &[NewEvent], at: OffsetDateTime) -
 pub fn render_many(backend: Backend, events: &[NewEvent], at: OffsetDateTime) -> Vec<Rendered> {
     let mut out = Vec::new();
     const COLUMNS: usize = 6;
+    let stamp = timestamp(backend, at);
     for chunk in crate::recurring_chunks(events, crate::MAX_ROWS) {
         let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
         for event in chunk {
             values.extend([
-                timestamp(backend, at),
+                stamp.clone(),
                 event.kind.as_str().into(),
                 event.type_name.as_str().into(),
                 event.record_id.into(),

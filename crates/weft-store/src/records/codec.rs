@@ -65,45 +65,51 @@ pub fn present_money(amount: Decimal, currency: &str) -> Decimal {
     shown
 }
 
-/// The column values of one field.
+/// The column values of one field, named.
 pub fn encode(backend: Backend, field: &FieldStorage, value: &Value) -> Result<Vec<(String, Sql)>> {
+    let mut values = Vec::with_capacity(2);
+    encode_values(backend, field, value, &mut values)?;
+    Ok(field.columns().into_iter().map(|(column, _)| column).zip(values).collect())
+}
+
+/// The column values of one field, in `FieldStorage::columns` order, appended to `out`.
+/// Inserts of many rows call this for every field of every row, so it names no columns and
+/// allocates nothing besides the values themselves.
+pub fn encode_values(backend: Backend, field: &FieldStorage, value: &Value, out: &mut Vec<Sql>) -> Result<()> {
     let wrong = || Error::ValueOutOfRange { field: field.field.clone() };
-    let out = match (&field.storage, value) {
-        (Storage::Lines(_) | Storage::Virtual, _) => Vec::new(),
-        (Storage::Money { amount, currency, .. }, Value::Null) => {
-            vec![(amount.clone(), Sql::BigInt(None)), (currency.clone(), Sql::String(None))]
+    match (&field.storage, value) {
+        (Storage::Lines(_) | Storage::Virtual, _) => {}
+        (Storage::Money { .. }, Value::Null) => out.extend([Sql::BigInt(None), Sql::String(None)]),
+        (Storage::Column { sql, .. }, Value::Null) => out.push(null(backend, *sql)),
+        (Storage::Scaled { .. }, Value::Null) => out.push(null(backend, SqlType::BigInt)),
+        (Storage::JsonText { .. }, Value::Null) => out.push(null(backend, SqlType::Text)),
+        (Storage::Reference { .. }, Value::Null) => out.push(null(backend, SqlType::Uuid)),
+        (Storage::Money { scale, .. }, Value::Money { amount: a, currency: c }) => {
+            out.extend([Sql::BigInt(Some(to_units(&field.field, *a, *scale)?)), text(c.clone())]);
         }
-        (_, Value::Null) => field.columns().into_iter().map(|(c, t)| (c, null(backend, t))).collect(),
-        (Storage::Money { amount, currency, scale }, Value::Money { amount: a, currency: c }) => vec![
-            (amount.clone(), Sql::BigInt(Some(to_units(&field.field, *a, *scale)?))),
-            (currency.clone(), text(c.clone())),
-        ],
-        (Storage::Scaled { column, scale }, Value::Decimal(d)) => {
-            vec![(column.clone(), Sql::BigInt(Some(to_units(&field.field, *d, *scale)?)))]
+        (Storage::Scaled { scale, .. }, Value::Decimal(d)) => {
+            out.push(Sql::BigInt(Some(to_units(&field.field, *d, *scale)?)));
         }
-        (Storage::JsonText { column }, Value::MultiSelect(items) | Value::Attachments(items)) => {
-            vec![(column.clone(), text(serde_json::to_string(items).map_err(|_| wrong())?))]
+        (Storage::JsonText { .. }, Value::MultiSelect(items) | Value::Attachments(items)) => {
+            out.push(text(serde_json::to_string(items).map_err(|_| wrong())?));
         }
-        (Storage::JsonText { column }, Value::Json(json)) => vec![(column.clone(), text(json.to_string()))],
-        (Storage::Reference { column, .. }, Value::Reference(id)) => vec![(column.clone(), uuid(*id))],
-        (Storage::Column { column, sql }, value) => {
-            let v = match (sql, value) {
-                (SqlType::Text, Value::Text(s) | Value::Select(s)) => text(s.clone()),
-                (SqlType::Text, Value::Attachments(items)) if items.len() <= 1 => {
-                    Sql::String(items.first().map(|s| Box::new(s.clone())))
-                }
-                (SqlType::BigInt, Value::Integer(i) | Value::Duration(i)) => Sql::BigInt(Some(*i)),
-                (SqlType::Boolean, Value::Bool(b)) => Sql::Bool(Some(*b)),
-                (SqlType::Date, Value::Date(d)) => Sql::TimeDate(Some(Box::new(*d))),
-                (SqlType::Timestamp, Value::DateTime(t)) => timestamp(backend, *t),
-                (SqlType::Uuid, Value::Reference(id)) => uuid(*id),
-                _ => return Err(wrong()),
-            };
-            vec![(column.clone(), v)]
-        }
+        (Storage::JsonText { .. }, Value::Json(json)) => out.push(text(json.to_string())),
+        (Storage::Reference { .. }, Value::Reference(id)) => out.push(uuid(*id)),
+        (Storage::Column { sql, .. }, value) => out.push(match (sql, value) {
+            (SqlType::Text, Value::Text(s) | Value::Select(s)) => text(s.clone()),
+            (SqlType::Text, Value::Attachments(items)) if items.len() <= 1 => {
+                Sql::String(items.first().map(|s| Box::new(s.clone())))
+            }
+            (SqlType::BigInt, Value::Integer(i) | Value::Duration(i)) => Sql::BigInt(Some(*i)),
+            (SqlType::Boolean, Value::Bool(b)) => Sql::Bool(Some(*b)),
+            (SqlType::Date, Value::Date(d)) => Sql::TimeDate(Some(Box::new(*d))),
+            (SqlType::Timestamp, Value::DateTime(t)) => timestamp(backend, *t),
+            (SqlType::Uuid, Value::Reference(id)) => uuid(*id),
+            _ => return Err(wrong()),
+        }),
         _ => return Err(wrong()),
-    };
-    Ok(out)
+    }
+    Ok(())
 }
 
 /// Reads one field back from a row that selected all its columns.

@@ -143,6 +143,7 @@ fn row_values(
     spec: &TableSpec,
     record: &StoredRecord,
     values: &mut Vec<sea_query::Value>,
+    stamps: &mut Stamps,
 ) -> Result<()> {
     let s = &record.system;
     values.extend([
@@ -153,16 +154,34 @@ fn row_values(
         opt_uuid(s.party),
         opt_uuid(s.unit),
         s.version.into(),
-        timestamp(backend, s.created_at),
-        timestamp(backend, s.updated_at),
+        stamps.get(backend, s.created_at),
+        stamps.get(backend, s.updated_at),
         uuid(s.created_by),
         uuid(s.updated_by),
     ]);
     for field in &spec.fields {
         let value = record.values.get(&field.field).unwrap_or(&Value::Null);
-        values.extend(codec::encode(backend, field, value)?.into_iter().map(|(_, v)| v));
+        codec::encode_values(backend, field, value, values)?;
     }
     Ok(())
+}
+
+/// The last timestamp bound and its value: the records of one lot share theirs, and
+/// formatting one for every row cost more than the rest of its system columns.
+#[derive(Default)]
+struct Stamps(Option<(OffsetDateTime, sea_query::Value)>);
+
+impl Stamps {
+    fn get(&mut self, backend: Backend, at: OffsetDateTime) -> sea_query::Value {
+        match &self.0 {
+            Some((last, value)) if *last == at => value.clone(),
+            _ => {
+                let value = timestamp(backend, at);
+                self.0 = Some((at, value.clone()));
+                value
+            }
+        }
+    }
 }
 
 /// The columns of a row insert: the system columns a new row sets (all but `deleted_at`),
@@ -242,10 +261,11 @@ pub fn render_insert_many(backend: Backend, spec: &TableSpec, records: &[StoredR
     }
     let columns = column_names(spec);
     let per_chunk = (MAX_PARAMS / columns.len().max(1)).max(1);
+    let mut stamps = Stamps::default();
     for chunk in crate::recurring_chunks(records, per_chunk) {
         let mut values = Vec::with_capacity(chunk.len() * columns.len());
         for (i, record) in chunk.iter().enumerate() {
-            row_values(backend, spec, record, &mut values)?;
+            row_values(backend, spec, record, &mut values, &mut stamps)?;
             // Every column is one bound value, in `column_names` order; `number` is second.
             rendered.number_slots.push((rendered.rows.len(), i * columns.len() + 1));
         }
@@ -305,7 +325,7 @@ fn render_lines_of(
             values.extend([uuid(id), uuid(record_id), (position as i64).into()]);
             for field in &lines.fields {
                 let value = row.get(&field.field).unwrap_or(&Value::Null);
-                values.extend(codec::encode(backend, field, value)?.into_iter().map(|(_, v)| v));
+                codec::encode_values(backend, field, value, &mut values)?;
             }
         }
         rendered.push(render_rows(backend, &lines.table, &columns, values));

@@ -96,7 +96,7 @@ pub fn coerce_transition_inputs(
 /// `null` reads as `Value::Null` whatever the field; `required` is the caller's concern.
 pub fn coerce_value(field: &FieldDecl, value: &Json, pointer: &str) -> Result<Value, Vec<FieldError>> {
     let mut out = Outcome::default();
-    match read_value(field, value, pointer, &mut out) {
+    match read_at(field, value, &|| pointer.to_owned(), &mut out) {
         Some(value) if out.errors.is_empty() => Ok(value),
         _ => Err(out.errors),
     }
@@ -140,24 +140,31 @@ fn coerce_object(
     out: &mut Outcome,
 ) -> BTreeMap<String, Value> {
     let mut values = BTreeMap::new();
+    // Keys of `input` that name a field: when that is all of them, nothing is stray.
+    let mut known = 0;
     for field in fields {
-        let pointer = child(base, &field.name);
+        let pointer = || child(base, &field.name);
         match input.get(&field.name) {
             Some(_) if matches!(field.kind, FieldKind::Computed { .. }) => {
-                out.error(pointer, FieldErrorCode::ReadOnly, "a computed field cannot be set");
+                known += 1;
+                out.error(pointer(), FieldErrorCode::ReadOnly, "a computed field cannot be set");
             }
             Some(json) => {
-                if let Some(value) = read_value(field, json, &pointer, out) {
+                known += 1;
+                if let Some(value) = read_value(field, json, base, out) {
                     if field.required && is_empty(&value) {
-                        out.error(pointer, FieldErrorCode::Required, "required");
+                        out.error(pointer(), FieldErrorCode::Required, "required");
                     } else {
                         values.insert(field.name.clone(), value);
                     }
                 }
             }
-            None if mode == Mode::Create => absent_on_create(field, pointer, &mut values, out),
+            None if mode == Mode::Create => absent_on_create(field, base, &mut values, out),
             None => {}
         }
+    }
+    if known == input.len() {
+        return values;
     }
     let mut stray: Vec<(&String, &Json)> =
         input.iter().filter(|(key, _)| !fields.iter().any(|f| f.name == **key)).collect();
@@ -184,20 +191,23 @@ fn coerce_object(
     values
 }
 
-fn absent_on_create(field: &FieldDecl, pointer: String, values: &mut BTreeMap<String, Value>, out: &mut Outcome) {
+/// `base`: the pointer of the object `field` belongs to.
+fn absent_on_create(field: &FieldDecl, base: &str, values: &mut BTreeMap<String, Value>, out: &mut Outcome) {
     if matches!(field.kind, FieldKind::Computed { .. }) {
         return;
     }
     match &field.default {
         Some(DefaultValue::Literal(literal)) => {
-            if let Some(value) = read_value(field, literal, &pointer, out) {
+            if let Some(value) = read_value(field, literal, base, out) {
                 values.insert(field.name.clone(), value);
             }
         }
-        Some(DefaultValue::Feel { feel }) => {
-            out.feel_defaults.push(PendingDefault { pointer, field: field.name.clone(), expression: feel.clone() })
-        }
-        None if field.required => out.error(pointer, FieldErrorCode::Required, "required"),
+        Some(DefaultValue::Feel { feel }) => out.feel_defaults.push(PendingDefault {
+            pointer: child(base, &field.name),
+            field: field.name.clone(),
+            expression: feel.clone(),
+        }),
+        None if field.required => out.error(child(base, &field.name), FieldErrorCode::Required, "required"),
         None => {}
     }
 }
@@ -224,7 +234,14 @@ fn refusal_to_error(read: Result<Value, Refusal>, pointer: &str, out: &mut Outco
     }
 }
 
-fn read_value(field: &FieldDecl, json: &Json, pointer: &str, out: &mut Outcome) -> Option<Value> {
+/// `base`: the pointer of the object `field` belongs to; the field's own is made only when
+/// needed (an error, or the items of a list), as every field of every input comes here.
+fn read_value(field: &FieldDecl, json: &Json, base: &str, out: &mut Outcome) -> Option<Value> {
+    read_at(field, json, &|| child(base, &field.name), out)
+}
+
+/// `read_value` with the field's pointer made by `pointer`.
+fn read_at(field: &FieldDecl, json: &Json, pointer: &dyn Fn() -> String, out: &mut Outcome) -> Option<Value> {
     if json.is_null() {
         return Some(Value::Null);
     }
@@ -245,20 +262,20 @@ fn read_value(field: &FieldDecl, json: &Json, pointer: &str, out: &mut Outcome) 
         FieldKind::Url {} => scalar::url(json),
         FieldKind::Select { options } => scalar::option(json, options).map(Value::Select),
         FieldKind::MultiSelect { options } => {
-            return read_list(json, pointer, out, |item| scalar::option(item, options)).map(Value::MultiSelect);
+            return read_list(json, &pointer(), out, |item| scalar::option(item, options)).map(Value::MultiSelect);
         }
         FieldKind::Reference { .. } | FieldKind::Party {} | FieldKind::Principal {} | FieldKind::OrgUnit {} => {
             scalar::reference(json)
         }
-        FieldKind::Lines { fields } => return read_lines(fields, json, pointer, out),
+        FieldKind::Lines { fields } => return read_lines(fields, json, &pointer(), out),
         FieldKind::Attachment { multiple: true } => {
-            return read_list(json, pointer, out, scalar::attachment).map(Value::Attachments);
+            return read_list(json, &pointer(), out, scalar::attachment).map(Value::Attachments);
         }
         FieldKind::Attachment { multiple: false } => match json {
             // The API writes every attachment value as a list; a single one may come back
             // that way.
             Json::Array(items) if items.len() <= 1 => {
-                return read_list(json, pointer, out, scalar::attachment).map(Value::Attachments);
+                return read_list(json, &pointer(), out, scalar::attachment).map(Value::Attachments);
             }
             Json::Array(_) => Err(Refusal {
                 code: FieldErrorCode::TooLong,
@@ -270,10 +287,13 @@ fn read_value(field: &FieldDecl, json: &Json, pointer: &str, out: &mut Outcome) 
         FieldKind::Json {} => Ok(Value::Json(json.clone())),
         FieldKind::Computed { result, .. } => {
             let as_field = FieldDecl { kind: result.field_kind(), ..field.clone() };
-            return read_value(&as_field, json, pointer, out);
+            return read_at(&as_field, json, pointer, out);
         }
     };
-    refusal_to_error(read, pointer, out)
+    match read {
+        Ok(value) => Some(value),
+        Err(refusal) => refusal_to_error(Err(refusal), &pointer(), out),
+    }
 }
 
 /// A JSON array of distinct items, each read by `item`.

@@ -99,7 +99,11 @@ fn set_totals(values: &mut BTreeMap<String, Value>, lines: &[Line]) {
 
 /// A new order: its kept quantities start at zero and its totals follow its lines.
 pub(super) fn new_order(values: &mut BTreeMap<String, Value>) -> Result<()> {
-    let mut lines = lines(values);
+    // Taken out and put back, not copied: every order create comes here.
+    let mut lines = match values.remove("lines") {
+        Some(Value::Lines(lines)) => lines,
+        _ => Vec::new(),
+    };
     let mut errors = Vec::new();
     for (i, line) in lines.iter_mut().enumerate() {
         for field in KEPT_LINE_FIELDS {
@@ -113,10 +117,9 @@ pub(super) fn new_order(values: &mut BTreeMap<String, Value>) -> Result<()> {
             line.insert(field.to_owned(), scaled(Decimal::ZERO, QTY_SCALE));
         }
     }
-    invalid(errors)?;
     set_totals(values, &lines);
     values.insert("lines".into(), Value::Lines(lines));
-    Ok(())
+    invalid(errors)
 }
 
 /// An order's update: lines keep the quantities Weft has booked on them, a line with
