@@ -7,7 +7,7 @@ use std::fmt::Display;
 /// one token.
 pub fn child(base: &str, token: impl Display) -> String {
     use std::fmt::Write;
-    // Made for every field of every input, errors or not: one allocation unless escaping.
+    // One allocation unless escaping.
     let mut out = String::with_capacity(base.len() + 24);
     out.push_str(base);
     out.push('/');
