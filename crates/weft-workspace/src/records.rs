@@ -365,12 +365,11 @@ impl PreparedCreate {
         Some(self.state.clone().unwrap_or_else(|| lifecycle.initial.clone()))
     }
 
-    /// The record as it will be stored, for the access decision before it exists.
-    /// The record this create would write, for checking it stays within reach. It holds
-    /// the create's values (taken, not copied); `within_reach` puts them back.
-    fn prospective(&mut self) -> StoredRecord {
+    /// Whether `reach` takes in the record this create would write. The record is built
+    /// around the create's values, taken and put back rather than copied.
+    fn within_reach(&mut self, reach: &Reach) -> bool {
         let at = weft_store::now();
-        StoredRecord {
+        let record = StoredRecord {
             system: SystemFields {
                 id: Uuid::nil(),
                 number: None,
@@ -386,12 +385,7 @@ impl PreparedCreate {
                 updated_by: self.actor_id,
             },
             values: std::mem::take(&mut self.values),
-        }
-    }
-
-    /// Whether `reach` takes in the record this create would write.
-    fn within_reach(&mut self, reach: &Reach) -> bool {
-        let record = self.prospective();
+        };
         let within = reach.matches(&self.entry, &record);
         self.values = record.values;
         within
